@@ -1,1 +1,41 @@
-export {};
+/**
+ * @gotalk/peer: the runtime-neutral Gotalk peer. Works over any {@link Transport}; the same
+ * code runs in Node, browsers and workers.
+ */
+export { Peer } from './peer.ts';
+export { Handlers, type BytesHandler, type FallbackHandler, type HandlerContext, type NotificationContext, type NotificationHandler, type StreamHandler, type StreamResult } from './handlers.ts';
+export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
+export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
+export { DEFAULT_LIMITS, type Limits, type PeerOptions, type RequestOptions } from './options.ts';
+export type { ActivityEvent, ActivityListener, CloseInfo, CloseReason } from './activity.ts';
+export type { RemoteHeartbeat } from './heartbeats.ts';
+export type { PartSource, ResultStream } from './stream-call.ts';
+export type { Transport, TransportEvents, TransportInfo } from './transport.ts';
+export { memoryPair, type MemoryPairOptions } from './memory-transport.ts';
+export { ReplyText } from './incoming.ts';
+export { backoff } from './outgoing.ts';
+export {
+  AbortedError,
+  ClosedError,
+  GotalkError,
+  PayloadTooLargeError,
+  ProtocolError,
+  RemoteError,
+  RetryExhaustedError,
+  RetryLater,
+  TimeoutError,
+  ValidationError,
+  type GotalkErrorCode,
+  type ValidationIssue,
+} from './errors.ts';
+export { fromJson, text, toJson, utf8 } from './payload.ts';
+
+import { memoryPair, type MemoryPairOptions } from './memory-transport.ts';
+import type { PeerOptions } from './options.ts';
+import { Peer } from './peer.ts';
+
+/** Two peers connected in memory through the real codec: for tests and in-process use. */
+export function connectedPeers(a: PeerOptions = {}, b: PeerOptions = {}, pipe: MemoryPairOptions = {}): [Peer, Peer] {
+  const [ta, tb] = memoryPair(pipe);
+  return [new Peer(ta, a), new Peer(tb, b)];
+}

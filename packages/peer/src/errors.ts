@@ -1,0 +1,134 @@
+/**
+ * Stable codes of {@link GotalkError}; code on these, never on messages.
+ * - `REMOTE_ERROR`: the other side answered with an error result (`E`); the message is its text.
+ * - `TIMEOUT`: a request's time ran out, or the connection idled out / never finished its handshake.
+ * - `ABORTED`: the caller's AbortSignal fired.
+ * - `CLOSED`: the connection is closed or closing, so the request cannot complete.
+ * - `PROTOCOL_ERROR`: the bytes broke the protocol, or the other side sent an `f` frame.
+ * - `PAYLOAD_TOO_LARGE`: a payload over the configured maximum, sent or received.
+ * - `VALIDATION`: a value did not match an operation's schema.
+ * - `RETRY_EXHAUSTED`: the responder kept asking to retry past the allowed attempts.
+ * - `ID_EXHAUSTED`: the connection has used up its stream request ids; open a new one.
+ */
+export type GotalkErrorCode =
+  | 'REMOTE_ERROR'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'CLOSED'
+  | 'PROTOCOL_ERROR'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'VALIDATION'
+  | 'RETRY_EXHAUSTED'
+  | 'ID_EXHAUSTED';
+
+/** The peer layer's error. Every rejection and close reason of `@gotalk/peer` is one of these. */
+export class GotalkError extends Error {
+  override name = 'GotalkError';
+  readonly code: GotalkErrorCode;
+
+  constructor(code: GotalkErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The remote answered with an error result; `message` is the text it sent. */
+export class RemoteError extends GotalkError {
+  override name = 'RemoteError';
+  constructor(message: string) {
+    super('REMOTE_ERROR', message);
+  }
+}
+
+/** A deadline passed: a request timeout, an idle timeout or a handshake timeout. */
+export class TimeoutError extends GotalkError {
+  override name = 'TimeoutError';
+  constructor(message: string) {
+    super('TIMEOUT', message);
+  }
+}
+
+/** The caller aborted; `cause` is the signal's reason. */
+export class AbortedError extends GotalkError {
+  override name = 'AbortedError';
+  constructor(reason?: unknown) {
+    super('ABORTED', 'the request was aborted', { cause: reason });
+  }
+}
+
+/** The connection is closed (or closing); `cause` says why when known. */
+export class ClosedError extends GotalkError {
+  override name = 'ClosedError';
+  constructor(message = 'the connection is closed', cause?: unknown) {
+    super('CLOSED', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * The protocol was broken. `protocolCode` is the code of the `f` frame sent or received
+ * (0 abnormal, 1 unsupported version, 2 invalid message, 3 timeout).
+ */
+export class ProtocolError extends GotalkError {
+  override name = 'ProtocolError';
+  readonly protocolCode: number;
+  readonly remote: boolean;
+  constructor(message: string, protocolCode: number, remote: boolean, cause?: unknown) {
+    super('PROTOCOL_ERROR', message, cause === undefined ? undefined : { cause });
+    this.protocolCode = protocolCode;
+    this.remote = remote;
+  }
+}
+
+/** A payload over the configured maximum. */
+export class PayloadTooLargeError extends GotalkError {
+  override name = 'PayloadTooLargeError';
+  readonly size: number;
+  readonly limit: number;
+  constructor(size: number, limit: number) {
+    super('PAYLOAD_TOO_LARGE', `payload of ${size} bytes exceeds the limit of ${limit} bytes`);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** One schema complaint: where (`path`, e.g. `user.name`) and what. */
+export interface ValidationIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A value did not match a schema. `where` is `input`, `output` or `notification`. */
+export class ValidationError extends GotalkError {
+  override name = 'ValidationError';
+  readonly issues: readonly ValidationIssue[];
+  constructor(where: string, issues: readonly ValidationIssue[]) {
+    const text = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+    super('VALIDATION', `invalid ${where}: ${text}`);
+    this.issues = issues;
+  }
+}
+
+/** The responder asked to retry more times than allowed. `wait` is its last requested wait in ms. */
+export class RetryExhaustedError extends GotalkError {
+  override name = 'RetryExhaustedError';
+  readonly wait: number;
+  readonly attempts: number;
+  constructor(attempts: number, wait: number, text: string) {
+    super('RETRY_EXHAUSTED', `gave up after ${attempts} attempts: ${text || 'retry requested'}`);
+    this.wait = wait;
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * Thrown by a handler (or via `ctx.retry()`) to answer with a retry result: the requestor
+ * should try again after `wait` ms. Not an error of this peer; it becomes an `e` frame.
+ */
+export class RetryLater extends Error {
+  override name = 'RetryLater';
+  readonly wait: number;
+  constructor(wait = 0, message = 'retry later') {
+    super(message);
+    this.wait = Math.max(0, Math.min(0xffffffff, Math.round(wait)));
+  }
+}

@@ -1,0 +1,93 @@
+import type { Frame } from '@gotalk/protocol';
+import type { ActivityEvent } from './activity.ts';
+import type { Settings } from './options.ts';
+
+/** The last heartbeat the other side sent. */
+export interface RemoteHeartbeat {
+  /** Its load, 0 (idle) .. 0xffff (saturated). */
+  readonly load: number;
+  /** Its clock, in Unix seconds. */
+  readonly time: number;
+  /** When it arrived, in ms since the epoch (this side's clock). */
+  readonly receivedAt: number;
+}
+
+interface HeartbeatHooks {
+  send(frame: Frame): void;
+  timedOut(): void;
+  activity(event: ActivityEvent): void;
+}
+
+/**
+ * Sends heartbeats on a timer and watches the other side's. Dead-peer detection is armed only
+ * after the other side has sent a heartbeat, so a healthy peer that sends none is never timed
+ * out, and its timeout stretches to 3 of the longest gaps seen between its heartbeats.
+ */
+export class Heartbeats {
+  remote: RemoteHeartbeat | undefined;
+  private sender: unknown = null;
+  private watcher: unknown = null;
+  private lastReceived = 0;
+  private longestGap = 0;
+  private fixedLoad: number | undefined;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly load: () => number,
+    private readonly hooks: HeartbeatHooks,
+  ) {}
+
+  /** The handshake is done: send one heartbeat now, then every interval. */
+  start(): void {
+    if (this.settings.heartbeatInterval <= 0 || this.sender !== null) return;
+    this.beat();
+    this.sender = setInterval(() => this.beat(), this.settings.heartbeatInterval);
+  }
+
+  /** Bytes arrived: the other side is alive. */
+  received(): void {
+    this.lastReceived = Date.now();
+  }
+
+  /** A heartbeat arrived. */
+  heartbeat(load: number, time: number): void {
+    const now = Date.now();
+    if (this.remote) this.longestGap = Math.max(this.longestGap, now - this.remote.receivedAt);
+    this.remote = { load, time, receivedAt: now };
+    this.hooks.activity({ type: 'heartbeat', dir: 'in', load, time });
+    const idle = this.settings.idleTimeout;
+    if (idle > 0 && this.watcher === null) {
+      this.watcher = setInterval(() => this.check(), Math.max(10, Math.min(idle / 4, 5000)));
+    }
+  }
+
+  /** Sets a fixed load, or undefined to use the derived one. */
+  setLoad(load: number | undefined): void {
+    if (load !== undefined && !(Number.isInteger(load) && load >= 0 && load <= 0xffff)) {
+      throw new RangeError(`load must be an integer in 0..65535, got ${load}`);
+    }
+    this.fixedLoad = load;
+  }
+
+  stop(): void {
+    if (this.sender !== null) clearInterval(this.sender);
+    if (this.watcher !== null) clearInterval(this.watcher);
+    this.sender = this.watcher = null;
+  }
+
+  private beat(): void {
+    const raw = this.fixedLoad ?? this.load();
+    const load = Math.max(0, Math.min(0xffff, Math.round(raw) || 0));
+    const time = Math.floor(Date.now() / 1000) >>> 0;
+    this.hooks.send({ type: 'h', load, time });
+    this.hooks.activity({ type: 'heartbeat', dir: 'out', load, time });
+  }
+
+  private check(): void {
+    const limit = Math.max(this.settings.idleTimeout, 3 * this.longestGap);
+    if (Date.now() - this.lastReceived > limit) {
+      this.stop();
+      this.hooks.timedOut();
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import type { StandardSchemaV1 } from './schema.ts';
+
+/**
+ * A typed request/response operation shared by both ends: the responder implements it with
+ * `implement()`, the requestor calls it with `peer.call()`. Payloads are JSON.
+ */
+export interface Operation<I extends StandardSchemaV1 = StandardSchemaV1, O extends StandardSchemaV1 = StandardSchemaV1> {
+  readonly kind: 'operation';
+  readonly name: string;
+  readonly input: I;
+  readonly output: O;
+}
+
+/**
+ * A typed streaming operation: the requestor sends a stream of `input` values and receives a
+ * stream of `output` values, one JSON value per part.
+ */
+export interface StreamOperation<I extends StandardSchemaV1 = StandardSchemaV1, O extends StandardSchemaV1 = StandardSchemaV1> {
+  readonly kind: 'stream';
+  readonly name: string;
+  readonly input: I;
+  readonly output: O;
+}
+
+/** A typed notification: a name and the schema of its JSON payload. */
+export interface NotificationType<S extends StandardSchemaV1 = StandardSchemaV1> {
+  readonly kind: 'notification';
+  readonly name: string;
+  readonly schema: S;
+}
+
+/** Defines a typed operation once, for both sides: `defineOperation('greet', { input, output })`. */
+export function defineOperation<I extends StandardSchemaV1, O extends StandardSchemaV1>(
+  name: string,
+  schemas: { input: I; output: O },
+): Operation<I, O> {
+  return { kind: 'operation', name, input: schemas.input, output: schemas.output };
+}
+
+/** Defines a typed streaming operation; `input` and `output` describe one part each. */
+export function defineStreamOperation<I extends StandardSchemaV1, O extends StandardSchemaV1>(
+  name: string,
+  schemas: { input: I; output: O },
+): StreamOperation<I, O> {
+  return { kind: 'stream', name, input: schemas.input, output: schemas.output };
+}
+
+/** Defines a typed notification: `defineNotification('chat', z.object({ text: z.string() }))`. */
+export function defineNotification<S extends StandardSchemaV1>(name: string, schema: S): NotificationType<S> {
+  return { kind: 'notification', name, schema };
+}

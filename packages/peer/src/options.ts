@@ -1,0 +1,112 @@
+import { DEFAULT_MAX_PAYLOAD, MAX_WIRE_PAYLOAD } from '@gotalk/protocol';
+import type { ActivityListener } from './activity.ts';
+import type { Handlers } from './handlers.ts';
+
+/** Per-connection limits of what this peer serves. Each has a safe default. */
+export interface Limits {
+  /** Single requests served at once (default 1024). Past it: a retry result. */
+  readonly maxRequests: number;
+  /** Stream requests served at once (default 64); 0 disables stream requests. Past it: a retry result. */
+  readonly maxStreams: number;
+  /** Largest payload accepted or sent, in bytes (default 8 MiB). */
+  readonly maxPayload: number;
+  /** Bytes one stream may buffer before the peer stops reading the connection (default 1 MiB). */
+  readonly streamBuffer: number;
+  /** The range, in ms, of the random wait asked for in retry results past a limit (default 500..5000). */
+  readonly retryWait: readonly [number, number];
+}
+
+/** Options of a peer. Every field is optional. */
+export interface PeerOptions {
+  /** A shared handler registry (a server's); the peer's own `handlers` take precedence over it. */
+  readonly handlers?: Handlers;
+  readonly limits?: Partial<Limits>;
+  /** Heartbeat period in ms (default 20 000); 0 sends none. One is also sent when the handshake completes. */
+  readonly heartbeatInterval?: number;
+  /**
+   * Close with `f00000003` when nothing arrived for this long, in ms (default 60 000; 0 never).
+   * Armed only once the other side has sent a heartbeat (a peer that sends none, like a Go
+   * server with its defaults, is never timed out), and never shorter than 3 of its observed
+   * heartbeat intervals.
+   */
+  readonly idleTimeout?: number;
+  /** Close when the other side's version has not arrived after this many ms (default 10 000; 0 never). */
+  readonly handshakeTimeout?: number;
+  /** How long `close()` lets in-flight requests finish, in ms (default 5 000). */
+  readonly closeTimeout?: number;
+  /** Default timeout of single requests, in ms (default 30 000; 0 none). Streams have none unless given per call. */
+  readonly requestTimeout?: number;
+  /** Default number of retries after retry results (default 3). */
+  readonly retries?: number;
+  /** The load sent in heartbeats, 0..0xffff; by default derived from the requests being served. */
+  readonly load?: () => number;
+  /** Receives activity events (see {@link ActivityEvent}). */
+  readonly onActivity?: ActivityListener;
+  /** Anything the application wants to keep with the connection (an accept hook's result, say). */
+  readonly data?: unknown;
+}
+
+/** Options of a request. */
+export interface RequestOptions {
+  /** Milliseconds until the request fails with `TIMEOUT` (covers retries); 0 for none. */
+  readonly timeout?: number;
+  /** Aborting fails the request at once with `ABORTED`; a late reply is ignored. */
+  readonly signal?: AbortSignal;
+  /** How many times to retry after retry results before failing with `RETRY_EXHAUSTED`. */
+  readonly retries?: number;
+}
+
+/** The defaults of {@link Limits}. */
+export const DEFAULT_LIMITS: Limits = {
+  maxRequests: 1024,
+  maxStreams: 64,
+  maxPayload: DEFAULT_MAX_PAYLOAD,
+  streamBuffer: 1024 * 1024,
+  retryWait: [500, 5000],
+};
+
+/** Resolved options, every field set. */
+export interface Settings {
+  readonly limits: Limits;
+  readonly heartbeatInterval: number;
+  readonly idleTimeout: number;
+  readonly handshakeTimeout: number;
+  readonly closeTimeout: number;
+  readonly requestTimeout: number;
+  readonly retries: number;
+}
+
+function ms(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a number of ms >= 0, got ${v}`);
+  return v;
+}
+
+function count(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${name} must be an integer in 0..${max}, got ${v}`);
+  return v;
+}
+
+/** Fills in defaults and checks ranges; throws RangeError naming a bad option. */
+export function resolveSettings(options: PeerOptions): Settings {
+  const l = options.limits ?? {};
+  const retryWait = l.retryWait ?? DEFAULT_LIMITS.retryWait;
+  const [lo, hi] = retryWait;
+  if (!(lo >= 0 && hi >= lo && hi <= 0xffffffff)) throw new RangeError(`limits.retryWait must be [min, max] with 0 <= min <= max, got [${lo}, ${hi}]`);
+  return {
+    limits: {
+      maxRequests: count(l.maxRequests, DEFAULT_LIMITS.maxRequests, 'limits.maxRequests'),
+      maxStreams: count(l.maxStreams, DEFAULT_LIMITS.maxStreams, 'limits.maxStreams'),
+      maxPayload: count(l.maxPayload, DEFAULT_LIMITS.maxPayload, 'limits.maxPayload', MAX_WIRE_PAYLOAD),
+      streamBuffer: count(l.streamBuffer, DEFAULT_LIMITS.streamBuffer, 'limits.streamBuffer'),
+      retryWait: [lo, hi],
+    },
+    heartbeatInterval: ms(options.heartbeatInterval, 20_000, 'heartbeatInterval'),
+    idleTimeout: ms(options.idleTimeout, 60_000, 'idleTimeout'),
+    handshakeTimeout: ms(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
+    closeTimeout: ms(options.closeTimeout, 5_000, 'closeTimeout'),
+    requestTimeout: ms(options.requestTimeout, 30_000, 'requestTimeout'),
+    retries: count(options.retries, 3, 'retries'),
+  };
+}

@@ -1,0 +1,189 @@
+import type { Frame, ReplyFrame, RequestId } from '@gotalk/protocol';
+import type { ActivityEvent } from './activity.ts';
+import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError } from './errors.ts';
+import type { RequestOptions, Settings } from './options.ts';
+import { concat, text } from './payload.ts';
+
+/** What a request in flight needs from its peer. */
+export interface RequestHost {
+  readonly settings: Settings;
+  /** Registers `request` under a fresh id and returns the id (single ids may wrap, stream ids never do). */
+  register(request: Outgoing, stream: boolean): RequestId;
+  /** Forgets an id: later replies to it are ignored. */
+  unregister(id: RequestId): void;
+  send(frame: Frame): void;
+  /** Resolves when the transport can take more bytes. */
+  writable(): Promise<void>;
+  /** True while the transport is over its high-water mark. */
+  readonly congested: boolean;
+  /** A result queue is over (true) or back under (false) its byte budget. */
+  congestion(on: boolean): void;
+  /** False once the connection is closed. */
+  readonly open: boolean;
+  activity(event: ActivityEvent): void;
+}
+
+/** A request in flight, as the peer's reply dispatch sees it. */
+export interface Outgoing {
+  /** A reply frame for this request's current id. */
+  reply(frame: ReplyFrame): void;
+  /** A reply whose payload was over the limit and was skipped. */
+  oversize(size: number): void;
+  /** Ends the request with `error` (connection closed). */
+  fail(error: Error): void;
+}
+
+/** The wait before a retry the responder left to us (wait 0): 50 ms doubling, at most 2 s. */
+export function backoff(attempt: number): number {
+  return Math.min(50 * 2 ** (attempt - 1), 2000);
+}
+
+/**
+ * Deadline, abort signal and retry bookkeeping shared by single and stream requests. A
+ * subclass sends the request (`transmit`) and settles it (`settle`).
+ */
+export abstract class RequestBase implements Outgoing {
+  protected id: RequestId = -1;
+  protected attempts = 0;
+  protected done = false;
+  /** Between a retry result and the resend: replies are ignored. */
+  protected waiting = false;
+  private timer: unknown = null;
+  private retryTimer: unknown = null;
+  private readonly signal: AbortSignal | undefined;
+  private readonly maxRetries: number;
+  private readonly onAbort = () => this.finish(new AbortedError(this.signal?.reason));
+
+  constructor(
+    protected readonly host: RequestHost,
+    protected readonly op: string,
+    options: RequestOptions,
+    defaultTimeout: number,
+  ) {
+    this.maxRetries = options.retries ?? host.settings.retries;
+    this.signal = options.signal;
+    const timeout = options.timeout ?? defaultTimeout;
+    if (timeout > 0) {
+      this.timer = setTimeout(() => this.finish(new TimeoutError(`request "${op}" timed out after ${timeout} ms`)), timeout);
+    }
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  abstract reply(frame: ReplyFrame): void;
+  /** Sends the request (again) under `this.id`. */
+  protected abstract transmit(): void;
+  /** Settles the caller's side with `error`, or successfully when null. */
+  protected abstract settle(error: Error | null): void;
+
+  /** Checks the abort signal and the connection, then registers and sends. */
+  protected begin(stream: boolean): void {
+    if (this.signal?.aborted) return this.finish(new AbortedError(this.signal.reason));
+    if (!this.host.open) return this.finish(new ClosedError());
+    try {
+      this.id = this.host.register(this, stream);
+      this.transmit();
+    } catch (err) {
+      this.finish(err as Error);
+    }
+  }
+
+  oversize(size: number): void {
+    this.finish(new PayloadTooLargeError(size, this.host.settings.limits.maxPayload));
+  }
+
+  fail(error: Error): void {
+    this.finish(error);
+  }
+
+  /** Handles a retry result: resend under a new id after the wait, or give up. Returns false when given up. */
+  protected retry(wait: number, message: string, stream: boolean): void {
+    this.attempts++;
+    if (this.attempts > this.maxRetries) {
+      this.finish(new RetryExhaustedError(this.attempts, wait, message));
+      return;
+    }
+    this.waiting = true;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.done) return;
+      if (!this.host.open) return this.finish(new ClosedError());
+      this.host.unregister(this.id);
+      this.waiting = false;
+      try {
+        this.id = this.host.register(this, stream);
+        this.transmit();
+      } catch (err) {
+        this.finish(err as Error);
+      }
+    }, wait > 0 ? wait : backoff(this.attempts));
+  }
+
+  /** Ends the request once: clears timers and listeners, forgets the id, settles. */
+  protected finish(error: Error | null): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.id >= 0) this.host.unregister(this.id);
+    this.settle(error);
+  }
+}
+
+/**
+ * A single request (`r`) awaiting one result. Also accepts a stream result (`S` parts, joined,
+ * bounded by the payload limit), which the spec allows.
+ */
+export class SingleRequest extends RequestBase {
+  readonly promise: Promise<Uint8Array>;
+  private resolve!: (payload: Uint8Array) => void;
+  private reject!: (error: Error) => void;
+  private result: Uint8Array | null = null;
+  private parts: Uint8Array[] | null = null;
+  private total = 0;
+
+  constructor(host: RequestHost, op: string, private readonly payload: Uint8Array, options: RequestOptions) {
+    super(host, op, options, host.settings.requestTimeout);
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    const max = host.settings.limits.maxPayload;
+    if (payload.length > max) this.finish(new PayloadTooLargeError(payload.length, max));
+    else this.begin(false);
+  }
+
+  protected transmit(): void {
+    this.host.send({ type: 'r', id: this.id, op: this.op, payload: this.payload });
+    this.host.activity({ type: 'request', dir: 'out', id: this.id, op: this.op, stream: false, size: this.payload.length });
+  }
+
+  reply(frame: ReplyFrame): void {
+    if (this.waiting) return;
+    switch (frame.type) {
+      case 'R':
+        this.result = frame.payload;
+        return this.finish(null);
+      case 'E':
+        return this.finish(new RemoteError(text(frame.payload)));
+      case 'e':
+        return this.retry(frame.wait, text(frame.payload), false);
+      case 'S': {
+        if (frame.payload.length === 0) {
+          this.result = concat(this.parts ?? [], this.total);
+          return this.finish(null);
+        }
+        this.total += frame.payload.length;
+        const max = this.host.settings.limits.maxPayload;
+        if (this.total > max) return this.finish(new PayloadTooLargeError(this.total, max));
+        (this.parts ??= []).push(frame.payload);
+      }
+    }
+  }
+
+  protected settle(error: Error | null): void {
+    if (error) this.reject(error);
+    else this.resolve(this.result!);
+    this.parts = null;
+  }
+}

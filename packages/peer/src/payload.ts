@@ -1,0 +1,53 @@
+// Payload conversions shared by requests, handlers and notifications.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8');
+
+/** A shared empty payload. Never written to. */
+export const EMPTY = new Uint8Array(0);
+
+/** UTF-8 bytes of `text`. */
+export function utf8(text: string): Uint8Array {
+  return text.length === 0 ? EMPTY : encoder.encode(text);
+}
+
+/** The text of UTF-8 `bytes` (invalid sequences become U+FFFD). */
+export function text(bytes: Uint8Array): string {
+  return bytes.length === 0 ? '' : decoder.decode(bytes);
+}
+
+/** JSON bytes of `value`; `undefined` encodes as `null` (what the Go peer sends for "no value"). */
+export function toJson(value: unknown): Uint8Array {
+  return encoder.encode(value === undefined ? 'null' : JSON.stringify(value));
+}
+
+/**
+ * The value of JSON `bytes`; an empty payload is `undefined` (the Go peer sends an empty
+ * result for a handler that returns nothing). Throws SyntaxError on bad JSON.
+ */
+export function fromJson(bytes: Uint8Array): unknown {
+  return bytes.length === 0 ? undefined : JSON.parse(decoder.decode(bytes));
+}
+
+/** The bytes of `parts` back to back. */
+export function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A readable line for an error thrown by a handler: its message, never its stack. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err) ?? String(err);
+  } catch {
+    return String(err);
+  }
+}
