@@ -2,7 +2,8 @@
  * Stable codes of {@link CodecError}. Code on them, not on messages.
  * - `INVALID_MESSAGE`: bytes that are not a Gotalk frame (unknown type, bad hex, empty name).
  * - `UNSUPPORTED_VERSION`: a version handshake other than `01`.
- * - `PAYLOAD_TOO_LARGE`: a payload over the configured maximum (encoder side).
+ * - `PAYLOAD_TOO_LARGE`: the encoder was given a payload longer than the wire allows (0xffffffff bytes).
+ *   (A decoder never raises it: an oversize frame is reported as an `oversize` frame.)
  * - `INVALID_FIELD`: a frame given to the encoder has a field out of its wire range.
  */
 export type CodecErrorCode =
