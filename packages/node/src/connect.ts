@@ -1,0 +1,102 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { Peer, type PeerOptions, type Transport } from '@gotalk/peer';
+import { WebSocket } from 'ws';
+import { formatAddress, parseAddress, type Address } from './address.ts';
+import { NodeError } from './errors.ts';
+import { SocketTransport } from './socket-transport.ts';
+import { WebSocketTransport } from './ws-transport.ts';
+
+/** Options of {@link connect}: the peer's options plus how to reach the other side. */
+export interface ConnectOptions extends PeerOptions {
+  /** Give up connecting (including the handshake) after this many ms (default 10 000). */
+  readonly connectTimeout?: number;
+  /** TLS options for `tls://` and `wss://`: `ca`, `cert`, `key`, `servername`, `rejectUnauthorized`… */
+  readonly tls?: TlsConnectionOptions;
+  /** The `Origin` header for `ws://`/`wss://` (default `http(s)://host:port`; the Go server requires one). */
+  readonly origin?: string;
+  /** Extra HTTP headers for the WebSocket upgrade request. */
+  readonly headers?: Record<string, string>;
+  /** WebSocket only: send headers and payloads as separate messages (for gotalk.js-era servers). */
+  readonly splitMessages?: boolean;
+}
+
+function socketTransport(address: Address, options: ConnectOptions): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    let socket: Socket;
+    const where = formatAddress(address);
+    if (address.kind === 'unix') socket = netConnect({ path: address.path });
+    else if (address.kind === 'tcp') socket = netConnect({ host: address.host, port: address.port });
+    else socket = tlsConnect({ host: address.host, port: address.port, servername: address.host, ...options.tls });
+    const ready = address.kind === 'tls' ? 'secureConnect' : 'connect';
+    const onError = (err: Error) => reject(new NodeError('CONNECT_FAILED', `cannot connect to ${where}: ${err.message}`, { cause: err }));
+    socket.once('error', onError);
+    socket.once(ready, () => {
+      socket.off('error', onError);
+      const local = address.kind === 'unix' ? where : `${address.kind}://${socket.localAddress}:${socket.localPort}`;
+      const info: Record<string, unknown> = { kind: address.kind, remote: where, local };
+      if (address.kind === 'tls') info['certificate'] = (socket as import('node:tls').TLSSocket).getPeerCertificate();
+      resolve(new SocketTransport(socket, { kind: address.kind, ...info }));
+    });
+  });
+}
+
+function wsTransport(address: Address & { kind: 'ws' | 'wss' }, options: ConnectOptions): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    const http = address.kind === 'wss' ? 'https' : 'http';
+    const url = `${address.kind}://${host}:${address.port}${address.path}`;
+    const socket = new WebSocket(url, {
+      origin: options.origin ?? `${http}://${host}:${address.port}`,
+      maxPayload: 0, // the byte stream is framed by Gotalk; its own limits apply
+      perMessageDeflate: false,
+      ...(options.headers ? { headers: options.headers } : {}),
+      ...(options.tls ?? {}),
+    });
+    const fail = (message: string, cause?: unknown) => reject(new NodeError('CONNECT_FAILED', `cannot connect to ${url}: ${message}`, { cause }));
+    socket.once('unexpected-response', (_req, res) => {
+      fail(`HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim());
+      socket.terminate();
+    });
+    socket.once('error', (err) => fail(err.message, err));
+    socket.once('open', () => {
+      socket.removeAllListeners('error');
+      resolve(new WebSocketTransport(socket, { kind: address.kind, remote: url }, options.splitMessages ? { splitMessages: true } : {}));
+    });
+  });
+}
+
+/**
+ * Connects to a Gotalk peer at `address` (`tcp://`, `tls://`, `unix:`, `ws://`, `wss://`) and
+ * resolves with a ready {@link Peer} once the handshake completed. Rejects with
+ * {@link NodeError} (`BAD_ADDRESS`, `CONNECT_FAILED`, `CONNECT_TIMEOUT`).
+ */
+export async function connect(address: string, options: ConnectOptions = {}): Promise<Peer> {
+  const parsed = parseAddress(address);
+  const timeout = options.connectTimeout ?? 10_000;
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new NodeError('CONNECT_TIMEOUT', `connecting to ${address} took longer than ${timeout} ms`));
+    }, timeout);
+  });
+  const pending = parsed.kind === 'ws' || parsed.kind === 'wss' ? wsTransport(parsed, options) : socketTransport(parsed, options);
+  // A transport that connects after the deadline is closed at once.
+  pending.then((t) => timedOut && t.destroy(), () => {});
+  try {
+    const transport = await Promise.race([pending, deadline]);
+    const peer = new Peer(transport, options);
+    try {
+      await Promise.race([peer.ready, deadline]);
+    } catch (err) {
+      peer.destroy();
+      if (err instanceof NodeError) throw err;
+      throw new NodeError('CONNECT_FAILED', `${address} closed during the handshake: ${(err as Error).message}`, { cause: err });
+    }
+    return peer;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,250 @@
+import { EventEmitter } from 'node:events';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
+import { Handlers, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
+import type { WebSocket } from 'ws';
+import { formatAddress, parseAddress, type Address } from './address.ts';
+import { loadBrowserBundle } from './bundle.ts';
+import { SocketTransport } from './socket-transport.ts';
+import { listenUnix, removeSocketFile } from './unix-socket.ts';
+import { WebSocketEndpoint, type WebSocketEndpointOptions } from './ws-endpoint.ts';
+import { WebSocketTransport } from './ws-transport.ts';
+
+/** What an accept hook sees of a new connection, before any Gotalk byte is read. */
+export interface ConnectionInfo extends TransportInfo {
+  /** TLS: the client certificate (empty object when none was sent) and whether it was verified. */
+  readonly certificate?: ReturnType<TLSSocket['getPeerCertificate']>;
+  readonly authorized?: boolean;
+  /** WebSocket: the HTTP upgrade request (headers, url, origin). */
+  readonly request?: IncomingMessage;
+}
+
+/**
+ * Decides on a new connection: return (or resolve) `false` to reject it; any other value
+ * except `undefined` becomes the peer's `data`. A hook that throws rejects the connection.
+ */
+export type AcceptHook = (info: ConnectionInfo) => unknown;
+
+/** Options of {@link listen}. */
+export interface ServerOptions {
+  /** The routing table shared by every connection (default: a new one, `server.handlers`). */
+  readonly handlers?: Handlers;
+  /** Options for each connection's peer (limits, heartbeats, timeouts). */
+  readonly peer?: Omit<PeerOptions, 'handlers' | 'data' | 'onActivity'>;
+  readonly accept?: AcceptHook;
+  /** TLS for `tls://` and `wss://` listeners: `cert`, `key`, `ca`, `requestCert` (mutual TLS)… */
+  readonly tls?: TlsOptions;
+  /** File mode of Unix sockets (default 0o600: owner only). */
+  readonly unixMode?: number;
+  /** WebSocket listeners: origin policy, bundle, and `splitMessages` for gotalk.js 1.2 clients. */
+  readonly ws?: Omit<WebSocketEndpointOptions, 'path'> & { readonly splitMessages?: boolean };
+}
+
+interface Listener {
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+interface ServerEvents {
+  connection: [peer: Peer];
+  disconnect: [peer: Peer, info: CloseInfo];
+  activity: [peer: Peer, event: ActivityEvent];
+  error: [error: Error];
+}
+
+function closeNet(server: NetServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function endpointName(kind: string, host: string | undefined, port: number | undefined): string {
+  const h = host ?? '?';
+  return `${kind}://${h.includes(':') ? `[${h}]` : h}:${port ?? 0}`;
+}
+
+/**
+ * A Gotalk server: any number of listeners (TCP, TLS, Unix, WebSocket) sharing one handler
+ * registry. Emits `connection`, `disconnect`, `activity` (with the peer) and `error`.
+ */
+export class Server extends EventEmitter<ServerEvents> {
+  readonly handlers: Handlers;
+  /** The connected peers. */
+  readonly peers = new Set<Peer>();
+  private readonly bound: Listener[] = [];
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly options: ServerOptions = {}) {
+    super();
+    this.handlers = options.handlers ?? new Handlers();
+  }
+
+  /** The addresses listened on, with ports resolved (`tcp://127.0.0.1:0` becomes the real port). */
+  get addresses(): string[] {
+    return this.bound.map((l) => l.address);
+  }
+
+  /** Adds a listener at `address`. */
+  async listen(address: string): Promise<string> {
+    const a = parseAddress(address);
+    const listener = a.kind === 'ws' || a.kind === 'wss' ? await this.listenWebSocket(a) : await this.listenSocket(a as Address & { kind: 'tcp' | 'tls' | 'unix' });
+    this.bound.push(listener);
+    return listener.address;
+  }
+
+  /**
+   * Mounts a WebSocket endpoint on an existing HTTP(S) server at `path` (default `/gotalk/`),
+   * which also serves the browser bundle at `<path>gotalk.js`. Other requests are left to the
+   * server's own handlers.
+   */
+  async attach(http: HttpServer, options: { path?: string } = {}): Promise<WebSocketEndpoint> {
+    const endpoint = await this.endpoint(options.path);
+    http.prependListener('request', (req, res) => {
+      if (endpoint.handleRequest(req, res)) res.once('finish', () => {});
+    });
+    http.on('upgrade', (req, socket, head) => {
+      if (!endpoint.handleUpgrade(req, socket, head) && http.listenerCount('upgrade') === 1) socket.destroy();
+    });
+    this.bound.push({ address: `http-mount:${endpoint.path}`, close: async () => endpoint.close() });
+    return endpoint;
+  }
+
+  /**
+   * Stops accepting, lets each connection's in-flight requests finish (each peer's
+   * `closeTimeout`), then ends the rest and removes Unix socket files.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const stopped = Promise.all(this.bound.map((l) => l.close()));
+      await Promise.all([...this.peers].map((p) => p.close()));
+      await stopped;
+    })();
+    return this.closing;
+  }
+
+  private async admit(info: ConnectionInfo): Promise<unknown | false> {
+    if (!this.options.accept) return undefined;
+    try {
+      return await this.options.accept(info);
+    } catch (err) {
+      this.emit('error', err as Error);
+      return false;
+    }
+  }
+
+  private adopt(transport: Transport, data: unknown): Peer {
+    const peer = new Peer(transport, {
+      ...this.options.peer,
+      handlers: this.handlers,
+      data,
+      onActivity: (event) => {
+        if (this.listenerCount('activity') > 0) this.emit('activity', peer, event);
+      },
+    });
+    this.peers.add(peer);
+    this.emit('connection', peer);
+    void peer.closed.then((info) => {
+      this.peers.delete(peer);
+      this.emit('disconnect', peer, info);
+    });
+    if (this.closing) void peer.close();
+    return peer;
+  }
+
+  private async listenSocket(a: Address & { kind: 'tcp' | 'tls' | 'unix' }): Promise<Listener> {
+    const onSocket = (socket: Socket) => {
+      socket.on('error', () => {});
+      const unix = a.kind === 'unix';
+      const local = unix ? formatAddress(a) : endpointName(a.kind, socket.localAddress, socket.localPort);
+      const base = { kind: a.kind, remote: unix ? 'unix' : endpointName(a.kind, socket.remoteAddress, socket.remotePort), local };
+      const info: ConnectionInfo =
+        a.kind === 'tls'
+          ? { ...base, certificate: (socket as TLSSocket).getPeerCertificate(), authorized: (socket as TLSSocket).authorized }
+          : base;
+      socket.pause();
+      void this.admit(info).then((data) => {
+        if (data === false || this.closing) return void socket.destroy();
+        this.adopt(new SocketTransport(socket, info), data);
+      });
+    };
+    const server = a.kind === 'tls' ? createTlsServer(this.options.tls ?? {}, onSocket) : createNetServer(onSocket);
+    if (a.kind === 'unix') {
+      await listenUnix(server, a.path, this.options.unixMode ?? 0o600);
+      return { address: formatAddress(a), close: () => closeNet(server).then(() => removeSocketFile(a.path)) };
+    }
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: a.host, port: a.port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.emit('error', err));
+    const port = (server.address() as AddressInfo).port;
+    return { address: formatAddress({ ...a, port }), close: () => closeNet(server) };
+  }
+
+  private async endpoint(path: string | undefined): Promise<WebSocketEndpoint> {
+    const ws = this.options.ws ?? {};
+    const bundle = ws.bundle !== undefined ? ws.bundle : await loadBrowserBundle();
+    return new WebSocketEndpoint(
+      { ...ws, bundle, ...(path ? { path } : {}) },
+      (request) => {
+        const host = request.socket.remoteAddress ?? '?';
+        return this.admit({ kind: 'ws', remote: host, local: request.headers.host ?? '', request });
+      },
+      (socket: WebSocket, request, data) => {
+        if (this.closing) return socket.terminate();
+        const info: ConnectionInfo = { kind: 'ws', remote: request.socket.remoteAddress ?? '?', local: request.headers.host ?? '', request };
+        this.adopt(new WebSocketTransport(socket, info, ws.splitMessages ? { splitMessages: true } : {}), data);
+      },
+    );
+  }
+
+  private async listenWebSocket(a: Address & { kind: 'ws' | 'wss' }): Promise<Listener> {
+    const endpoint = await this.endpoint(a.path);
+    const http = a.kind === 'wss' ? createHttpsServer(this.options.tls ?? {}) : createHttpServer();
+    http.on('request', (req, res) => {
+      if (!endpoint.handleRequest(req, res)) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end(`not found; the Gotalk endpoint is ${endpoint.path}\n`);
+      }
+    });
+    http.on('upgrade', (req, socket, head) => {
+      if (!endpoint.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen({ host: a.host, port: a.port }, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    http.on('error', (err) => this.emit('error', err));
+    const port = (http.address() as AddressInfo).port;
+    return {
+      address: formatAddress({ ...a, port, path: endpoint.path }),
+      close: () =>
+        new Promise<void>((resolve) => {
+          endpoint.close();
+          http.close(() => resolve());
+          http.closeIdleConnections();
+        }),
+    };
+  }
+}
+
+/**
+ * Listens on one or more addresses with one shared handler registry and resolves with the
+ * {@link Server}. Fails (and closes what it opened) if any address cannot be listened on.
+ */
+export async function listen(addresses: string | readonly string[], options: ServerOptions = {}): Promise<Server> {
+  const server = new Server(options);
+  try {
+    for (const a of typeof addresses === 'string' ? [addresses] : addresses) await server.listen(a);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  return server;
+}

@@ -1,0 +1,73 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Transport, TransportEvents, TransportInfo } from '@gotalk/peer';
+
+/**
+ * A {@link Transport} over a connected stream socket: TCP, TLS or a Unix socket. Sets
+ * TCP_NODELAY and keep-alive on TCP, writes each coalesced batch with one `socket.write`, and
+ * reports the socket's own backpressure (`write()` false until `drain`).
+ */
+export class SocketTransport implements Transport {
+  readonly info: TransportInfo;
+  private events: TransportEvents | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket | TLSSocket,
+    info: TransportInfo,
+  ) {
+    this.info = info;
+    if (info.kind === 'tcp' || info.kind === 'tls') {
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 30_000);
+    }
+    // Until start(), hold incoming bytes in the socket.
+    socket.pause();
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    const socket = this.socket;
+    let failure: Error | undefined;
+    socket.on('data', (chunk: Buffer) => events.data(chunk));
+    socket.on('drain', () => events.drain());
+    socket.on('error', (err) => {
+      failure ??= err;
+    });
+    socket.on('end', () => socket.end());
+    socket.on('close', () => {
+      if (this.closed) return;
+      this.closed = true;
+      events.close(failure);
+    });
+    if (socket.destroyed) {
+      this.closed = true;
+      queueMicrotask(() => events.close(failure ?? new Error('socket closed before start')));
+      return;
+    }
+    socket.resume();
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.socket.destroyed || !this.socket.writable) return true;
+    return this.socket.write(bytes);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (this.events) this.socket.resume();
+  }
+
+  close(): void {
+    this.socket.end();
+    // A peer that never closes its side must not keep the socket open forever.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  destroy(error?: Error): void {
+    this.socket.destroy(error);
+  }
+}

@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Bundle } from './bundle.ts';
+
+/** Which page origins may open a WebSocket: a list, a predicate, or `*` for any. */
+export type OriginPolicy = '*' | readonly string[] | ((origin: string, request: IncomingMessage) => boolean);
+
+/** Options of a WebSocket endpoint. */
+export interface WebSocketEndpointOptions {
+  /** The mount path, with a trailing slash (default `/gotalk/`). The bundle is served at `<path>gotalk.js`. */
+  readonly path?: string;
+  /**
+   * Allowed `Origin`s. Default: requests without an `Origin` (non-browser clients) and pages
+   * from the same host as the endpoint; `*` allows every origin.
+   */
+  readonly origins?: OriginPolicy;
+  /** The browser bundle to serve at `<path>gotalk.js`, or null to answer 404. */
+  readonly bundle?: Bundle | null;
+}
+
+function originAllowed(policy: OriginPolicy | undefined, request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (policy === '*') return true;
+  if (typeof policy === 'function') return policy(origin ?? '', request);
+  if (policy) return origin !== undefined && policy.includes(origin);
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
+}
+
+/**
+ * The HTTP side of a Gotalk WebSocket endpoint: serves the browser bundle and upgrades
+ * requests at its path, checking the origin. `onSocket` receives each accepted WebSocket with
+ * its upgrade request; it may reject before the upgrade by returning false from `admit`.
+ */
+export class WebSocketEndpoint {
+  readonly path: string;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 0, perMessageDeflate: false });
+
+  constructor(
+    private readonly options: WebSocketEndpointOptions,
+    private readonly admit: (request: IncomingMessage) => Promise<unknown | false>,
+    private readonly onSocket: (socket: WebSocket, request: IncomingMessage, data: unknown) => void,
+  ) {
+    const path = options.path ?? '/gotalk/';
+    this.path = path.endsWith('/') ? path : `${path}/`;
+  }
+
+  /** Serves `<path>gotalk.js` (ETag, 304, gzip). Returns false for requests it does not own. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== `${this.path}gotalk.js`) return false;
+    const bundle = this.options.bundle;
+    if (!bundle) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('gotalk.js is not built: build @gotalk/browser (pnpm --filter @gotalk/browser build)\n');
+      return true;
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'text/javascript; charset=utf-8',
+      etag: bundle.etag,
+      'cache-control': 'no-cache',
+      vary: 'accept-encoding',
+    };
+    if (req.headers['if-none-match'] === bundle.etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return true;
+    }
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const body = gzip ? bundle.gzip : bundle.body;
+    res.writeHead(200, { ...headers, ...(gzip ? { 'content-encoding': 'gzip' } : {}), 'content-length': String(body.length) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  }
+
+  /** Upgrades a request at this endpoint's path. Returns false for other paths. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const bare = this.path.slice(0, -1);
+    if (url.pathname !== this.path && url.pathname !== bare) return false;
+    if (!originAllowed(this.options.origins, req)) {
+      refuse(socket, 403, 'Forbidden origin');
+      return true;
+    }
+    socket.on('error', () => socket.destroy());
+    this.admit(req).then(
+      (data) => {
+        if (data === false) return refuse(socket, 403, 'Forbidden');
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, req, data));
+      },
+      () => refuse(socket, 500, 'Accept hook failed'),
+    );
+    return true;
+  }
+
+  /** Closes the WebSocket server part (open sockets are closed by their peers). */
+  close(): void {
+    this.wss.close();
+  }
+}

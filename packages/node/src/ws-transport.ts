@@ -1,0 +1,135 @@
+import { FrameDecoder, frameSize, type DecodedFrame } from '@gotalk/protocol';
+import type { Transport, TransportEvents, TransportInfo } from '@gotalk/peer';
+import type { RawData, WebSocket } from 'ws';
+
+/** Options of {@link WebSocketTransport}. */
+export interface WebSocketTransportOptions {
+  /**
+   * Send each frame's header and payload as separate WebSocket messages (and the version on its
+   * own), as gotalk.js 1.2 clients expect. Default false: one message per coalesced batch.
+   */
+  readonly splitMessages?: boolean;
+  /** Bytes buffered in the socket above which `write()` reports backpressure (default 1 MiB). */
+  readonly highWaterMark?: number;
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+/**
+ * A {@link Transport} over a `ws` WebSocket. Incoming messages are read as one continuous byte
+ * stream (the Go server sends header and payload as separate messages; any split is fine).
+ * Outgoing batches go as binary messages. `ws` has no drain event, so backpressure is polled
+ * from `bufferedAmount` while over the high-water mark.
+ */
+export class WebSocketTransport implements Transport {
+  readonly info: TransportInfo;
+  private events: TransportEvents | null = null;
+  private closed = false;
+  private blocked = false;
+  private readonly highWaterMark: number;
+  private readonly splitter: FrameDecoder | null;
+
+  constructor(
+    private readonly socket: WebSocket,
+    info: TransportInfo,
+    options: WebSocketTransportOptions = {},
+  ) {
+    this.info = info;
+    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.splitter = options.splitMessages ? new FrameDecoder({ expectVersion: true, maxPayload: 0xffffffff }) : null;
+    socket.binaryType = 'nodebuffer';
+    socket.pause();
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    const socket = this.socket;
+    let failure: Error | undefined;
+    socket.on('message', (data, isBinary) => {
+      // Text messages are read as their UTF-8 bytes: the wire format is ASCII headers anyway.
+      void isBinary;
+      events.data(toBytes(data));
+    });
+    socket.on('error', (err) => {
+      failure ??= err;
+    });
+    socket.on('close', (code) => {
+      if (this.closed) return;
+      this.closed = true;
+      events.close(failure ?? (code === 1000 || code === 1001 || code === 1005 ? undefined : new Error(`WebSocket closed with code ${code}`)));
+    });
+    if (socket.readyState !== socket.OPEN) {
+      this.closed = true;
+      queueMicrotask(() => events.close(new Error('WebSocket not open')));
+      return;
+    }
+    socket.resume();
+  }
+
+  write(bytes: Uint8Array): boolean {
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return true;
+    if (this.splitter) this.sendSplit(bytes);
+    else socket.send(bytes, { binary: true });
+    if (socket.bufferedAmount > this.highWaterMark) {
+      if (!this.blocked) {
+        this.blocked = true;
+        this.poll();
+      }
+      return false;
+    }
+    return true;
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (this.events) this.socket.resume();
+  }
+
+  close(): void {
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(1000);
+      setTimeout(() => this.socket.terminate(), 5000).unref();
+    }
+  }
+
+  destroy(): void {
+    this.socket.terminate();
+  }
+
+  /** Sends the version, then each header and each payload as separate messages. */
+  private sendSplit(bytes: Uint8Array): void {
+    let at = 0;
+    this.splitter!.push(bytes, (frame: DecodedFrame) => {
+      if (frame.type === 'version') {
+        this.socket.send(bytes.subarray(at, at + 2), { binary: true });
+        at += 2;
+        return;
+      }
+      if (frame.type === 'oversize') return;
+      const total = frameSize(frame);
+      const payload = 'payload' in frame ? frame.payload.length : 0;
+      this.socket.send(bytes.subarray(at, at + total - payload), { binary: true });
+      if (payload > 0) this.socket.send(bytes.subarray(at + total - payload, at + total), { binary: true });
+      at += total;
+    });
+  }
+
+  private poll(): void {
+    const timer = setInterval(() => {
+      if (this.socket.readyState !== this.socket.OPEN || this.socket.bufferedAmount <= this.highWaterMark / 2) {
+        clearInterval(timer);
+        this.blocked = false;
+        if (!this.closed) this.events?.drain();
+      }
+    }, 5);
+    timer.unref();
+  }
+}
