@@ -1,0 +1,125 @@
+// The demo page: one Gotalk connection to the server that this page both calls and serves.
+/* global gotalk */
+const $ = (id) => document.getElementById(id);
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const names = ['Ada', 'Grace', 'Linus', 'Barbara', 'Ken', 'Margaret', 'Dennis', 'Radia', 'Edsger', 'Frances'];
+const me = `${names[Math.floor(Math.random() * names.length)]}-${Math.floor(Math.random() * 90 + 10)}`;
+$('name').value = me;
+
+// The client reconnects by itself and keeps its handlers across reconnects.
+const client = gotalk.connect(undefined, { heartbeatInterval: 1000 });
+window.demo = { client, me };
+
+function setStatus(state, text) {
+  $('status').dataset.state = state;
+  $('status-text').textContent = text;
+}
+client.on('open', () => {
+  setStatus('open', 'connected');
+  client.request('hello', { name: me }).catch(() => {});
+  applyLoad();
+});
+client.on('close', () => setStatus('closed', 'disconnected'));
+client.on('reconnecting', ({ attempt, delay }) => setStatus('connecting', `reconnecting (#${attempt}, ${Math.round(delay)} ms)`));
+
+// ---- browser → server: a typed request ----
+$('greet-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const out = $('greet-result');
+  const started = performance.now();
+  try {
+    const r = await client.request('greet', { name: $('name').value });
+    out.className = 'result ok';
+    out.innerHTML = `<div>${escape(r.greeting)}</div><div class="meta">${escape(r.servedBy)} · ${(performance.now() - started).toFixed(1)} ms</div>`;
+  } catch (err) {
+    out.className = 'result err';
+    out.innerHTML = `<div>${escape(err.message)}</div><div class="meta">error result · code ${escape(err.code ?? '?')}</div>`;
+  }
+});
+
+// ---- server → browser: this page serves `ask` ----
+client.handlers.handle('ask', (question) => {
+  $('asked-log').textContent = `The server asked this page “${question}” at ${new Date().toLocaleTimeString()} — answered.`;
+  return $('status-answer').value || '(nothing to say)';
+});
+$('ask-btn').addEventListener('click', async () => {
+  const btn = $('ask-btn');
+  btn.disabled = true;
+  try {
+    await client.request('ask-pages', $('question').value);
+  } catch (err) {
+    $('asked-log').textContent = err.message;
+  } finally {
+    btn.disabled = false;
+  }
+});
+client.handlers.onNotification('answers', ({ question, answers }) => {
+  $('answers').innerHTML = answers
+    .map((a) => `<tr><td>${escape(a.page)}${a.page === me ? ' <span class="dim">(you)</span>' : ''}</td><td>${escape(a.error ? `⚠ ${a.error}` : String(a.answer))}</td><td>${a.ms}</td></tr>`)
+    .join('');
+  $('asked-log').textContent = `“${question}” — ${answers.length} page${answers.length === 1 ? '' : 's'} answered.`;
+});
+
+// ---- streamed result with live progress ----
+$('primes-btn').addEventListener('click', async () => {
+  const btn = $('primes-btn');
+  btn.disabled = true;
+  let parts = 0;
+  $('bar').style.width = '0%';
+  try {
+    for await (const part of client.stream('primes', [enc.encode(String($('limit').value))])) {
+      const p = JSON.parse(dec.decode(part));
+      parts++;
+      $('bar').style.width = `${((p.done / p.total) * 100).toFixed(1)}%`;
+      $('found').textContent = p.found.toLocaleString();
+      $('last').textContent = p.last.toLocaleString();
+      $('parts').textContent = String(parts);
+    }
+  } catch (err) {
+    $('last').textContent = err.message;
+  } finally {
+    btn.disabled = false;
+  }
+});
+
+// ---- notifications: chat ----
+const messages = $('messages');
+messages.innerHTML = '<li class="empty">No messages yet. Say hi, or send one from a terminal.</li>';
+client.handlers.onNotification('chat', ({ from, text, via }) => {
+  messages.querySelector('.empty')?.remove();
+  const li = document.createElement('li');
+  li.innerHTML = `<span class="via">${escape(via)}</span><span class="from">${escape(from)}</span>${escape(text)}`;
+  messages.append(li);
+  messages.scrollTop = messages.scrollHeight;
+});
+$('chat-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = $('chat-text').value.trim();
+  if (!text) return;
+  client.notify('chat', { from: me, text });
+  $('chat-text').value = '';
+});
+
+// ---- heartbeats: loads of every peer ----
+function applyLoad() {
+  const pct = Number($('load').value);
+  $('load-out').textContent = `${pct}%`;
+  client.peer?.setLoad(Math.round((pct / 100) * 0xffff));
+}
+$('load').addEventListener('input', applyLoad);
+client.handlers.onNotification('roster', (peers) => {
+  const hb = client.peer?.remoteHeartbeat;
+  $('server-load').textContent = hb ? `${((hb.load / 0xffff) * 100).toFixed(0)}% (heartbeat ${new Date(hb.time * 1000).toLocaleTimeString()})` : '–';
+  $('peers').innerHTML = peers
+    .map((p) => {
+      const pct = p.load === null ? 0 : (p.load / 0xffff) * 100;
+      const who = p.name || p.remote || p.kind;
+      return `<li><span class="kind">${escape(p.kind)}</span><span class="who">${escape(who)}${p.name === me ? ' <span class="dim">(you)</span>' : ''}</span><span class="meter" title="${p.load === null ? 'no heartbeat yet' : `${pct.toFixed(0)}%`}"><i style="width:${pct.toFixed(1)}%"></i></span></li>`;
+    })
+    .join('');
+});
+
+function escape(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}

@@ -1,0 +1,88 @@
+// The Gotalk demo: one Node process serving a web page, the Gotalk WebSocket endpoint for it,
+// and the same operations over TCP and a Unix socket, so browsers, the `gotalk` CLI and other
+// programs all meet on one set of handlers.
+//
+//   pnpm demo [--http host:port] [--tcp host:port] [--unix path]
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Server, type Peer } from '@gotalk/node';
+import { installDemoHandlers } from './handlers.ts';
+
+const { values } = parseArgs({
+  options: {
+    http: { type: 'string', default: '127.0.0.1:8080' },
+    tcp: { type: 'string', default: '127.0.0.1:7000' },
+    unix: { type: 'string', default: join(tmpdir(), 'gotalk-demo.sock') },
+  },
+});
+
+const publicDir = new URL('./public/', import.meta.url);
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+const gotalk = new Server({ peer: { heartbeatInterval: 1000 } });
+installDemoHandlers(gotalk);
+
+const http = createServer(async (req, res) => {
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  const file = path === '/' ? 'index.html' : path.slice(1);
+  if (!/^[\w.-]+$/.test(file)) {
+    res.writeHead(404).end('not found\n');
+    return;
+  }
+  try {
+    const body = await readFile(new URL(file, publicDir));
+    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
+  } catch {
+    res.writeHead(404).end('not found\n');
+  }
+});
+await gotalk.attach(http, { path: '/gotalk/' });
+
+const [host, port] = splitHostPort(values.http);
+await new Promise<void>((resolve, reject) => {
+  http.once('error', reject);
+  http.listen(port, host, resolve);
+});
+await gotalk.listen(`tcp://${values.tcp}`);
+await gotalk.listen(`unix:${values.unix}`);
+
+const [tcp, unix] = gotalk.addresses.filter((a) => !a.startsWith('http-mount:'));
+console.log(`Gotalk demo running
+  page       http://${values.http}/
+  websocket  ws://${values.http}/gotalk/
+  tcp        ${tcp}
+  unix       ${unix}
+
+Try from another terminal:
+  pnpm gotalk call ${tcp} greet '{"name":"terminal"}'
+  pnpm gotalk notify ${unix} chat '{"from":"terminal","text":"hello pages"}'
+  pnpm gotalk call ${tcp} ask-pages '"What are you working on?"'
+Ctrl-C stops it.`);
+
+gotalk.on('connection', (peer: Peer) => console.log(`+ ${peer.info?.kind} ${peer.info?.remote ?? ''}`));
+gotalk.on('disconnect', (peer: Peer, info) => console.log(`- ${peer.info?.kind} ${peer.info?.remote ?? ''} (${info.reason})`));
+
+let stopping = false;
+async function stop() {
+  if (stopping) return process.exit(1);
+  stopping = true;
+  console.log('stopping…');
+  http.close();
+  await gotalk.close();
+  process.exit(0);
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+function splitHostPort(value: string): [string, number] {
+  const i = value.lastIndexOf(':');
+  return [value.slice(0, i).replace(/^\[|\]$/g, ''), Number(value.slice(i + 1))];
+}
