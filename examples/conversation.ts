@@ -23,7 +23,8 @@ const [a, b] = memoryPair();
 const alice = new Peer(traced(a, 'alice ->'), { heartbeatInterval: 0 });
 const bob = new Peer(traced(b, '  bob ->'), { heartbeatInterval: 0 });
 
-bob.handlers.handle('greet', async ({ name }: { name: string }, ctx) => {
+bob.handlers.handle('greet', async (value, ctx) => {
+  const { name } = value as { name: string };
   // Bob calls Alice back while answering her: either side can call the other.
   const mood = await ctx.peer.request('mood');
   return { greeting: `Hello ${name}, you seem ${mood}` };

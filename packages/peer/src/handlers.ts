@@ -110,7 +110,9 @@ export class Handlers {
   ): this;
   implement(operation: Operation | StreamOperation, fn: (input: never, ctx: HandlerContext) => unknown): this {
     const { input, output } = operation;
-    const outputPart = (v: unknown) => andThen(validate(output, v, 'output'), toJson);
+    // Checked, but the handler's value is sent as is: the requestor parses it with the same schema
+    // (sending the parsed value would apply transforms twice).
+    const outputPart = (v: unknown) => andThen(validate(output, v, 'output'), () => toJson(v));
     if (operation.kind === 'operation') {
       const call = fn as (input: unknown, ctx: HandlerContext) => unknown;
       return this.handleBytes(operation.name, (payload, ctx) =>

@@ -30,6 +30,7 @@ export class Heartbeats {
   private lastReceived = 0;
   private longestGap = 0;
   private fixedLoad: number | undefined;
+  private readingPaused = false;
 
   constructor(
     private readonly settings: Settings,
@@ -40,12 +41,22 @@ export class Heartbeats {
   /** The handshake is done: send one heartbeat now, then every interval. */
   start(): void {
     if (this.settings.heartbeatInterval <= 0 || this.sender !== null) return;
-    this.beat();
+    // The timer first: the first beat's activity event may stop() us (a listener closing the peer).
     this.sender = setInterval(() => this.beat(), this.settings.heartbeatInterval);
+    this.beat();
   }
 
   /** Bytes arrived: the other side is alive. */
   received(): void {
+    this.lastReceived = Date.now();
+  }
+
+  /**
+   * This side stopped (true) or resumed (false) reading the connection (backpressure): silence
+   * while it does not read is not the other side's, so the idle clock stops meanwhile.
+   */
+  reading(paused: boolean): void {
+    this.readingPaused = paused;
     this.lastReceived = Date.now();
   }
 
@@ -84,6 +95,7 @@ export class Heartbeats {
   }
 
   private check(): void {
+    if (this.readingPaused) return;
     const limit = Math.max(this.settings.idleTimeout, 3 * this.longestGap);
     if (Date.now() - this.lastReceived > limit) {
       this.stop();

@@ -48,9 +48,11 @@ class Context implements HandlerContext {
   }
 }
 
-function asBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  throw new TypeError(`handler returned ${value === null ? 'null' : typeof value}, not bytes`);
+/** A handler's result as a payload to send: bytes within the payload limit, or an error to answer. */
+function asBytes(value: unknown, max: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new TypeError(`handler returned ${value === null ? 'null' : typeof value}, not bytes`);
+  if (value.length > max) throw new PayloadTooLargeError(value.length, max);
+  return value;
 }
 
 /**
@@ -89,8 +91,8 @@ export class Responder {
     const limits = host.settings.limits;
     host.activity({ type: 'request', dir: 'in', id: frame.id, op: frame.op, stream: true, size: frame.payload.length });
     if (limits.maxStreams === 0) return this.error(frame.id, ReplyText.streamsDisabled);
-    if (this.turnAway(frame.id, this.streams.size >= limits.maxStreams)) return;
     if (this.streams.has(frame.id)) return this.error(frame.id, ReplyText.idInUse);
+    if (this.turnAway(frame.id, this.streams.size >= limits.maxStreams)) return;
     const entry: OpEntry | undefined = host.handlers.lookup(frame.op);
     if (!entry) return this.error(frame.id, ReplyText.unknownOp(frame.op));
     const parts = this.queue();
@@ -144,7 +146,7 @@ export class Responder {
     try {
       out = fn(payload, ctx);
     } catch (err) {
-      return this.finishSingle(ctx.id, null, err);
+      return this.finishSingle(ctx.id, null, err ?? new Error('handler failed'));
     }
     if (isPromiseLike(out)) {
       out.then(
@@ -160,7 +162,7 @@ export class Responder {
     this.singles--;
     if (error === null) {
       try {
-        const payload = asBytes(result);
+        const payload = asBytes(result, this.host.settings.limits.maxPayload);
         this.reply({ type: 'R', id, payload });
       } catch (err) {
         this.failed(id, err);
@@ -182,7 +184,7 @@ export class Responder {
         if (total > max) throw new PayloadTooLargeError(total, max);
         chunks.push(p);
       }
-      this.reply({ type: 'R', id: ctx.id, payload: asBytes(await fn(concat(chunks, total), ctx)) });
+      this.reply({ type: 'R', id: ctx.id, payload: asBytes(await fn(concat(chunks, total), ctx), max) });
     } catch (err) {
       this.failed(ctx.id, err);
     } finally {
@@ -195,13 +197,13 @@ export class Responder {
     try {
       const result = await fn(parts, ctx);
       if (result instanceof Uint8Array) {
-        this.reply({ type: 'R', id: ctx.id, payload: result });
+        this.reply({ type: 'R', id: ctx.id, payload: asBytes(result, this.host.settings.limits.maxPayload) });
         return;
       }
       if (result != null) {
         for await (const part of result) {
           if (!this.host.open) return;
-          if (asBytes(part).length === 0) continue; // an empty S would end the result
+          if (asBytes(part, this.host.settings.limits.maxPayload).length === 0) continue; // an empty S would end the result
           sent = true;
           this.reply({ type: 'S', id: ctx.id, payload: part });
           if (this.host.congested) await this.host.writable();
@@ -228,6 +230,7 @@ export class Responder {
   }
 
   private failed(id: RequestId, err: unknown): void {
+    err ??= new Error('handler failed'); // a bare `throw null` / `throw undefined`
     if (err instanceof RetryLater) {
       this.reply({ type: 'e', id, wait: err.wait, payload: utf8(err.message) });
     } else {

@@ -8,7 +8,7 @@ import {
   type RequestId,
 } from '@gotalk/protocol';
 import type { ActivityEvent, ActivityListener, CloseInfo, CloseReason } from './activity.ts';
-import { ClosedError, GotalkError, ProtocolError, TimeoutError } from './errors.ts';
+import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutError } from './errors.ts';
 import { Handlers } from './handlers.ts';
 import { Heartbeats, type RemoteHeartbeat } from './heartbeats.ts';
 import { Responder, type ResponderHost } from './incoming.ts';
@@ -168,12 +168,18 @@ export class Peer {
   notify<S extends StandardSchemaV1>(type: NotificationType<S>, value: InputOf<S>): Promise<void>;
   notify(nameOrType: string | NotificationType, value?: unknown): void | Promise<void> {
     if (typeof nameOrType === 'string') return this.notifyBytes(nameOrType, toJson(value));
-    return Promise.resolve(andThen(validate(nameOrType.schema, value, 'notification'), (v) => this.notifyBytes(nameOrType.name, toJson(v))));
+    // A promise in every case (never a synchronous throw); the value is sent as given, once it passed
+    // the schema, since the receiver parses it with the same schema.
+    return new Promise<void>((resolve) =>
+      resolve(andThen(validate(nameOrType.schema, value, 'notification'), () => this.notifyBytes(nameOrType.name, toJson(value)))),
+    );
   }
 
-  /** Sends a notification with a raw payload. Throws ClosedError when closed. */
+  /** Sends a notification with a raw payload. Throws ClosedError when closed, PayloadTooLargeError over `maxPayload`. */
   notifyBytes(name: string, payload: Uint8Array): void {
     if (!this.open) throw new ClosedError();
+    const max = this.settings.limits.maxPayload;
+    if (payload.length > max) throw new PayloadTooLargeError(payload.length, max);
     this.send({ type: 'n', name, payload });
     this.activity({ type: 'notification', dir: 'out', name, size: payload.length });
   }
@@ -218,7 +224,9 @@ export class Peer {
   // ----- internals -----
 
   private activity(event: ActivityEvent): void {
-    for (const l of this.listeners) {
+    if (this.listeners.length === 0) return;
+    // A copy: a listener may unsubscribe (itself or another) while the event is being delivered.
+    for (const l of [...this.listeners]) {
       try {
         l(event);
       } catch {
@@ -287,8 +295,13 @@ export class Peer {
   private congestion(on: boolean): void {
     const before = this.congestedQueues;
     this.congestedQueues += on ? 1 : -1;
-    if (before === 0 && this.congestedQueues > 0) this.transport.pause();
-    else if (before > 0 && this.congestedQueues === 0) this.transport.resume();
+    if (before === 0 && this.congestedQueues > 0) {
+      this.heartbeats.reading(true);
+      this.transport.pause();
+    } else if (before > 0 && this.congestedQueues === 0) {
+      this.heartbeats.reading(false);
+      this.transport.resume();
+    }
   }
 
   private receive(chunk: Uint8Array): void {
@@ -318,7 +331,10 @@ export class Peer {
       case 'E':
       case 'e': {
         const request = this.outgoing.get(frame.id);
-        if (request) request.reply(frame);
+        if (!request) return; // a reply to an id no longer in flight (e.g. the Go peer's S after E)
+        const kind = frame.type === 'R' ? 'result' : frame.type === 'E' ? 'error' : frame.type === 'e' ? 'retry' : frame.payload.length ? 'part' : 'end';
+        this.activity({ type: 'reply', dir: 'in', id: frame.id, kind, size: frame.payload.length });
+        request.reply(frame);
         return;
       }
       case 'n':
@@ -341,9 +357,10 @@ export class Peer {
     if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     if (this.state === 'handshake') this.state = 'open';
+    this.activity({ type: 'open' }); // first, before the heartbeat that start() sends at once
+    if (this.state === 'closed') return; // a listener ended the connection
     this.heartbeats.start();
     this.resolveReady();
-    this.activity({ type: 'open' });
   }
 
   private notification(name: string, payload: Uint8Array): void {

@@ -92,7 +92,10 @@ export class StreamCall extends RequestBase implements ResultStream {
       if (this.gate) await this.gate;
       if (this.inputDone || !this.host.open) return;
       this.inputDone = true;
-      if (!this.started) this.sendPart(EMPTY);
+      if (!this.started) {
+        this.keep(EMPTY); // an empty stream is resent as such after a retry result
+        this.sendPart(EMPTY);
+      }
       this.host.send({ type: 'p', id: this.id, payload: EMPTY });
     } catch (err) {
       // The source failed: end the request on the wire and fail it here.

@@ -2,7 +2,7 @@
 // so both directions take a per-character ASCII path and fall back to the text codecs.
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8');
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // a leading U+FEFF is content here, not a byte-order mark
 
 /** The UTF-8 byte length of `s` (lone surrogates count as U+FFFD, as TextEncoder writes them). */
 export function utf8Length(s: string): number {

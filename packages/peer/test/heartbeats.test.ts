@@ -1,0 +1,252 @@
+// Heartbeats: sent on the handshake and on a timer with a load, received and exposed, and the
+// idle timeout that is armed only by the other side's heartbeats.
+import { afterEach, describe, expect, test } from 'vitest';
+import { connectedPeers, TimeoutError, utf8, type ActivityEvent, type Peer, type PeerOptions } from '@gotalk/peer';
+import { scriptedPeer, type ScriptedTransport } from './scripted-transport.ts';
+
+const peers: Peer[] = [];
+afterEach(() => {
+  for (const p of peers.splice(0)) p.destroy();
+});
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function setup(options: PeerOptions = {}): { peer: Peer; t: ScriptedTransport } {
+  const s = scriptedPeer(options);
+  peers.push(s.peer);
+  return s;
+}
+
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+const heartbeats = (t: ScriptedTransport) => t.frames.filter((f) => f.type === 'h');
+
+describe('sending', () => {
+  test('one heartbeat when the handshake completes, none before', async () => {
+    const { t } = setup({ heartbeatInterval: 60_000 });
+    await sleep(30);
+    expect(heartbeats(t)).toHaveLength(0);
+    expect(t.outputText).toBe('01');
+    const before = Math.floor(Date.now() / 1000);
+    t.handshake();
+    const h = await t.nextFrame('h', undefined, 500);
+    expect(h.load).toBe(0);
+    expect(h.time).toBeGreaterThanOrEqual(before);
+    expect(h.time).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    expect(t.outputText).toMatch(/^01h0000[0-9a-f]{8}$/);
+    await sleep(50);
+    expect(heartbeats(t)).toHaveLength(1);
+  });
+
+  test('then one every heartbeatInterval', async () => {
+    const { t } = setup({ heartbeatInterval: 25 });
+    const start = Date.now();
+    t.handshake();
+    await t.until(() => heartbeats(t).length >= 5, '5 heartbeats');
+    const elapsed = Date.now() - start;
+    expect(elapsed).toBeGreaterThanOrEqual(4 * 25 - 5); // never faster than the interval
+    await sleep(100);
+    const n = heartbeats(t).length;
+    expect(n).toBeGreaterThan(5); // and they keep coming
+    expect(n).toBeLessThanOrEqual(Math.floor((Date.now() - start) / 25) + 2);
+  });
+
+  test('heartbeatInterval 0 sends none', async () => {
+    const { t } = setup({ heartbeatInterval: 0 });
+    t.handshake();
+    await sleep(40);
+    expect(heartbeats(t)).toHaveLength(0);
+  });
+
+  test('the load comes from setLoad(), or options.load', async () => {
+    const { peer, t } = setup({ heartbeatInterval: 15 });
+    peer.setLoad(1234);
+    t.handshake();
+    expect((await t.nextFrame('h')).load).toBe(1234);
+    peer.setLoad(0xffff);
+    await t.nextFrame('h', (h) => h.load === 0xffff);
+    peer.setLoad(undefined); // derived again: nothing served
+    await t.nextFrame('h', (h) => h.load === 0);
+    expect(() => peer.setLoad(0x10000)).toThrow(RangeError);
+    expect(() => peer.setLoad(-1)).toThrow(RangeError);
+    expect(() => peer.setLoad(1.5)).toThrow(RangeError);
+
+    const other = setup({ heartbeatInterval: 15, load: () => 77 });
+    other.t.handshake();
+    expect((await other.t.nextFrame('h')).load).toBe(77);
+    other.peer.setLoad(5); // setLoad wins over options.load
+    await other.t.nextFrame('h', (h) => h.load === 5);
+  });
+
+  test('by default the load is derived from the requests being served', async () => {
+    const { peer, t } = setup({ heartbeatInterval: 15, limits: { maxRequests: 3, maxStreams: 1 } });
+    const release = gate();
+    peer.handlers.handleBytes('wait', async () => {
+      await release.promise;
+      return utf8('done');
+    });
+    t.handshake();
+    expect((await t.nextFrame('h')).load).toBe(0);
+    t.feed('r0001004wait00000000r0002004wait00000000');
+    // 2 of a capacity of 4 (3 requests + 1 stream)
+    await t.nextFrame('h', (h) => h.load === Math.round(0xffff / 2));
+    release.open();
+    await t.nextFrame('R');
+    await t.nextFrame('R');
+    await t.nextFrame('h', (h) => h.load === 0);
+  });
+
+  test('sent heartbeats are reported as activity', async () => {
+    const events: ActivityEvent[] = [];
+    const { peer, t } = setup({ heartbeatInterval: 60_000, onActivity: (e) => events.push(e) });
+    peer.setLoad(9);
+    t.handshake();
+    const h = await t.nextFrame('h');
+    expect(events).toContainEqual({ type: 'heartbeat', dir: 'out', load: 9, time: h.time });
+  });
+});
+
+describe('receiving', () => {
+  test('the last heartbeat received is peer.remoteHeartbeat, and an activity event', async () => {
+    const events: ActivityEvent[] = [];
+    const { peer, t } = setup({ onActivity: (e) => events.push(e) });
+    expect(peer.remoteHeartbeat).toBeUndefined();
+    t.handshake();
+    const before = Date.now();
+    t.feed('h00025f63ee48');
+    expect(peer.remoteHeartbeat).toEqual({ load: 2, time: 0x5f63ee48, receivedAt: expect.any(Number) });
+    expect(peer.remoteHeartbeat!.receivedAt).toBeGreaterThanOrEqual(before);
+    expect(peer.remoteHeartbeat!.receivedAt).toBeLessThanOrEqual(Date.now());
+    t.feed('hffff00000001');
+    expect(peer.remoteHeartbeat).toMatchObject({ load: 0xffff, time: 1 });
+    expect(events.filter((e) => e.type === 'heartbeat')).toEqual([
+      { type: 'heartbeat', dir: 'in', load: 2, time: 0x5f63ee48 },
+      { type: 'heartbeat', dir: 'in', load: 0xffff, time: 1 },
+    ]);
+  });
+
+  test('between two peers, each sees the load the other sets', async () => {
+    const [a, b] = connectedPeers({ heartbeatInterval: 15 }, { heartbeatInterval: 15 });
+    peers.push(a, b);
+    a.setLoad(700);
+    b.setLoad(3);
+    const start = Date.now();
+    while (b.remoteHeartbeat?.load !== 700 || a.remoteHeartbeat?.load !== 3) {
+      if (Date.now() - start > 2000) throw new Error('no heartbeats');
+      await sleep(5);
+    }
+    expect(Math.abs(b.remoteHeartbeat.time - Date.now() / 1000)).toBeLessThan(5);
+  });
+});
+
+describe('idle timeout', () => {
+  test('silence after a heartbeat: f00000003 and close, reason idle', async () => {
+    const { peer, t } = setup({ idleTimeout: 80 });
+    t.feed('01h00005f63ee48');
+    const since = Date.now();
+    const info = await peer.closed;
+    expect(Date.now() - since).toBeGreaterThanOrEqual(70);
+    expect(info.reason).toBe('idle');
+    expect(info.error).toBeInstanceOf(TimeoutError);
+    expect(info.error?.code).toBe('TIMEOUT');
+    await t.ends();
+    expect(t.outputText).toBe('01f00000003');
+    expect(t.calls).toContain('close');
+  });
+
+  test('any data keeps the connection alive; silence then ends it', async () => {
+    const { peer, t } = setup({ idleTimeout: 150 });
+    peer.handlers.handleBytes('echo', (p) => p);
+    t.feed('01h00005f63ee48');
+    for (let i = 0; i < 12; i++) {
+      await sleep(25);
+      t.feed(i % 2 ? 'h00005f63ee48' : 'r0001004echo00000000');
+    }
+    expect(peer.open).toBe(true);
+    expect((await peer.closed).reason).toBe('idle');
+  });
+
+  test('pending requests fail when the connection idles out', async () => {
+    const { peer, t } = setup({ idleTimeout: 50 });
+    const pending = peer.request('slow');
+    t.feed('01h00005f63ee48');
+    await t.nextFrame('r');
+    await expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
+    expect((await peer.closed).reason).toBe('idle');
+  });
+
+  test('a peer that never sends heartbeats is never idled out', async () => {
+    const { peer, t } = setup({ idleTimeout: 15 });
+    peer.handlers.handleBytes('echo', (p) => p);
+    t.handshake();
+    await sleep(250); // many multiples of the idle timeout
+    expect(peer.open).toBe(true);
+    t.feed('r0001004echo00000002hi');
+    await t.nextFrame('R');
+    await sleep(100);
+    expect(peer.open).toBe(true);
+    expect(t.frames.some((f) => f.type === 'f')).toBe(false);
+  });
+
+  test('the timeout stretches to 3 of the longest gaps seen between heartbeats', async () => {
+    const { peer, t } = setup({ idleTimeout: 100 });
+    t.feed('01h00005f63ee48');
+    await sleep(50);
+    t.feed('h00005f63ee48'); // a gap of ~50 ms: the limit becomes ~150 ms
+    await sleep(100);
+    t.feed('h00005f63ee48'); // a gap of ~100 ms: the limit becomes ~300 ms
+    const last = Date.now();
+    await sleep(180); // well past the idle timeout, well within the stretched limit
+    expect(peer.open).toBe(true);
+    const info = await peer.closed;
+    expect(info.reason).toBe('idle');
+    expect(Date.now() - last).toBeGreaterThanOrEqual(250);
+  });
+
+  test('a peer not reading because its consumer is slow is not idled out', async () => {
+    const { peer, t } = setup({ idleTimeout: 100, limits: { streamBuffer: 1024 } });
+    t.feed('01h00005f63ee48');
+    const call = peer.stream('big', utf8('go'));
+    const r = await t.nextFrame('r');
+    t.feedFrames({ type: 'S', id: r.id, payload: new Uint8Array(2048) });
+    expect(t.paused).toBe(true);
+    // the other side keeps sending heartbeats, held back by the pause
+    for (let i = 0; i < 8; i++) {
+      await sleep(25);
+      t.feed('h00005f63ee48');
+    }
+    expect(peer.open).toBe(true);
+    const it = call[Symbol.asyncIterator]();
+    expect((await it.next()).value?.length).toBe(2048);
+    await t.until(() => !t.paused, 'resume');
+    t.feedFrames({ type: 'S', id: r.id, payload: new Uint8Array(0) });
+    expect((await it.next()).done).toBe(true);
+    expect(peer.open).toBe(true);
+    expect((await peer.closed).reason).toBe('idle'); // and silence still ends it
+  });
+
+  test('two default-configured peers with small intervals stay up across several idle periods', async () => {
+    const opts = { heartbeatInterval: 20, idleTimeout: 80 };
+    const [a, b] = connectedPeers(opts, opts);
+    peers.push(a, b);
+    b.handlers.handle('echo', (v) => v);
+    await sleep(400);
+    expect(a.open && b.open).toBe(true);
+    expect(a.remoteHeartbeat).toBeDefined();
+    expect(b.remoteHeartbeat).toBeDefined();
+    expect(await a.request('echo', 1)).toBe(1);
+  });
+
+  test('two peers with the default options keep a link with no traffic', async () => {
+    const [a, b] = connectedPeers();
+    peers.push(a, b);
+    await a.ready;
+    await sleep(50);
+    expect(a.remoteHeartbeat).toBeDefined(); // the handshake heartbeat
+    expect(a.open && b.open).toBe(true);
+  });
+});

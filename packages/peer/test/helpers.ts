@@ -1,0 +1,160 @@
+// Small helpers shared by the peer tests. Only add exports here; other test files rely on these.
+import { encodeFrame, encodeVersion, FrameDecoder, MAX_WIRE_PAYLOAD, type DecodedFrame, type Frame } from '@gotalk/protocol';
+import { memoryPair, Peer, type ActivityEvent, type MemoryPairOptions, type PeerOptions, type Transport } from '@gotalk/peer';
+
+export const enc = new TextEncoder();
+export const dec = new TextDecoder();
+
+/** UTF-8 bytes of a string. */
+export const bytes = (s: string): Uint8Array => enc.encode(s);
+/** The string of UTF-8 bytes. */
+export const str = (b: Uint8Array): string => dec.decode(b);
+
+/** Resolves after `ms` milliseconds (real timers). */
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/** A promise with its resolve and reject functions. */
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Polls `cond` every few ms until it is true; throws after `timeout` ms. */
+export async function waitFor(cond: () => unknown, timeout = 5000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeout) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await delay(2);
+  }
+}
+
+/** The error `promise` rejects with; throws if it resolves instead. */
+export async function errorOf(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
+
+/** The error `fn` throws synchronously; throws if it does not. */
+export function thrownBy(fn: () => unknown): Error & { code?: string } {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected the function to throw, but it returned');
+}
+
+/** Records every activity event of `peer` (from now on) into the returned array. */
+export function recordActivity(peer: Peer): ActivityEvent[] {
+  const events: ActivityEvent[] = [];
+  peer.onActivity((e) => events.push(e));
+  return events;
+}
+
+/** A frame seen on the wire, with the side that wrote it. */
+export interface WireEntry {
+  readonly from: 'a' | 'b';
+  readonly frame: Frame;
+}
+
+/** Wraps `transport.write` so that every frame it writes is decoded and logged. */
+export function tapTransport(transport: Transport, onFrame: (frame: Frame) => void): void {
+  const decoder = new FrameDecoder({ expectVersion: true, maxPayload: MAX_WIRE_PAYLOAD });
+  const write = transport.write.bind(transport);
+  transport.write = (chunk: Uint8Array): boolean => {
+    decoder.push(chunk, (f: DecodedFrame) => {
+      if (f.type !== 'version' && f.type !== 'oversize') onFrame(f);
+    });
+    return write(chunk);
+  };
+}
+
+/**
+ * Two peers connected in memory, with every frame each writes logged in one list in write
+ * order (so a reply always appears after its request, and a reuse of an id after its reply).
+ */
+export function tappedPeers(
+  a: PeerOptions = {},
+  b: PeerOptions = {},
+  pipe: MemoryPairOptions = {},
+): { a: Peer; b: Peer; wire: WireEntry[]; sent: (side: 'a' | 'b') => Frame[] } {
+  const [ta, tb] = memoryPair(pipe);
+  const wire: WireEntry[] = [];
+  tapTransport(ta, (frame) => wire.push({ from: 'a', frame }));
+  tapTransport(tb, (frame) => wire.push({ from: 'b', frame }));
+  const pa = new Peer(ta, a);
+  const pb = new Peer(tb, b);
+  return { a: pa, b: pb, wire, sent: (side) => wire.filter((e) => e.from === side).map((e) => e.frame) };
+}
+
+/** Frames of one type out of a list, typed. */
+export function framesOf<T extends Frame['type']>(frames: readonly Frame[], type: T): Extract<Frame, { type: T }>[] {
+  return frames.filter((f): f is Extract<Frame, { type: T }> => f.type === type);
+}
+
+/**
+ * A peer whose other end is driven by hand: `frames` holds what the peer sent (decoded),
+ * `send` writes frames to it. The version is sent at once unless `version` is false.
+ */
+export function rawPeer(
+  options: PeerOptions = {},
+  { version = true }: { version?: boolean } = {},
+): {
+  peer: Peer;
+  frames: Frame[];
+  send: (...frames: Frame[]) => void;
+  sendBytes: (chunk: Uint8Array) => void;
+  waitFrame: <T extends Frame['type']>(type: T, pred?: (f: Extract<Frame, { type: T }>) => boolean, timeout?: number) => Promise<Extract<Frame, { type: T }>>;
+  closed: () => boolean;
+} {
+  const [tp, tr] = memoryPair();
+  const frames: Frame[] = [];
+  const decoder = new FrameDecoder({ expectVersion: true, maxPayload: MAX_WIRE_PAYLOAD });
+  let isClosed = false;
+  tr.start({
+    data: (chunk) =>
+      decoder.push(chunk, (f) => {
+        if (f.type !== 'version' && f.type !== 'oversize') frames.push(f);
+      }),
+    drain: () => {},
+    close: () => {
+      isClosed = true;
+    },
+  });
+  if (version) tr.write(encodeVersion());
+  const peer = new Peer(tp, options);
+  const waitFrame = async <T extends Frame['type']>(
+    type: T,
+    pred: (f: Extract<Frame, { type: T }>) => boolean = () => true,
+    timeout = 5000,
+  ): Promise<Extract<Frame, { type: T }>> => {
+    let found: Extract<Frame, { type: T }> | undefined;
+    await waitFor(() => (found = framesOf(frames, type).find(pred)), timeout, `a "${type}" frame`);
+    return found!;
+  };
+  return {
+    peer,
+    frames,
+    send: (...fs) => {
+      for (const f of fs) tr.write(encodeFrame(f));
+    },
+    sendBytes: (chunk) => tr.write(chunk),
+    waitFrame,
+    closed: () => isClosed,
+  };
+}
