@@ -1,1 +1,62 @@
-export {};
+/**
+ * @gotalk/browser: the Gotalk client for pages and workers, over the standard WebSocket. A
+ * {@link Client} has the peer API (it serves handlers too, not only calls), reconnects with
+ * backoff and queues requests while disconnected. The peer API is re-exported, so a page needs
+ * this one import.
+ */
+export { Client, connect, type ClientEvents, type ClientOptions, type ConnectionEnd } from './client.ts';
+export { BrowserError, type BrowserErrorCode } from './errors.ts';
+export { DEFAULT_PATH, defaultEndpoint, endpointFromScript } from './endpoint-url.ts';
+export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
+export { WebSocketTransport, type WebSocketConstructor, type WebSocketEventLike, type WebSocketLike } from './websocket-transport.ts';
+export {
+  AbortedError,
+  ClosedError,
+  defineNotification,
+  defineOperation,
+  defineStreamOperation,
+  DEFAULT_LIMITS,
+  fromJson,
+  GotalkError,
+  Handlers,
+  PayloadTooLargeError,
+  Peer,
+  ProtocolError,
+  RemoteError,
+  ReplyText,
+  RetryExhaustedError,
+  RetryLater,
+  text,
+  TimeoutError,
+  toJson,
+  utf8,
+  ValidationError,
+  type ActivityEvent,
+  type ActivityListener,
+  type BytesHandler,
+  type CloseInfo,
+  type CloseReason,
+  type FallbackHandler,
+  type GotalkErrorCode,
+  type HandlerContext,
+  type InputOf,
+  type Limits,
+  type NotificationContext,
+  type NotificationHandler,
+  type NotificationType,
+  type Operation,
+  type OutputOf,
+  type PartSource,
+  type PeerOptions,
+  type RemoteHeartbeat,
+  type RequestOptions,
+  type ResultStream,
+  type StandardSchemaV1,
+  type StreamHandler,
+  type StreamOperation,
+  type StreamResult,
+  type Transport,
+  type TransportEvents,
+  type TransportInfo,
+  type ValidationIssue,
+} from '@gotalk/peer';

@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { Peer, type PeerOptions, type Transport } from '@gotalk/peer';
 import { WebSocket } from 'ws';
@@ -21,17 +21,25 @@ export interface ConnectOptions extends PeerOptions {
   readonly splitMessages?: boolean;
 }
 
-function socketTransport(address: Address, options: ConnectOptions): Promise<Transport> {
+function socketTransport(address: Address, options: ConnectOptions, signal: AbortSignal): Promise<Transport> {
   return new Promise((resolve, reject) => {
     let socket: Socket;
     const where = formatAddress(address);
     if (address.kind === 'unix') socket = netConnect({ path: address.path });
     else if (address.kind === 'tcp') socket = netConnect({ host: address.host, port: address.port });
-    else socket = tlsConnect({ host: address.host, port: address.port, servername: address.host, ...options.tls });
+    // SNI carries host names only: an IP address there is against RFC 6066 (and Node warns, DEP0123).
+    else socket = tlsConnect({ host: address.host, port: address.port, ...(isIP(address.host) ? {} : { servername: address.host }), ...options.tls });
     const ready = address.kind === 'tls' ? 'secureConnect' : 'connect';
     const onError = (err: Error) => reject(new NodeError('CONNECT_FAILED', `cannot connect to ${where}: ${err.message}`, { cause: err }));
+    // Past the deadline, the attempt is abandoned (a socket still connecting would linger).
+    const onAbort = () => {
+      socket.destroy();
+      reject(new NodeError('CONNECT_TIMEOUT', `connecting to ${where} was abandoned`));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     socket.once('error', onError);
     socket.once(ready, () => {
+      signal.removeEventListener('abort', onAbort);
       socket.off('error', onError);
       const local = address.kind === 'unix' ? where : `${address.kind}://${socket.localAddress}:${socket.localPort}`;
       const info: Record<string, unknown> = { kind: address.kind, remote: where, local };
@@ -41,7 +49,7 @@ function socketTransport(address: Address, options: ConnectOptions): Promise<Tra
   });
 }
 
-function wsTransport(address: Address & { kind: 'ws' | 'wss' }, options: ConnectOptions): Promise<Transport> {
+function wsTransport(address: Address & { kind: 'ws' | 'wss' }, options: ConnectOptions, signal: AbortSignal): Promise<Transport> {
   return new Promise((resolve, reject) => {
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     const http = address.kind === 'wss' ? 'https' : 'http';
@@ -59,7 +67,11 @@ function wsTransport(address: Address & { kind: 'ws' | 'wss' }, options: Connect
       socket.terminate();
     });
     socket.once('error', (err) => fail(err.message, err));
+    // Past the deadline, the attempt is abandoned (an unanswered upgrade request would linger).
+    const onAbort = () => socket.terminate();
+    signal.addEventListener('abort', onAbort, { once: true });
     socket.once('open', () => {
+      signal.removeEventListener('abort', onAbort);
       socket.removeAllListeners('error');
       resolve(new WebSocketTransport(socket, { kind: address.kind, remote: url }, options.splitMessages ? { splitMessages: true } : {}));
     });
@@ -76,13 +88,16 @@ export async function connect(address: string, options: ConnectOptions = {}): Pr
   const timeout = options.connectTimeout ?? 10_000;
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
+  const attempt = new AbortController();
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       timedOut = true;
+      attempt.abort();
       reject(new NodeError('CONNECT_TIMEOUT', `connecting to ${address} took longer than ${timeout} ms`));
     }, timeout);
   });
-  const pending = parsed.kind === 'ws' || parsed.kind === 'wss' ? wsTransport(parsed, options) : socketTransport(parsed, options);
+  const pending =
+    parsed.kind === 'ws' || parsed.kind === 'wss' ? wsTransport(parsed, options, attempt.signal) : socketTransport(parsed, options, attempt.signal);
   // A transport that connects after the deadline is closed at once.
   pending.then((t) => timedOut && t.destroy(), () => {});
   try {

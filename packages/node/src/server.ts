@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
@@ -7,6 +7,7 @@ import { Handlers, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, t
 import type { WebSocket } from 'ws';
 import { formatAddress, parseAddress, type Address } from './address.ts';
 import { loadBrowserBundle } from './bundle.ts';
+import { NodeError } from './errors.ts';
 import { SocketTransport } from './socket-transport.ts';
 import { listenUnix, removeSocketFile } from './unix-socket.ts';
 import { WebSocketEndpoint, type WebSocketEndpointOptions } from './ws-endpoint.ts';
@@ -58,6 +59,25 @@ function closeNet(server: NetServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/** A listen error: an address in use becomes `ADDRESS_IN_USE`, as for a live Unix socket. */
+function listenError(err: Error, where: string): Error {
+  if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') return err;
+  return new NodeError('ADDRESS_IN_USE', `${where} is already in use`, { cause: err });
+}
+
+/** `wss` for a WebSocket upgraded over TLS (a wss:// listener, or an attached HTTPS server), else `ws`. */
+function wsKind(request: IncomingMessage): 'ws' | 'wss' {
+  return (request.socket as TLSSocket).encrypted ? 'wss' : 'ws';
+}
+
+/** What a WebSocket connection's accept hook and handlers see: addresses as `ws://ip:port/path`. */
+function wsInfo(request: IncomingMessage): ConnectionInfo {
+  const kind = wsKind(request);
+  const path = new URL(request.url ?? '/', 'http://x').pathname;
+  const { remoteAddress, remotePort, localAddress, localPort } = request.socket;
+  return { kind, remote: endpointName(kind, remoteAddress, remotePort), local: endpointName(kind, localAddress, localPort) + path, request };
+}
+
 function endpointName(kind: string, host: string | undefined, port: number | undefined): string {
   const h = host ?? '?';
   return `${kind}://${h.includes(':') ? `[${h}]` : h}:${port ?? 0}`;
@@ -95,17 +115,32 @@ export class Server extends EventEmitter<ServerEvents> {
   /**
    * Mounts a WebSocket endpoint on an existing HTTP(S) server at `path` (default `/gotalk/`),
    * which also serves the browser bundle at `<path>gotalk.js`. Other requests are left to the
-   * server's own handlers.
+   * server's own handlers (those registered before `attach`; listeners added later see every
+   * request, the endpoint's too).
    */
   async attach(http: HttpServer, options: { path?: string } = {}): Promise<WebSocketEndpoint> {
     const endpoint = await this.endpoint(options.path);
-    http.prependListener('request', (req, res) => {
-      if (endpoint.handleRequest(req, res)) res.once('finish', () => {});
-    });
+    // The app's request listeners must not also answer what the endpoint serves (a second
+    // answer throws ERR_HTTP_HEADERS_SENT): they move behind the endpoint, and run only for the
+    // requests it does not own. They are put back when the server closes.
+    const appListeners = http.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      if (endpoint.handleRequest(req, res)) return;
+      for (const listener of appListeners) listener.call(http, req, res);
+    };
+    http.removeAllListeners('request');
+    http.on('request', onRequest);
     http.on('upgrade', (req, socket, head) => {
       if (!endpoint.handleUpgrade(req, socket, head) && http.listenerCount('upgrade') === 1) socket.destroy();
     });
-    this.bound.push({ address: `http-mount:${endpoint.path}`, close: async () => endpoint.close() });
+    this.bound.push({
+      address: `http-mount:${endpoint.path}`,
+      close: async () => {
+        endpoint.close();
+        http.off('request', onRequest);
+        for (const listener of appListeners) http.on('request', listener);
+      },
+    });
     return endpoint;
   }
 
@@ -173,9 +208,10 @@ export class Server extends EventEmitter<ServerEvents> {
       return { address: formatAddress(a), close: () => closeNet(server).then(() => removeSocketFile(a.path)) };
     }
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const onError = (err: Error) => reject(listenError(err, formatAddress(a)));
+      server.once('error', onError);
       server.listen({ host: a.host, port: a.port }, () => {
-        server.off('error', reject);
+        server.off('error', onError);
         resolve();
       });
     });
@@ -190,13 +226,12 @@ export class Server extends EventEmitter<ServerEvents> {
     return new WebSocketEndpoint(
       { ...ws, bundle, ...(path ? { path } : {}) },
       (request) => {
-        const host = request.socket.remoteAddress ?? '?';
-        return this.admit({ kind: 'ws', remote: host, local: request.headers.host ?? '', request });
+        return this.admit(wsInfo(request));
       },
       (socket: WebSocket, request, data) => {
         if (this.closing) return socket.terminate();
-        const info: ConnectionInfo = { kind: 'ws', remote: request.socket.remoteAddress ?? '?', local: request.headers.host ?? '', request };
-        this.adopt(new WebSocketTransport(socket, info, ws.splitMessages ? { splitMessages: true } : {}), data);
+        const info = wsInfo(request);
+        this.adopt(new WebSocketTransport(socket, info, { closeCode: 1001, ...(ws.splitMessages ? { splitMessages: true } : {}) }), data);
       },
     );
   }
@@ -214,9 +249,10 @@ export class Server extends EventEmitter<ServerEvents> {
       if (!endpoint.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     });
     await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
+      const onError = (err: Error) => reject(listenError(err, formatAddress(a)));
+      http.once('error', onError);
       http.listen({ host: a.host, port: a.port }, () => {
-        http.off('error', reject);
+        http.off('error', onError);
         resolve();
       });
     });

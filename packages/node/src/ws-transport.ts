@@ -11,6 +11,11 @@ export interface WebSocketTransportOptions {
   readonly splitMessages?: boolean;
   /** Bytes buffered in the socket above which `write()` reports backpressure (default 1 MiB). */
   readonly highWaterMark?: number;
+  /**
+   * The close code of a clean `close()`: 1000 (normal, the default) or 1001 (going away, what a
+   * server sends when it shuts down, so browser clients reconnect at once).
+   */
+  readonly closeCode?: 1000 | 1001;
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -31,6 +36,7 @@ export class WebSocketTransport implements Transport {
   private closed = false;
   private blocked = false;
   private readonly highWaterMark: number;
+  private readonly closeCode: number;
   private readonly splitter: FrameDecoder | null;
 
   constructor(
@@ -40,6 +46,7 @@ export class WebSocketTransport implements Transport {
   ) {
     this.info = info;
     this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.closeCode = options.closeCode ?? 1000;
     this.splitter = options.splitMessages ? new FrameDecoder({ expectVersion: true, maxPayload: 0xffffffff }) : null;
     socket.binaryType = 'nodebuffer';
     socket.pause();
@@ -95,7 +102,7 @@ export class WebSocketTransport implements Transport {
 
   close(): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
-      this.socket.close(1000);
+      this.socket.close(this.closeCode);
       setTimeout(() => this.socket.terminate(), 5000).unref();
     }
   }

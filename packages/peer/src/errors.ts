@@ -114,7 +114,7 @@ export class RetryExhaustedError extends GotalkError {
   readonly wait: number;
   readonly attempts: number;
   constructor(attempts: number, wait: number, text: string) {
-    super('RETRY_EXHAUSTED', `gave up after ${attempts} attempts: ${text || 'retry requested'}`);
+    super('RETRY_EXHAUSTED', `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${text || 'retry requested'}`);
     this.wait = wait;
     this.attempts = attempts;
   }

@@ -24,7 +24,7 @@ export interface PeerOptions {
   /** Heartbeat period in ms (default 20 000); 0 sends none. One is also sent when the handshake completes. */
   readonly heartbeatInterval?: number;
   /**
-   * Close with `f00000003` when nothing arrived for this long, in ms (default 60 000; 0 never).
+   * Close with `f00000003` when nothing arrived for this long, in ms (default 120 000, which leaves room for browsers that throttle timers in background tabs; 0 never).
    * Armed only once the other side has sent a heartbeat (a peer that sends none, like a Go
    * server with its defaults, is never timed out), and never shorter than 3 of its observed
    * heartbeat intervals.
@@ -103,7 +103,7 @@ export function resolveSettings(options: PeerOptions): Settings {
       retryWait: [lo, hi],
     },
     heartbeatInterval: ms(options.heartbeatInterval, 20_000, 'heartbeatInterval'),
-    idleTimeout: ms(options.idleTimeout, 60_000, 'idleTimeout'),
+    idleTimeout: ms(options.idleTimeout, 120_000, 'idleTimeout'),
     handshakeTimeout: ms(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
     closeTimeout: ms(options.closeTimeout, 5_000, 'closeTimeout'),
     requestTimeout: ms(options.requestTimeout, 30_000, 'requestTimeout'),

@@ -310,7 +310,11 @@ export class Peer {
     try {
       this.decoder.push(chunk, this.onFrame);
     } catch (err) {
-      if (!(err instanceof CodecError)) throw err;
+      if (!(err instanceof CodecError)) {
+        // A fault of this side while handling a frame: never let it escape into the transport.
+        this.fail('protocol', new ProtocolError(`internal error while handling a frame: ${errorText(err)}`, ProtocolErrorCode.abnormal, false, err), ProtocolErrorCode.abnormal);
+        return;
+      }
       const unsupported = this.state === 'handshake';
       const code = unsupported ? ProtocolErrorCode.unsupported : ProtocolErrorCode.invalid;
       this.fail('protocol', new ProtocolError(err.message, code, false, err), code);

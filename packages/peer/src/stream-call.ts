@@ -1,5 +1,5 @@
 import type { ReplyFrame } from '@gotalk/protocol';
-import { ClosedError, RemoteError, RetryExhaustedError } from './errors.ts';
+import { ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError } from './errors.ts';
 import type { RequestOptions } from './options.ts';
 import { RequestBase, type RequestHost } from './outgoing.ts';
 import { PartQueue } from './part-queue.ts';
@@ -85,6 +85,8 @@ export class StreamCall extends RequestBase implements ResultStream {
         if (this.gate) await this.gate;
         if (this.done) break;
         if (part.length === 0 && this.started) continue; // an empty p would end the stream
+        const max = this.host.settings.limits.maxPayload;
+        if (part.length > max) throw new PayloadTooLargeError(part.length, max);
         this.keep(part);
         this.sendPart(part);
         if (this.host.congested) await this.host.writable();

@@ -68,9 +68,9 @@ export class FrameDecoder {
     this.stage = options.expectVersion ? Stage.Version : Stage.Header;
   }
 
-  /** Bytes held for a frame not yet complete (a partial header, or a partial split payload). */
+  /** Bytes held for a frame not yet complete: a partial header, or the buffer a split payload is gathered in (its full size). */
   get bufferedBytes(): number {
-    return this.headerFill + (this.stage === Stage.Payload ? this.payloadFill : 0);
+    return this.headerFill + (this.stage === Stage.Payload ? this.payload.length : 0);
   }
 
   /** Total bytes pushed so far. */
@@ -89,7 +89,10 @@ export class FrameDecoder {
     try {
       this.run(chunk, sink);
     } catch (err) {
-      if (err instanceof CodecError) this.failure = err;
+      // Any failure, the sink's included, leaves the rest of the chunk unread: the stream is
+      // out of step from here, so the decoder stays failed.
+      this.stage = Stage.Failed;
+      this.failure = err instanceof CodecError ? err : new CodecError('INVALID_MESSAGE', `frame handling failed: ${(err as Error)?.message ?? err}`, this.base);
       throw err;
     } finally {
       this.base += chunk.length;

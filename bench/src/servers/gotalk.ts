@@ -1,0 +1,16 @@
+// Gotalk: one server (shared handlers) on TCP, a Unix socket and WebSocket.
+// echo: bytes in, same bytes out; echo.json: JSON in, same value out; stream: each part echoed.
+import { join } from 'node:path';
+import { listen } from '@gotalk/node';
+import { serve } from './serve.ts';
+
+serve(async (dir) => {
+  const server = await listen(['tcp://127.0.0.1:0', `unix:${join(dir, 'gotalk.sock')}`, 'ws://127.0.0.1:0/gotalk/'], { ws: { bundle: null } });
+  server.on('error', () => {});
+  server.handlers
+    .handleBytes('echo', (payload) => payload)
+    .handle('echo.json', (value) => value)
+    .handleStream('stream', (parts) => parts);
+  const [tcp, unix, ws] = server.addresses as [string, string, string];
+  return { addresses: { tcp, unix, ws }, connections: () => server.peers.size };
+});

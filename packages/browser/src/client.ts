@@ -1,0 +1,358 @@
+import {
+  ClosedError,
+  Handlers,
+  Peer,
+  toJson,
+  type ActivityEvent,
+  type ActivityListener,
+  type CloseInfo,
+  type InputOf,
+  type NotificationType,
+  type Operation,
+  type OutputOf,
+  type PartSource,
+  type PeerOptions,
+  type RequestOptions,
+  type ResultStream,
+  type StandardSchemaV1,
+  type StreamOperation,
+} from '@gotalk/peer';
+import { Emitter } from './emitter.ts';
+import { resolveEndpoint } from './endpoint-url.ts';
+import { BrowserError } from './errors.ts';
+import { OfflineQueue } from './offline-queue.ts';
+import { reconnectDelay, reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
+import { WebSocketTransport, type WebSocketConstructor, type WebSocketLike } from './websocket-transport.ts';
+
+/** Options of {@link connect}: the options of each connection's peer, plus how to keep connected. */
+export interface ClientOptions extends PeerOptions {
+  /**
+   * A registry whose handlers every connection serves, behind the client's own `handlers`
+   * (a set of handlers shared by several clients, say). The client's `handlers` are enough
+   * otherwise.
+   */
+  readonly handlers?: Handlers;
+  /** The WebSocket constructor (default: the global `WebSocket`); pass `ws`'s `WebSocket` in Node. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Reconnection backoff, or `false` to stay disconnected after the first connection ends. */
+  readonly reconnect?: ReconnectOptions | false;
+  /**
+   * What requests and notifications made while disconnected do: `queue` (default) waits for the
+   * next connection (see `queueLimit`, `queueTimeout`); `fail` fails at once with `OFFLINE`.
+   */
+  readonly offline?: 'queue' | 'fail';
+  /** At most this many requests wait for a connection (default 100); more fail with `QUEUE_FULL`. */
+  readonly queueLimit?: number;
+  /** A request waits this many ms for a connection (default 10 000; 0 without limit), then fails with `QUEUE_TIMEOUT`. */
+  readonly queueTimeout?: number;
+  /** Give up on a WebSocket that has not opened after this many ms (default 10 000) and try again. */
+  readonly connectTimeout?: number;
+  /** Bytes the WebSocket may buffer before writers wait (default 1 MiB). */
+  readonly highWaterMark?: number;
+}
+
+/** How a connection, or an attempt at one, ended. */
+export interface ConnectionEnd {
+  /** The peer's close info; null when the WebSocket never opened. */
+  readonly info: CloseInfo | null;
+  /**
+   * The WebSocket close code and reason when the socket closed first (the server or the network
+   * ended the connection; 1006 for a failed attempt); absent when this side ended it (see `info`).
+   */
+  readonly code?: number;
+  readonly reason?: string;
+}
+
+/** The events of a {@link Client}. */
+export interface ClientEvents {
+  /** A connection is open and its handshake done; `peer` is the client's peer from now on. */
+  open: Peer;
+  /** A connection, or an attempt at one, ended. */
+  close: ConnectionEnd;
+  /**
+   * The next attempt, `attempt` (1, 2, … since the last successful handshake), starts in `delay` ms
+   * (0 when the server announced a restart with close code 1001 or 1012, or the browser came back online).
+   */
+  reconnecting: { readonly attempt: number; readonly delay: number };
+  /** The browser is offline (`navigator.onLine` is false): waiting for its `online` event. */
+  offline: undefined;
+}
+
+const RESTART_CODES = [1001, 1012];
+
+function browserOffline(): boolean {
+  return typeof navigator !== 'undefined' && navigator.onLine === false && typeof addEventListener === 'function';
+}
+
+/**
+ * A Gotalk connection that keeps itself up: it has the API of a {@link Peer} and outlives the
+ * peers of its successive WebSocket connections. Handlers registered on `client.handlers` are
+ * served on every connection. A request goes to the current connection; made while disconnected,
+ * it waits for the next one or fails at once (the `offline` option). A request in flight when its
+ * connection drops fails with the peer's `ClosedError` (code `CLOSED`) and is never resent: only
+ * the caller knows whether it may run twice.
+ */
+export class Client extends Emitter<ClientEvents> {
+  /** The client's handlers, served on every connection (each peer's own `handlers` are per connection). */
+  readonly handlers: Handlers;
+  /** The WebSocket address. */
+  readonly url: string;
+
+  private readonly WebSocket: WebSocketConstructor;
+  private readonly peerOptions: PeerOptions;
+  private readonly policy: ReconnectPolicy | false;
+  private readonly failOffline: boolean;
+  private readonly queue: OfflineQueue;
+  private readonly connectTimeout: number;
+  private readonly highWaterMark: number | undefined;
+  private readonly activity: ActivityListener[] = [];
+  private current: Peer | null = null;
+  /** The current peer completed its handshake. */
+  private live = false;
+  private socket: WebSocketLike | null = null;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopWaitingOnline: (() => void) | null = null;
+  private load: number | undefined;
+  private stopped: Promise<void> | null = null;
+  private resolveStopped: () => void = () => {};
+
+  constructor(url: string | URL | undefined, options: ClientOptions = {}) {
+    super();
+    this.url = resolveEndpoint(url);
+    const { WebSocket: ws, reconnect, offline, queueLimit, queueTimeout, connectTimeout, highWaterMark, handlers, onActivity, ...peerOptions } = options;
+    const ctor: WebSocketConstructor | undefined = ws ?? (typeof WebSocket === 'function' ? WebSocket : undefined);
+    if (!ctor) throw new TypeError('no WebSocket: pass the WebSocket option (the ws package in Node)');
+    this.WebSocket = ctor;
+    this.handlers = new Handlers(handlers);
+    this.peerOptions = { ...peerOptions, handlers: this.handlers, onActivity: (e) => this.report(e) };
+    if (onActivity) this.activity.push(onActivity);
+    this.policy = reconnect === false ? false : reconnectPolicy(reconnect ?? {});
+    this.failOffline = offline === 'fail';
+    this.queue = new OfflineQueue(queueLimit ?? 100, queueTimeout ?? 10_000);
+    this.connectTimeout = connectTimeout ?? 10_000;
+    this.highWaterMark = highWaterMark;
+    this.dial();
+  }
+
+  /** The current connection's peer (possibly still in its handshake), or null while disconnected. */
+  get peer(): Peer | null {
+    return this.current?.open ? this.current : null;
+  }
+
+  /** True while a connection is open (handshake done) and not closing. */
+  get connected(): boolean {
+    return this.live && this.current!.open;
+  }
+
+  // ----- the peer API, on whichever connection is current -----
+
+  /** Sends a JSON request; see {@link Peer.request}. */
+  request(op: string, value?: unknown, options: RequestOptions = {}): Promise<unknown> {
+    return this.via(options, (p) => p.request(op, value, options));
+  }
+
+  /** Sends a request with a raw payload; see {@link Peer.requestBytes}. */
+  requestBytes(op: string, payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
+    return this.via(options, (p) => p.requestBytes(op, payload, options));
+  }
+
+  /** Calls a typed operation; see {@link Peer.call}. */
+  call<I extends StandardSchemaV1, O extends StandardSchemaV1>(operation: Operation<I, O>, input: InputOf<I>, options: RequestOptions = {}): Promise<OutputOf<O>> {
+    return this.via(options, (p) => p.call(operation, input, options));
+  }
+
+  /** Opens a stream call; see {@link Peer.stream}. While disconnected it starts on the next connection. */
+  stream(op: string, input?: PartSource | Uint8Array, options: RequestOptions = {}): ResultStream {
+    const peer = this.peer;
+    if (peer) return peer.stream(op, input, options);
+    const opened = this.wait(options).then((p) => p.stream(op, input, options));
+    opened.catch(() => {});
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield* await opened;
+      },
+      collect: () => opened.then((s) => s.collect()),
+    };
+  }
+
+  /** Calls a typed streaming operation; see {@link Peer.callStream}. */
+  async *callStream<I extends StandardSchemaV1, O extends StandardSchemaV1>(
+    operation: StreamOperation<I, O>,
+    inputs: Iterable<InputOf<I>> | AsyncIterable<InputOf<I>>,
+    options: RequestOptions = {},
+  ): AsyncGenerator<OutputOf<O>, void, undefined> {
+    yield* (this.peer ?? (await this.wait(options))).callStream(operation, inputs, options);
+  }
+
+  /**
+   * Sends a JSON notification. While disconnected it is queued like a request (a failure to
+   * send it later is reported as an `error` activity event), or throws with `offline: 'fail'`.
+   */
+  notify(name: string, value?: unknown): void;
+  /** Sends a typed notification; the promise settles once it was sent (or failed). */
+  notify<S extends StandardSchemaV1>(type: NotificationType<S>, value: InputOf<S>): Promise<void>;
+  notify(nameOrType: string | NotificationType, value?: unknown): void | Promise<void> {
+    if (typeof nameOrType === 'string') return this.notifyBytes(nameOrType, toJson(value));
+    return this.via({}, (p) => p.notify(nameOrType, value as never));
+  }
+
+  /** Sends a notification with a raw payload; see {@link notify}. */
+  notifyBytes(name: string, payload: Uint8Array): void {
+    const peer = this.peer;
+    if (peer) return peer.notifyBytes(name, payload);
+    const refused = this.refusal();
+    if (refused) throw refused;
+    this.wait({}).then(
+      (p) => p.notifyBytes(name, payload),
+      (error: Error) => this.report({ type: 'error', error }),
+    );
+  }
+
+  /** Subscribes to the activity events of every connection; returns the unsubscribe function. */
+  onActivity(listener: ActivityListener): () => void {
+    this.activity.push(listener);
+    return () => {
+      const i = this.activity.indexOf(listener);
+      if (i >= 0) this.activity.splice(i, 1);
+    };
+  }
+
+  /** Sets the load sent in heartbeats on this and later connections; see {@link Peer.setLoad}. */
+  setLoad(load: number | undefined): void {
+    this.load = load;
+    this.current?.setLoad(load);
+  }
+
+  /**
+   * Stops reconnecting and closes: requests waiting for a connection fail with `CLOSED`, the
+   * current connection closes gracefully (see {@link Peer.close}). Resolves once it is closed.
+   */
+  close(): Promise<void> {
+    if (this.stopped) return this.stopped;
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    clearTimeout(this.timer);
+    this.stopWaitingOnline?.();
+    this.queue.fail();
+    if (this.current) void this.current.close();
+    else if (this.socket) this.socket.close(1000);
+    else this.resolveStopped();
+    return this.stopped;
+  }
+
+  // ----- internals -----
+
+  private report(event: ActivityEvent): void {
+    for (const l of [...this.activity]) {
+      try {
+        l(event);
+      } catch {
+        // as on a peer: a listener's failure is not the connection's
+      }
+    }
+  }
+
+  private via<T>(options: RequestOptions, use: (peer: Peer) => Promise<T>): Promise<T> {
+    const peer = this.peer;
+    return peer ? use(peer) : this.wait(options).then(use);
+  }
+
+  /** Why a request made now, while disconnected, cannot wait; null when it can. */
+  private refusal(): Error | null {
+    if (this.stopped) return new ClosedError('the client is closed');
+    if (this.failOffline) return new BrowserError('OFFLINE', 'not connected');
+    return this.queue.refusal();
+  }
+
+  private wait(options: RequestOptions): Promise<Peer> {
+    const refused = this.refusal();
+    return refused ? Promise.reject(refused) : this.queue.wait(options.signal);
+  }
+
+  /** Opens a WebSocket and, once it is open, a peer on it. */
+  private dial(): void {
+    this.timer = undefined;
+    let socket: WebSocketLike;
+    try {
+      socket = new this.WebSocket(this.url);
+    } catch {
+      // A URL or a page the browser refuses (mixed content, say): retrying may not help, but backoff bounds it.
+      return this.ended(null, { info: null, code: 1006 });
+    }
+    this.socket = socket;
+    let peer: Peer | null = null;
+    let socketEnd: { code: number; reason: string } | undefined;
+    const connectTimer = setTimeout(() => socket.close(), this.connectTimeout);
+    socket.addEventListener('error', () => {});
+    socket.addEventListener('close', ({ code = 1006, reason = '' }) => {
+      clearTimeout(connectTimer);
+      socketEnd = { code, reason };
+      if (!peer) this.ended(socket, { info: null, code, reason });
+    });
+    socket.addEventListener('open', () => {
+      clearTimeout(connectTimer);
+      if (this.stopped) return socket.close(1000);
+      const kind = this.url.startsWith('wss:') ? 'wss' : 'ws';
+      const p = (peer = new Peer(new WebSocketTransport(socket, { kind, remote: this.url }, this.highWaterMark), this.peerOptions));
+      this.current = p;
+      if (this.load !== undefined) p.setLoad(this.load);
+      void p.ready.then(
+        () => {
+          if (this.current !== p) return;
+          this.attempt = 0;
+          this.live = true;
+          this.emit('open', p);
+        },
+        () => {},
+      );
+      // The socket's close event, when it comes first, runs before the peer sees it: its code is known here.
+      void p.closed.then((info) => this.ended(socket, { info, ...socketEnd }));
+      this.queue.release(p);
+    });
+  }
+
+  /** A connection or an attempt ended (once per socket): report it and plan the next attempt. */
+  private ended(socket: WebSocketLike | null, end: ConnectionEnd): void {
+    if (socket && socket !== this.socket) return;
+    this.socket = null;
+    this.current = null;
+    this.live = false;
+    this.emit('close', end);
+    if (this.stopped) return this.resolveStopped();
+    if (!this.policy) {
+      void this.close();
+      return;
+    }
+    if (browserOffline()) {
+      const online = () => {
+        this.stopWaitingOnline = null;
+        removeEventListener('online', online);
+        this.retry(0);
+      };
+      addEventListener('online', online);
+      this.stopWaitingOnline = () => removeEventListener('online', online);
+      this.emit('offline', undefined);
+      return;
+    }
+    const restart = this.attempt === 0 && end.code !== undefined && RESTART_CODES.includes(end.code);
+    this.retry(restart ? 0 : reconnectDelay(this.attempt + 1, this.policy));
+  }
+
+  private retry(delay: number): void {
+    this.attempt++;
+    this.emit('reconnecting', { attempt: this.attempt, delay });
+    this.timer = setTimeout(() => this.dial(), delay);
+  }
+}
+
+/**
+ * Connects to the Gotalk WebSocket endpoint at `url` and keeps connected (see {@link Client}).
+ * Returns at once: register handlers on `client.handlers` before the first connection opens,
+ * and await requests as usual (they wait for the connection). Without `url`, the endpoint is
+ * the one that served this script (`/gotalk/gotalk.js` → `ws(s)://host/gotalk/`), else
+ * `/gotalk/` on the page's host. A relative `url` is resolved against the page;
+ * `http(s):` URLs become `ws(s):`. Throws BrowserError `BAD_URL`.
+ */
+export function connect(url?: string | URL, options: ClientOptions = {}): Client {
+  return new Client(url, options);
+}

@@ -1,0 +1,23 @@
+/**
+ * Stable codes of {@link BrowserError}; code on these, never on messages.
+ * - `BAD_URL`: the address is not a `ws:`/`wss:` (or `http:`/`https:`) URL, or none was given
+ *   and none could be derived from where the script was loaded.
+ * - `OFFLINE`: a request was made while disconnected, with `offline: 'fail'`.
+ * - `QUEUE_FULL`: a request was made while disconnected and `queueLimit` requests already wait.
+ * - `QUEUE_TIMEOUT`: a request waited `queueTimeout` ms for a connection and gave up.
+ */
+export type BrowserErrorCode = 'BAD_URL' | 'OFFLINE' | 'QUEUE_FULL' | 'QUEUE_TIMEOUT';
+
+/**
+ * The error of `@gotalk/browser`'s own operations: addresses and requests made while
+ * disconnected. Failures of requests on a connection are the peer's `GotalkError`s.
+ */
+export class BrowserError extends Error {
+  override name = 'BrowserError';
+  readonly code: BrowserErrorCode;
+
+  constructor(code: BrowserErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -1,0 +1,131 @@
+import type { Transport, TransportEvents, TransportInfo } from '@gotalk/peer';
+
+/** What this package uses of a WebSocket event: a message's `data`, a close's `code` and `reason`. */
+export interface WebSocketEventLike {
+  readonly type: string;
+  readonly data?: unknown;
+  readonly code?: number;
+  readonly reason?: string;
+}
+
+/**
+ * The part of the standard WebSocket this package uses. The browser's `WebSocket` has it, and
+ * so has the `ws` package's (for Node tests and tools).
+ */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: WebSocketEventLike) => void): void;
+}
+
+/** A WebSocket constructor: the global `WebSocket`, or a compatible one such as `ws`'s. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+const OPEN = 1;
+/** The close code sent when the connection ends abnormally (private-use range; browsers refuse 1001–2999). */
+export const ABNORMAL_CLOSE = 4000;
+
+const encoder = new TextEncoder();
+
+/**
+ * A {@link Transport} over an open standard WebSocket. Incoming messages are read as one byte
+ * stream, split anywhere (the Go server sends headers and payloads as separate messages); text
+ * messages count as their UTF-8 bytes. Each outgoing batch is one binary message.
+ *
+ * The standard WebSocket has no read backpressure: while paused, received messages are held
+ * here and delivered on `resume()` (or just before the close, when the socket closes first). It has no drain event either: past the high-water mark,
+ * `bufferedAmount` is polled until it is below half of it.
+ */
+export class WebSocketTransport implements Transport {
+  readonly info: TransportInfo;
+  private events: TransportEvents | null = null;
+  /** Messages received while paused, or null when not paused. */
+  private held: Uint8Array[] | null = null;
+  private ended = false;
+  private blocked = false;
+
+  constructor(
+    private readonly socket: WebSocketLike,
+    info: TransportInfo,
+    private readonly highWaterMark = 1024 * 1024,
+  ) {
+    this.info = info;
+    socket.binaryType = 'arraybuffer';
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    const socket = this.socket;
+    socket.addEventListener('message', ({ data }) => {
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : typeof data === 'string' ? encoder.encode(data) : null;
+      if (!bytes || this.ended) return;
+      if (this.held) this.held.push(bytes);
+      else events.data(bytes);
+    });
+    socket.addEventListener('close', ({ code }) => {
+      // 1000 normal, 1001 going away, 1005 no code, 1012 service restart: clean ends.
+      // Messages held by a pause are delivered first: they arrived before the close.
+      const held = this.held ?? [];
+      this.held = null;
+      for (const bytes of held) if (!this.ended) events.data(bytes);
+      this.end(code === 1000 || code === 1001 || code === 1005 || code === 1012 ? undefined : new Error(`WebSocket closed with code ${code}`));
+    });
+    if (socket.readyState !== OPEN) queueMicrotask(() => this.end(new Error('WebSocket not open')));
+  }
+
+  write(bytes: Uint8Array): boolean {
+    const socket = this.socket;
+    if (socket.readyState !== OPEN) return true;
+    socket.send(bytes);
+    if (socket.bufferedAmount <= this.highWaterMark) return true;
+    if (!this.blocked) {
+      this.blocked = true;
+      this.poll();
+    }
+    return false;
+  }
+
+  pause(): void {
+    this.held ??= [];
+  }
+
+  resume(): void {
+    if (this.held) queueMicrotask(() => this.deliverHeld());
+  }
+
+  close(): void {
+    if (this.socket.readyState <= OPEN) this.socket.close(1000);
+  }
+
+  destroy(error?: Error): void {
+    if (this.socket.readyState <= OPEN) this.socket.close(ABNORMAL_CLOSE);
+    this.end(error);
+  }
+
+  /** Delivers held messages until they are out or the peer pauses again. */
+  private deliverHeld(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    while (held.length > 0 && !this.held && !this.ended) this.events!.data(held.shift()!);
+    if (this.held) this.held = held.concat(this.held);
+  }
+
+  private end(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.held = null;
+    this.events?.close(error);
+  }
+
+  private poll(): void {
+    setTimeout(() => {
+      if (this.socket.readyState === OPEN && this.socket.bufferedAmount > this.highWaterMark / 2) return this.poll();
+      this.blocked = false;
+      if (!this.ended) this.events?.drain();
+    }, 10);
+  }
+}

@@ -1,0 +1,308 @@
+// The browser client against a real @gotalk/node WebSocket server, on `ws`'s WebSocket:
+// requests, streams and notifications both ways, error and retry results, reconnection
+// (handlers kept, queued requests sent, in-flight ones failed), backoff, offline modes, close.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { Peer, WebSocketTransport as NodeWebSocketTransport } from '@gotalk/node';
+import {
+  BrowserError,
+  ClosedError,
+  defineOperation,
+  defineStreamOperation,
+  text,
+  utf8,
+  type ClientEvents,
+  type HandlerContext,
+} from '@gotalk/browser';
+import { Cleanup, client, connected, delay, freePort, next, rejection, schema, serve, stop } from './support.ts';
+
+const cleanup = new Cleanup();
+afterEach(async () => {
+  vi.unstubAllGlobals();
+  await cleanup.run();
+});
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+
+/** Records a client's events in order. */
+function record<K extends keyof ClientEvents>(c: ReturnType<typeof client>, event: K): ClientEvents[K][] {
+  const seen: ClientEvents[K][] = [];
+  c.on(event, (v) => seen.push(v));
+  return seen;
+}
+
+describe('requests, streams and notifications both ways', () => {
+  it('calls the server, and the server calls a handler registered on the client', async () => {
+    const server = await serve(cleanup);
+    server.handlers.handle('echo', (v) => v);
+    server.handlers.handle('add', (v) => (v as number[]).reduce((a, b) => a + b, 0));
+    const c = client(cleanup, server.addresses[0]!);
+    c.handlers.handle('whoami', () => 'browser');
+    await connected(c);
+    expect(await c.request('echo', { message: 'Hello World' })).toEqual({ message: 'Hello World' });
+    // Payload sizes are UTF-8 bytes: non-BMP characters and multi-byte text go through intact.
+    expect(await c.request('echo', 'ü 😀 𝄞')).toBe('ü 😀 𝄞');
+    expect(text(await c.requestBytes('echo', utf8('"raw"')))).toBe('"raw"');
+    const add = defineOperation('add', { input: schema((v): v is number[] => Array.isArray(v)), output: schema(isNumber) });
+    expect(await c.call(add, [1, 2, 3])).toBe(6);
+    const [serverSide] = server.peers;
+    expect(await serverSide!.request('whoami')).toBe('browser');
+  });
+
+  it('streams both ways', async () => {
+    const server = await serve(cleanup);
+    server.handlers.handleStream('upper', async function* (parts) {
+      for await (const p of parts) yield utf8(text(p).toUpperCase());
+    });
+    const c = client(cleanup, server.addresses[0]!);
+    c.handlers.handleStream('count', async function* (parts) {
+      let n = 0;
+      for await (const p of parts) yield utf8(`${(n += p.length)}`);
+    });
+    await connected(c);
+    const parts: string[] = [];
+    for await (const p of c.stream('upper', [utf8('ab'), utf8('cd'), utf8('é')])) parts.push(text(p));
+    expect(parts.join('')).toBe('ABCDÉ');
+    const upper = defineStreamOperation('upper', { input: schema(isString), output: schema(isString) });
+    const typed: string[] = [];
+    for await (const v of c.callStream(upper, ['"x"', '"y"'].map((s) => JSON.parse(s) as string))) typed.push(v);
+    expect(typed).toEqual(['X', 'Y']);
+    const [serverSide] = server.peers;
+    expect(text(await serverSide!.stream('count', [utf8('aaa'), utf8('bb')]).collect())).toBe('35');
+  });
+
+  it('sends and receives notifications', async () => {
+    const server = await serve(cleanup);
+    const atServer = new Promise((resolve) => server.handlers.onNotification('hello', resolve));
+    const c = client(cleanup, server.addresses[0]!);
+    const atClient = new Promise((resolve) => c.handlers.onNotification('ping', resolve));
+    await connected(c);
+    c.notify('hello', { from: 'browser' });
+    expect(await atServer).toEqual({ from: 'browser' });
+    [...server.peers][0]!.notify('ping', 42);
+    expect(await atClient).toBe(42);
+  });
+
+  it('gets error results as RemoteError and retries retry results', async () => {
+    const server = await serve(cleanup);
+    server.handlers.handle('fail', () => {
+      throw new Error('no such user');
+    });
+    let calls = 0;
+    server.handlers.handle('flaky', (_v, ctx: HandlerContext) => (++calls === 1 ? ctx.retry(20, 'busy') : 'done'));
+    server.handlers.handle('busy', (_v, ctx: HandlerContext) => ctx.retry(5, 'always busy'));
+    const c = client(cleanup, server.addresses[0]!);
+    const err = await rejection(c.request('fail'));
+    expect(err).toMatchObject({ code: 'REMOTE_ERROR', message: 'no such user' });
+    expect(await c.request('flaky')).toBe('done');
+    expect(calls).toBe(2);
+    expect(await rejection(c.request('busy', null, { retries: 1 }))).toMatchObject({ code: 'RETRY_EXHAUSTED' });
+  });
+
+  it('reads a server that sends each header and payload as its own message (gotalk.js 1.2 style)', async () => {
+    const server = await serve(cleanup, 'ws://127.0.0.1:0/gotalk/', { ws: { bundle: null, splitMessages: true } });
+    server.handlers.handle('echo', (v) => v);
+    const c = client(cleanup, server.addresses[0]!);
+    expect(await c.request('echo', ['split', '𝄞'])).toEqual(['split', '𝄞']);
+  });
+
+  it('reports activity of every connection to onActivity listeners', async () => {
+    const server = await serve(cleanup);
+    server.handlers.handle('echo', (v) => v);
+    const c = client(cleanup, server.addresses[0]!);
+    const ops: string[] = [];
+    c.onActivity((e) => {
+      if (e.type === 'request' && e.dir === 'out') ops.push(e.op);
+    });
+    await c.request('echo', 1);
+    [...server.peers][0]!.destroy();
+    await next(c, 'open');
+    await c.request('echo', 2);
+    expect(ops).toEqual(['echo', 'echo']);
+  });
+});
+
+describe('reconnection', () => {
+  it('reconnects after the server restarts on the same port: handlers kept, queued requests sent', async () => {
+    let server = await serve(cleanup);
+    const address = server.addresses[0]!;
+    server.handlers.handle('echo', (v) => v);
+    const c = client(cleanup, address);
+    c.handlers.handle('whoami', () => 'still me');
+    await connected(c);
+    const firstPeer = c.peer;
+
+    const closed = next(c, 'close');
+    await stop(server);
+    expect((await closed).info).not.toBeNull();
+    expect(c.connected).toBe(false);
+    expect(c.peer).toBeNull();
+
+    // Made while the server is down: they wait for the next connection.
+    const queued = c.request('echo', 'queued');
+    const queuedStream = c.stream('echo', utf8('"s"')).collect();
+    c.notify('late', 'queued notification');
+    await delay(50);
+
+    server = await serve(cleanup, address);
+    server.handlers.handle('echo', (v) => v);
+    const heard = new Promise((resolve) => server.handlers.onNotification('late', resolve));
+    expect(await queued).toBe('queued');
+    expect(text(await queuedStream)).toBe('"s"');
+    expect(await heard).toBe('queued notification');
+    await connected(c);
+    expect(c.peer).not.toBe(firstPeer);
+    expect(await [...server.peers][0]!.request('whoami')).toBe('still me');
+  });
+
+  it('fails requests in flight when the connection drops with ClosedError, and does not resend them', async () => {
+    const server = await serve(cleanup);
+    let started = 0;
+    server.handlers.handle('slow', (_v, ctx: HandlerContext) => {
+      started++;
+      return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(null)));
+    });
+    server.handlers.handle('echo', (v) => v);
+    const c = client(cleanup, server.addresses[0]!);
+    await connected(c);
+    const pending = c.request('slow');
+    while (started === 0) await delay(5);
+    [...server.peers][0]!.destroy();
+    const err = await rejection(pending);
+    expect(err).toBeInstanceOf(ClosedError);
+    expect(err).toMatchObject({ code: 'CLOSED' });
+    await next(c, 'open');
+    expect(await c.request('echo', 'after')).toBe('after');
+    expect(started).toBe(1);
+  });
+
+  it("with offline: 'fail', fails requests and notifications at once while disconnected", async () => {
+    const port = await freePort();
+    const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { offline: 'fail' });
+    const err = await rejection(c.request('echo', 1));
+    expect(err).toBeInstanceOf(BrowserError);
+    expect(err).toMatchObject({ code: 'OFFLINE' });
+    expect(() => c.notify('n', 1)).toThrow(expect.objectContaining({ code: 'OFFLINE' }) as Error);
+    await expect(c.stream('echo').collect()).rejects.toMatchObject({ code: 'OFFLINE' });
+  });
+
+  it('bounds the offline queue by count and by time, and honours abort signals', async () => {
+    const port = await freePort();
+    const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { queueLimit: 2, queueTimeout: 150 });
+    const started = Date.now();
+    const a = rejection(c.request('a'));
+    const controller = new AbortController();
+    const b = rejection(c.request('b', null, { signal: controller.signal }));
+    expect(await rejection(c.request('c'))).toMatchObject({ code: 'QUEUE_FULL' });
+    controller.abort();
+    expect(await b).toMatchObject({ code: 'ABORTED' });
+    expect(await a).toMatchObject({ code: 'QUEUE_TIMEOUT' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('backs off: delays grow from minDelay, with jitter, and stay within maxDelay', async () => {
+    const port = await freePort();
+    const policy = { minDelay: 10, maxDelay: 60, factor: 2 };
+    const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { reconnect: policy });
+    const seen = record(c, 'reconnecting');
+    const closes = record(c, 'close');
+    while (seen.length < 6) await delay(10);
+    seen.forEach(({ attempt, delay: d }, i) => {
+      expect(attempt).toBe(i + 1);
+      expect(d).toBeGreaterThanOrEqual(policy.minDelay);
+      expect(d).toBeLessThanOrEqual(Math.min(policy.maxDelay, policy.minDelay * policy.factor ** attempt));
+    });
+    // A refused attempt is a close without a peer.
+    expect(closes[0]).toMatchObject({ info: null, code: 1006 });
+  });
+
+  it('reconnects at once when the server closes with 1012 (service restart) or 1001 (going away)', async () => {
+    for (const code of [1012, 1001]) {
+      const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      await new Promise((resolve) => wss.once('listening', resolve));
+      const sockets: ServerSocket[] = [];
+      wss.on('connection', (socket) => {
+        sockets.push(socket);
+        const peer = new Peer(new NodeWebSocketTransport(socket, { kind: 'ws' }));
+        peer.handlers.handle('echo', (v) => v);
+      });
+      cleanup.add(() => new Promise((resolve) => wss.close(resolve)));
+      cleanup.add(() => sockets.forEach((s) => s.terminate()));
+      const c = client(cleanup, `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, { reconnect: { minDelay: 5000, maxDelay: 5000 } });
+      await connected(c);
+      const reconnecting = next(c, 'reconnecting');
+      const reopened = next(c, 'open');
+      sockets[0]!.close(code, 'restart');
+      expect(await reconnecting).toEqual({ attempt: 1, delay: 0 });
+      await reopened;
+      expect(await c.request('echo', code)).toBe(code);
+    }
+  });
+
+  it('waits for the online event while the browser is offline', async () => {
+    const events = new EventTarget();
+    const nav = { onLine: true };
+    vi.stubGlobal('navigator', nav);
+    vi.stubGlobal('addEventListener', events.addEventListener.bind(events));
+    vi.stubGlobal('removeEventListener', events.removeEventListener.bind(events));
+    const server = await serve(cleanup);
+    server.handlers.handle('echo', (v) => v);
+    const c = client(cleanup, server.addresses[0]!);
+    await connected(c);
+    const reconnecting = record(c, 'reconnecting');
+    const offline = next(c, 'offline');
+    nav.onLine = false;
+    [...server.peers][0]!.destroy();
+    await offline;
+    await delay(150); // several backoff periods
+    expect(reconnecting).toEqual([]);
+    nav.onLine = true;
+    const reopened = next(c, 'open');
+    events.dispatchEvent(new Event('online'));
+    await reopened;
+    expect(reconnecting).toEqual([{ attempt: 1, delay: 0 }]);
+  });
+});
+
+describe('close()', () => {
+  it('stops reconnecting and fails waiting and later requests with CLOSED', async () => {
+    const port = await freePort();
+    const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`);
+    await next(c, 'reconnecting');
+    const waiting = rejection(c.request('x'));
+    const seen = record(c, 'reconnecting');
+    await c.close();
+    expect(await waiting).toMatchObject({ code: 'CLOSED' });
+    expect(await rejection(c.request('y'))).toMatchObject({ code: 'CLOSED' });
+    await delay(250);
+    expect(seen).toEqual([]);
+  });
+
+  it('closes an open connection gracefully and does not reconnect', async () => {
+    const server = await serve(cleanup);
+    server.handlers.handle('echo', (v) => v);
+    const c = client(cleanup, server.addresses[0]!);
+    await connected(c);
+    const seen = record(c, 'reconnecting');
+    const closes = record(c, 'close');
+    const answer = c.request('echo', 'last');
+    await c.close();
+    expect(await answer).toBe('last');
+    expect(closes).toEqual([{ info: { reason: 'closed', error: null } }]);
+    expect(c.connected).toBe(false);
+    while (server.peers.size > 0) await delay(5);
+    await delay(100);
+    expect(seen).toEqual([]);
+  });
+
+  it('with reconnect: false, closes for good when the connection ends', async () => {
+    const server = await serve(cleanup);
+    const c = client(cleanup, server.addresses[0]!, { reconnect: false });
+    await connected(c);
+    const closed = next(c, 'close');
+    [...server.peers][0]!.destroy();
+    await closed;
+    expect(await rejection(c.request('x'))).toMatchObject({ code: 'CLOSED' });
+  });
+});

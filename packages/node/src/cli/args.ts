@@ -1,0 +1,136 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Exit codes of the CLI; documented in docs/cli.md and in `gotalk --help`. */
+export const Exit = {
+  ok: 0,
+  /** The other side answered with an error result. */
+  remote: 1,
+  /** Bad command line, payload, file or handlers module. */
+  usage: 2,
+  /** Could not connect or listen, or the connection was lost. */
+  connection: 3,
+  /** A timeout: connecting or waiting for the result took longer than `--timeout`. */
+  timeout: 4,
+  /** Retries exhausted, a protocol error, or any other failure. */
+  other: 5,
+  /** Interrupted by SIGINT while a request was pending. */
+  interrupted: 130,
+} as const;
+
+/** A failure the CLI reports as one line on stderr and a given exit code, never with a stack. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A command-line mistake: exit code 2, with a hint to the command's help. */
+export class UsageError extends CliError {
+  override name = 'UsageError';
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message, Exit.usage);
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** What {@link parse} returns for a command's options `O`. */
+export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof helpOption & O; allowPositionals: true; strict: true }>>;
+
+/** Options every command accepts. */
+export const helpOption = { help: { type: 'boolean', short: 'h' } } as const satisfies Options;
+
+/** Options of every command that connects: timeout, retries, TLS and WebSocket knobs. */
+export const connectOptions = {
+  timeout: { type: 'string', short: 't' },
+  retries: { type: 'string' },
+  insecure: { type: 'boolean', short: 'k' },
+  ca: { type: 'string' },
+  origin: { type: 'string' },
+} as const satisfies Options;
+
+/**
+ * Parses `argv` for `command` with node:util parseArgs (strict, positionals allowed) and turns
+ * its errors into {@link UsageError}s that name the problem.
+ */
+export function parse<O extends Options>(command: string, argv: string[], options: O): Parsed<O> {
+  try {
+    return parseArgs({ args: argv, options: { ...helpOption, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(message, command);
+  }
+}
+
+/** Checks the number of positionals; `names` are shown in the message (e.g. `<address> <op>`). */
+export function positionals(command: string, given: string[], min: number, max: number, names: string): string[] {
+  if (given.length < min) throw new UsageError(`missing arguments: expected ${names}`, command);
+  if (given.length > max) throw new UsageError(`too many arguments: ${given.slice(max).map((a) => JSON.stringify(a)).join(' ')} (expected ${names})`, command);
+  return given;
+}
+
+/** Parses a non-negative integer option (ms, counts); `undefined` when not given. */
+export function intOption(command: string, name: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > max) {
+    throw new UsageError(`--${name} must be a whole number from 0 to ${max}, got ${JSON.stringify(value)}`, command);
+  }
+  return n;
+}
+
+/** Reads all of stdin as bytes. */
+export async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Reads a file named on the command line; a missing or unreadable file is a usage error. */
+export async function readArgFile(command: string, path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
+    throw new UsageError(`cannot read ${path}: ${why}`, command);
+  }
+}
+
+/**
+ * The payload argument as bytes: JSON text, `@file`, or `-` for stdin. Unless `raw`, the bytes
+ * must be valid JSON (a usage error names the problem); with `raw` they are sent as they are.
+ * No argument sends `null` (JSON) or an empty payload (raw).
+ */
+export async function readPayload(command: string, arg: string | undefined, raw: boolean): Promise<Uint8Array> {
+  if (arg === undefined) return raw ? new Uint8Array(0) : Buffer.from('null');
+  let bytes: Uint8Array;
+  let source: string;
+  if (arg === '-') {
+    bytes = await readStdin();
+    source = 'the payload from stdin';
+  } else if (arg.startsWith('@')) {
+    bytes = await readArgFile(command, arg.slice(1));
+    source = `the payload in ${arg.slice(1)}`;
+  } else {
+    bytes = Buffer.from(arg);
+    source = 'the payload';
+  }
+  if (raw) return bytes;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (text.trim() === '') throw new UsageError(`${source} is empty; give a JSON value (or use --raw)`, command);
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${source} is not valid JSON (${(err as Error).message}); quote strings as '"text"' or use --raw`, command);
+  }
+  return bytes;
+}

@@ -1,0 +1,52 @@
+import type { Handlers, Peer } from '@gotalk/peer';
+import { connect, type ConnectOptions } from '../connect.ts';
+import { intOption, readArgFile } from './args.ts';
+
+/** The parsed values of the shared connect options (see `connectOptions` in args.ts). */
+export interface ConnectValues {
+  readonly timeout?: string | undefined;
+  readonly retries?: string | undefined;
+  readonly insecure?: boolean | undefined;
+  readonly ca?: string | undefined;
+  readonly origin?: string | undefined;
+}
+
+/** A connected peer and the time left for its request. */
+export interface Client {
+  readonly peer: Peer;
+  /** Ms left of `--timeout` after connecting (0: no timeout), for the request's own timeout. */
+  remaining(): number;
+  /** `--retries`, when given. */
+  readonly retries: number | undefined;
+}
+
+/** Connect timeout when `--timeout` is 0 or not given for commands without a default. */
+const CONNECT_TIMEOUT = 10_000;
+
+/**
+ * Connects to `address` for `command` with the shared options. `--timeout` (default
+ * `defaultTimeout`, 0 for none) covers connecting and the request together. `handlers`
+ * serve what the other side sends.
+ */
+export async function openClient(command: string, address: string, values: ConnectValues, defaultTimeout: number, handlers?: Handlers): Promise<Client> {
+  const timeout = intOption(command, 'timeout', values.timeout, 0xffffffff) ?? defaultTimeout;
+  const retries = intOption(command, 'retries', values.retries, 1000);
+  const tls: NonNullable<ConnectOptions['tls']> = {
+    ...(values.insecure ? { rejectUnauthorized: false } : {}),
+    ...(values.ca ? { ca: Buffer.from(await readArgFile(command, values.ca)) } : {}),
+  };
+  const started = Date.now();
+  const peer = await connect(address, {
+    connectTimeout: timeout > 0 ? timeout : CONNECT_TIMEOUT,
+    requestTimeout: 0,
+    tls,
+    ...(values.origin ? { origin: values.origin } : {}),
+    ...(handlers ? { handlers } : {}),
+    ...(retries !== undefined ? { retries } : {}),
+  });
+  return {
+    peer,
+    retries,
+    remaining: () => (timeout > 0 ? Math.max(1, timeout - (Date.now() - started)) : 0),
+  };
+}

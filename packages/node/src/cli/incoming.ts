@@ -1,0 +1,46 @@
+import { Handlers, type NotificationHandler } from '@gotalk/peer';
+import { formatJson, payloadLine, writeOut, type Colors } from './output.ts';
+
+/**
+ * A registry that also hands every notification without a handler of its own to `catchAll`
+ * (the peer's registry has no such hook; this one is given as its parent).
+ */
+export class CatchAllHandlers extends Handlers {
+  constructor(private readonly catchAll: NotificationHandler) {
+    super();
+  }
+
+  override lookupNotification(name: string): NotificationHandler | undefined {
+    return super.lookupNotification(name) ?? this.catchAll;
+  }
+}
+
+/** What `listen` and `notify --wait` print about something the other side sent. */
+export interface Incoming {
+  readonly kind: 'notification' | 'request';
+  readonly name: string;
+  readonly payload: Uint8Array;
+  /** For requests: how it was answered. */
+  readonly answer?: string;
+}
+
+/**
+ * Prints one incoming message on stdout: a readable line, or with `json` one JSON object
+ * (`{"type","name","size","payload"}`; `payload` is the JSON value, or `text` when not JSON).
+ */
+export function printIncoming(m: Incoming, json: boolean, c: Colors): Promise<void> {
+  if (json) {
+    const parsed = formatJson(m.payload, false);
+    const body =
+      parsed === null
+        ? { text: Buffer.from(m.payload).toString('utf8') }
+        : parsed === ''
+          ? {}
+          : { payload: JSON.parse(parsed) as unknown };
+    const line = { type: m.kind, name: m.name, size: m.payload.length, ...body, ...(m.answer ? { answer: m.answer } : {}) };
+    return writeOut(`${JSON.stringify(line)}\n`);
+  }
+  const label = m.kind === 'notification' ? c.cyan('notification') : c.yellow('request');
+  const answer = m.answer ? c.dim(` (answered: ${m.answer})`) : '';
+  return writeOut(`${label} ${c.bold(m.name)} ${payloadLine(m.payload)}${answer}\n`);
+}

@@ -1,0 +1,142 @@
+import { GotalkError } from '@gotalk/peer';
+import { NodeError } from '../errors.ts';
+import { CliError, Exit, UsageError } from './args.ts';
+
+/** ANSI colouring that is a no-op when disabled. */
+export interface Colors {
+  readonly enabled: boolean;
+  dim(s: string): string;
+  bold(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  blue(s: string): string;
+  magenta(s: string): string;
+  cyan(s: string): string;
+}
+
+/** Colour on a terminal unless `NO_COLOR` is set; `FORCE_COLOR` (not `0`) forces it. */
+export function useColor(stream: NodeJS.WriteStream): boolean {
+  const force = process.env['FORCE_COLOR'];
+  if (force !== undefined && force !== '') return force !== '0';
+  if (process.env['NO_COLOR']) return false;
+  return stream.isTTY === true;
+}
+
+/** Colour functions, real or no-op. */
+export function colors(enabled: boolean): Colors {
+  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+  return {
+    enabled,
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    blue: wrap(34, 39),
+    magenta: wrap(35, 39),
+    cyan: wrap(36, 39),
+  };
+}
+
+/**
+ * A readable, escaped preview of `bytes`: printable ASCII as is, `\n` `\r` `\t` `\\` escaped,
+ * any other byte as `\xNN`; cut after `max` bytes with `…`.
+ */
+export function preview(bytes: Uint8Array, max = 60): string {
+  let out = '';
+  const n = Math.min(bytes.length, max);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i]!;
+    if (b === 0x5c) out += '\\\\';
+    else if (b === 0x0a) out += '\\n';
+    else if (b === 0x0d) out += '\\r';
+    else if (b === 0x09) out += '\\t';
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return bytes.length > max ? `${out}…` : out;
+}
+
+/**
+ * Formats a JSON payload for stdout: pretty (2-space indent) when `pretty`, compact otherwise.
+ * Returns null when the bytes are not JSON. An empty payload is the empty string.
+ */
+export function formatJson(bytes: Uint8Array, pretty: boolean): string | null {
+  if (bytes.length === 0) return '';
+  try {
+    const value: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    return JSON.stringify(value, null, pretty ? 2 : undefined);
+  } catch {
+    return null;
+  }
+}
+
+/** A payload as one line of text: its JSON (compact) when it is JSON, else an escaped preview. */
+export function payloadLine(bytes: Uint8Array, max = 200): string {
+  const json = formatJson(bytes, false);
+  if (json !== null && json.length <= max) return json;
+  return preview(bytes, max);
+}
+
+/** Writes to stdout and resolves once the bytes were handed over (so exiting loses nothing). */
+export function writeOut(data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(data, (err) => (err ? reject(err) : resolve())));
+}
+
+/** The exit code for an error of the CLI, of `@gotalk/node` or of `@gotalk/peer` (see {@link Exit}). */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CliError) return err.exitCode;
+  if (err instanceof NodeError) {
+    switch (err.code) {
+      case 'BAD_ADDRESS':
+        return Exit.usage;
+      case 'CONNECT_TIMEOUT':
+        return Exit.timeout;
+      default:
+        return Exit.connection;
+    }
+  }
+  if (err instanceof GotalkError) {
+    switch (err.code) {
+      case 'REMOTE_ERROR':
+        return Exit.remote;
+      case 'TIMEOUT':
+        return Exit.timeout;
+      case 'CLOSED':
+        return Exit.connection;
+      case 'ABORTED':
+        return Exit.interrupted;
+      default:
+        return Exit.other;
+    }
+  }
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOENT' || code === 'ECONNREFUSED') return Exit.connection;
+  return Exit.other;
+}
+
+/** The one-line message for an error: remote errors say so; nothing ever prints a stack. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof GotalkError && err.code === 'REMOTE_ERROR') return `remote error: ${err.message}`;
+  if (err instanceof GotalkError && err.code === 'TIMEOUT') return `timed out: ${err.message}`;
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/**
+ * Reports `err` on stderr as `gotalk <command>: message` (plus a help hint for usage errors)
+ * and returns its exit code. Set `GOTALK_DEBUG=1` to also print stacks of unexpected errors.
+ */
+export function report(command: string, err: unknown): number {
+  const code = exitCodeFor(err);
+  const prefix = command ? `gotalk ${command}` : 'gotalk';
+  let text = `${prefix}: ${errorMessage(err)}\n`;
+  if (err instanceof UsageError) {
+    const cmd = err.command ?? command;
+    text += `Run 'gotalk ${cmd ? `${cmd} ` : ''}--help' for usage.\n`;
+  }
+  else if (process.env['GOTALK_DEBUG'] && err instanceof Error && err.stack) text += `${err.stack}\n`;
+  process.stderr.write(text);
+  return code;
+}

@@ -1,0 +1,257 @@
+// Shared helpers of the @gotalk/node integration tests (not the CLI tests). Only add exports.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as netConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket, type ClientOptions } from 'ws';
+
+const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+
+/**
+ * The committed test certificates (see fixtures/generate.sh): a CA, a server certificate for
+ * 127.0.0.1, ::1 and localhost, and a client certificate (CN=gotalk-test-client) for mutual TLS.
+ */
+export const certs = {
+  ca: fixture('ca.pem'),
+  serverCert: fixture('server.pem'),
+  serverKey: fixture('server-key.pem'),
+  clientCert: fixture('client.pem'),
+  clientKey: fixture('client-key.pem'),
+};
+
+/** TLS options of a server using the test certificates. */
+export const serverTls = { cert: certs.serverCert, key: certs.serverKey };
+/** TLS options of a client trusting the test CA. */
+export const clientTls = { ca: certs.ca };
+
+export const enc = new TextEncoder();
+export const dec = new TextDecoder();
+export const bytes = (s: string): Uint8Array => enc.encode(s);
+export const str = (b: Uint8Array): string => dec.decode(b);
+/** One byte per char code 0..255 (for binary ids like `\x00\x00\x00\x01`). */
+export const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Polls `predicate` every 5 ms until it holds; fails after `timeout` ms naming `what`. */
+export async function until(predicate: () => boolean, what: string, timeout = 5000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+/** Rejects with a clear message if `promise` does not settle within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Runs registered disposers (last first) in afterEach; failures are collected and rethrown. */
+export class Cleanup {
+  private readonly tasks: (() => unknown)[] = [];
+
+  add(task: () => unknown): void {
+    this.tasks.push(task);
+  }
+
+  async run(): Promise<void> {
+    const errors: unknown[] = [];
+    while (this.tasks.length > 0) {
+      const task = this.tasks.pop()!;
+      try {
+        await task();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, 'cleanup failed');
+  }
+}
+
+/** A fresh temporary directory (short path: Unix socket paths are limited to ~100 bytes). */
+export async function tempDir(cleanup: Cleanup): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gtk-'));
+  cleanup.add(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * A raw byte-level connection to a peer, for replaying exchanges byte by byte: every `write`
+ * goes out as its own socket write (TCP/Unix) or its own WebSocket message, and is followed by
+ * a short pause so that the pieces arrive separately.
+ */
+export interface RawConnection {
+  /** Everything received so far, in order. */
+  readonly received: Buffer;
+  /** Each chunk as it arrived: socket `data` events, or WebSocket messages. */
+  readonly chunks: readonly Buffer[];
+  /** True once the other side closed the connection. */
+  readonly ended: boolean;
+  /** Resolves when the connection is closed. */
+  readonly closed: Promise<void>;
+  write(data: string | Uint8Array): Promise<void>;
+  /** Writes each piece separately, in order. */
+  writeEach(pieces: readonly (string | Uint8Array)[]): Promise<void>;
+  /** Waits until `expected.length` bytes arrived, then checks they are exactly `expected` (latin1). */
+  expectReceived(expected: string | Uint8Array, timeout?: number): Promise<void>;
+  /** Waits until the other side closed the connection. */
+  expectClosed(timeout?: number): Promise<void>;
+  close(): void;
+}
+
+const asBuffer = (data: string | Uint8Array): Buffer => (typeof data === 'string' ? latin1(data) : Buffer.from(data));
+
+abstract class RawBase implements RawConnection {
+  private readonly parts: Buffer[] = [];
+  private total = 0;
+  ended = false;
+  readonly closed: Promise<void>;
+  protected markClosed!: () => void;
+
+  constructor() {
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    void this.closed.then(() => (this.ended = true));
+  }
+
+  get received(): Buffer {
+    return Buffer.concat(this.parts, this.total);
+  }
+
+  get chunks(): readonly Buffer[] {
+    return this.parts;
+  }
+
+  protected receive(chunk: Buffer): void {
+    this.parts.push(chunk);
+    this.total += chunk.length;
+  }
+
+  abstract write(data: string | Uint8Array): Promise<void>;
+  abstract close(): void;
+
+  async writeEach(pieces: readonly (string | Uint8Array)[]): Promise<void> {
+    for (const p of pieces) await this.write(p);
+  }
+
+  async expectReceived(expected: string | Uint8Array, timeout = 5000): Promise<void> {
+    const want = asBuffer(expected);
+    try {
+      await until(() => this.total >= want.length || this.ended, `${want.length} bytes`, timeout);
+    } catch {
+      // fall through to the comparison, which shows what did arrive
+    }
+    if (this.total < want.length) await delay(20); // the last bytes may still be in flight at close
+    const got = this.received.toString('latin1');
+    if (got !== want.toString('latin1')) {
+      throw new Error(`received ${JSON.stringify(got)}\n   expected ${JSON.stringify(want.toString('latin1'))}`);
+    }
+  }
+
+  async expectClosed(timeout = 5000): Promise<void> {
+    await within(this.closed, timeout, 'the connection close');
+  }
+}
+
+class RawSocket extends RawBase {
+  constructor(private readonly socket: Socket) {
+    super();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => this.markClosed());
+  }
+
+  async write(data: string | Uint8Array): Promise<void> {
+    await new Promise<void>((resolve) => this.socket.write(asBuffer(data), () => resolve()));
+    await delay(3);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Connects a raw socket to `tcp` `{ host, port }` or a Unix socket `{ path }`. */
+export function rawSocket(target: { host: string; port: number } | { path: string }): Promise<RawConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(target as { path: string });
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(new RawSocket(socket));
+    });
+  });
+}
+
+class RawWebSocket extends RawBase {
+  constructor(
+    private readonly socket: WebSocket,
+    early: readonly Buffer[],
+  ) {
+    super();
+    for (const m of early) this.receive(m);
+    socket.on('message', (data: Buffer) => this.receive(Buffer.from(data)));
+    socket.on('error', () => {});
+    socket.on('close', () => this.markClosed());
+  }
+
+  async write(data: string | Uint8Array): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.socket.send(asBuffer(data), { binary: true }, (err) => (err ? reject(err) : resolve())));
+    await delay(3);
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
+
+/** Opens a raw WebSocket (binary messages; no Origin unless given in `options`). */
+export function rawWebSocket(url: string, options: ClientOptions = {}): Promise<RawConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false, ...options });
+    socket.binaryType = 'nodebuffer';
+    const received: Buffer[] = [];
+    // Messages can arrive right with the upgrade; keep them until the wrapper is made.
+    const early = (data: Buffer) => received.push(Buffer.from(data));
+    socket.on('message', early);
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) => {
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode }));
+      socket.terminate();
+    });
+    socket.once('open', () => {
+      socket.off('error', reject);
+      socket.off('message', early);
+      resolve(new RawWebSocket(socket, received));
+    });
+  });
+}
+
+/** Parses `ws://host:port/path` of a server address into what a raw socket needs. */
+export function hostPort(address: string): { host: string; port: number } {
+  const url = new URL(address);
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) };
+}

@@ -1,0 +1,277 @@
+// WebSocket endpoints: mounting on an existing HTTP server, serving gotalk.js, the origin
+// policy, byte-stream reading of arbitrarily split messages, and big payloads.
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, listen, makeBundle, Server, type Peer, type ServerOptions } from '@gotalk/node';
+import { Cleanup, rawWebSocket, type RawConnection } from './support.ts';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+async function serve(options: ServerOptions = {}, address = 'ws://127.0.0.1:0/gotalk/'): Promise<Server> {
+  const server = await listen(address, { ws: { bundle: null }, ...options });
+  cleanup.add(async () => {
+    for (const p of server.peers) p.destroy();
+    await server.close();
+  });
+  server.handlers.handle('echo', (v) => v);
+  return server;
+}
+
+async function dial(address: string, origin?: string): Promise<Peer> {
+  const peer = await connect(address, origin === undefined ? {} : { origin });
+  cleanup.add(() => peer.destroy());
+  return peer;
+}
+
+async function raw(url: string, origin?: string): Promise<RawConnection> {
+  const conn = await rawWebSocket(url, origin === undefined ? {} : { origin });
+  cleanup.add(() => conn.close());
+  return conn;
+}
+
+interface Response {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The HTTP status an upgrade is refused with, or 101 when it succeeds. */
+async function upgradeStatus(url: string, origin?: string): Promise<number> {
+  try {
+    const conn = await rawWebSocket(url, origin === undefined ? {} : { origin });
+    conn.close();
+    return 101;
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === undefined) throw err;
+    return status;
+  }
+}
+
+const httpUrl = (wsAddress: string, path: string): string => {
+  const u = new URL(wsAddress);
+  return `http://${u.host}${path}`;
+};
+
+describe('mounting on an existing HTTP server', () => {
+  async function appServer(): Promise<{ http: HttpServer; base: string; gotalk: Server }> {
+    const http = createHttpServer((req, res) => {
+      // A typical application handler, with a catch-all 404.
+      if (req.url === '/hello') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('hello from the app');
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('app 404');
+    });
+    const gotalk = new Server({ ws: { bundle: makeBundle('console.log(1)') } });
+    const endpoint = await gotalk.attach(http, { path: '/gotalk/' });
+    expect(endpoint.path).toBe('/gotalk/');
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanup.add(async () => {
+      for (const p of gotalk.peers) p.destroy();
+      await gotalk.close();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    });
+    gotalk.handlers.handle('echo', (v) => v);
+    return { http, base: `127.0.0.1:${(http.address() as AddressInfo).port}`, gotalk };
+  }
+
+  it('serves Gotalk at the path while the app keeps its other routes', async () => {
+    const { base, gotalk } = await appServer();
+    const client = await dial(`ws://${base}/gotalk/`);
+    expect(await client.request('echo', 'over the app server')).toBe('over the app server');
+    expect(gotalk.peers.size).toBe(1);
+    const hello = await get(`http://${base}/hello`);
+    expect(hello.status).toBe(200);
+    expect(hello.body.toString()).toBe('hello from the app');
+    const missing = await get(`http://${base}/elsewhere`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.toString()).toBe('app 404');
+  });
+
+  it('serves <path>gotalk.js without the app handler also answering', async () => {
+    const { base } = await appServer();
+    const js = await get(`http://${base}/gotalk/gotalk.js`);
+    expect(js.status).toBe(200);
+    expect(js.body.toString()).toBe('console.log(1)');
+    // The app still works afterwards (the server did not crash on a double answer).
+    expect((await get(`http://${base}/hello`)).status).toBe(200);
+  });
+
+  it('refuses upgrades at other paths when the app does not handle upgrades', async () => {
+    const { base } = await appServer();
+    await expect(rawWebSocket(`ws://${base}/other/`)).rejects.toThrow();
+    await expect(connect(`ws://${base}/other/`, { connectTimeout: 5000 })).rejects.toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(await (await dial(`ws://${base}/gotalk/`)).request('echo', 'ok')).toBe('ok');
+  });
+
+  it('gives the app its request handling back when the Gotalk server closes', async () => {
+    const { base, gotalk } = await appServer();
+    expect((await get(`http://${base}/gotalk/gotalk.js`)).status).toBe(200);
+    await gotalk.close();
+    const js = await get(`http://${base}/gotalk/gotalk.js`);
+    expect(js.status).toBe(404);
+    expect(js.body.toString()).toBe('app 404');
+    expect((await get(`http://${base}/hello`)).body.toString()).toBe('hello from the app');
+  });
+});
+
+describe('serving gotalk.js', () => {
+  const bundle = makeBundle('console.log(1)');
+
+  it('serves the bundle with an ETag, 304 on If-None-Match, gzip when accepted', async () => {
+    const server = await serve({ ws: { bundle } });
+    const url = httpUrl(server.addresses[0]!, '/gotalk/gotalk.js');
+    const plain = await get(url);
+    expect(plain.status).toBe(200);
+    expect(plain.body.toString()).toBe('console.log(1)');
+    expect(plain.headers['content-type']).toMatch(/javascript/);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.etag).toBe(bundle.etag);
+    expect(plain.headers.etag).toMatch(/^"[^"]+"$/);
+
+    const again = await get(url, { 'if-none-match': bundle.etag });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    expect(again.headers.etag).toBe(bundle.etag);
+
+    const stale = await get(url, { 'if-none-match': '"something-else"' });
+    expect(stale.status).toBe(200);
+
+    const gz = await get(url, { 'accept-encoding': 'br, gzip;q=0.8' });
+    expect(gz.status).toBe(200);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers.vary).toMatch(/accept-encoding/i);
+    expect(gunzipSync(gz.body).toString()).toBe('console.log(1)');
+
+    const head = await get(url, {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+  });
+
+  it('the ETag changes with the content', () => {
+    expect(makeBundle('console.log(2)').etag).not.toBe(bundle.etag);
+    expect(makeBundle(Buffer.from('console.log(1)')).etag).toBe(bundle.etag);
+  });
+
+  it('answers 404 with a clear message when there is no bundle', async () => {
+    const server = await serve({ ws: { bundle: null } });
+    const res = await get(httpUrl(server.addresses[0]!, '/gotalk/gotalk.js'));
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).toMatch(/gotalk\.js is not built/);
+  });
+
+  it('answers 404 naming the endpoint for other paths of a ws listener', async () => {
+    const server = await serve({ ws: { bundle } });
+    const res = await get(httpUrl(server.addresses[0]!, '/index.html'));
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).toContain('/gotalk/');
+  });
+});
+
+describe('origin policy', () => {
+  it('by default allows no Origin and same-host origins, and refuses foreign ones with 403', async () => {
+    const server = await serve();
+    const address = server.addresses[0]!;
+    const host = new URL(address).host;
+    expect(await upgradeStatus(address)).toBe(101);
+    expect(await upgradeStatus(address, `http://${host}`)).toBe(101);
+    expect(await upgradeStatus(address, `https://${host}`)).toBe(101);
+    expect(await upgradeStatus(address, 'http://evil.example')).toBe(403);
+    expect(await upgradeStatus(address, `http://${new URL(address).hostname}:1`)).toBe(403);
+    expect(await upgradeStatus(address, 'null')).toBe(403);
+    // Our client's default origin is the server's own.
+    expect(await (await dial(address)).request('echo', 1)).toBe(1);
+    const refused = await connect(address, { origin: 'http://evil.example' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect((refused as Error).message).toContain('403');
+  });
+
+  it('a list allows exactly its entries', async () => {
+    const server = await serve({ ws: { bundle: null, origins: ['https://app.example', 'http://localhost:3000'] } });
+    const address = server.addresses[0]!;
+    expect(await upgradeStatus(address, 'https://app.example')).toBe(101);
+    expect(await upgradeStatus(address, 'http://localhost:3000')).toBe(101);
+    expect(await upgradeStatus(address, 'https://app.example:8443')).toBe(403);
+    expect(await upgradeStatus(address, 'http://app.example')).toBe(403);
+    expect(await upgradeStatus(address, `http://${new URL(address).host}`)).toBe(403);
+    expect(await upgradeStatus(address)).toBe(403);
+  });
+
+  it("'*' allows every origin, and none", async () => {
+    const server = await serve({ ws: { bundle: null, origins: '*' } });
+    const address = server.addresses[0]!;
+    for (const origin of [undefined, 'http://evil.example', 'null', 'https://app.example']) {
+      expect(await upgradeStatus(address, origin)).toBe(101);
+    }
+  });
+
+  it('a predicate decides with the origin and the request', async () => {
+    const server = await serve({ ws: { bundle: null, origins: (origin, req) => origin.endsWith('.trusted.example') && req.url === '/gotalk/' } });
+    const address = server.addresses[0]!;
+    expect(await upgradeStatus(address, 'https://a.trusted.example')).toBe(101);
+    expect(await upgradeStatus(address, 'https://untrusted.example')).toBe(403);
+  });
+});
+
+describe('the WebSocket byte stream', () => {
+  it('reads messages split at arbitrary points (one byte per message) as one byte stream', async () => {
+    const server = await serve({ peer: { heartbeatInterval: 0 } });
+    const conn = await raw(server.addresses[0]!);
+    const exchange = '01r\x00\x00\x00\x01004echo00000019{"message":"Hello World"}n004note00000002{}r\x00\x00\x00\x02004echo000000021';
+    await conn.writeEach([...exchange]);
+    // The second request's payload is split across a header message boundary, too.
+    await conn.write('2');
+    await conn.expectReceived('01R\x00\x00\x00\x0100000019{"message":"Hello World"}R\x00\x00\x00\x020000000212');
+  });
+
+  it('reads several frames in one message', async () => {
+    const server = await serve({ peer: { heartbeatInterval: 0 } });
+    const conn = await raw(server.addresses[0]!);
+    await conn.write('01r0001004echo00000001' + '1r0002004echo00000001' + '2r0003004nope00000000');
+    await conn.expectReceived('01R0001000000011R0002000000012E000300000018unknown operation "nope"');
+  });
+
+  it('carries 2 MiB payloads both ways', async () => {
+    const server = await serve();
+    server.handlers.handleBytes('echo-bytes', (p) => p);
+    const client = await dial(server.addresses[0]!);
+    client.handlers.handleBytes('echo-bytes', (p) => p);
+    const big = randomBytes(2 * 1024 * 1024);
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    const back = await client.requestBytes('echo-bytes', big);
+    expect(back.length).toBe(big.length);
+    expect(sha(back)).toBe(sha(big));
+    const [serverPeer] = [...server.peers];
+    expect(sha(await serverPeer!.requestBytes('echo-bytes', big))).toBe(sha(big));
+  });
+
+  it('a server in split mode still reads a client that batches', async () => {
+    const server = await serve({ ws: { bundle: null, splitMessages: true } });
+    const client = await dial(server.addresses[0]!);
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.request('echo', { i })));
+    expect(results).toEqual(Array.from({ length: 50 }, (_, i) => ({ i })));
+  });
+});
