@@ -84,6 +84,9 @@ export function installDemoHandlers(server: Server): void {
 
   h.handle('roster', () => roster(server));
 
+  // Where else this server listens, for the page's hint of what to try from a terminal.
+  h.handle('addresses', () => server.addresses.filter((a) => !a.startsWith('http-mount:')));
+
   // Notifications: chat from any page or the CLI goes to every page.
   h.onNotification('chat', (value, ctx) => {
     const msg = value as { from?: unknown; text?: unknown } | null;

@@ -5,6 +5,7 @@
 //   pnpm demo [--http host:port] [--tcp host:port] [--unix path]
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,9 +56,11 @@ await gotalk.listen(`tcp://${values.tcp}`);
 await gotalk.listen(`unix:${values.unix}`);
 
 const [tcp, unix] = gotalk.addresses.filter((a) => !a.startsWith('http-mount:'));
+const bound = http.address() as AddressInfo;
+const web = `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`;
 console.log(`Gotalk demo running
-  page       http://${values.http}/
-  websocket  ws://${values.http}/gotalk/
+  page       http://${web}/
+  websocket  ws://${web}/gotalk/
   tcp        ${tcp}
   unix       ${unix}
 

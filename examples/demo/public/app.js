@@ -18,6 +18,10 @@ function setStatus(state, text) {
 client.on('open', () => {
   setStatus('open', 'connected');
   client.request('hello', { name: me }).catch(() => {});
+  client.request('addresses').then((addresses) => {
+    const tcp = addresses.find((a) => a.startsWith('tcp://')) ?? addresses[0];
+    if (tcp) $('cli-hint').textContent = `gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
+  }, () => {});
   applyLoad();
 });
 client.on('close', () => setStatus('closed', 'disconnected'));
@@ -105,7 +109,7 @@ $('chat-form').addEventListener('submit', (e) => {
 function applyLoad() {
   const pct = Number($('load').value);
   $('load-out').textContent = `${pct}%`;
-  client.peer?.setLoad(Math.round((pct / 100) * 0xffff));
+  client.setLoad(Math.round((pct / 100) * 0xffff));
 }
 $('load').addEventListener('input', applyLoad);
 client.handlers.onNotification('roster', (peers) => {

@@ -1,5 +1,5 @@
-// The built IIFE bundle (dist/gotalk.js; run `pnpm --filter @gotalk/browser build` first, the
-// test is skipped without it) loaded like a plain <script src="/gotalk/gotalk.js"> served by
+// The built IIFE bundle (dist/gotalk.js; the test command builds it first, and this test fails
+// without it) loaded like a plain <script src="/gotalk/gotalk.js"> served by
 // the Node server: fetched over HTTP, run in a fresh realm with only web globals, it finds the
 // endpoint from its script URL and talks both ways.
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,8 +15,9 @@ const bundlePath = fileURLToPath(new URL('../dist/gotalk.js', import.meta.url));
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-describe.skipIf(!existsSync(bundlePath))('dist/gotalk.js as a classic script', () => {
+describe('dist/gotalk.js as a classic script', () => {
   it('derives ws://host/gotalk/ from its <script src> and serves and calls', async () => {
+    expect(existsSync(bundlePath), `${bundlePath} is missing: run pnpm run build first`).toBe(true);
     const server = await serve(cleanup, 'ws://127.0.0.1:0/gotalk/', { ws: { bundle: makeBundle(readFileSync(bundlePath)) } });
     server.handlers.handle('echo', (v) => v);
     const scriptUrl = server.addresses[0]!.replace(/^ws/, 'http') + 'gotalk.js';

@@ -1,0 +1,227 @@
+// The browser client in a real browser: headless Chromium loads the bundle from a real Node
+// server's <path>gotalk.js and talks to it both ways, through a server restart; then the demo
+// app is loaded and a screenshot saved (to .artifacts/demo.png at the workspace root).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { listen, RetryLater, type Peer, type Server } from '@gotalk/node';
+import { launchChromium } from './chromium.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+let browser: Browser;
+const servers: Server[] = [];
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  for (const page of pages.splice(0)) await page.close();
+  for (const server of servers.splice(0)) {
+    for (const p of server.peers) p.destroy();
+    await server.close();
+  }
+});
+
+/** A Gotalk WebSocket server serving the real built bundle (found by @gotalk/node itself). */
+async function serve(address = 'ws://127.0.0.1:0/gotalk/'): Promise<Server> {
+  const server = await listen(address, { peer: { heartbeatInterval: 200 } });
+  servers.push(server);
+  server.handlers.handle('echo', (v) => v);
+  server.handlers.handle('fail', () => {
+    throw new Error('this operation always fails');
+  });
+  server.handlers.handleStream('upper', async function* (parts) {
+    for await (const p of parts) yield new TextEncoder().encode(new TextDecoder().decode(p).toUpperCase());
+  });
+  return server;
+}
+
+/** A page on the server's origin with gotalk.js loaded by a plain <script src>, and a client `c`. */
+async function openPage(server: Server, clientOptions = '{ heartbeatInterval: 200, reconnect: { minDelay: 50, maxDelay: 300 } }'): Promise<Page> {
+  const base = server.addresses[0]!.replace(/^ws/, 'http');
+  const page = await browser.newPage();
+  pages.push(page);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(base);
+  await page.setContent(`<!doctype html><title>t</title><script src="${base}gotalk.js"></script>`);
+  await page.evaluate(`
+    window.events = [];
+    window.c = gotalk.connect(undefined, ${clientOptions});
+    c.on('open', () => events.push('open'));
+    c.on('reconnecting', (e) => events.push('reconnecting'));
+    window.opened = new Promise((resolve) => c.on('open', resolve));
+  `);
+  await page.evaluate('opened');
+  expect(errors).toEqual([]);
+  return page;
+}
+
+function nextConnection(server: Server): Promise<Peer> {
+  return new Promise((resolve) => server.once('connection', resolve));
+}
+
+describe('the browser client in Chromium', () => {
+  it('loads the bundle from <path>gotalk.js and derives the endpoint from it', async () => {
+    const server = await serve();
+    const base = server.addresses[0]!.replace(/^ws/, 'http');
+    const res = await fetch(`${base}gotalk.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toMatch(/^".+"$/);
+    const page = await openPage(server);
+    expect(await page.evaluate('typeof gotalk.connect')).toBe('function');
+    expect(await page.evaluate('c.url')).toBe(server.addresses[0]);
+  });
+
+  it('makes requests both ways: the page calls the server and serves the server', async () => {
+    const server = await serve();
+    const connected = nextConnection(server);
+    const page = await openPage(server);
+    expect(await page.evaluate(`c.request('echo', { hello: 'from the page', n: [1, 2, 3] })`)).toEqual({ hello: 'from the page', n: [1, 2, 3] });
+    await page.evaluate(`c.handlers.handle('page.add', ({ a, b }) => a + b)`);
+    const peer = await connected;
+    expect(await peer.request('page.add', { a: 2, b: 40 })).toBe(42);
+    // UTF-8 sizes are byte counts, non-BMP characters included (gotalk.js 1.2 got this wrong).
+    expect(await page.evaluate(`c.request('echo', 'héllo 🌍 ✓')`)).toBe('héllo 🌍 ✓');
+  });
+
+  it('streams: a stream request from the page, and a stream result served by the page', async () => {
+    const server = await serve();
+    const connected = nextConnection(server);
+    const page = await openPage(server);
+    const parts = await page.evaluate(`(async () => {
+      const enc = new TextEncoder(), dec = new TextDecoder(), out = [];
+      for await (const p of c.stream('upper', ['one', 'two', 'three'].map((s) => enc.encode(s)))) out.push(dec.decode(p));
+      return out;
+    })()`);
+    expect(parts).toEqual(['ONE', 'TWO', 'THREE']);
+    await page.evaluate(`c.handlers.handleStream('page.count', async function* (parts) {
+      let n = 0;
+      for await (const p of parts) n += p.length;
+      for (let i = 1; i <= 3; i++) yield new TextEncoder().encode(n + ':' + i);
+    })`);
+    const peer = await connected;
+    const got: string[] = [];
+    for await (const p of peer.stream('page.count', [new Uint8Array(5), new Uint8Array(7)])) got.push(new TextDecoder().decode(p));
+    expect(got).toEqual(['12:1', '12:2', '12:3']);
+  });
+
+  it('sends and receives notifications', async () => {
+    const server = await serve();
+    const connected = nextConnection(server);
+    const heard = new Promise<unknown>((resolve) => server.handlers.onNotification('page.says', (v) => resolve(v)));
+    const page = await openPage(server);
+    await page.evaluate(`window.inbox = []; c.handlers.onNotification('server.says', (v) => inbox.push(v))`);
+    await page.evaluate(`c.notify('page.says', { text: 'hi server' })`);
+    expect(await heard).toEqual({ text: 'hi server' });
+    (await connected).notify('server.says', { text: 'hi page' });
+    await page.waitForFunction('inbox.length === 1');
+    expect(await page.evaluate('inbox')).toEqual([{ text: 'hi page' }]);
+  });
+
+  it('gets an error result and rides out a retry result', async () => {
+    const server = await serve();
+    let attempts = 0;
+    server.handlers.handle('flaky', () => {
+      attempts++;
+      if (attempts < 3) throw new RetryLater(30, 'busy, try again');
+      return 'finally';
+    });
+    const page = await openPage(server);
+    const error = await page.evaluate(`c.request('fail').then(() => null, (e) => ({ name: e.name, code: e.code, message: e.message }))`);
+    expect(error).toEqual({ name: 'RemoteError', code: 'REMOTE_ERROR', message: 'this operation always fails' });
+    expect(await page.evaluate(`c.request('flaky')`)).toBe('finally');
+    expect(attempts).toBe(3);
+    server.handlers.handle('always-busy', () => {
+      throw new RetryLater(10, 'always busy');
+    });
+    const exhausted = await page.evaluate(`c.request('always-busy', null, { retries: 1 }).then(() => null, (e) => [e.code, e.attempts])`);
+    expect(exhausted).toEqual(['RETRY_EXHAUSTED', 2]);
+  });
+
+  it('reconnects after the server restarts: handlers stay registered, queued requests go out, fail mode rejects at once', async () => {
+    const server = await serve('ws://127.0.0.1:0/gotalk/');
+    const address = server.addresses[0]!;
+    const page = await openPage(server);
+    await page.evaluate(`c.handlers.handle('page.name', () => 'still here')`);
+    await page.evaluate(`window.failer = gotalk.connect(undefined, { offline: 'fail', reconnect: { minDelay: 50, maxDelay: 300 } });
+      window.failerOpen = new Promise((r) => failer.on('open', r))`);
+    await page.evaluate('failerOpen');
+
+    // The server goes away (it closes with 1001, going away), and comes back on the same port.
+    for (const p of server.peers) void p.close();
+    await server.close();
+    servers.splice(servers.indexOf(server), 1);
+    await page.waitForFunction('!c.connected');
+    const queued = page.evaluate(`c.request('echo', 'sent while the server was down')`);
+    const failed = await page.evaluate(`failer.request('echo', 1).then(() => 'resolved', (e) => e.code)`);
+    expect(failed).toBe('OFFLINE');
+    await page.evaluate('failer.close()');
+
+    const again = await serve(address);
+    const connected = nextConnection(again);
+    expect(await queued).toBe('sent while the server was down');
+    const peer = await connected;
+    expect(await peer.request('page.name')).toBe('still here');
+    expect(await page.evaluate(`events.filter((e) => e === 'open').length`)).toBeGreaterThanOrEqual(2);
+  }, 30_000);
+});
+
+describe('the demo app', () => {
+  let demo: ChildProcess | null = null;
+  afterAll(() => {
+    demo?.kill('SIGKILL');
+  });
+
+  it('loads in Chromium, talks to its server, and a screenshot is saved', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gotalk-demo-'));
+    demo = spawn(join(root, 'node_modules/.bin/tsx'), ['examples/demo/server.ts', '--http', '127.0.0.1:0', '--tcp', '127.0.0.1:0', '--unix', join(dir, 'demo.sock')], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${out}`)), 30_000);
+      demo!.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /page\s+(http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      demo!.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      demo!.once('exit', (code) => reject(new Error(`the demo exited with ${code}:\n${out}`)));
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    pages.push(page);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForSelector('#status[data-state="open"]', { timeout: 15_000 });
+    await page.click('#greet-form button');
+    await page.waitForSelector('#greet-result.ok');
+    expect(await page.textContent('#greet-result')).toContain('Hello');
+    await page.click('#ask-btn');
+    await page.waitForSelector('#answers tr');
+    await page.fill('#chat-text', 'hello from the test');
+    await page.click('#chat-form button');
+    await page.waitForSelector('#messages li:not(.empty)');
+    await page.fill('#limit', '300000');
+    await page.click('#primes-btn');
+    await page.waitForFunction(`document.getElementById('found').textContent === '25,997'`, undefined, { timeout: 15_000 });
+    await page.waitForSelector('#peers li');
+    const artifacts = join(root, '.artifacts');
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'demo.png') });
+    expect(errors).toEqual([]);
+  }, 60_000);
+});
