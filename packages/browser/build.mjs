@@ -8,9 +8,12 @@ import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 /** The budget of the minified, gzipped IIFE, in bytes (kB = 1024 bytes here). */
-// The issue asks for 8 kB; the full peer does not fit in it yet (see the closing note), so the
-// budget guards against growth from where it stands while that work goes on.
-const BUDGET = 14 * 1024;
+// The issue asks for 8 kB. The bundle is 11.9 kB: the whole peer (it serves handlers as well as
+// calling, streams both ways, retries, heartbeats, limits, typed operations) and the reconnecting
+// client. With every string literal emptied it would still be 10.2 kB, so 8 kB takes fewer
+// features in the bundle, not tighter code. The budget is the size reached plus about 0.5 kB,
+// so that growth is noticed.
+const BUDGET = 12.5 * 1024;
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -36,12 +39,14 @@ const noNodeBuiltins = {
   },
 };
 
+// The bundles carry the page-facing API (src/bundle.ts), not the package entry with its building blocks.
 const common = {
-  entryPoints: [here('src/index.ts')],
   bundle: true,
   minify: true,
   sourcemap: true,
   platform: 'browser',
+  // Native class fields and #private members (esbuild shortens #names; es2020 would turn them into
+  // WeakMaps, 2 kB more gzipped).
   target: 'es2022',
   legalComments: 'none',
   metafile: true,
@@ -50,11 +55,12 @@ const common = {
 };
 
 try {
-  await esbuild.build({ ...common, format: 'esm', outfile: here('dist/gotalk.mjs') });
+  await esbuild.build({ ...common, entryPoints: [here('src/bundle.ts')], format: 'esm', outfile: here('dist/gotalk.mjs') });
   const iife = await esbuild.build({
     ...common,
+    // Defines the global `gotalk`, a plain object with the exports of src/bundle.ts.
+    entryPoints: [here('src/global.ts')],
     format: 'iife',
-    globalName: 'gotalk',
     // The IIFE learns its URL from document.currentScript; there is no import.meta in a classic script.
     define: { 'import.meta.url': 'undefined' },
     outfile: here('dist/gotalk.js'),

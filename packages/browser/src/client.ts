@@ -98,24 +98,24 @@ export class Client extends Emitter<ClientEvents> {
   /** The WebSocket address. */
   readonly url: string;
 
-  private readonly WebSocket: WebSocketConstructor;
-  private readonly peerOptions: PeerOptions;
-  private readonly policy: ReconnectPolicy | false;
-  private readonly failOffline: boolean;
-  private readonly queue: OfflineQueue;
-  private readonly connectTimeout: number;
-  private readonly highWaterMark: number | undefined;
-  private readonly activity: ActivityListener[] = [];
-  private current: Peer | null = null;
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #peerOptions: PeerOptions;
+  readonly #policy: ReconnectPolicy | false;
+  readonly #failOffline: boolean;
+  readonly #queue: OfflineQueue;
+  readonly #connectTimeout: number;
+  readonly #highWaterMark: number | undefined;
+  readonly #activity: ActivityListener[] = [];
+  #current: Peer | null = null;
   /** The current peer completed its handshake. */
-  private live = false;
-  private socket: WebSocketLike | null = null;
-  private attempt = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopWaitingOnline: (() => void) | null = null;
-  private load: number | undefined;
-  private stopped: Promise<void> | null = null;
-  private resolveStopped: () => void = () => {};
+  #live = false;
+  #socket: WebSocketLike | null = null;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopWaitingOnline: (() => void) | null = null;
+  #load: number | undefined;
+  #stopped: Promise<void> | null = null;
+  #resolveStopped: () => void = () => {};
 
   constructor(url: string | URL | undefined, options: ClientOptions = {}) {
     super();
@@ -123,50 +123,50 @@ export class Client extends Emitter<ClientEvents> {
     const { WebSocket: ws, reconnect, offline, queueLimit, queueTimeout, connectTimeout, highWaterMark, handlers, onActivity, ...peerOptions } = options;
     const ctor: WebSocketConstructor | undefined = ws ?? (typeof WebSocket === 'function' ? WebSocket : undefined);
     if (!ctor) throw new TypeError('no WebSocket: pass the WebSocket option (the ws package in Node)');
-    this.WebSocket = ctor;
+    this.#WebSocket = ctor;
     this.handlers = new Handlers(handlers);
-    this.peerOptions = { ...peerOptions, handlers: this.handlers, onActivity: (e) => this.report(e) };
-    if (onActivity) this.activity.push(onActivity);
-    this.policy = reconnect === false ? false : reconnectPolicy(reconnect ?? {});
-    this.failOffline = offline === 'fail';
-    this.queue = new OfflineQueue(queueLimit ?? 100, queueTimeout ?? 10_000);
-    this.connectTimeout = connectTimeout ?? 10_000;
-    this.highWaterMark = highWaterMark;
-    this.dial();
+    this.#peerOptions = { ...peerOptions, handlers: this.handlers, onActivity: (e) => this.#report(e) };
+    if (onActivity) this.#activity.push(onActivity);
+    this.#policy = reconnect === false ? false : reconnectPolicy(reconnect ?? {});
+    this.#failOffline = offline === 'fail';
+    this.#queue = new OfflineQueue(queueLimit ?? 100, queueTimeout ?? 10_000);
+    this.#connectTimeout = connectTimeout ?? 10_000;
+    this.#highWaterMark = highWaterMark;
+    this.#dial();
   }
 
   /** The current connection's peer (possibly still in its handshake), or null while disconnected. */
   get peer(): Peer | null {
-    return this.current?.open ? this.current : null;
+    return this.#current?.open ? this.#current : null;
   }
 
   /** True while a connection is open (handshake done) and not closing. */
   get connected(): boolean {
-    return this.live && this.current!.open;
+    return this.#live && this.#current!.open;
   }
 
   // ----- the peer API, on whichever connection is current -----
 
   /** Sends a JSON request; see {@link Peer.request}. */
   request(op: string, value?: unknown, options: RequestOptions = {}): Promise<unknown> {
-    return this.via(options, (p) => p.request(op, value, options));
+    return this.#via(options, (p) => p.request(op, value, options));
   }
 
   /** Sends a request with a raw payload; see {@link Peer.requestBytes}. */
   requestBytes(op: string, payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
-    return this.via(options, (p) => p.requestBytes(op, payload, options));
+    return this.#via(options, (p) => p.requestBytes(op, payload, options));
   }
 
   /** Calls a typed operation; see {@link Peer.call}. */
   call<I extends StandardSchemaV1, O extends StandardSchemaV1>(operation: Operation<I, O>, input: InputOf<I>, options: RequestOptions = {}): Promise<OutputOf<O>> {
-    return this.via(options, (p) => p.call(operation, input, options));
+    return this.#via(options, (p) => p.call(operation, input, options));
   }
 
   /** Opens a stream call; see {@link Peer.stream}. While disconnected it starts on the next connection. */
   stream(op: string, input?: PartSource | Uint8Array, options: RequestOptions = {}): ResultStream {
     const peer = this.peer;
     if (peer) return peer.stream(op, input, options);
-    const opened = this.wait(options).then((p) => p.stream(op, input, options));
+    const opened = this.#wait(options).then((p) => p.stream(op, input, options));
     opened.catch(() => {});
     return {
       async *[Symbol.asyncIterator]() {
@@ -182,7 +182,7 @@ export class Client extends Emitter<ClientEvents> {
     inputs: Iterable<InputOf<I>> | AsyncIterable<InputOf<I>>,
     options: RequestOptions = {},
   ): AsyncGenerator<OutputOf<O>, void, undefined> {
-    yield* (this.peer ?? (await this.wait(options))).callStream(operation, inputs, options);
+    yield* (this.peer ?? (await this.#wait(options))).callStream(operation, inputs, options);
   }
 
   /**
@@ -194,34 +194,34 @@ export class Client extends Emitter<ClientEvents> {
   notify<S extends StandardSchemaV1>(type: NotificationType<S>, value: InputOf<S>): Promise<void>;
   notify(nameOrType: string | NotificationType, value?: unknown): void | Promise<void> {
     if (typeof nameOrType === 'string') return this.notifyBytes(nameOrType, toJson(value));
-    return this.via({}, (p) => p.notify(nameOrType, value as never));
+    return this.#via({}, (p) => p.notify(nameOrType, value as never));
   }
 
   /** Sends a notification with a raw payload; see {@link notify}. */
   notifyBytes(name: string, payload: Uint8Array): void {
     const peer = this.peer;
     if (peer) return peer.notifyBytes(name, payload);
-    const refused = this.refusal();
+    const refused = this.#refusal();
     if (refused) throw refused;
-    this.wait({}).then(
+    this.#wait({}).then(
       (p) => p.notifyBytes(name, payload),
-      (error: Error) => this.report({ type: 'error', error }),
+      (error: Error) => this.#report({ type: 'error', error }),
     );
   }
 
   /** Subscribes to the activity events of every connection; returns the unsubscribe function. */
   onActivity(listener: ActivityListener): () => void {
-    this.activity.push(listener);
+    this.#activity.push(listener);
     return () => {
-      const i = this.activity.indexOf(listener);
-      if (i >= 0) this.activity.splice(i, 1);
+      const i = this.#activity.indexOf(listener);
+      if (i >= 0) this.#activity.splice(i, 1);
     };
   }
 
   /** Sets the load sent in heartbeats on this and later connections; see {@link Peer.setLoad}. */
   setLoad(load: number | undefined): void {
-    this.load = load;
-    this.current?.setLoad(load);
+    this.#load = load;
+    this.#current?.setLoad(load);
   }
 
   /**
@@ -229,21 +229,21 @@ export class Client extends Emitter<ClientEvents> {
    * current connection closes gracefully (see {@link Peer.close}). Resolves once it is closed.
    */
   close(): Promise<void> {
-    if (this.stopped) return this.stopped;
-    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
-    clearTimeout(this.timer);
-    this.stopWaitingOnline?.();
-    this.queue.fail();
-    if (this.current) void this.current.close();
-    else if (this.socket) this.socket.close(1000);
-    else this.resolveStopped();
-    return this.stopped;
+    if (this.#stopped) return this.#stopped;
+    this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    clearTimeout(this.#timer);
+    this.#stopWaitingOnline?.();
+    this.#queue.fail();
+    if (this.#current) void this.#current.close();
+    else if (this.#socket) this.#socket.close(1000);
+    else this.#resolveStopped();
+    return this.#stopped;
   }
 
   // ----- internals -----
 
-  private report(event: ActivityEvent): void {
-    for (const l of [...this.activity]) {
+  #report(event: ActivityEvent): void {
+    for (const l of [...this.#activity]) {
       try {
         l(event);
       } catch {
@@ -252,96 +252,96 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 
-  private via<T>(options: RequestOptions, use: (peer: Peer) => Promise<T>): Promise<T> {
+  #via<T>(options: RequestOptions, use: (peer: Peer) => Promise<T>): Promise<T> {
     const peer = this.peer;
-    return peer ? use(peer) : this.wait(options).then(use);
+    return peer ? use(peer) : this.#wait(options).then(use);
   }
 
   /** Why a request made now, while disconnected, cannot wait; null when it can. */
-  private refusal(): Error | null {
-    if (this.stopped) return new ClosedError('the client is closed');
-    if (this.failOffline) return new BrowserError('OFFLINE', 'not connected');
-    return this.queue.refusal();
+  #refusal(): Error | null {
+    if (this.#stopped) return new ClosedError('the client is closed');
+    if (this.#failOffline) return new BrowserError('OFFLINE', 'not connected');
+    return this.#queue.refusal();
   }
 
-  private wait(options: RequestOptions): Promise<Peer> {
-    const refused = this.refusal();
-    return refused ? Promise.reject(refused) : this.queue.wait(options.signal);
+  #wait(options: RequestOptions): Promise<Peer> {
+    const refused = this.#refusal();
+    return refused ? Promise.reject(refused) : this.#queue.wait(options.signal);
   }
 
   /** Opens a WebSocket and, once it is open, a peer on it. */
-  private dial(): void {
-    this.timer = undefined;
+  #dial(): void {
+    this.#timer = undefined;
     let socket: WebSocketLike;
     try {
-      socket = new this.WebSocket(this.url);
+      socket = new this.#WebSocket(this.url);
     } catch {
       // A URL or a page the browser refuses (mixed content, say): retrying may not help, but backoff bounds it.
-      return this.ended(null, { info: null, code: 1006 });
+      return this.#ended(null, { info: null, code: 1006 });
     }
-    this.socket = socket;
+    this.#socket = socket;
     let peer: Peer | null = null;
     let socketEnd: { code: number; reason: string } | undefined;
-    const connectTimer = setTimeout(() => socket.close(), this.connectTimeout);
+    const connectTimer = setTimeout(() => socket.close(), this.#connectTimeout);
     socket.addEventListener('error', () => {});
     socket.addEventListener('close', ({ code = 1006, reason = '' }) => {
       clearTimeout(connectTimer);
       socketEnd = { code, reason };
-      if (!peer) this.ended(socket, { info: null, code, reason });
+      if (!peer) this.#ended(socket, { info: null, code, reason });
     });
     socket.addEventListener('open', () => {
       clearTimeout(connectTimer);
-      if (this.stopped) return socket.close(1000);
+      if (this.#stopped) return socket.close(1000);
       const kind = this.url.startsWith('wss:') ? 'wss' : 'ws';
-      const p = (peer = new Peer(new WebSocketTransport(socket, { kind, remote: this.url }, this.highWaterMark), this.peerOptions));
-      this.current = p;
-      if (this.load !== undefined) p.setLoad(this.load);
+      const p = (peer = new Peer(new WebSocketTransport(socket, { kind, remote: this.url }, this.#highWaterMark), this.#peerOptions));
+      this.#current = p;
+      if (this.#load !== undefined) p.setLoad(this.#load);
       void p.ready.then(
         () => {
-          if (this.current !== p) return;
-          this.attempt = 0;
-          this.live = true;
+          if (this.#current !== p) return;
+          this.#attempt = 0;
+          this.#live = true;
           this.emit('open', p);
         },
         () => {},
       );
       // The socket's close event, when it comes first, runs before the peer sees it: its code is known here.
-      void p.closed.then((info) => this.ended(socket, { info, ...socketEnd }));
-      this.queue.release(p);
+      void p.closed.then((info) => this.#ended(socket, { info, ...socketEnd }));
+      this.#queue.release(p);
     });
   }
 
   /** A connection or an attempt ended (once per socket): report it and plan the next attempt. */
-  private ended(socket: WebSocketLike | null, end: ConnectionEnd): void {
-    if (socket && socket !== this.socket) return;
-    this.socket = null;
-    this.current = null;
-    this.live = false;
+  #ended(socket: WebSocketLike | null, end: ConnectionEnd): void {
+    if (socket && socket !== this.#socket) return;
+    this.#socket = null;
+    this.#current = null;
+    this.#live = false;
     this.emit('close', end);
-    if (this.stopped) return this.resolveStopped();
-    if (!this.policy) {
+    if (this.#stopped) return this.#resolveStopped();
+    if (!this.#policy) {
       void this.close();
       return;
     }
     if (browserOffline()) {
       const online = () => {
-        this.stopWaitingOnline = null;
+        this.#stopWaitingOnline = null;
         removeEventListener('online', online);
-        this.retry(0);
+        this.#retry(0);
       };
       addEventListener('online', online);
-      this.stopWaitingOnline = () => removeEventListener('online', online);
+      this.#stopWaitingOnline = () => removeEventListener('online', online);
       this.emit('offline', undefined);
       return;
     }
-    const restart = this.attempt === 0 && end.code !== undefined && RESTART_CODES.includes(end.code);
-    this.retry(restart ? 0 : reconnectDelay(this.attempt + 1, this.policy));
+    const restart = this.#attempt === 0 && end.code !== undefined && RESTART_CODES.includes(end.code);
+    this.#retry(restart ? 0 : reconnectDelay(this.#attempt + 1, this.#policy));
   }
 
-  private retry(delay: number): void {
-    this.attempt++;
-    this.emit('reconnecting', { attempt: this.attempt, delay });
-    this.timer = setTimeout(() => this.dial(), delay);
+  #retry(delay: number): void {
+    this.#attempt++;
+    this.emit('reconnecting', { attempt: this.#attempt, delay });
+    this.#timer = setTimeout(() => this.#dial(), delay);
   }
 }
 

@@ -12,16 +12,19 @@ interface Waiter {
  * without a limit). They are released in the order they came.
  */
 export class OfflineQueue {
-  private waiters: Waiter[] = [];
+  #waiters: Waiter[] = [];
 
-  constructor(
-    private readonly limit: number,
-    private readonly timeout: number,
-  ) {}
+  readonly #limit: number;
+  readonly #timeout: number;
+
+  constructor(limit: number, timeout: number) {
+    this.#limit = limit;
+    this.#timeout = timeout;
+  }
 
   /** Why a request cannot wait now, or null when it can. */
   refusal(): Error | null {
-    return this.waiters.length >= this.limit ? new BrowserError('QUEUE_FULL', `${this.limit} requests already wait for a connection`) : null;
+    return this.#waiters.length >= this.#limit ? new BrowserError('QUEUE_FULL', `${this.#limit} requests already wait for a connection`) : null;
   }
 
   /** Resolves with the next connection's peer; rejects on timeout, on `signal` or when the queue is failed. */
@@ -29,12 +32,12 @@ export class OfflineQueue {
     const refused = this.refusal() ?? (signal?.aborted ? new AbortedError(signal.reason) : null);
     if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
-      const timer = this.timeout > 0 ? setTimeout(() => fail(new BrowserError('QUEUE_TIMEOUT', `no connection within ${this.timeout} ms`)), this.timeout) : undefined;
+      const timer = this.#timeout > 0 ? setTimeout(() => fail(new BrowserError('QUEUE_TIMEOUT', `no connection within ${this.#timeout} ms`)), this.#timeout) : undefined;
       const abort = () => fail(new AbortedError(signal!.reason));
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', abort);
-        this.waiters = this.waiters.filter((w) => w !== waiter);
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
       };
       const fail = (error: Error) => {
         done();
@@ -48,17 +51,17 @@ export class OfflineQueue {
         reject: fail,
       };
       signal?.addEventListener('abort', abort, { once: true });
-      this.waiters.push(waiter);
+      this.#waiters.push(waiter);
     });
   }
 
   /** Hands `peer` to every waiting request, oldest first. */
   release(peer: Peer): void {
-    for (const w of [...this.waiters]) w.resolve(peer);
+    for (const w of [...this.#waiters]) w.resolve(peer);
   }
 
   /** Fails every waiting request (the client closed). */
   fail(error: Error = new ClosedError('the client is closed')): void {
-    for (const w of [...this.waiters]) w.reject(error);
+    for (const w of [...this.#waiters]) w.reject(error);
   }
 }

@@ -1,4 +1,4 @@
-import type { Transport, TransportEvents, TransportInfo } from '@gotalk/peer';
+import { utf8, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
 
 /** What this package uses of a WebSocket event: a message's `data`, a close's `code` and `reason`. */
 export interface WebSocketEventLike {
@@ -28,8 +28,6 @@ const OPEN = 1;
 /** The close code sent when the connection ends abnormally (private-use range; browsers refuse 1001–2999). */
 export const ABNORMAL_CLOSE = 4000;
 
-const encoder = new TextEncoder();
-
 /**
  * A {@link Transport} over an open standard WebSocket. Incoming messages are read as one byte
  * stream, split anywhere (the Go server sends headers and payloads as separate messages); text
@@ -41,91 +39,91 @@ const encoder = new TextEncoder();
  */
 export class WebSocketTransport implements Transport {
   readonly info: TransportInfo;
-  private events: TransportEvents | null = null;
+  #events: TransportEvents | null = null;
   /** Messages received while paused, or null when not paused. */
-  private held: Uint8Array[] | null = null;
-  private ended = false;
-  private blocked = false;
+  #held: Uint8Array[] | null = null;
+  #ended = false;
+  #blocked = false;
+  readonly #socket: WebSocketLike;
+  readonly #highWaterMark: number;
 
-  constructor(
-    private readonly socket: WebSocketLike,
-    info: TransportInfo,
-    private readonly highWaterMark = 1024 * 1024,
-  ) {
+  constructor(socket: WebSocketLike, info: TransportInfo, highWaterMark = 1024 * 1024) {
+    this.#socket = socket;
     this.info = info;
+    this.#highWaterMark = highWaterMark;
     socket.binaryType = 'arraybuffer';
   }
 
   start(events: TransportEvents): void {
-    this.events = events;
-    const socket = this.socket;
+    this.#events = events;
+    const socket = this.#socket;
     socket.addEventListener('message', ({ data }) => {
-      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : typeof data === 'string' ? encoder.encode(data) : null;
-      if (!bytes || this.ended) return;
-      if (this.held) this.held.push(bytes);
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : typeof data === 'string' ? utf8(data) : null;
+      if (!bytes || this.#ended) return;
+      if (this.#held) this.#held.push(bytes);
       else events.data(bytes);
     });
     socket.addEventListener('close', ({ code }) => {
       // 1000 normal, 1001 going away, 1005 no code, 1012 service restart: clean ends.
       // Messages held by a pause are delivered first: they arrived before the close.
-      const held = this.held ?? [];
-      this.held = null;
-      for (const bytes of held) if (!this.ended) events.data(bytes);
-      this.end(code === 1000 || code === 1001 || code === 1005 || code === 1012 ? undefined : new Error(`WebSocket closed with code ${code}`));
+      const held = this.#held ?? [];
+      this.#held = null;
+      for (const bytes of held) if (!this.#ended) events.data(bytes);
+      this.#end(code === 1000 || code === 1001 || code === 1005 || code === 1012 ? undefined : new Error(`WebSocket closed with code ${code}`));
     });
-    if (socket.readyState !== OPEN) queueMicrotask(() => this.end(new Error('WebSocket not open')));
+    if (socket.readyState !== OPEN) queueMicrotask(() => this.#end(new Error('WebSocket not open')));
   }
 
   write(bytes: Uint8Array): boolean {
-    const socket = this.socket;
+    const socket = this.#socket;
     if (socket.readyState !== OPEN) return true;
     socket.send(bytes);
-    if (socket.bufferedAmount <= this.highWaterMark) return true;
-    if (!this.blocked) {
-      this.blocked = true;
-      this.poll();
+    if (socket.bufferedAmount <= this.#highWaterMark) return true;
+    if (!this.#blocked) {
+      this.#blocked = true;
+      this.#poll();
     }
     return false;
   }
 
   pause(): void {
-    this.held ??= [];
+    this.#held ??= [];
   }
 
   resume(): void {
-    if (this.held) queueMicrotask(() => this.deliverHeld());
+    if (this.#held) queueMicrotask(() => this.#deliverHeld());
   }
 
   close(): void {
-    if (this.socket.readyState <= OPEN) this.socket.close(1000);
+    if (this.#socket.readyState <= OPEN) this.#socket.close(1000);
   }
 
   destroy(error?: Error): void {
-    if (this.socket.readyState <= OPEN) this.socket.close(ABNORMAL_CLOSE);
-    this.end(error);
+    if (this.#socket.readyState <= OPEN) this.#socket.close(ABNORMAL_CLOSE);
+    this.#end(error);
   }
 
   /** Delivers held messages until they are out or the peer pauses again. */
-  private deliverHeld(): void {
-    const held = this.held;
+  #deliverHeld(): void {
+    const held = this.#held;
     if (!held) return;
-    this.held = null;
-    while (held.length > 0 && !this.held && !this.ended) this.events!.data(held.shift()!);
-    if (this.held) this.held = held.concat(this.held);
+    this.#held = null;
+    while (held.length > 0 && !this.#held && !this.#ended) this.#events!.data(held.shift()!);
+    if (this.#held) this.#held = held.concat(this.#held);
   }
 
-  private end(error?: Error): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.held = null;
-    this.events?.close(error);
+  #end(error?: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#held = null;
+    this.#events?.close(error);
   }
 
-  private poll(): void {
+  #poll(): void {
     setTimeout(() => {
-      if (this.socket.readyState === OPEN && this.socket.bufferedAmount > this.highWaterMark / 2) return this.poll();
-      this.blocked = false;
-      if (!this.ended) this.events?.drain();
+      if (this.#socket.readyState === OPEN && this.#socket.bufferedAmount > this.#highWaterMark / 2) return this.#poll();
+      this.#blocked = false;
+      if (!this.#ended) this.#events?.drain();
     }, 10);
   }
 }

@@ -92,8 +92,9 @@ export async function connect(address: string, options: ConnectOptions = {}): Pr
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       timedOut = true;
-      attempt.abort();
+      // The deadline first, so that it is what the caller sees; then the attempt is abandoned.
       reject(new NodeError('CONNECT_TIMEOUT', `connecting to ${address} took longer than ${timeout} ms`));
+      attempt.abort();
     }, timeout);
   });
   const pending =

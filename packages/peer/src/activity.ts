@@ -1,4 +1,4 @@
-import type { RequestId } from '@gotalk/protocol';
+import type { ReplyFrame, RequestFrame, RequestId, StreamRequestFrame } from '@gotalk/protocol';
 import type { GotalkError } from './errors.ts';
 
 /** Why a connection closed. */
@@ -40,3 +40,14 @@ export type ActivityEvent =
 
 /** Receives activity events. It must not throw; if it does, the error is swallowed. */
 export type ActivityListener = (event: ActivityEvent) => void;
+
+/** The `request` event of a request frame sent or received. */
+export function requestEvent(dir: 'in' | 'out', frame: RequestFrame | StreamRequestFrame): ActivityEvent {
+  return { type: 'request', dir, id: frame.id, op: frame.op, stream: frame.type === 's', size: frame.payload.length };
+}
+
+/** The `reply` event of a reply frame sent or received. */
+export function replyEvent(dir: 'in' | 'out', frame: ReplyFrame): ActivityEvent {
+  const kind = frame.type === 'R' ? 'result' : frame.type === 'E' ? 'error' : frame.type === 'e' ? 'retry' : frame.payload.length ? 'part' : 'end';
+  return { type: 'reply', dir, id: frame.id, kind, size: frame.payload.length };
+}

@@ -71,16 +71,16 @@ async function* encodeParts<T>(values: Iterable<T> | AsyncIterable<T>, fn: (v: T
  * Registering a name again replaces its handler.
  */
 export class Handlers {
-  private readonly ops = new Map<string, OpEntry>();
-  private readonly notifications = new Map<string, NotificationHandler>();
-  private fallbackFn: FallbackHandler | undefined;
+  readonly #ops = new Map<string, OpEntry>();
+  readonly #notifications = new Map<string, NotificationHandler>();
+  #fallbackFn: FallbackHandler | undefined;
 
   /** `parent` is consulted for names this registry does not have. */
   constructor(readonly parent?: Handlers) {}
 
   /** Handles `op` with raw bytes in and out. */
   handleBytes(op: string, fn: BytesHandler): this {
-    this.ops.set(op, { kind: 'single', fn });
+    this.#ops.set(op, { kind: 'single', fn });
     return this;
   }
 
@@ -91,7 +91,7 @@ export class Handlers {
 
   /** Handles `op` as a stream of byte parts; see {@link StreamResult} for what it may answer. */
   handleStream(op: string, fn: StreamHandler): this {
-    this.ops.set(op, { kind: 'stream', fn });
+    this.#ops.set(op, { kind: 'stream', fn });
     return this;
   }
 
@@ -143,47 +143,47 @@ export class Handlers {
 
   /** Handles a notification with its raw payload. */
   onNotificationBytes(name: string, fn: NotificationHandler): this {
-    this.notifications.set(name, fn);
+    this.#notifications.set(name, fn);
     return this;
   }
 
   /** Handles every op that has no handler here or in a parent (raw bytes). */
   fallback(fn: FallbackHandler | undefined): this {
-    this.fallbackFn = fn;
+    this.#fallbackFn = fn;
     return this;
   }
 
   /** Removes `op`'s handler from this registry (not from a parent). */
   remove(op: string): boolean {
-    return this.ops.delete(op);
+    return this.#ops.delete(op);
   }
 
   /** Removes a notification handler from this registry. */
   removeNotification(name: string): boolean {
-    return this.notifications.delete(name);
+    return this.#notifications.delete(name);
   }
 
   /** The handler for `op`: this registry's, a parent's, or a fallback (nearest first). */
   lookup(op: string): OpEntry | undefined {
-    const own = this.ops.get(op);
+    const own = this.#ops.get(op);
     if (own) return own;
     const inherited = this.parent?.lookupOwn(op);
     if (inherited) return inherited;
-    const fallback = this.fallbackFn ?? this.parent?.findFallback();
+    const fallback = this.#fallbackFn ?? this.parent?.findFallback();
     return fallback ? { kind: 'single', fn: fallback } : undefined;
   }
 
   /** The handler for notification `name`, here or in a parent. */
   lookupNotification(name: string): NotificationHandler | undefined {
-    return this.notifications.get(name) ?? this.parent?.lookupNotification(name);
+    return this.#notifications.get(name) ?? this.parent?.lookupNotification(name);
   }
 
   private lookupOwn(op: string): OpEntry | undefined {
-    return this.ops.get(op) ?? this.parent?.lookupOwn(op);
+    return this.#ops.get(op) ?? this.parent?.lookupOwn(op);
   }
 
   private findFallback(): FallbackHandler | undefined {
-    return this.fallbackFn ?? this.parent?.findFallback();
+    return this.#fallbackFn ?? this.parent?.findFallback();
   }
 }
 

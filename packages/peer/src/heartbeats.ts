@@ -25,30 +25,34 @@ interface HeartbeatHooks {
  */
 export class Heartbeats {
   remote: RemoteHeartbeat | undefined;
-  private sender: unknown = null;
-  private watcher: unknown = null;
-  private lastReceived = 0;
-  private longestGap = 0;
-  private fixedLoad: number | undefined;
-  private readingPaused = false;
+  #sender: unknown = null;
+  #watcher: unknown = null;
+  #lastReceived = 0;
+  #longestGap = 0;
+  #fixedLoad: number | undefined;
+  #readingPaused = false;
 
-  constructor(
-    private readonly settings: Settings,
-    private readonly load: () => number,
-    private readonly hooks: HeartbeatHooks,
-  ) {}
+  readonly #settings: Settings;
+  readonly #load: () => number;
+  readonly #hooks: HeartbeatHooks;
+
+  constructor(settings: Settings, load: () => number, hooks: HeartbeatHooks) {
+    this.#settings = settings;
+    this.#load = load;
+    this.#hooks = hooks;
+  }
 
   /** The handshake is done: send one heartbeat now, then every interval. */
   start(): void {
-    if (this.settings.heartbeatInterval <= 0 || this.sender !== null) return;
+    if (this.#settings.heartbeatInterval <= 0 || this.#sender !== null) return;
     // The timer first: the first beat's activity event may stop() us (a listener closing the peer).
-    this.sender = setInterval(() => this.beat(), this.settings.heartbeatInterval);
-    this.beat();
+    this.#sender = setInterval(() => this.#beat(), this.#settings.heartbeatInterval);
+    this.#beat();
   }
 
   /** Bytes arrived: the other side is alive. */
   received(): void {
-    this.lastReceived = Date.now();
+    this.#lastReceived = Date.now();
   }
 
   /**
@@ -56,19 +60,19 @@ export class Heartbeats {
    * while it does not read is not the other side's, so the idle clock stops meanwhile.
    */
   reading(paused: boolean): void {
-    this.readingPaused = paused;
-    this.lastReceived = Date.now();
+    this.#readingPaused = paused;
+    this.#lastReceived = Date.now();
   }
 
   /** A heartbeat arrived. */
   heartbeat(load: number, time: number): void {
     const now = Date.now();
-    if (this.remote) this.longestGap = Math.max(this.longestGap, now - this.remote.receivedAt);
+    if (this.remote) this.#longestGap = Math.max(this.#longestGap, now - this.remote.receivedAt);
     this.remote = { load, time, receivedAt: now };
-    this.hooks.activity({ type: 'heartbeat', dir: 'in', load, time });
-    const idle = this.settings.idleTimeout;
-    if (idle > 0 && this.watcher === null) {
-      this.watcher = setInterval(() => this.check(), Math.max(10, Math.min(idle / 4, 5000)));
+    this.#hooks.activity({ type: 'heartbeat', dir: 'in', load, time });
+    const idle = this.#settings.idleTimeout;
+    if (idle > 0 && this.#watcher === null) {
+      this.#watcher = setInterval(() => this.#check(), Math.max(10, Math.min(idle / 4, 5000)));
     }
   }
 
@@ -77,29 +81,29 @@ export class Heartbeats {
     if (load !== undefined && !(Number.isInteger(load) && load >= 0 && load <= 0xffff)) {
       throw new RangeError(`load must be an integer in 0..65535, got ${load}`);
     }
-    this.fixedLoad = load;
+    this.#fixedLoad = load;
   }
 
   stop(): void {
-    if (this.sender !== null) clearInterval(this.sender);
-    if (this.watcher !== null) clearInterval(this.watcher);
-    this.sender = this.watcher = null;
+    if (this.#sender !== null) clearInterval(this.#sender);
+    if (this.#watcher !== null) clearInterval(this.#watcher);
+    this.#sender = this.#watcher = null;
   }
 
-  private beat(): void {
-    const raw = this.fixedLoad ?? this.load();
+  #beat(): void {
+    const raw = this.#fixedLoad ?? this.#load();
     const load = Math.max(0, Math.min(0xffff, Math.round(raw) || 0));
     const time = Math.floor(Date.now() / 1000) >>> 0;
-    this.hooks.send({ type: 'h', load, time });
-    this.hooks.activity({ type: 'heartbeat', dir: 'out', load, time });
+    this.#hooks.send({ type: 'h', load, time });
+    this.#hooks.activity({ type: 'heartbeat', dir: 'out', load, time });
   }
 
-  private check(): void {
-    if (this.readingPaused) return;
-    const limit = Math.max(this.settings.idleTimeout, 3 * this.longestGap);
-    if (Date.now() - this.lastReceived > limit) {
+  #check(): void {
+    if (this.#readingPaused) return;
+    const limit = Math.max(this.#settings.idleTimeout, 3 * this.#longestGap);
+    if (Date.now() - this.#lastReceived > limit) {
       this.stop();
-      this.hooks.timedOut();
+      this.#hooks.timedOut();
     }
   }
 }

@@ -14,90 +14,94 @@ export interface MemoryPairOptions {
 class MemoryTransport implements Transport {
   readonly info: TransportInfo = { kind: 'memory', remote: 'memory', local: 'memory' };
   other!: MemoryTransport;
-  private events: TransportEvents | null = null;
-  private inbox: Uint8Array[] = [];
-  private inboxBytes = 0;
-  private paused = false;
-  private scheduled = false;
+  #events: TransportEvents | null = null;
+  #inbox: Uint8Array[] = [];
+  #inboxBytes = 0;
+  #paused = false;
+  #scheduled = false;
   /** The writer ended: close once the inbox is delivered. */
-  private ending = false;
-  private closed = false;
-  private writerBlocked = false;
+  #ending = false;
+  #closed = false;
+  #writerBlocked = false;
 
-  constructor(private readonly highWaterMark: number) {}
+  readonly #highWaterMark: number;
+
+  constructor(highWaterMark: number) {
+    this.#highWaterMark = highWaterMark;
+  }
 
   start(events: TransportEvents): void {
-    this.events = events;
-    this.schedule();
+    this.#events = events;
+    this.#schedule();
   }
 
   write(bytes: Uint8Array): boolean {
     const peer = this.other;
-    if (this.closed || this.ending || peer.closed || peer.ending) return true;
-    peer.inbox.push(bytes);
-    peer.inboxBytes += bytes.length;
-    peer.schedule();
-    if (peer.inboxBytes > peer.highWaterMark) {
-      this.writerBlocked = true;
+    if (this.#closed || this.#ending || peer.#closed || peer.#ending) return true;
+    peer.#inbox.push(bytes);
+    peer.#inboxBytes += bytes.length;
+    peer.#schedule();
+    if (peer.#inboxBytes > peer.#highWaterMark) {
+      this.#writerBlocked = true;
       return false;
     }
     return true;
   }
 
   pause(): void {
-    this.paused = true;
+    this.#paused = true;
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.schedule();
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#schedule();
   }
 
   close(): void {
-    if (this.closed || this.ending) return;
-    this.ending = true;
-    this.other.ending = true;
-    this.schedule();
-    this.other.schedule();
+    if (this.#closed || this.#ending) return;
+    this.#ending = true;
+    this.other.#ending = true;
+    this.#schedule();
+    this.other.#schedule();
   }
 
   destroy(error?: Error): void {
-    if (this.closed) return;
-    this.inbox = [];
-    this.other.inbox = [];
-    this.finish(error);
-    this.other.finish();
+    if (this.#closed) return;
+    this.#inbox = [];
+    this.other.#inbox = [];
+    this.#finish(error);
+    this.other.#finish();
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.closed) return;
-    this.scheduled = true;
-    queueMicrotask(() => this.deliver());
+  #schedule(): void {
+    if (this.#scheduled || this.#closed) return;
+    this.#scheduled = true;
+    queueMicrotask(() => this.#deliver());
   }
 
-  private deliver(): void {
-    this.scheduled = false;
-    const events = this.events;
-    if (!events || this.closed) return;
-    while (!this.paused && this.inbox.length > 0) {
-      const chunk = this.inbox.shift()!;
-      this.inboxBytes -= chunk.length;
+  #deliver(): void {
+    this.#scheduled = false;
+    const events = this.#events;
+    if (!events || this.#closed) return;
+    while (!this.#paused && this.#inbox.length > 0) {
+      const chunk = this.#inbox.shift()!;
+      this.#inboxBytes -= chunk.length;
       events.data(chunk);
-      if (this.closed) return;
+      if (this.#closed) return;
     }
     const writer = this.other;
-    if (writer.writerBlocked && this.inboxBytes <= this.highWaterMark) {
-      writer.writerBlocked = false;
-      writer.events?.drain();
+    if (writer.#writerBlocked && this.#inboxBytes <= this.#highWaterMark) {
+      writer.#writerBlocked = false;
+      writer.#events?.drain();
     }
-    if (this.ending && this.inbox.length === 0) this.finish();
+    if (this.#ending && this.#inbox.length === 0) this.#finish();
   }
 
-  private finish(error?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.events?.close(error);
+  #finish(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#events?.close(error);
   }
 }
 

@@ -7,20 +7,19 @@ import type { Transport } from './transport.ts';
  * write pressure so producers of many frames (stream parts) can wait for `drain`.
  */
 export class Outbox {
-  private frames: Frame[] = [];
-  private size = 0;
-  private scheduled = false;
-  private blocked = false;
-  private waiters: (() => void)[] = [];
-  private closed = false;
-  private prefix: Uint8Array | null;
+  #frames: Frame[] = [];
+  #size = 0;
+  #scheduled = false;
+  #blocked = false;
+  #waiters: (() => void)[] = [];
+  #closed = false;
+  #prefix: Uint8Array | null;
+  readonly #transport: Transport;
 
-  constructor(
-    private readonly transport: Transport,
-    prefix: Uint8Array | null,
-  ) {
-    this.prefix = prefix;
-    if (prefix) this.schedule();
+  constructor(transport: Transport, prefix: Uint8Array | null) {
+    this.#transport = transport;
+    this.#prefix = prefix;
+    if (prefix) this.#schedule();
   }
 
   /**
@@ -28,65 +27,65 @@ export class Outbox {
    * (a name or field out of range) to the caller, and nothing is queued then.
    */
   send(frame: Frame): void {
-    if (this.closed) return;
-    this.size += frameSize(frame);
-    this.frames.push(frame);
-    if (!this.scheduled) this.schedule();
+    if (this.#closed) return;
+    this.#size += frameSize(frame);
+    this.#frames.push(frame);
+    if (!this.#scheduled) this.#schedule();
   }
 
   /** True while the transport reports it is over its high-water mark. */
   get congested(): boolean {
-    return this.blocked;
+    return this.#blocked;
   }
 
   /** Resolves when the transport can take more (at once when it can). */
   writable(): Promise<void> {
-    if (!this.blocked || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (!this.#blocked || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
   /** The transport drained: wake the waiting producers. */
   drained(): void {
-    this.blocked = false;
-    this.wake();
+    this.#blocked = false;
+    this.#wake();
   }
 
   /** Writes what is queued now, synchronously (before a close). */
   flush(): void {
-    this.scheduled = false;
-    if (this.closed) return;
-    const frames = this.frames;
-    const prefix = this.prefix;
+    this.#scheduled = false;
+    if (this.#closed) return;
+    const frames = this.#frames;
+    const prefix = this.#prefix;
     if (frames.length === 0 && !prefix) return;
-    const bytes = new Uint8Array((prefix?.length ?? 0) + this.size);
+    const bytes = new Uint8Array((prefix?.length ?? 0) + this.#size);
     let at = 0;
     if (prefix) {
       bytes.set(prefix);
       at = prefix.length;
     }
     for (const f of frames) at = writeFrame(bytes, at, f);
-    this.frames = [];
-    this.size = 0;
-    this.prefix = null;
-    if (!this.transport.write(bytes)) this.blocked = true;
+    this.#frames = [];
+    this.#size = 0;
+    this.#prefix = null;
+    if (!this.#transport.write(bytes)) this.#blocked = true;
   }
 
   /** Stops sending: queued frames are dropped and waiting producers released. */
   close(): void {
-    this.closed = true;
-    this.frames = [];
-    this.size = 0;
-    this.wake();
+    this.#closed = true;
+    this.#frames = [];
+    this.#size = 0;
+    this.#wake();
   }
 
-  private schedule(): void {
-    this.scheduled = true;
+  #schedule(): void {
+    this.#scheduled = true;
     queueMicrotask(() => this.flush());
   }
 
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
     for (const w of waiters) w();
   }
 }

@@ -1,5 +1,5 @@
-import type { Frame, ReplyFrame, RequestId } from '@gotalk/protocol';
-import type { ActivityEvent } from './activity.ts';
+import type { Frame, ReplyFrame, RequestFrame, RequestId, StreamRequestFrame } from '@gotalk/protocol';
+import { requestEvent, type ActivityEvent } from './activity.ts';
 import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError } from './errors.ts';
 import type { RequestOptions, Settings } from './options.ts';
 import { concat, text } from './payload.ts';
@@ -48,11 +48,11 @@ export abstract class RequestBase implements Outgoing {
   protected done = false;
   /** Between a retry result and the resend: replies are ignored. */
   protected waiting = false;
-  private timer: unknown = null;
-  private retryTimer: unknown = null;
-  private readonly signal: AbortSignal | undefined;
-  private readonly maxRetries: number;
-  private readonly onAbort = () => this.finish(new AbortedError(this.signal?.reason));
+  #timer: unknown = null;
+  #retryTimer: unknown = null;
+  readonly #signal: AbortSignal | undefined;
+  readonly #maxRetries: number;
+  readonly #onAbort = () => this.finish(new AbortedError(this.#signal?.reason));
 
   constructor(
     protected readonly host: RequestHost,
@@ -60,13 +60,13 @@ export abstract class RequestBase implements Outgoing {
     options: RequestOptions,
     defaultTimeout: number,
   ) {
-    this.maxRetries = options.retries ?? host.settings.retries;
-    this.signal = options.signal;
+    this.#maxRetries = options.retries ?? host.settings.retries;
+    this.#signal = options.signal;
     const timeout = options.timeout ?? defaultTimeout;
     if (timeout > 0) {
-      this.timer = setTimeout(() => this.finish(new TimeoutError(`request "${op}" timed out after ${timeout} ms`)), timeout);
+      this.#timer = setTimeout(() => this.finish(new TimeoutError(`request "${op}" timed out after ${timeout} ms`)), timeout);
     }
-    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
   abstract reply(frame: ReplyFrame): void;
@@ -77,14 +77,9 @@ export abstract class RequestBase implements Outgoing {
 
   /** Checks the abort signal and the connection, then registers and sends. */
   protected begin(stream: boolean): void {
-    if (this.signal?.aborted) return this.finish(new AbortedError(this.signal.reason));
+    if (this.#signal?.aborted) return this.finish(new AbortedError(this.#signal.reason));
     if (!this.host.open) return this.finish(new ClosedError());
-    try {
-      this.id = this.host.register(this, stream);
-      this.transmit();
-    } catch (err) {
-      this.finish(err as Error);
-    }
+    this.#registerAndTransmit(stream);
   }
 
   oversize(size: number): void {
@@ -98,33 +93,45 @@ export abstract class RequestBase implements Outgoing {
   /** Handles a retry result: resend under a new id after the wait, or give up. Returns false when given up. */
   protected retry(wait: number, message: string, stream: boolean): void {
     this.attempts++;
-    if (this.attempts > this.maxRetries) {
+    if (this.attempts > this.#maxRetries) {
       this.finish(new RetryExhaustedError(this.attempts, wait, message));
       return;
     }
     this.waiting = true;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
       if (this.done) return;
       if (!this.host.open) return this.finish(new ClosedError());
       this.host.unregister(this.id);
       this.waiting = false;
-      try {
-        this.id = this.host.register(this, stream);
-        this.transmit();
-      } catch (err) {
-        this.finish(err as Error);
-      }
+      this.#registerAndTransmit(stream);
     }, wait > 0 ? wait : backoff(this.attempts));
+  }
+
+  /** Registers a fresh id and sends under it; if that fails (the connection is closing, the op name is out of range…), the request ends with the error. */
+  #registerAndTransmit(stream: boolean): void {
+    try {
+      this.id = this.host.register(this, stream);
+      this.transmit();
+    } catch (err) {
+      this.finish(err as Error);
+    }
+  }
+
+  /** Sends the request frame (`r`, or the `s` that opens a stream request) under the current id, and reports it. */
+  protected sendRequest(type: 'r' | 's', payload: Uint8Array): void {
+    const frame: RequestFrame | StreamRequestFrame = { type, id: this.id, op: this.op, payload };
+    this.host.send(frame);
+    this.host.activity(requestEvent('out', frame));
   }
 
   /** Ends the request once: clears timers and listeners, forgets the id, settles. */
   protected finish(error: Error | null): void {
     if (this.done) return;
     this.done = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
     if (this.id >= 0) this.host.unregister(this.id);
     this.settle(error);
   }
@@ -136,17 +143,19 @@ export abstract class RequestBase implements Outgoing {
  */
 export class SingleRequest extends RequestBase {
   readonly promise: Promise<Uint8Array>;
-  private resolve!: (payload: Uint8Array) => void;
-  private reject!: (error: Error) => void;
-  private result: Uint8Array | null = null;
-  private parts: Uint8Array[] | null = null;
-  private total = 0;
+  #resolve!: (payload: Uint8Array) => void;
+  #reject!: (error: Error) => void;
+  #result: Uint8Array | null = null;
+  #parts: Uint8Array[] | null = null;
+  #total = 0;
+  readonly #payload: Uint8Array;
 
-  constructor(host: RequestHost, op: string, private readonly payload: Uint8Array, options: RequestOptions) {
+  constructor(host: RequestHost, op: string, payload: Uint8Array, options: RequestOptions) {
     super(host, op, options, host.settings.requestTimeout);
+    this.#payload = payload;
     this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
+      this.#resolve = resolve;
+      this.#reject = reject;
     });
     const max = host.settings.limits.maxPayload;
     if (payload.length > max) this.finish(new PayloadTooLargeError(payload.length, max));
@@ -154,15 +163,14 @@ export class SingleRequest extends RequestBase {
   }
 
   protected transmit(): void {
-    this.host.send({ type: 'r', id: this.id, op: this.op, payload: this.payload });
-    this.host.activity({ type: 'request', dir: 'out', id: this.id, op: this.op, stream: false, size: this.payload.length });
+    this.sendRequest('r', this.#payload);
   }
 
   reply(frame: ReplyFrame): void {
     if (this.waiting) return;
     switch (frame.type) {
       case 'R':
-        this.result = frame.payload;
+        this.#result = frame.payload;
         return this.finish(null);
       case 'E':
         return this.finish(new RemoteError(text(frame.payload)));
@@ -170,20 +178,20 @@ export class SingleRequest extends RequestBase {
         return this.retry(frame.wait, text(frame.payload), false);
       case 'S': {
         if (frame.payload.length === 0) {
-          this.result = concat(this.parts ?? [], this.total);
+          this.#result = concat(this.#parts ?? [], this.#total);
           return this.finish(null);
         }
-        this.total += frame.payload.length;
+        this.#total += frame.payload.length;
         const max = this.host.settings.limits.maxPayload;
-        if (this.total > max) return this.finish(new PayloadTooLargeError(this.total, max));
-        (this.parts ??= []).push(frame.payload);
+        if (this.#total > max) return this.finish(new PayloadTooLargeError(this.#total, max));
+        (this.#parts ??= []).push(frame.payload);
       }
     }
   }
 
   protected settle(error: Error | null): void {
-    if (error) this.reject(error);
-    else this.resolve(this.result!);
-    this.parts = null;
+    if (error) this.#reject(error);
+    else this.#resolve(this.#result!);
+    this.#parts = null;
   }
 }

@@ -8,109 +8,101 @@ import { concat } from './payload.ts';
  * (`break`) discards the rest.
  */
 export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
-  private items: Uint8Array[] = [];
-  private head = 0;
-  private buffered = 0;
-  private ended = false;
-  private failure: unknown = null;
-  private cancelled = false;
-  private congested = false;
-  private waiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | null = null;
+  #items: Uint8Array[] = [];
+  #head = 0;
+  #buffered = 0;
+  #ended = false;
+  #failure: unknown = null;
+  #cancelled = false;
+  #congested = false;
+  #waiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | null = null;
 
-  constructor(
-    private readonly limit: number,
-    private readonly onCongestion: (congested: boolean) => void,
-    private readonly onDone: () => void = () => {},
-  ) {}
+  readonly #limit: number;
+  readonly #onCongestion: (congested: boolean) => void;
+  readonly #onDone: () => void;
+
+  constructor(limit: number, onCongestion: (congested: boolean) => void, onDone: () => void = () => {}) {
+    this.#limit = limit;
+    this.#onCongestion = onCongestion;
+    this.#onDone = onDone;
+  }
 
   /** True once ended, failed or cancelled: further pushes are ignored. */
   get closed(): boolean {
-    return this.ended || this.failure !== null || this.cancelled;
+    return this.#ended || this.#failure !== null || this.#cancelled;
   }
 
   /** Adds a part (ignored when closed). */
   push(part: Uint8Array): void {
     if (this.closed) return;
-    const w = this.waiter;
+    const w = this.#waiter;
     if (w) {
-      this.waiter = null;
+      this.#waiter = null;
       w.resolve({ value: part, done: false });
       return;
     }
-    this.items.push(part);
-    this.buffered += part.length;
-    if (!this.congested && this.buffered > this.limit) {
-      this.congested = true;
-      this.onCongestion(true);
+    this.#items.push(part);
+    this.#buffered += part.length;
+    if (!this.#congested && this.#buffered > this.#limit) {
+      this.#congested = true;
+      this.#onCongestion(true);
     }
   }
 
   /** Ends the stream after the parts already pushed. */
   end(): void {
     if (this.closed) return;
-    this.ended = true;
-    this.release();
-    if (this.waiter && this.head === this.items.length) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.resolve({ value: undefined, done: true });
-      this.onDone();
-    }
+    this.#ended = true;
+    this.#closing();
   }
 
   /** Fails the stream: the consumer gets `error` after the parts already pushed. */
   fail(error: unknown): void {
     if (this.closed) return;
-    this.failure = error;
-    this.release();
-    if (this.waiter && this.head === this.items.length) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.reject(error);
-      this.onDone();
-    }
+    this.#failure = error;
+    this.#closing();
   }
 
   next(): Promise<IteratorResult<Uint8Array>> {
-    if (this.head < this.items.length) {
-      const part = this.items[this.head]!;
-      this.items[this.head++] = undefined as unknown as Uint8Array;
-      if (this.head === this.items.length) {
-        this.items = [];
-        this.head = 0;
+    if (this.#head < this.#items.length) {
+      const part = this.#items[this.#head]!;
+      this.#items[this.#head++] = undefined as unknown as Uint8Array;
+      if (this.#head === this.#items.length) {
+        this.#items = [];
+        this.#head = 0;
       }
-      this.buffered -= part.length;
-      this.relieve();
+      this.#buffered -= part.length;
+      this.#relieve();
       return Promise.resolve({ value: part, done: false });
     }
-    if (this.failure !== null && !this.cancelled) {
-      const failure = this.failure;
-      this.cancelled = true;
-      this.onDone();
+    if (this.#failure !== null && !this.#cancelled) {
+      const failure = this.#failure;
+      this.#cancelled = true;
+      this.#onDone();
       return Promise.reject(failure);
     }
-    if (this.ended || this.cancelled) {
-      if (!this.cancelled) {
-        this.cancelled = true;
-        this.onDone();
+    if (this.#ended || this.#cancelled) {
+      if (!this.#cancelled) {
+        this.#cancelled = true;
+        this.#onDone();
       }
       return Promise.resolve({ value: undefined, done: true });
     }
-    if (this.waiter) return Promise.reject(new Error('PartQueue has a single consumer'));
+    if (this.#waiter) return Promise.reject(new Error('PartQueue has a single consumer'));
     return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.#waiter = { resolve, reject };
     });
   }
 
   /** The consumer is done (e.g. `break`): drop what is buffered and ignore further parts. */
   return(): Promise<IteratorResult<Uint8Array>> {
-    const wasOpen = !this.cancelled;
-    this.cancelled = true;
-    this.items = [];
-    this.head = 0;
-    this.buffered = 0;
-    this.relieve();
-    if (wasOpen) this.onDone();
+    const wasOpen = !this.#cancelled;
+    this.#cancelled = true;
+    this.#items = [];
+    this.#head = 0;
+    this.#buffered = 0;
+    this.#relieve();
+    if (wasOpen) this.#onDone();
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -129,18 +121,27 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
     return concat(parts, total);
   }
 
-  /** No more parts can arrive: what is buffered no longer needs the transport held back. */
-  private release(): void {
-    if (this.congested) {
-      this.congested = false;
-      this.onCongestion(false);
+  /** Ended or failed: release the transport, and settle a consumer waiting with nothing left to read. */
+  #closing(): void {
+    this.#release();
+    const w = this.#waiter;
+    if (!w || this.#head < this.#items.length) return;
+    this.#waiter = null;
+    if (this.#ended) w.resolve({ value: undefined, done: true });
+    else w.reject(this.#failure);
+    this.#onDone();
+  }
+
+  /** Stops holding the transport back: no more parts can arrive, or the consumer caught up. */
+  #release(): void {
+    if (this.#congested) {
+      this.#congested = false;
+      this.#onCongestion(false);
     }
   }
 
-  private relieve(): void {
-    if (this.congested && this.buffered <= this.limit / 2) {
-      this.congested = false;
-      this.onCongestion(false);
-    }
+  /** The consumer read to half the limit: the transport may go on. */
+  #relieve(): void {
+    if (this.#buffered <= this.#limit / 2) this.#release();
   }
 }

@@ -7,7 +7,7 @@ import {
   type Frame,
   type RequestId,
 } from '@gotalk/protocol';
-import type { ActivityEvent, ActivityListener, CloseInfo, CloseReason } from './activity.ts';
+import { replyEvent, type ActivityEvent, type ActivityListener, type CloseInfo, type CloseReason } from './activity.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutError } from './errors.ts';
 import { Handlers } from './handlers.ts';
 import { Heartbeats, type RemoteHeartbeat } from './heartbeats.ts';
@@ -41,78 +41,79 @@ export class Peer {
   /** The application's data for this connection (from the options). */
   data: unknown;
 
-  private readonly settings: Settings;
-  private readonly transport: Transport;
-  private readonly decoder: FrameDecoder;
-  private readonly outbox: Outbox;
-  private readonly outgoing = new Map<RequestId, Outgoing>();
-  private readonly responder: Responder;
-  private readonly host: RequestHost & ResponderHost;
-  private readonly heartbeats: Heartbeats;
-  private readonly abort = new AbortController();
-  private readonly listeners: ActivityListener[] = [];
-  private state: State = 'handshake';
+  readonly #settings: Settings;
+  readonly #transport: Transport;
+  readonly #decoder: FrameDecoder;
+  readonly #outbox: Outbox;
+  readonly #outgoing = new Map<RequestId, Outgoing>();
+  readonly #responder: Responder;
+  readonly #host: RequestHost & ResponderHost;
+  readonly #heartbeats: Heartbeats;
+  readonly #abort = new AbortController();
+  readonly #listeners: ActivityListener[] = [];
+  #state: State = 'handshake';
+  /** `private`, not `#`: a test moves it to the wrap point. */
   private nextSingle = 0;
-  private nextStream = FIRST_STREAM_ID;
-  private congestedQueues = 0;
-  private handshakeTimer: unknown = null;
-  private closeTimer: unknown = null;
-  private resolveReady!: () => void;
-  private rejectReady!: (e: Error) => void;
-  private resolveClosed!: (info: CloseInfo) => void;
+  #nextStream = FIRST_STREAM_ID;
+  #congestedQueues = 0;
+  #handshakeTimer: unknown = null;
+  #closeTimer: unknown = null;
+  #resolveReady!: () => void;
+  #rejectReady!: (e: Error) => void;
+  #resolveClosed!: (info: CloseInfo) => void;
 
   constructor(transport: Transport, options: PeerOptions = {}) {
-    this.settings = resolveSettings(options);
-    this.transport = transport;
+    this.#settings = resolveSettings(options);
+    this.#transport = transport;
     this.data = options.data;
     this.handlers = new Handlers(options.handlers);
-    if (options.onActivity) this.listeners.push(options.onActivity);
+    if (options.onActivity) this.#listeners.push(options.onActivity);
     this.ready = new Promise((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
     });
     this.ready.catch(() => {});
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.decoder = new FrameDecoder({ maxPayload: this.settings.limits.maxPayload, expectVersion: true });
-    this.outbox = new Outbox(transport, encodeVersion());
-    this.host = this.makeHost();
-    this.responder = new Responder(this.host);
-    this.heartbeats = new Heartbeats(this.settings, options.load ?? (() => this.derivedLoad()), {
-      send: (frame) => this.send(frame),
-      timedOut: () => this.fail('idle', new TimeoutError('no data from the other side within the idle timeout'), ProtocolErrorCode.timeout),
-      activity: (e) => this.activity(e),
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#decoder = new FrameDecoder({ maxPayload: this.#settings.limits.maxPayload, expectVersion: true });
+    this.#outbox = new Outbox(transport, encodeVersion());
+    this.#host = this.#makeHost();
+    this.#responder = new Responder(this.#host);
+    this.#heartbeats = new Heartbeats(this.#settings, options.load ?? (() => this.#derivedLoad()), {
+      send: (frame) => this.#send(frame),
+      timedOut: () => this.#fail('idle', new TimeoutError('no data from the other side within the idle timeout'), ProtocolErrorCode.timeout),
+      activity: (e) => this.#activity(e),
     });
-    if (this.settings.handshakeTimeout > 0) {
-      this.handshakeTimer = setTimeout(
-        () => this.fail('handshake', new TimeoutError('the other side did not complete the handshake in time'), ProtocolErrorCode.timeout),
-        this.settings.handshakeTimeout,
+    if (this.#settings.handshakeTimeout > 0) {
+      this.#handshakeTimer = setTimeout(
+        () => this.#fail('handshake', new TimeoutError('the other side did not complete the handshake in time'), ProtocolErrorCode.timeout),
+        this.#settings.handshakeTimeout,
       );
     }
     transport.start({
-      data: (chunk) => this.receive(chunk),
-      drain: () => this.outbox.drained(),
-      close: (error) => this.transportClosed(error),
+      data: (chunk) => this.#receive(chunk),
+      drain: () => this.#outbox.drained(),
+      close: (error) => this.#transportClosed(error),
     });
   }
 
   /** What the transport knows about the other end (address, certificate, HTTP request…). */
   get info(): TransportInfo | undefined {
-    return this.transport.info;
+    return this.#transport.info;
   }
 
   /** True until the connection is closing or closed. */
   get open(): boolean {
-    return this.state === 'handshake' || this.state === 'open';
+    return this.#state === 'handshake' || this.#state === 'open';
   }
 
   /** The last heartbeat received: the other side's load and clock, and when it came. */
   get remoteHeartbeat(): RemoteHeartbeat | undefined {
-    return this.heartbeats.remote;
+    return this.#heartbeats.remote;
   }
 
   /** Requests being served plus requests awaiting replies. */
   get inFlight(): number {
-    return this.responder.busy + this.outgoing.size;
+    return this.#responder.busy + this.#outgoing.size;
   }
 
   // ----- requests -----
@@ -124,7 +125,7 @@ export class Peer {
 
   /** Sends a request with a raw payload and resolves with the raw result. */
   requestBytes(op: string, payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
-    return new SingleRequest(this.host, op, payload, options).promise;
+    return new SingleRequest(this.#host, op, payload, options).promise;
   }
 
   /** Calls a typed operation: input typed by its schema, result validated by its output schema. */
@@ -143,7 +144,7 @@ export class Peer {
    * as parts: a stream result, or one part for a single result.
    */
   stream(op: string, input: PartSource | Uint8Array = new Uint8Array(0), options: RequestOptions = {}): ResultStream {
-    return new StreamCall(this.host, op, input, options);
+    return new StreamCall(this.#host, op, input, options);
   }
 
   /** Calls a typed streaming operation: each input value and each output value is one part. */
@@ -178,25 +179,25 @@ export class Peer {
   /** Sends a notification with a raw payload. Throws ClosedError when closed, PayloadTooLargeError over `maxPayload`. */
   notifyBytes(name: string, payload: Uint8Array): void {
     if (!this.open) throw new ClosedError();
-    const max = this.settings.limits.maxPayload;
+    const max = this.#settings.limits.maxPayload;
     if (payload.length > max) throw new PayloadTooLargeError(payload.length, max);
-    this.send({ type: 'n', name, payload });
-    this.activity({ type: 'notification', dir: 'out', name, size: payload.length });
+    this.#send({ type: 'n', name, payload });
+    this.#activity({ type: 'notification', dir: 'out', name, size: payload.length });
   }
 
   // ----- heartbeats and activity -----
 
   /** Sets the load sent in heartbeats (0..0xffff) instead of the derived one; undefined to derive again. */
   setLoad(load: number | undefined): void {
-    this.heartbeats.setLoad(load);
+    this.#heartbeats.setLoad(load);
   }
 
   /** Subscribes to activity events; returns the unsubscribe function. */
   onActivity(listener: ActivityListener): () => void {
-    this.listeners.push(listener);
+    this.#listeners.push(listener);
     return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
+      const i = this.#listeners.indexOf(listener);
+      if (i >= 0) this.#listeners.splice(i, 1);
     };
   }
 
@@ -208,25 +209,25 @@ export class Peer {
    * ends. Resolves with the close info.
    */
   close(): Promise<CloseInfo> {
-    if (this.state === 'closing' || this.state === 'closed') return this.closed;
-    this.state = 'closing';
-    if (this.inFlight === 0) this.finish('closed', null);
-    else this.closeTimer = setTimeout(() => this.finish('closed', null), this.settings.closeTimeout);
+    if (this.#state === 'closing' || this.#state === 'closed') return this.closed;
+    this.#state = 'closing';
+    if (this.inFlight === 0) this.#finish('closed', null);
+    else this.#closeTimer = setTimeout(() => this.#finish('closed', null), this.#settings.closeTimeout);
     return this.closed;
   }
 
   /** Ends the connection at once; everything pending fails with `CLOSED`. */
   destroy(error?: GotalkError): void {
-    if (this.state === 'closed') return;
-    this.finish('destroyed', error ?? null, true);
+    if (this.#state === 'closed') return;
+    this.#finish('destroyed', error ?? null, true);
   }
 
   // ----- internals -----
 
-  private activity(event: ActivityEvent): void {
-    if (this.listeners.length === 0) return;
+  #activity(event: ActivityEvent): void {
+    if (this.#listeners.length === 0) return;
     // A copy: a listener may unsubscribe (itself or another) while the event is being delivered.
-    for (const l of [...this.listeners]) {
+    for (const l of [...this.#listeners]) {
       try {
         l(event);
       } catch {
@@ -235,143 +236,142 @@ export class Peer {
     }
   }
 
-  private send(frame: Frame): void {
-    this.outbox.send(frame);
+  #send(frame: Frame): void {
+    this.#outbox.send(frame);
   }
 
-  private derivedLoad(): number {
-    const { maxRequests, maxStreams } = this.settings.limits;
+  #derivedLoad(): number {
+    const { maxRequests, maxStreams } = this.#settings.limits;
     const capacity = maxRequests + maxStreams;
-    return capacity === 0 ? 0 : Math.min(0xffff, Math.round((this.responder.busy / capacity) * 0xffff));
+    return capacity === 0 ? 0 : Math.min(0xffff, Math.round((this.#responder.busy / capacity) * 0xffff));
   }
 
   /** The view of this peer that its requests and its responder work through. */
-  private makeHost(): RequestHost & ResponderHost {
+  #makeHost(): RequestHost & ResponderHost {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const peer = this;
     return {
-      settings: this.settings,
+      settings: this.#settings,
       handlers: this.handlers,
       peer: this,
-      signal: this.abort.signal,
-      send: (frame) => this.send(frame),
-      writable: () => this.outbox.writable(),
+      signal: this.#abort.signal,
+      send: (frame) => this.#send(frame),
+      writable: () => this.#outbox.writable(),
       get congested() {
-        return peer.outbox.congested;
+        return peer.#outbox.congested;
       },
-      congestion: (on) => this.congestion(on),
+      congestion: (on) => this.#congestion(on),
       get open() {
-        return peer.state !== 'closed';
+        return peer.#state !== 'closed';
       },
       get closing() {
-        return peer.state === 'closing';
+        return peer.#state === 'closing';
       },
-      activity: (e) => this.activity(e),
-      idle: () => this.maybeFinishClose(),
-      register: (request, stream) => this.register(request, stream),
+      activity: (e) => this.#activity(e),
+      idle: () => this.#maybeFinishClose(),
+      register: (request, stream) => this.#register(request, stream),
       unregister: (id) => {
-        this.outgoing.delete(id);
-        this.maybeFinishClose();
+        this.#outgoing.delete(id);
+        this.#maybeFinishClose();
       },
     };
   }
 
-  private register(request: Outgoing, stream: boolean): RequestId {
-    if (this.state === 'closing' || this.state === 'closed') throw new ClosedError('the connection is closing');
+  #register(request: Outgoing, stream: boolean): RequestId {
+    if (this.#state === 'closing' || this.#state === 'closed') throw new ClosedError('the connection is closing');
     let id: RequestId;
     if (stream) {
-      if (this.nextStream > 0xffffffff) throw new GotalkError('ID_EXHAUSTED', 'this connection has used all its stream request ids');
-      id = this.nextStream++;
+      if (this.#nextStream > 0xffffffff) throw new GotalkError('ID_EXHAUSTED', 'this connection has used all its stream request ids');
+      id = this.#nextStream++;
     } else {
       do {
         id = this.nextSingle;
         this.nextSingle = (this.nextSingle + 1) % FIRST_STREAM_ID;
-      } while (this.outgoing.has(id));
+      } while (this.#outgoing.has(id));
     }
-    this.outgoing.set(id, request);
+    this.#outgoing.set(id, request);
     return id;
   }
 
-  private congestion(on: boolean): void {
-    const before = this.congestedQueues;
-    this.congestedQueues += on ? 1 : -1;
-    if (before === 0 && this.congestedQueues > 0) {
-      this.heartbeats.reading(true);
-      this.transport.pause();
-    } else if (before > 0 && this.congestedQueues === 0) {
-      this.heartbeats.reading(false);
-      this.transport.resume();
+  #congestion(on: boolean): void {
+    const before = this.#congestedQueues;
+    this.#congestedQueues += on ? 1 : -1;
+    if (before === 0 && this.#congestedQueues > 0) {
+      this.#heartbeats.reading(true);
+      this.#transport.pause();
+    } else if (before > 0 && this.#congestedQueues === 0) {
+      this.#heartbeats.reading(false);
+      this.#transport.resume();
     }
   }
 
-  private receive(chunk: Uint8Array): void {
-    if (this.state === 'closed') return;
-    this.heartbeats.received();
+  #receive(chunk: Uint8Array): void {
+    if (this.#state === 'closed') return;
+    this.#heartbeats.received();
     try {
-      this.decoder.push(chunk, this.onFrame);
+      this.#decoder.push(chunk, this.#onFrame);
     } catch (err) {
       if (!(err instanceof CodecError)) {
         // A fault of this side while handling a frame: never let it escape into the transport.
-        this.fail('protocol', new ProtocolError(`internal error while handling a frame: ${errorText(err)}`, ProtocolErrorCode.abnormal, false, err), ProtocolErrorCode.abnormal);
+        this.#fail('protocol', new ProtocolError(`internal error while handling a frame: ${errorText(err)}`, ProtocolErrorCode.abnormal, false, err), ProtocolErrorCode.abnormal);
         return;
       }
-      const unsupported = this.state === 'handshake';
+      const unsupported = this.#state === 'handshake';
       const code = unsupported ? ProtocolErrorCode.unsupported : ProtocolErrorCode.invalid;
-      this.fail('protocol', new ProtocolError(err.message, code, false, err), code);
+      this.#fail('protocol', new ProtocolError(err.message, code, false, err), code);
     }
   }
 
-  private readonly onFrame = (frame: DecodedFrame): void => {
-    if (this.state === 'closed') return;
+  readonly #onFrame = (frame: DecodedFrame): void => {
+    if (this.#state === 'closed') return;
     switch (frame.type) {
       case 'r':
-        return this.responder.request(frame);
+        return this.#responder.request(frame);
       case 's':
-        return this.responder.streamRequest(frame);
+        return this.#responder.streamRequest(frame);
       case 'p':
-        return this.responder.part(frame);
+        return this.#responder.part(frame);
       case 'R':
       case 'S':
       case 'E':
       case 'e': {
-        const request = this.outgoing.get(frame.id);
+        const request = this.#outgoing.get(frame.id);
         if (!request) return; // a reply to an id no longer in flight (e.g. the Go peer's S after E)
-        const kind = frame.type === 'R' ? 'result' : frame.type === 'E' ? 'error' : frame.type === 'e' ? 'retry' : frame.payload.length ? 'part' : 'end';
-        this.activity({ type: 'reply', dir: 'in', id: frame.id, kind, size: frame.payload.length });
+        this.#activity(replyEvent('in', frame));
         request.reply(frame);
         return;
       }
       case 'n':
-        return this.notification(frame.name, frame.payload);
+        return this.#notification(frame.name, frame.payload);
       case 'h':
-        return this.heartbeats.heartbeat(frame.load, frame.time);
+        return this.#heartbeats.heartbeat(frame.load, frame.time);
       case 'f':
-        return this.fail('protocol', new ProtocolError(`the other side reported a protocol error (code ${frame.code})`, frame.code, true), null);
+        return this.#fail('protocol', new ProtocolError(`the other side reported a protocol error (code ${frame.code})`, frame.code, true), null);
       case 'version':
-        return this.opened();
+        return this.#opened();
       case 'oversize': {
         const f = frame.frame;
-        if (f.type === 'R' || f.type === 'S' || f.type === 'E' || f.type === 'e') this.outgoing.get(f.id)?.oversize(frame.size);
-        else this.responder.oversize(frame);
+        if (f.type === 'R' || f.type === 'S' || f.type === 'E' || f.type === 'e') this.#outgoing.get(f.id)?.oversize(frame.size);
+        else this.#responder.oversize(frame);
       }
     }
   };
 
-  private opened(): void {
-    if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = null;
-    if (this.state === 'handshake') this.state = 'open';
-    this.activity({ type: 'open' }); // first, before the heartbeat that start() sends at once
-    if (this.state === 'closed') return; // a listener ended the connection
-    this.heartbeats.start();
-    this.resolveReady();
+  #opened(): void {
+    if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = null;
+    if (this.#state === 'handshake') this.#state = 'open';
+    this.#activity({ type: 'open' }); // first, before the heartbeat that start() sends at once
+    if (this.#state === 'closed') return; // a listener ended the connection
+    this.#heartbeats.start();
+    this.#resolveReady();
   }
 
-  private notification(name: string, payload: Uint8Array): void {
-    this.activity({ type: 'notification', dir: 'in', name, size: payload.length });
+  #notification(name: string, payload: Uint8Array): void {
+    this.#activity({ type: 'notification', dir: 'in', name, size: payload.length });
     const handler = this.handlers.lookupNotification(name);
     if (!handler) return;
-    const report = (err: unknown) => this.activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)) });
+    const report = (err: unknown) => this.#activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)) });
     try {
       const out = handler(payload, { peer: this, name });
       if (out && typeof (out as PromiseLike<void>).then === 'function') (out as PromiseLike<void>).then(undefined, report);
@@ -380,44 +380,44 @@ export class Peer {
     }
   }
 
-  private maybeFinishClose(): void {
-    if (this.state === 'closing' && this.inFlight === 0) this.finish('closed', null);
+  #maybeFinishClose(): void {
+    if (this.#state === 'closing' && this.inFlight === 0) this.#finish('closed', null);
   }
 
   /** Sends `f` with `code` (unless null), then ends the connection with `error`. */
-  private fail(reason: CloseReason, error: GotalkError, code: number | null): void {
-    if (this.state === 'closed') return;
-    if (code !== null) this.send({ type: 'f', code });
-    this.finish(reason, error);
+  #fail(reason: CloseReason, error: GotalkError, code: number | null): void {
+    if (this.#state === 'closed') return;
+    if (code !== null) this.#send({ type: 'f', code });
+    this.#finish(reason, error);
   }
 
-  private transportClosed(error: Error | undefined): void {
-    if (this.state === 'closed') return;
-    if (error) this.finish('transport', new ClosedError('the connection failed', error), true);
-    else this.finish('remote', null, true);
+  #transportClosed(error: Error | undefined): void {
+    if (this.#state === 'closed') return;
+    if (error) this.#finish('transport', new ClosedError('the connection failed', error), true);
+    else this.#finish('remote', null, true);
   }
 
   /** Ends everything once: timers, pending requests, running handlers, the transport. */
-  private finish(reason: CloseReason, error: GotalkError | null, abrupt = false): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
-    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
-    this.heartbeats.stop();
-    if (abrupt) this.outbox.close();
-    else this.outbox.flush();
-    this.outbox.close();
+  #finish(reason: CloseReason, error: GotalkError | null, abrupt = false): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#heartbeats.stop();
+    if (abrupt) this.#outbox.close();
+    else this.#outbox.flush();
+    this.#outbox.close();
     const failure = new ClosedError(error ? `the connection closed: ${error.message}` : 'the connection closed', error ?? undefined);
-    for (const request of [...this.outgoing.values()]) request.fail(failure);
-    this.outgoing.clear();
-    this.responder.failAll(failure);
-    this.abort.abort(failure);
-    this.rejectReady(failure);
-    if (reason === 'destroyed' || reason === 'transport') this.transport.destroy(error ?? undefined);
-    else if (reason !== 'remote') this.transport.close();
+    for (const request of [...this.#outgoing.values()]) request.fail(failure);
+    this.#outgoing.clear();
+    this.#responder.failAll(failure);
+    this.#abort.abort(failure);
+    this.#rejectReady(failure);
+    if (reason === 'destroyed' || reason === 'transport') this.#transport.destroy(error ?? undefined);
+    else if (reason !== 'remote') this.#transport.close();
     const info: CloseInfo = { reason, error };
-    this.activity({ type: 'close', info });
-    this.listeners.length = 0;
-    this.resolveClosed(info);
+    this.#activity({ type: 'close', info });
+    this.#listeners.length = 0;
+    this.#resolveClosed(info);
   }
 }

@@ -24,126 +24,121 @@ export interface ResultStream extends AsyncIterable<Uint8Array> {
  * any other reply, a retry result fails the call.
  */
 export class StreamCall extends RequestBase implements ResultStream {
-  private readonly queue: PartQueue;
-  private replay: Uint8Array[] | null = [];
-  private replayBytes = 0;
+  readonly #queue: PartQueue;
+  #replay: Uint8Array[] | null = [];
+  #replayBytes = 0;
   /** The source has been read to its end. */
-  private inputDone = false;
+  #inputDone = false;
   /** Parts reached the wire under the current id (the `s` went out). */
-  private started = false;
-  private gate: Promise<void> | null = null;
-  private openGate: (() => void) | null = null;
+  #started = false;
+  #gate: Promise<void> | null = null;
+  #openGate: (() => void) | null = null;
+  readonly #input: Uint8Array | PartSource;
 
-  constructor(
-    host: RequestHost,
-    op: string,
-    private readonly input: Uint8Array | PartSource,
-    options: RequestOptions,
-  ) {
+  constructor(host: RequestHost, op: string, input: Uint8Array | PartSource, options: RequestOptions) {
     super(host, op, options, 0);
-    this.queue = new PartQueue(host.settings.limits.streamBuffer, (on) => host.congestion(on));
+    this.#input = input;
+    this.#queue = new PartQueue(host.settings.limits.streamBuffer, (on) => host.congestion(on));
     this.begin(true);
-    if (!this.done && !(input instanceof Uint8Array)) void this.pump(input);
+    if (!this.done && !(input instanceof Uint8Array)) void this.#pump(input);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return this.queue;
+    return this.#queue;
   }
 
   collect(): Promise<Uint8Array> {
-    return this.queue.collect();
+    return this.#queue.collect();
   }
 
   protected transmit(): void {
-    const input = this.input;
+    const input = this.#input;
     if (input instanceof Uint8Array) {
-      this.host.send({ type: 'r', id: this.id, op: this.op, payload: input });
-      this.host.activity({ type: 'request', dir: 'out', id: this.id, op: this.op, stream: false, size: input.length });
+      this.sendRequest('r', input);
       return;
     }
     // A retry: replay what was sent under the previous id, then let the pump go on.
-    if (!this.replay || this.replay.length === 0) return;
-    this.started = false;
-    for (const part of this.replay) this.sendPart(part);
-    if (this.inputDone) this.host.send({ type: 'p', id: this.id, payload: EMPTY });
-    this.release();
+    if (!this.#replay || this.#replay.length === 0) return;
+    this.#started = false;
+    for (const part of this.#replay) this.#sendPart(part);
+    if (this.#inputDone) this.host.send({ type: 'p', id: this.id, payload: EMPTY });
+    this.#release();
   }
 
-  private sendPart(part: Uint8Array): void {
-    if (this.started) {
+  #sendPart(part: Uint8Array): void {
+    if (this.#started) {
       this.host.send({ type: 'p', id: this.id, payload: part });
     } else {
-      this.started = true;
-      this.host.send({ type: 's', id: this.id, op: this.op, payload: part });
-      this.host.activity({ type: 'request', dir: 'out', id: this.id, op: this.op, stream: true, size: part.length });
+      this.sendRequest('s', part); // throws for an invalid op name: then nothing was started
+      this.#started = true;
     }
   }
 
-  private async pump(source: PartSource): Promise<void> {
+  async #pump(source: PartSource): Promise<void> {
     try {
       for await (const part of source) {
-        if (this.gate) await this.gate;
+        if (this.#gate) await this.#gate;
         if (this.done) break;
-        if (part.length === 0 && this.started) continue; // an empty p would end the stream
+        if (part.length === 0 && this.#started) continue; // an empty p would end the stream
         const max = this.host.settings.limits.maxPayload;
         if (part.length > max) throw new PayloadTooLargeError(part.length, max);
-        this.keep(part);
-        this.sendPart(part);
+        this.#keep(part);
+        this.#sendPart(part);
         if (this.host.congested) await this.host.writable();
       }
-      if (this.gate) await this.gate;
-      if (this.inputDone || !this.host.open) return;
-      this.inputDone = true;
-      if (!this.started) {
-        this.keep(EMPTY); // an empty stream is resent as such after a retry result
-        this.sendPart(EMPTY);
+      if (this.#gate) await this.#gate;
+      if (this.#inputDone || !this.host.open) return;
+      this.#inputDone = true;
+      if (!this.#started) {
+        this.#keep(EMPTY); // an empty stream is resent as such after a retry result
+        this.#sendPart(EMPTY);
       }
       this.host.send({ type: 'p', id: this.id, payload: EMPTY });
     } catch (err) {
       // The source failed: end the request on the wire and fail it here.
-      this.endInput();
+      this.#endInput();
       this.finish(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
   /** Ends the input on the wire if it was started and not yet ended. */
-  private endInput(): void {
-    if (this.started && !this.inputDone && this.host.open) {
-      this.inputDone = true;
+  #endInput(): void {
+    if (this.#started && !this.#inputDone && this.host.open) {
+      this.#inputDone = true;
       this.host.send({ type: 'p', id: this.id, payload: EMPTY });
     }
   }
 
-  private release(): void {
-    const open = this.openGate;
-    this.gate = null;
-    this.openGate = null;
+  #release(): void {
+    const open = this.#openGate;
+    this.#gate = null;
+    this.#openGate = null;
     open?.();
   }
 
-  private keep(part: Uint8Array): void {
-    if (!this.replay) return;
-    this.replayBytes += part.length;
-    if (this.replayBytes > this.host.settings.limits.streamBuffer) this.replay = null;
-    else this.replay.push(part);
+  #keep(part: Uint8Array): void {
+    if (!this.#replay) return;
+    this.#replayBytes += part.length;
+    if (this.#replayBytes > this.host.settings.limits.streamBuffer) this.#replay = null;
+    else this.#replay.push(part);
   }
 
   reply(frame: ReplyFrame): void {
     if (this.waiting) return;
     if (frame.type === 'e') {
-      if (!this.replay && !(this.input instanceof Uint8Array)) {
+      if (!this.#replay && !(this.#input instanceof Uint8Array)) {
         return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, 'too much was sent to retry the stream'));
       }
-      this.gate = new Promise((resolve) => (this.openGate = resolve));
+      this.#gate = new Promise((resolve) => (this.#openGate = resolve));
       return this.retry(frame.wait, text(frame.payload), true);
     }
-    this.replay = null;
+    this.#replay = null;
     switch (frame.type) {
       case 'S':
-        if (frame.payload.length > 0) return this.queue.push(frame.payload);
+        if (frame.payload.length > 0) return this.#queue.push(frame.payload);
         return this.finish(null);
       case 'R':
-        if (frame.payload.length > 0) this.queue.push(frame.payload);
+        if (frame.payload.length > 0) this.#queue.push(frame.payload);
         return this.finish(null);
       case 'E':
         return this.finish(new RemoteError(text(frame.payload)));
@@ -151,11 +146,11 @@ export class StreamCall extends RequestBase implements ResultStream {
   }
 
   protected settle(error: Error | null): void {
-    if (error) this.queue.fail(error);
-    else this.queue.end();
-    this.replay = null;
-    this.release();
+    if (error) this.#queue.fail(error);
+    else this.#queue.end();
+    this.#replay = null;
+    this.#release();
     // A request failed here while its input was still going out: end it on the wire.
-    if (error && !(error instanceof ClosedError)) this.endInput();
+    if (error && !(error instanceof ClosedError)) this.#endInput();
   }
 }

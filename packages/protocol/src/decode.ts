@@ -42,22 +42,22 @@ export type FrameSink = (frame: DecodedFrame) => void;
  */
 export class FrameDecoder {
   readonly maxPayload: number;
-  private stage: Stage;
-  private readonly header = new Uint8Array(MAX_HEADER_BYTES);
-  private headerFill = 0;
+  #stage: Stage;
+  readonly #header = new Uint8Array(MAX_HEADER_BYTES);
+  #headerFill = 0;
   /** Stream offset of the first byte of `chunk` in the current push. */
-  private base = 0;
+  #base = 0;
   /** Stream offset where the frame being read starts. */
-  private frameStart = 0;
+  #frameStart = 0;
   // Fields of the header parsed last, kept until its payload is complete.
-  private type = 0;
-  private id = 0;
-  private name = '';
-  private wait = 0;
-  private payload: Uint8Array = EMPTY;
-  private payloadFill = 0;
-  private skip = 0;
-  private failure: CodecError | null = null;
+  #type = 0;
+  #id = 0;
+  #name = '';
+  #wait = 0;
+  #payload: Uint8Array = EMPTY;
+  #payloadFill = 0;
+  #skip = 0;
+  #failure: CodecError | null = null;
 
   constructor(options: DecoderOptions = {}) {
     const max = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
@@ -65,59 +65,59 @@ export class FrameDecoder {
       throw new CodecError('INVALID_FIELD', `maxPayload ${max} is not an integer in 0..${MAX_WIRE_PAYLOAD}`);
     }
     this.maxPayload = max;
-    this.stage = options.expectVersion ? Stage.Version : Stage.Header;
+    this.#stage = options.expectVersion ? Stage.Version : Stage.Header;
   }
 
   /** Bytes held for a frame not yet complete: a partial header, or the buffer a split payload is gathered in (its full size). */
   get bufferedBytes(): number {
-    return this.headerFill + (this.stage === Stage.Payload ? this.payload.length : 0);
+    return this.#headerFill + (this.#stage === Stage.Payload ? this.#payload.length : 0);
   }
 
   /** Total bytes pushed so far. */
   get offset(): number {
-    return this.base;
+    return this.#base;
   }
 
   /** True when no frame is partly read: the stream could end here cleanly. */
   get idle(): boolean {
-    return this.headerFill === 0 && (this.stage === Stage.Header || this.stage === Stage.Version);
+    return this.#headerFill === 0 && (this.#stage === Stage.Header || this.#stage === Stage.Version);
   }
 
   /** Decodes `chunk`, calling `sink` for each whole frame in order. Throws {@link CodecError} on bad input. */
   push(chunk: Uint8Array, sink: FrameSink): void {
-    if (this.failure) throw this.failure;
+    if (this.#failure) throw this.#failure;
     try {
-      this.run(chunk, sink);
+      this.#run(chunk, sink);
     } catch (err) {
       // Any failure, the sink's included, leaves the rest of the chunk unread: the stream is
       // out of step from here, so the decoder stays failed.
-      this.stage = Stage.Failed;
-      this.failure = err instanceof CodecError ? err : new CodecError('INVALID_MESSAGE', `frame handling failed: ${(err as Error)?.message ?? err}`, this.base);
+      this.#stage = Stage.Failed;
+      this.#failure = err instanceof CodecError ? err : new CodecError('INVALID_MESSAGE', `frame handling failed: ${(err as Error)?.message ?? err}`, this.#base);
       throw err;
     } finally {
-      this.base += chunk.length;
+      this.#base += chunk.length;
     }
   }
 
-  private run(chunk: Uint8Array, sink: FrameSink): void {
+  #run(chunk: Uint8Array, sink: FrameSink): void {
     const end = chunk.length;
     let pos = 0;
     while (pos < end) {
-      switch (this.stage) {
+      switch (this.#stage) {
         case Stage.Version:
-          pos = this.readVersion(chunk, pos, sink);
+          pos = this.#readVersion(chunk, pos, sink);
           break;
         case Stage.Header:
-          pos = this.readHeader(chunk, pos, sink);
+          pos = this.#readHeader(chunk, pos, sink);
           break;
         case Stage.Payload:
-          pos = this.readPayload(chunk, pos, sink);
+          pos = this.#readPayload(chunk, pos, sink);
           break;
         case Stage.Skip: {
-          const n = Math.min(this.skip, end - pos);
-          this.skip -= n;
+          const n = Math.min(this.#skip, end - pos);
+          this.#skip -= n;
           pos += n;
-          if (this.skip === 0) this.stage = Stage.Header;
+          if (this.#skip === 0) this.#stage = Stage.Header;
           break;
         }
         case Stage.Failed:
@@ -126,45 +126,45 @@ export class FrameDecoder {
     }
   }
 
-  private readVersion(chunk: Uint8Array, pos: number, sink: FrameSink): number {
-    const take = Math.min(2 - this.headerFill, chunk.length - pos);
-    this.header.set(chunk.subarray(pos, pos + take), this.headerFill);
-    this.headerFill += take;
-    if (this.headerFill < 2) return pos + take;
-    this.headerFill = 0;
-    const version = readHex(this.header, 0, 2);
-    if (version < 0) throw this.error('INVALID_MESSAGE', 'version handshake is not two hex digits', 0);
+  #readVersion(chunk: Uint8Array, pos: number, sink: FrameSink): number {
+    const take = Math.min(2 - this.#headerFill, chunk.length - pos);
+    this.#header.set(chunk.subarray(pos, pos + take), this.#headerFill);
+    this.#headerFill += take;
+    if (this.#headerFill < 2) return pos + take;
+    this.#headerFill = 0;
+    const version = readHex(this.#header, 0, 2);
+    if (version < 0) throw this.#error('INVALID_MESSAGE', 'version handshake is not two hex digits', 0);
     if (version !== PROTOCOL_VERSION) {
-      throw this.error('UNSUPPORTED_VERSION', `unsupported protocol version ${version}`, 0);
+      throw this.#error('UNSUPPORTED_VERSION', `unsupported protocol version ${version}`, 0);
     }
-    this.stage = Stage.Header;
+    this.#stage = Stage.Header;
     sink({ type: 'version', version });
     return pos + take;
   }
 
   /**
    * Reads a header. Fast path: the whole header is in `chunk`, parse it in place. Otherwise
-   * gather it in `this.header`, taking no more bytes than the header is known to need.
+   * gather it in `this.#header`, taking no more bytes than the header is known to need.
    */
-  private readHeader(chunk: Uint8Array, pos: number, sink: FrameSink): number {
-    if (this.headerFill === 0) {
-      this.frameStart = this.base + pos;
-      const size = this.headerSize(chunk, pos, chunk.length - pos);
+  #readHeader(chunk: Uint8Array, pos: number, sink: FrameSink): number {
+    if (this.#headerFill === 0) {
+      this.#frameStart = this.#base + pos;
+      const size = this.#headerSize(chunk, pos, chunk.length - pos);
       if (size > 0 && size <= chunk.length - pos) {
-        this.parseHeader(chunk, pos, size, sink);
+        this.#parseHeader(chunk, pos, size, sink);
         return pos + size;
       }
     }
     for (;;) {
-      const known = this.headerSize(this.header, 0, this.headerFill);
+      const known = this.#headerSize(this.#header, 0, this.#headerFill);
       const want = known > 0 ? known : -known;
-      const take = Math.min(want - this.headerFill, chunk.length - pos);
-      this.header.set(chunk.subarray(pos, pos + take), this.headerFill);
-      this.headerFill += take;
+      const take = Math.min(want - this.#headerFill, chunk.length - pos);
+      this.#header.set(chunk.subarray(pos, pos + take), this.#headerFill);
+      this.#headerFill += take;
       pos += take;
-      if (known > 0 && this.headerFill === known) {
-        this.headerFill = 0;
-        this.parseHeader(this.header, 0, known, sink);
+      if (known > 0 && this.#headerFill === known) {
+        this.#headerFill = 0;
+        this.#parseHeader(this.#header, 0, known, sink);
         return pos;
       }
       if (pos === chunk.length) return pos;
@@ -175,14 +175,14 @@ export class FrameDecoder {
    * The full header size of the frame starting at `buf[at]` when `avail` bytes suffice to know
    * it; otherwise minus the number of bytes needed to find out.
    */
-  private headerSize(buf: Uint8Array, at: number, avail: number): number {
+  #headerSize(buf: Uint8Array, at: number, avail: number): number {
     if (avail < 1) return -1;
     switch (buf[at]) {
       case 0x72: // r
       case 0x73: // s
-        return avail < 8 ? -8 : 16 + this.nameLength(buf, at + 5);
+        return avail < 8 ? -8 : 16 + this.#nameLength(buf, at + 5);
       case 0x6e: // n
-        return avail < 4 ? -4 : 12 + this.nameLength(buf, at + 1);
+        return avail < 4 ? -4 : 12 + this.#nameLength(buf, at + 1);
       case 0x70: // p
       case 0x52: // R
       case 0x53: // S
@@ -194,69 +194,69 @@ export class FrameDecoder {
       case 0x66: // f
         return 9;
       default:
-        throw this.error('INVALID_MESSAGE', `unknown frame type byte 0x${buf[at]!.toString(16).padStart(2, '0')}`, 0);
+        throw this.#error('INVALID_MESSAGE', `unknown frame type byte 0x${buf[at]!.toString(16).padStart(2, '0')}`, 0);
     }
   }
 
-  private nameLength(buf: Uint8Array, at: number): number {
+  #nameLength(buf: Uint8Array, at: number): number {
     const n = readHex(buf, at, 3);
-    if (n < 0) throw this.error('INVALID_MESSAGE', 'name length is not 3 hex digits', at - this.headerOrigin(buf));
-    if (n === 0) throw this.error('INVALID_MESSAGE', 'empty op or notification name', at - this.headerOrigin(buf));
+    if (n < 0) throw this.#error('INVALID_MESSAGE', 'name length is not 3 hex digits', at - this.#headerOrigin(buf));
+    if (n === 0) throw this.#error('INVALID_MESSAGE', 'empty op or notification name', at - this.#headerOrigin(buf));
     return n;
   }
 
-  /** Where the current header starts within `buf` (0 when gathered in `this.header`). */
-  private headerOrigin(buf: Uint8Array): number {
-    return buf === this.header ? 0 : this.frameStart - this.base;
+  /** Where the current header starts within `buf` (0 when gathered in `this.#header`). */
+  #headerOrigin(buf: Uint8Array): number {
+    return buf === this.#header ? 0 : this.#frameStart - this.#base;
   }
 
-  private hex(buf: Uint8Array, at: number, width: number, field: string): number {
+  #hex(buf: Uint8Array, at: number, width: number, field: string): number {
     const v = readHex(buf, at, width);
-    if (v < 0) throw this.error('INVALID_MESSAGE', `${field} is not ${width} hex digits`, at - this.headerOrigin(buf));
+    if (v < 0) throw this.#error('INVALID_MESSAGE', `${field} is not ${width} hex digits`, at - this.#headerOrigin(buf));
     return v;
   }
 
-  private parseHeader(buf: Uint8Array, at: number, size: number, sink: FrameSink): void {
+  #parseHeader(buf: Uint8Array, at: number, size: number, sink: FrameSink): void {
     const type = buf[at]!;
     if (type === 0x68) {
-      sink({ type: 'h', load: this.hex(buf, at + 1, 4, 'heartbeat load'), time: this.hex(buf, at + 5, 8, 'heartbeat time') });
+      sink({ type: 'h', load: this.#hex(buf, at + 1, 4, 'heartbeat load'), time: this.#hex(buf, at + 5, 8, 'heartbeat time') });
       return;
     }
     if (type === 0x66) {
-      sink({ type: 'f', code: this.hex(buf, at + 1, 8, 'protocol error code') });
+      sink({ type: 'f', code: this.#hex(buf, at + 1, 8, 'protocol error code') });
       return;
     }
-    const payloadSize = this.hex(buf, at + size - 8, 8, 'payload size');
-    this.type = type;
+    const payloadSize = this.#hex(buf, at + size - 8, 8, 'payload size');
+    this.#type = type;
     if (type === 0x6e) {
-      this.name = readUtf8(buf, at + 4, size - 12);
+      this.#name = readUtf8(buf, at + 4, size - 12);
     } else {
-      this.id = ((buf[at + 1]! << 24) | (buf[at + 2]! << 16) | (buf[at + 3]! << 8) | buf[at + 4]!) >>> 0;
-      if (type === 0x72 || type === 0x73) this.name = readUtf8(buf, at + 8, size - 16);
-      else if (type === 0x65) this.wait = this.hex(buf, at + 5, 8, 'retry wait');
+      this.#id = ((buf[at + 1]! << 24) | (buf[at + 2]! << 16) | (buf[at + 3]! << 8) | buf[at + 4]!) >>> 0;
+      if (type === 0x72 || type === 0x73) this.#name = readUtf8(buf, at + 8, size - 16);
+      else if (type === 0x65) this.#wait = this.#hex(buf, at + 5, 8, 'retry wait');
     }
     if (payloadSize > this.maxPayload) {
-      this.skip = payloadSize;
-      this.stage = Stage.Skip;
-      sink({ type: 'oversize', frame: this.frame(EMPTY), size: payloadSize });
+      this.#skip = payloadSize;
+      this.#stage = Stage.Skip;
+      sink({ type: 'oversize', frame: this.#frame(EMPTY), size: payloadSize });
     } else if (payloadSize === 0) {
-      sink(this.frame(EMPTY));
+      sink(this.#frame(EMPTY));
     } else {
-      this.skip = payloadSize;
-      this.payload = EMPTY;
-      this.payloadFill = 0;
-      this.stage = Stage.Payload;
+      this.#skip = payloadSize;
+      this.#payload = EMPTY;
+      this.#payloadFill = 0;
+      this.#stage = Stage.Payload;
     }
   }
 
   /** Builds the frame whose header was parsed last, with `payload`. One object per frame. */
-  private frame(payload: Uint8Array): PayloadFrame {
-    const id = this.id;
-    switch (this.type) {
+  #frame(payload: Uint8Array): PayloadFrame {
+    const id = this.#id;
+    switch (this.#type) {
       case 0x72:
-        return { type: 'r', id, op: this.name, payload };
+        return { type: 'r', id, op: this.#name, payload };
       case 0x73:
-        return { type: 's', id, op: this.name, payload };
+        return { type: 's', id, op: this.#name, payload };
       case 0x70:
         return { type: 'p', id, payload };
       case 0x52:
@@ -266,37 +266,37 @@ export class FrameDecoder {
       case 0x45:
         return { type: 'E', id, payload };
       case 0x65:
-        return { type: 'e', id, wait: this.wait, payload };
+        return { type: 'e', id, wait: this.#wait, payload };
       default:
-        return { type: 'n', name: this.name, payload };
+        return { type: 'n', name: this.#name, payload };
     }
   }
 
-  private readPayload(chunk: Uint8Array, pos: number, sink: FrameSink): number {
-    const need = this.skip;
+  #readPayload(chunk: Uint8Array, pos: number, sink: FrameSink): number {
+    const need = this.#skip;
     const avail = chunk.length - pos;
-    if (this.payloadFill === 0 && avail >= need) {
-      this.stage = Stage.Header;
-      sink(this.frame(chunk.subarray(pos, pos + need)));
+    if (this.#payloadFill === 0 && avail >= need) {
+      this.#stage = Stage.Header;
+      sink(this.#frame(chunk.subarray(pos, pos + need)));
       return pos + need;
     }
-    if (this.payloadFill === 0) this.payload = new Uint8Array(need);
-    const take = Math.min(need - this.payloadFill, avail);
-    this.payload.set(chunk.subarray(pos, pos + take), this.payloadFill);
-    this.payloadFill += take;
-    if (this.payloadFill === need) {
-      const whole = this.payload;
-      this.payload = EMPTY;
-      this.payloadFill = 0;
-      this.stage = Stage.Header;
-      sink(this.frame(whole));
+    if (this.#payloadFill === 0) this.#payload = new Uint8Array(need);
+    const take = Math.min(need - this.#payloadFill, avail);
+    this.#payload.set(chunk.subarray(pos, pos + take), this.#payloadFill);
+    this.#payloadFill += take;
+    if (this.#payloadFill === need) {
+      const whole = this.#payload;
+      this.#payload = EMPTY;
+      this.#payloadFill = 0;
+      this.#stage = Stage.Header;
+      sink(this.#frame(whole));
     }
     return pos + take;
   }
 
-  private error(code: 'INVALID_MESSAGE' | 'UNSUPPORTED_VERSION', message: string, at: number): CodecError {
-    this.stage = Stage.Failed;
-    return new CodecError(code, message, this.frameStart + at);
+  #error(code: 'INVALID_MESSAGE' | 'UNSUPPORTED_VERSION', message: string, at: number): CodecError {
+    this.#stage = Stage.Failed;
+    return new CodecError(code, message, this.#frameStart + at);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Exit, connectOptions, parse, positionals, readPayload } from './args.ts';
-import { openClient } from './client.ts';
+import { explainTimeout, openClient } from './client.ts';
 import { formatJson, writeOut } from './output.ts';
 
 /** `gotalk call --help`. */
@@ -42,10 +42,12 @@ export async function run(argv: string[]): Promise<number> {
   const payload = await readPayload('call', payloadArg, raw);
   const client = await openClient('call', address, values, 30_000);
   try {
-    const result = await client.peer.requestBytes(op, payload, {
-      timeout: client.remaining(),
-      ...(client.retries !== undefined ? { retries: client.retries } : {}),
-    });
+    const result = await client.peer
+      .requestBytes(op, payload, {
+        timeout: client.remaining(),
+        ...(client.retries !== undefined ? { retries: client.retries } : {}),
+      })
+      .catch((err: unknown) => explainTimeout(err, client, op));
     if (raw) {
       await writeOut(result);
       return Exit.ok;

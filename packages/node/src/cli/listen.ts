@@ -2,6 +2,7 @@ import { Exit, connectOptions, parse, positionals } from './args.ts';
 import { openClient } from './client.ts';
 import { CatchAllHandlers, printIncoming } from './incoming.ts';
 import { colors, useColor, writeOut } from './output.ts';
+import { interrupted } from './signals.ts';
 
 /** The error text `gotalk listen` answers requests with (unless `--echo`). */
 export const NOT_SERVING = 'gotalk listen does not serve requests';
@@ -49,14 +50,11 @@ export async function run(argv: string[]): Promise<number> {
     if (echo) return payload;
     throw new Error(NOT_SERVING);
   });
+  const signal = interrupted().then(() => 'signal' as const);
   const client = await openClient('listen', address, values, 10_000, handlers);
   const peer = client.peer;
   process.stderr.write(`gotalk listen: connected to ${address}; Ctrl-C to stop\n`);
-  const interrupted = new Promise<'signal'>((resolve) => {
-    process.once('SIGINT', () => resolve('signal'));
-    process.once('SIGTERM', () => resolve('signal'));
-  });
-  const outcome = await Promise.race([interrupted, peer.closed]);
+  const outcome = await Promise.race([signal, peer.closed]);
   if (outcome === 'signal') {
     await peer.close();
     return Exit.ok;

@@ -8,32 +8,41 @@ import { UsageError } from './args.ts';
 export type HandlersModule = (handlers: Handlers) => void | Promise<void>;
 
 const TS = /\.(?:ts|mts|cts|tsx)$/;
-let tsxRegistered = false;
 
 /**
- * Loads a `--handlers` module (JS, or TS through tsx's ESM loader) and calls its default
- * export with the server's registry. Any failure is a usage error naming the module.
+ * Imports `file`: JavaScript natively, TypeScript through tsx's ESM API (`tsImport`, which
+ * also copes with a `.ts` file outside any `"type": "module"` package, where it is compiled as
+ * CommonJS and its exports arrive wrapped in `default`).
+ */
+async function importModule(file: string): Promise<unknown> {
+  const url = pathToFileURL(file).href;
+  if (!TS.test(file)) return ((await import(url)) as { default?: unknown }).default;
+  const { tsImport } = await import('tsx/esm/api');
+  const mod = (await tsImport(url, import.meta.url)) as { default?: unknown };
+  return mod.default;
+}
+
+/**
+ * Loads a `--handlers` module (JS, or TS through tsx) and calls its default export with the
+ * server's registry. Any failure is a usage error naming the module.
  */
 export async function loadHandlers(path: string, handlers: Handlers): Promise<void> {
   const file = resolve(path);
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) throw new UsageError(`--handlers: no such file: ${path}`, 'serve');
-  if (TS.test(file) && !tsxRegistered) {
-    const { register } = await import('tsx/esm/api');
-    register();
-    tsxRegistered = true;
-  }
-  let mod: { default?: unknown };
+  let fn: unknown;
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    fn = await importModule(file);
   } catch (err) {
     throw new UsageError(`--handlers: cannot load ${path}: ${(err as Error)?.message ?? String(err)}`, 'serve');
   }
-  if (typeof mod.default !== 'function') {
-    throw new UsageError(`--handlers: ${path} must default-export a function (handlers) => void; it exports ${typeof mod.default === 'undefined' ? 'no default' : `a default ${typeof mod.default}`}`, 'serve');
+  // A CommonJS module compiled from `export default` holds it as `exports.default`.
+  if (fn !== null && typeof fn === 'object' && typeof (fn as { default?: unknown }).default === 'function') fn = (fn as { default: unknown }).default;
+  if (typeof fn !== 'function') {
+    throw new UsageError(`--handlers: ${path} must default-export a function (handlers) => void; it exports ${fn === undefined ? 'no default' : `a default ${typeof fn}`}`, 'serve');
   }
   try {
-    await (mod.default as HandlersModule)(handlers);
+    await (fn as HandlersModule)(handlers);
   } catch (err) {
     throw new UsageError(`--handlers: ${path} failed while registering handlers: ${(err as Error)?.message ?? String(err)}`, 'serve');
   }

@@ -34,13 +34,13 @@ Addresses:
   tcp://host:port  tls://host:port  unix:/path/to.sock  ws://host:port/path  wss://host:port/path
 
 Exit codes:
-  0  success
-  1  the other side answered with an error result (its text is on stderr)
-  2  usage: bad arguments, payload that is not JSON, unreadable file, bad --handlers module
-  3  connection: cannot connect or listen, or the connection was lost
-  4  timeout (--timeout), connecting included
-  5  retries exhausted, protocol error, or another failure
-  130 interrupted
+  0    success
+  1    the other side answered with an error result (its text is on stderr)
+  2    usage: bad arguments, payload that is not JSON, unreadable file, bad --handlers module
+  3    connection: cannot connect or listen, or the connection was lost
+  4    timeout (--timeout), connecting included
+  5    retries exhausted, protocol error, or another failure
+  130  interrupted
 
 Run 'gotalk <command> --help' for a command's options. Docs: docs/cli.md.
 `;

@@ -6,6 +6,7 @@ import { Exit, UsageError, parse, readArgFile } from './args.ts';
 import { BUILTINS, registerBuiltins } from './builtins.ts';
 import { loadHandlers } from './load-handlers.ts';
 import { colors, useColor, writeOut } from './output.ts';
+import { interrupted } from './signals.ts';
 
 /** `gotalk serve --help`. */
 export const help = `Usage: gotalk serve [options] <address...>
@@ -94,19 +95,12 @@ export async function run(argv: string[]): Promise<number> {
     ...(values.cert && values.key ? { tls: { cert: Buffer.from(await readArgFile('serve', values.cert)), key: Buffer.from(await readArgFile('serve', values.key)) } } : {}),
     ...(values['any-origin'] ? { ws: { origins: '*' as const } } : {}),
   };
+  const signal = interrupted();
   const server = await listen(addresses, options);
   if (values.verbose) logActivity(server);
   server.on('error', (err) => process.stderr.write(`gotalk serve: ${err.message}\n`));
   await writeOut(server.addresses.map((a) => `${a}\n`).join(''));
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      process.stderr.write(`gotalk serve: ${signal}, shutting down\n`);
-      process.once(signal, () => process.exit(Exit.interrupted));
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  process.stderr.write(`gotalk serve: ${await signal}, shutting down\n`);
   await server.close();
   return Exit.ok;
 }

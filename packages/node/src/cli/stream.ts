@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Exit, connectOptions, parse, positionals } from './args.ts';
-import { openClient } from './client.ts';
+import { explainTimeout, openClient } from './client.ts';
 import { writeOut } from './output.ts';
 
 /** `gotalk stream --help`. */
@@ -109,11 +109,15 @@ export async function run(argv: string[]): Promise<number> {
       timeout: client.remaining(),
       ...(client.retries !== undefined ? { retries: client.retries } : {}),
     });
-    for await (const part of result) {
-      progress.clear();
-      await writeOut(part);
-      if (!chunks) await writeOut('\n');
-      progress.received(part.length);
+    try {
+      for await (const part of result) {
+        progress.clear();
+        await writeOut(part);
+        if (!chunks) await writeOut('\n');
+        progress.received(part.length);
+      }
+    } catch (err) {
+      explainTimeout(err, client, op);
     }
     return Exit.ok;
   } finally {

@@ -3,6 +3,7 @@ import { parseAddress } from '../address.ts';
 import { Exit, intOption, parse, positionals, readArgFile } from './args.ts';
 import { colors, useColor, writeOut, type Colors } from './output.ts';
 import { connectUpstream, listenTrace, type End, type UpstreamTls } from './trace-ends.ts';
+import { interrupted } from './signals.ts';
 import { frameJson, frameLine, type Side } from './trace-format.ts';
 
 /** `gotalk trace --help`. */
@@ -138,18 +139,12 @@ export async function run(argv: string[]): Promise<number> {
     );
   };
 
+  const signal = interrupted();
   const listener = await listenTrace(listenAddress, accept);
   process.stdout.write(
     json ? `${JSON.stringify({ event: 'listening', address: listener.address, upstream })}\n` : `listening on ${listener.address}, forwarding to ${upstream}\n`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.once('SIGINT', () => process.exit(Exit.interrupted));
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await signal;
   for (const end of open) end.destroy();
   await listener.close();
   return Exit.ok;

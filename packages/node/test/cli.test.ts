@@ -1,0 +1,544 @@
+// End-to-end tests of the `gotalk` CLI: they run the REAL built binary (packages/node/dist/cli/main.js)
+// as child processes against a `gotalk serve` child listening on TCP, a Unix socket and WebSocket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect as netConnect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listen, RemoteError, type Server } from '@gotalk/node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly bytes: Buffer;
+}
+
+/** Runs `gotalk ...args` to completion, feeding `input` on stdin. */
+function gotalk(args: string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: 'pipe' });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gotalk ${args.join(' ')} did not exit within 10 s; stderr: ${Buffer.concat(err).toString()}`));
+    }, 10_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const bytes = Buffer.concat(out);
+      resolve({ code, stdout: bytes.toString(), stderr: Buffer.concat(err).toString(), bytes });
+    });
+  });
+}
+
+/** A long-running `gotalk` child (serve, trace, listen) whose output lines can be awaited. */
+class Background {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  stderr = '';
+  private readonly exited: Promise<number | null>;
+  private waiters: (() => void)[] = [];
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: 'pipe' });
+    let partial = '';
+    this.child.stdout!.on('data', (b: Buffer) => {
+      const parts = (partial + b.toString()).split('\n');
+      partial = parts.pop()!;
+      this.lines.push(...parts);
+      this.wake();
+    });
+    this.child.stderr!.on('data', (b: Buffer) => {
+      this.stderr += b.toString();
+      this.wake();
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => (this.wake(), resolve(code))));
+    running.add(this);
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves with the first stdout line (from index `from`) matching `pattern`. */
+  async line(pattern: RegExp | string, from = 0, timeout = 8000): Promise<string> {
+    const end = Date.now() + timeout;
+    for (;;) {
+      const found = this.lines.slice(from).find((l) => (typeof pattern === 'string' ? l.includes(pattern) : pattern.test(l)));
+      if (found !== undefined) return found;
+      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before printing ${pattern}; stderr: ${this.stderr}`);
+      if (Date.now() > end) throw new Error(`no line matching ${pattern} within ${timeout} ms; got:\n${this.lines.join('\n')}\nstderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  /** Resolves with the first `n` stdout lines. */
+  async first(n: number): Promise<string[]> {
+    const end = Date.now() + 8000;
+    while (this.lines.length < n) {
+      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}); stderr: ${this.stderr}`);
+      if (Date.now() > end) throw new Error(`fewer than ${n} lines; stderr: ${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.lines.slice(0, n);
+  }
+
+  /** Sends `signal` and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill(signal);
+    const code = await Promise.race([this.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+    if (code === 'hung') {
+      this.child.kill('SIGKILL');
+      throw new Error(`process ignored ${signal}`);
+    }
+    running.delete(this);
+    return code;
+  }
+}
+
+const running = new Set<Background>();
+let dir = '';
+let serve: Background;
+let tcp = '';
+let unix = '';
+let ws = '';
+const testServers: Server[] = [];
+
+/** A TCP port that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+beforeAll(async () => {
+  if (!existsSync(MAIN)) {
+    throw new Error(`${MAIN} is missing: build the CLI first (pnpm exec tsc -b packages/node)`);
+  }
+  dir = await mkdtemp(join(tmpdir(), 'gotalk-cli-'));
+  serve = new Background(['serve', 'tcp://127.0.0.1:0', `unix:${dir}/s.sock`, 'ws://127.0.0.1:0/gotalk/']);
+  [tcp, unix, ws] = (await serve.first(3)) as [string, string, string];
+});
+
+afterAll(async () => {
+  for (const s of testServers) await s.close();
+  await Promise.all([...running].map((b) => b.stop('SIGKILL').catch(() => {})));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe.concurrent('gotalk serve', () => {
+  test('prints each listening address, ports resolved, one per line', () => {
+    expect(tcp).toMatch(/^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    expect(unix).toBe(`unix:${dir}/s.sock`);
+    expect(ws).toMatch(/^ws:\/\/127\.0\.0\.1:[1-9]\d*\/gotalk\/$/);
+  });
+
+  test('an address already in use exits 3 naming it', async () => {
+    const r = await gotalk(['serve', tcp]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/^gotalk serve: .*(EADDRINUSE|in use)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('tls:// without --cert/--key is a usage error', async () => {
+    const r = await gotalk(['serve', 'tls://127.0.0.1:0']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('needs --cert and --key');
+  });
+
+  test('tls:// and wss:// with --cert/--key; clients verify with --ca, or not with -k', async () => {
+    const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+    const s = new Background(['serve', '--cert', `${fixtures}server.pem`, '--key', `${fixtures}server-key.pem`, 'tls://127.0.0.1:0', 'wss://127.0.0.1:0/g/']);
+    const [tls, wss] = (await s.first(2)) as [string, string];
+    const [trusted, untrusted, insecure] = await Promise.all([
+      gotalk(['call', '--ca', `${fixtures}ca.pem`, tls, 'greet', '{"name":"TLS"}']),
+      gotalk(['call', tls, 'echo', '1']),
+      gotalk(['call', '-k', wss, 'echo', '2']),
+    ]);
+    expect(trusted, trusted.stderr).toMatchObject({ code: 0, stdout: '{"greeting":"Hello TLS"}\n' });
+    expect(untrusted.code, untrusted.stderr).toBe(3);
+    expect(untrusted.stderr).toContain('unable to verify the first certificate');
+    expect(insecure, insecure.stderr).toMatchObject({ code: 0, stdout: '2\n' });
+    expect(await s.stop()).toBe(0);
+  });
+
+  test('SIGTERM shuts down gracefully (exit 0) and removes the Unix socket file; --verbose logs activity', async () => {
+    const sock = join(dir, 'graceful.sock');
+    const s = new Background(['serve', '--verbose', `unix:${sock}`]);
+    await s.first(1);
+    expect(existsSync(sock)).toBe(true);
+    const r = await gotalk(['call', `unix:${sock}`, 'echo', '1']);
+    expect(r.stdout).toBe('1\n');
+    await expect.poll(() => s.stderr).toContain('-> result id=0x00000000 1B');
+    expect(s.stderr).toContain('<- request echo id=0x00000000 1B');
+    expect(s.stderr).toMatch(/#1 connected from/);
+    expect(await s.stop('SIGTERM')).toBe(0);
+    expect(existsSync(sock)).toBe(false);
+  });
+});
+
+describe.concurrent.each([
+  ['tcp', () => tcp],
+  ['unix', () => unix],
+  ['ws', () => ws],
+])('gotalk call over %s', (_, address) => {
+  test('echo returns the payload; output is compact JSON off a terminal', async () => {
+    const r = await gotalk(['call', address(), 'echo', '{ "a": [1, 2], "b": "x" }']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: '{"a":[1,2],"b":"x"}\n', stderr: '' });
+  });
+
+  test('greet is a typed operation', async () => {
+    const r = await gotalk(['call', address(), 'greet', '{"name":"Ada"}']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: '{"greeting":"Hello Ada"}\n' });
+    const bad = await gotalk(['call', address(), 'greet', '{"nom":"Ada"}']);
+    expect(bad.code, bad.stderr).toBe(1);
+    expect(bad.stderr).toMatch(/^gotalk call: remote error: invalid input: name: /);
+  });
+
+  test('fail exits 1 with the remote error text on stderr', async () => {
+    const r = await gotalk(['call', address(), 'fail', '"disk on fire"']);
+    expect(r, r.stderr).toMatchObject({ code: 1, stdout: '', stderr: 'gotalk call: remote error: disk on fire\n' });
+  });
+
+  test('sleep answers after the wait', async () => {
+    const r = await gotalk(['call', address(), 'sleep', '20']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: '{"slept":20}\n' });
+  });
+
+  test('--timeout 100 against sleep 2000 exits 4 (had the sleep ended first, it would exit 0)', async () => {
+    const r = await gotalk(['call', '--timeout', '100', address(), 'sleep', '2000']);
+    expect(r.code, r.stderr).toBe(4);
+    // --timeout covers connecting too: on a loaded machine that alone may take the 100 ms.
+    expect(r.stderr).toMatch(/^gotalk call: (timed out: no result for "sleep" within 100 ms \(--timeout\)|could not connect to \S+ within 100 ms \(--timeout\))\n$/);
+  });
+});
+
+describe.concurrent('gotalk call', () => {
+  test('an unknown operation exits 1 with the responder text', async () => {
+    const r = await gotalk(['call', tcp, 'nope']);
+    expect(r, r.stderr).toMatchObject({ code: 1, stderr: 'gotalk call: remote error: unknown operation "nope"\n' });
+  });
+
+  test('connection refused on a closed port exits 3', async () => {
+    const port = await closedPort();
+    const r = await gotalk(['call', `tcp://127.0.0.1:${port}`, 'echo']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/^gotalk call: cannot connect to tcp:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    expect(r.stderr.split('\n')).toHaveLength(2); // one line, no stack
+  });
+
+  test('a server that accepts but never answers the handshake: --timeout covers connecting, exit 4', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    try {
+      const r = await gotalk(['call', '--timeout', '300', `tcp://127.0.0.1:${(silent.address() as AddressInfo).port}`, 'echo']);
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(/^gotalk call: timed out: could not connect to tcp:\/\/127\.0\.0\.1:\d+ within 300 ms \(--timeout\)\n$/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  test('a missing Unix socket exits 3', async () => {
+    const r = await gotalk(['call', `unix:${dir}/nobody.sock`, 'echo']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/cannot connect to unix:.*nobody\.sock: .*ENOENT/);
+  });
+
+  test('a WebSocket path that is not an endpoint exits 3', async () => {
+    const r = await gotalk(['call', ws.replace('/gotalk/', '/elsewhere/'), 'echo']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('HTTP 404');
+  });
+
+  test('a payload that is not JSON is a usage error naming the problem', async () => {
+    const r = await gotalk(['call', tcp, 'echo', '{name: Ada}']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^gotalk call: the payload is not valid JSON \(.+\); quote strings as '"text"' or use --raw\nRun 'gotalk call --help' for usage\.\n$/);
+  });
+
+  test('usage errors exit 2: missing arguments, unknown options, bad numbers, bad addresses', async () => {
+    const [missing, unknown, badTimeout, badAddress, extra] = await Promise.all([
+      gotalk(['call', tcp]),
+      gotalk(['call', '--frobnicate', tcp, 'echo']),
+      gotalk(['call', '--timeout', 'soon', tcp, 'echo']),
+      gotalk(['call', 'localhost:1234', 'echo']),
+      gotalk(['call', tcp, 'echo', '1', '2']),
+    ]);
+    expect(missing, missing.stderr).toMatchObject({ code: 2 });
+    expect(missing.stderr).toContain('missing arguments: expected <address> <op> [payload]');
+    expect(unknown, unknown.stderr).toMatchObject({ code: 2 });
+    expect(unknown.stderr).toContain("Unknown option '--frobnicate'");
+    expect(badTimeout.stderr).toContain('--timeout must be a whole number');
+    expect(badAddress, badAddress.stderr).toMatchObject({ code: 2 });
+    expect(badAddress.stderr).toContain('unknown scheme');
+    expect(extra.stderr).toContain('too many arguments: "2"');
+  });
+
+  test('payload from @file, and a missing file is a usage error', async () => {
+    const file = join(dir, 'payload.json');
+    await writeFile(file, '{\n  "name": "File"\n}\n');
+    const r = await gotalk(['call', tcp, 'greet', `@${file}`]);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: '{"greeting":"Hello File"}\n' });
+    const missing = await gotalk(['call', tcp, 'greet', `@${dir}/nope.json`]);
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toContain(`cannot read ${dir}/nope.json: no such file`);
+  });
+
+  test('payload from stdin with -', async () => {
+    const r = await gotalk(['call', unix, 'greet', '-'], { input: '{"name":"Stdin"}' });
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: '{"greeting":"Hello Stdin"}\n' });
+    const bad = await gotalk(['call', unix, 'greet', '-'], { input: 'not json' });
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain('the payload from stdin is not valid JSON');
+  });
+
+  test('--raw sends and prints bytes unchanged (from stdin and from an argument)', async () => {
+    const binary = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x0a, 0x7b]);
+    const r = await gotalk(['call', '--raw', ws, 'echo', '-'], { input: binary });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.bytes.equals(binary)).toBe(true);
+    const text = await gotalk(['call', '--raw', tcp, 'echo', 'not json at all']);
+    expect(text, text.stderr).toMatchObject({ code: 0, stdout: 'not json at all' });
+  });
+
+  test('a result that is not JSON is printed as it is, with a note on stderr', async () => {
+    const r = await gotalk(['call', tcp, 'echo', '"x"']);
+    expect(r.stdout).toBe('"x"\n');
+    const raw = await gotalk(['call', '--raw', tcp, 'echo', 'plain']);
+    expect(raw.stdout).toBe('plain');
+  });
+});
+
+describe.concurrent('gotalk stream', () => {
+  test('stdin lines become parts; result parts are printed as they arrive (tcp and ws)', async () => {
+    for (const address of [tcp, ws]) {
+      const r = await gotalk(['stream', address, 'echo-stream'], { input: 'one\ntwo\n\nthree\n' });
+      expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'one\ntwo\nthree\n', stderr: '' });
+    }
+  });
+
+  test('--chunks sends and prints raw chunks', async () => {
+    const data = Buffer.alloc(200_000, 'abcdefgh');
+    const r = await gotalk(['stream', '--chunks', unix, 'echo-stream'], { input: data });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.bytes.equals(data)).toBe(true);
+  });
+
+  test('a remote error exits 1', async () => {
+    const r = await gotalk(['stream', tcp, 'fail'], { input: '"stream broke"\n' });
+    expect(r, r.stderr).toMatchObject({ code: 1, stderr: 'gotalk stream: remote error: stream broke\n' });
+  });
+});
+
+describe.concurrent('gotalk notify', () => {
+  test('ping comes back as pong to the notifier (--wait)', async () => {
+    const r = await gotalk(['notify', '--wait', '400', tcp, 'ping', '"hello"']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'notification pong "hello"\n' });
+    const json = await gotalk(['notify', '--wait', '400', '--json', ws, 'ping', '{"n":1}']);
+    expect(JSON.parse(json.stdout)).toEqual({ type: 'notification', name: 'pong', size: 7, payload: { n: 1 } });
+  });
+
+  test('without --wait it sends and exits 0 at once', async () => {
+    const r = await gotalk(['notify', unix, 'anything', '[1]']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  });
+});
+
+describe.concurrent('gotalk listen', () => {
+  /** A server that, once a client connects, notifies it and then sends it a request. */
+  async function talker(): Promise<{ server: Server; address: string; reply: Promise<unknown> }> {
+    const server = await listen('tcp://127.0.0.1:0');
+    testServers.push(server);
+    let settle!: (v: unknown) => void;
+    const reply = new Promise<unknown>((r) => (settle = r));
+    server.on('connection', (peer) => {
+      void (async () => {
+        await peer.ready;
+        peer.notify('hello', { n: 1 });
+        peer.notifyBytes('raw', Buffer.from([0x01, 0x41]));
+        settle(await peer.request('question', { q: 42 }).catch((e: unknown) => e));
+      })();
+    });
+    return { server, address: server.addresses[0]!, reply };
+  }
+
+  test('prints notifications and requests, answers requests with an error, exits 0 on SIGINT', async () => {
+    const { address, reply } = await talker();
+    const l = new Background(['listen', address]);
+    expect(await l.line('notification hello')).toBe('notification hello {"n":1}');
+    expect(await l.line('notification raw')).toBe('notification raw \\x01A');
+    expect(await l.line('request question')).toBe('request question {"q":42} (answered: error)');
+    const answer = await reply;
+    expect(answer).toBeInstanceOf(RemoteError);
+    expect((answer as Error).message).toBe('gotalk listen does not serve requests');
+    expect(await l.stop('SIGINT')).toBe(0);
+  });
+
+  test('--echo --json: JSON lines, requests echoed; exits 3 when the server goes away', async () => {
+    const { server, address, reply } = await talker();
+    const l = new Background(['listen', '--echo', '--json', address]);
+    expect(JSON.parse(await l.line('"hello"'))).toEqual({ type: 'notification', name: 'hello', size: 7, payload: { n: 1 } });
+    expect(JSON.parse(await l.line('"raw"'))).toEqual({ type: 'notification', name: 'raw', size: 2, text: '\x01A' });
+    expect(JSON.parse(await l.line('"question"'))).toEqual({ type: 'request', name: 'question', size: 8, payload: { q: 42 }, answer: 'echoed' });
+    expect(await reply).toEqual({ q: 42 });
+    await server.close();
+    const code = await new Promise((r) => l.child.once('exit', r));
+    expect(code).toBe(3);
+    expect(l.stderr).toContain('gotalk listen: the connection ended');
+    running.delete(l);
+  });
+});
+
+describe.concurrent('gotalk trace', () => {
+  test('forwards verbatim and prints each frame (text): arrow, type, id, op, size, preview', async () => {
+    const t = new Background(['trace', 'tcp://127.0.0.1:0', tcp]);
+    const [first] = await t.first(1);
+    const address = /^listening on (\S+), forwarding to /.exec(first!)![1]!;
+    const r = await gotalk(['call', address, 'greet', '{"name":"Ada"}']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: '{"greeting":"Hello Ada"}\n' });
+    await t.line('#1 -- closed by the client');
+    expect(t.lines).toContain('#1 -> version 1');
+    expect(t.lines).toContain('#1 <- version 1');
+    expect(t.lines).toContain('#1 -> r request id=0x00000000 greet 14B {"name":"Ada"}');
+    expect(t.lines).toContain('#1 <- R result id=0x00000000 24B {"greeting":"Hello Ada"}');
+    expect(t.lines.some((l) => /^#1 -> h heartbeat load=\d+ time=\d{4}-/.test(l))).toBe(true);
+
+    // A stream and an error result through the same trace.
+    const s = await gotalk(['stream', address, 'echo-stream'], { input: 'a\nb\n' });
+    expect(s.stdout).toBe('a\nb\n');
+    const f = await gotalk(['call', address, 'fail', '"no\\nway"']);
+    expect(f.code, f.stderr).toBe(1);
+    await t.line('#3 -- closed by the client');
+    expect(t.lines).toContain('#2 -> s stream-request id=0x80000000 echo-stream 1B a');
+    expect(t.lines).toContain('#2 -> p stream-part id=0x80000000 0B');
+    expect(t.lines).toContain('#2 <- S stream-result id=0x80000000 1B b');
+    expect(t.lines).toContain('#3 <- E error id=0x00000000 6B no\\nway');
+
+    // Bytes that do not decode: one line, and they are still forwarded (the server answers f).
+    const raw = netConnect(Number(new URL(address).port), '127.0.0.1');
+    const got: Buffer[] = [];
+    raw.on('data', (b: Buffer) => got.push(b));
+    raw.write('01x000100000000');
+    await new Promise((r) => raw.on('close', r));
+    expect(Buffer.concat(got).toString()).toMatch(/f00000002$/);
+    expect(await t.line('#4 -- cannot decode')).toBe('#4 -- cannot decode what the client sends: unknown frame type byte 0x78 (at byte 2); forwarding it undecoded');
+    expect(await t.line('#4 <- f protocol-error code=2')).toBeTruthy();
+    expect(await t.stop('SIGINT')).toBe(0);
+  });
+
+  test('--json over WebSocket to a Unix upstream: one object per frame', async () => {
+    const t = new Background(['trace', '--json', 'ws://127.0.0.1:0/trace/', unix]);
+    const [first] = await t.first(1);
+    const head = JSON.parse(first!) as { event: string; address: string; upstream: string };
+    expect(head).toMatchObject({ event: 'listening', upstream: unix });
+    expect(head.address).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/trace\/$/);
+    const r = await gotalk(['call', head.address, 'echo', '[1,2,3]']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: '[1,2,3]\n' });
+    await t.line('"event":"close"');
+    const frames = t.lines.slice(1).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(frames).toContainEqual({ conn: 1, event: 'open', client: expect.stringMatching(/^127\.0\.0\.1:\d+$/), upstream: unix });
+    expect(frames).toContainEqual({ conn: 1, from: 'client', type: 'version', version: 1 });
+    expect(frames).toContainEqual({ conn: 1, from: 'client', type: 'r', id: '0x00000000', op: 'echo', size: 7, payload: '[1,2,3]' });
+    expect(frames).toContainEqual({ conn: 1, from: 'upstream', type: 'R', id: '0x00000000', size: 7, payload: '[1,2,3]' });
+    expect(frames).toContainEqual({ conn: 1, event: 'close', by: 'client' });
+    expect(await t.stop('SIGTERM')).toBe(0);
+  });
+
+  test('colour with FORCE_COLOR; an unreachable upstream is reported and the client dropped', async () => {
+    const port = await closedPort();
+    const t = new Background(['trace', 'tcp://127.0.0.1:0', `tcp://127.0.0.1:${port}`], { FORCE_COLOR: '1', NO_COLOR: '' });
+    const [first] = await t.first(1);
+    const address = /^listening on (\S+),/.exec(first!)![1]!;
+    const r = await gotalk(['call', address, 'echo', '1']);
+    expect(r.code, r.stderr).toBe(3);
+    const line = await t.line('ECONNREFUSED');
+    expect(line).toMatch(/^\x1b\[2m#1\x1b\[22m \x1b\[33m--\x1b\[39m cannot connect to tcp:/);
+    await t.stop();
+  });
+});
+
+describe.concurrent('help', () => {
+  test('gotalk --help lists every command, the address forms and the exit codes', async () => {
+    const r = await gotalk(['--help']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const word of ['call', 'stream', 'notify', 'listen', 'serve', 'trace', 'unix:/path', 'wss://', '4    timeout']) expect(r.stdout).toContain(word);
+  });
+
+  test.each(['call', 'stream', 'notify', 'listen', 'serve', 'trace'])('gotalk %s --help', async (command) => {
+    const r = await gotalk([command, '--help']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: gotalk ${command} `));
+    if (command === 'call') expect((await gotalk(['help', command])).stdout).toBe(r.stdout);
+  });
+
+  test('no command prints the help on stderr and exits 2; an unknown command exits 2', async () => {
+    const none = await gotalk([]);
+    expect(none, none.stderr).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toContain('Usage: gotalk <command>');
+    const bogus = await gotalk(['frob']);
+    expect(bogus, bogus.stderr).toMatchObject({ code: 2 });
+    expect(bogus.stderr).toContain('unknown command "frob"');
+  });
+});
+
+describe.concurrent('gotalk serve --handlers', () => {
+  test('loads a TypeScript module that registers operations (and overrides a built-in)', async () => {
+    const file = join(dir, 'my-handlers.ts');
+    await writeFile(
+      file,
+      `import type { Handlers } from '@gotalk/node';
+interface Shout { text: string }
+export default async function register(handlers: Handlers): Promise<void> {
+  handlers.handle('shout', (value) => ({ text: (value as Shout).text.toUpperCase() + '!' }));
+  handlers.handle('greet', (value) => 'custom greeting for ' + (value as { name: string }).name);
+  handlers.handle('busy', (_value, ctx) => ctx.retry(10, 'busy, try later'));
+}
+`,
+    );
+    const s = new Background(['serve', '--handlers', file, 'tcp://127.0.0.1:0']);
+    const [address] = (await s.first(1)) as [string];
+    const [shout, greet, echo, busy] = await Promise.all([
+      gotalk(['call', address, 'shout', '{"text":"hi"}']),
+      gotalk(['call', address, 'greet', '{"name":"Ada"}']),
+      gotalk(['call', address, 'echo', 'true']),
+      gotalk(['call', '--retries', '2', address, 'busy']),
+    ]);
+    expect(busy, busy.stderr).toMatchObject({ code: 5, stderr: 'gotalk call: gave up after 3 attempts: busy, try later\n' });
+    expect(shout, shout.stderr).toMatchObject({ code: 0, stdout: '{"text":"HI!"}\n' });
+    expect(greet, greet.stderr).toMatchObject({ code: 0, stdout: '"custom greeting for Ada"\n' });
+    expect(echo, echo.stderr).toMatchObject({ code: 0, stdout: 'true\n' });
+    expect(await s.stop()).toBe(0);
+  });
+
+  test('a module without a default function, or a missing one, is a usage error', async () => {
+    const file = join(dir, 'no-default.mjs');
+    await writeFile(file, 'export const x = 1;\n');
+    const [bad, missing] = await Promise.all([
+      gotalk(['serve', '--handlers', file, 'tcp://127.0.0.1:0']),
+      gotalk(['serve', '--handlers', join(dir, 'absent.ts'), 'tcp://127.0.0.1:0']),
+    ]);
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain('must default-export a function (handlers) => void; it exports no default');
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toContain('--handlers: no such file');
+  });
+});
