@@ -1,4 +1,5 @@
 import { utf8, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
+import { sendInChunks } from '@gotalk/protocol';
 
 /** What this package uses of a WebSocket event: a message's `data`, a close's `code` and `reason`. */
 export interface WebSocketEventLike {
@@ -77,7 +78,7 @@ export class WebSocketTransport implements Transport {
   write(bytes: Uint8Array): boolean {
     const socket = this.#socket;
     if (socket.readyState !== OPEN) return true;
-    socket.send(bytes);
+    sendInChunks(bytes, (piece) => socket.send(piece));
     if (socket.bufferedAmount <= this.#highWaterMark) return true;
     if (!this.#blocked) {
       this.#blocked = true;

@@ -1,6 +1,7 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { Peer, type PeerOptions, type Transport } from '@gotalk/peer';
+import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import { WebSocket } from 'ws';
 import { formatAddress, parseAddress, type Address } from './address.ts';
 import { NodeError } from './errors.ts';
@@ -56,7 +57,7 @@ function wsTransport(address: Address & { kind: 'ws' | 'wss' }, options: Connect
     const url = `${address.kind}://${host}:${address.port}${address.path}`;
     const socket = new WebSocket(url, {
       origin: options.origin ?? `${http}://${host}:${address.port}`,
-      maxPayload: 0, // the byte stream is framed by Gotalk; its own limits apply
+      maxPayload: messageLimit(options.limits?.maxPayload ?? DEFAULT_MAX_PAYLOAD), // ws buffers a message whole: bound it
       perMessageDeflate: false,
       ...(options.headers ? { headers: options.headers } : {}),
       ...(options.tls ?? {}),

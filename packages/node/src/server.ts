@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { Handlers, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
+import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import type { WebSocket } from 'ws';
 import { formatAddress, parseAddress, type Address } from './address.ts';
 import { loadBrowserBundle } from './bundle.ts';
@@ -224,7 +225,7 @@ export class Server extends EventEmitter<ServerEvents> {
     const ws = this.options.ws ?? {};
     const bundle = ws.bundle !== undefined ? ws.bundle : await loadBrowserBundle();
     return new WebSocketEndpoint(
-      { ...ws, bundle, ...(path ? { path } : {}) },
+      { ...ws, bundle, maxMessage: messageLimit(this.options.peer?.limits?.maxPayload ?? DEFAULT_MAX_PAYLOAD), ...(path ? { path } : {}) },
       (request) => {
         return this.admit(wsInfo(request));
       },

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Bundle } from './bundle.ts';
 
@@ -17,6 +18,11 @@ export interface WebSocketEndpointOptions {
   readonly origins?: OriginPolicy;
   /** The browser bundle to serve at `<path>gotalk.js`, or null to answer 404. */
   readonly bundle?: Bundle | null;
+  /**
+   * The largest incoming WebSocket message in bytes (`ws` buffers a message whole before
+   * handing it on). The server sets it from the peers' payload limit with `messageLimit()`.
+   */
+  readonly maxMessage?: number;
 }
 
 function originAllowed(policy: OriginPolicy | undefined, request: IncomingMessage): boolean {
@@ -43,13 +49,14 @@ function refuse(socket: Duplex, status: number, reason: string): void {
  */
 export class WebSocketEndpoint {
   readonly path: string;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 0, perMessageDeflate: false });
+  private readonly wss: WebSocketServer;
 
   constructor(
     private readonly options: WebSocketEndpointOptions,
     private readonly admit: (request: IncomingMessage) => Promise<unknown | false>,
     private readonly onSocket: (socket: WebSocket, request: IncomingMessage, data: unknown) => void,
   ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessage ?? messageLimit(DEFAULT_MAX_PAYLOAD), perMessageDeflate: false });
     const path = options.path ?? '/gotalk/';
     this.path = path.endsWith('/') ? path : `${path}/`;
   }

@@ -1,4 +1,4 @@
-import { FrameDecoder, frameSize, type DecodedFrame } from '@gotalk/protocol';
+import { FrameDecoder, frameSize, sendInChunks, type DecodedFrame } from '@gotalk/protocol';
 import type { Transport, TransportEvents, TransportInfo } from '@gotalk/peer';
 import type { RawData, WebSocket } from 'ws';
 
@@ -81,7 +81,7 @@ export class WebSocketTransport implements Transport {
     const socket = this.socket;
     if (socket.readyState !== socket.OPEN) return true;
     if (this.splitter) this.sendSplit(bytes);
-    else socket.send(bytes, { binary: true });
+    else sendInChunks(bytes, (piece) => socket.send(piece, { binary: true }));
     if (socket.bufferedAmount > this.highWaterMark) {
       if (!this.blocked) {
         this.blocked = true;

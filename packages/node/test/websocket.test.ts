@@ -275,3 +275,28 @@ describe('the WebSocket byte stream', () => {
     expect(results).toEqual(Array.from({ length: 50 }, (_, i) => ({ i })));
   });
 });
+
+describe('message size', () => {
+  it('refuses a WebSocket message larger than one frame under the payload limit (ws buffers messages whole)', async () => {
+    const server = await serve({ peer: { limits: { maxPayload: 64 * 1024 } } });
+    const { WebSocket } = await import('ws');
+    const socket = new WebSocket(server.addresses[0]!);
+    cleanup.add(() => socket.terminate());
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(new Uint8Array(3 * 1024 * 1024)); // more than messageLimit(64 KiB) = 1 MiB + a header
+    expect(await closed).toBe(1009); // "message too big"
+  });
+
+  it('cuts batches bigger than one message into pieces the other side accepts', async () => {
+    const server = await serve({ peer: { limits: { maxPayload: 1024 * 1024 } } });
+    server.handlers.handleBytes('size', (payload) => new TextEncoder().encode(String(payload.length)));
+    const client = await dial(server.addresses[0]!);
+    // Three 900 KiB requests in one tick: one batch of 2.7 MB, over the 1 MiB message limit.
+    const sizes = await Promise.all([1, 2, 3].map(() => client.requestBytes('size', new Uint8Array(900 * 1024))));
+    expect(sizes.map((s) => new TextDecoder().decode(s))).toEqual(['921600', '921600', '921600']);
+  });
+});

@@ -33,3 +33,4 @@ export { CodecError, type CodecErrorCode } from './errors.ts';
 export { encodeFrame, encodeFrames, encodeVersion, frameSize, writeFrame } from './encode.ts';
 export { decodeAll, FrameDecoder, MAX_HEADER_BYTES, type DecoderOptions, type FrameSink } from './decode.ts';
 export { describeFrame, formatId } from './describe.ts';
+export { MESSAGE_CHUNK, messageLimit, sendInChunks } from './messages.ts';
