@@ -94,10 +94,14 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly peers = new Set<Peer>();
   private readonly bound: Listener[] = [];
   private closing: Promise<void> | null = null;
+  private readonly watched = new WeakSet<Peer>();
 
   constructor(private readonly options: ServerOptions = {}) {
     super();
     this.handlers = options.handlers ?? new Handlers();
+    (this as EventEmitter).on('newListener', (event: string | symbol) => {
+      if (event === 'activity') for (const peer of this.peers) this.watch(peer);
+    });
   }
 
   /** The addresses listened on, with ports resolved (`tcp://127.0.0.1:0` becomes the real port). */
@@ -158,6 +162,20 @@ export class Server extends EventEmitter<ServerEvents> {
     return this.closing;
   }
 
+  /**
+   * Forwards `peer`'s activity as `activity` events while anyone listens. Peers are watched only
+   * then, so a server nobody observes builds no event objects on its hot path.
+   */
+  private watch(peer: Peer): void {
+    if (this.watched.has(peer)) return;
+    this.watched.add(peer);
+    const off = peer.onActivity((event) => {
+      if (this.listenerCount('activity') > 0) return void this.emit('activity', peer, event);
+      off();
+      this.watched.delete(peer);
+    });
+  }
+
   private async admit(info: ConnectionInfo): Promise<unknown | false> {
     if (!this.options.accept) return undefined;
     try {
@@ -173,11 +191,9 @@ export class Server extends EventEmitter<ServerEvents> {
       ...this.options.peer,
       handlers: this.handlers,
       data,
-      onActivity: (event) => {
-        if (this.listenerCount('activity') > 0) this.emit('activity', peer, event);
-      },
     });
     this.peers.add(peer);
+    if (this.listenerCount('activity') > 0) this.watch(peer);
     this.emit('connection', peer);
     void peer.closed.then((info) => {
       this.peers.delete(peer);

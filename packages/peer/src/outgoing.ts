@@ -52,7 +52,8 @@ export abstract class RequestBase implements Outgoing {
   #retryTimer: unknown = null;
   readonly #signal: AbortSignal | undefined;
   readonly #maxRetries: number;
-  readonly #onAbort = () => this.finish(new AbortedError(this.#signal?.reason));
+  /** Made only for requests with a signal: most have none, and this is the per-request hot path. */
+  #onAbort: (() => void) | null = null;
 
   constructor(
     protected readonly host: RequestHost,
@@ -66,7 +67,11 @@ export abstract class RequestBase implements Outgoing {
     if (timeout > 0) {
       this.#timer = setTimeout(() => this.finish(new TimeoutError(`request "${op}" timed out after ${timeout} ms`)), timeout);
     }
-    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (this.#signal) {
+      const signal = this.#signal;
+      this.#onAbort = () => this.finish(new AbortedError(signal.reason));
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
   }
 
   abstract reply(frame: ReplyFrame): void;
@@ -131,7 +136,7 @@ export abstract class RequestBase implements Outgoing {
     this.done = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort);
     if (this.id >= 0) this.host.unregister(this.id);
     this.settle(error);
   }
