@@ -53,6 +53,17 @@ export class SocketTransport implements Transport {
     return this.socket.write(bytes);
   }
 
+  writev(pieces: readonly Uint8Array[]): boolean {
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return true;
+    // Corked writes leave in one writev system call when uncorked.
+    socket.cork();
+    let ok = true;
+    for (const piece of pieces) ok = socket.write(piece);
+    socket.uncork();
+    return ok;
+  }
+
   pause(): void {
     this.socket.pause();
   }

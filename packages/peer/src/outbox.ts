@@ -1,14 +1,21 @@
-import { frameSize, writeFrame, type Frame } from '@gotalk/protocol';
+import { frameSize, writeFrame, writeHeader, type Frame } from '@gotalk/protocol';
 import type { Transport } from './transport.ts';
+
+/** Payloads at least this large are not copied into the batch buffer when the transport has `writev`. */
+const ZERO_COPY_MIN = 16 * 1024;
 
 /**
  * Coalesces outgoing frames: every frame sent in the same tick goes out in one transport write
- * (one buffer, header and payload together), flushed from a microtask. Tracks the transport's
- * write pressure so producers of many frames (stream parts) can wait for `drain`.
+ * (one buffer, headers and payloads together), flushed from a microtask. When the batch holds
+ * large payloads and the transport has `writev`, those payloads go out as their own pieces of
+ * that one write, uncopied. Tracks the transport's write pressure so producers of many frames
+ * (stream parts) can wait for `drain`.
  */
 export class Outbox {
   #frames: Frame[] = [];
   #size = 0;
+  /** Bytes of this batch's payloads that will be sent uncopied. */
+  #zeroCopy = 0;
   #scheduled = false;
   #blocked = false;
   #waiters: (() => void)[] = [];
@@ -30,6 +37,7 @@ export class Outbox {
     if (this.#closed) return;
     this.#size += frameSize(frame);
     this.#frames.push(frame);
+    if (this.#transport.writev && 'payload' in frame && frame.payload.length >= ZERO_COPY_MIN) this.#zeroCopy += frame.payload.length;
     if (!this.#scheduled) this.#schedule();
   }
 
@@ -57,17 +65,42 @@ export class Outbox {
     const frames = this.#frames;
     const prefix = this.#prefix;
     if (frames.length === 0 && !prefix) return;
-    const bytes = new Uint8Array((prefix?.length ?? 0) + this.#size);
+    const zeroCopy = this.#zeroCopy;
+    const bytes = new Uint8Array((prefix?.length ?? 0) + this.#size - zeroCopy);
     let at = 0;
     if (prefix) {
       bytes.set(prefix);
       at = prefix.length;
     }
-    for (const f of frames) at = writeFrame(bytes, at, f);
     this.#frames = [];
     this.#size = 0;
+    this.#zeroCopy = 0;
     this.#prefix = null;
-    if (!this.#transport.write(bytes)) this.#blocked = true;
+    let ok: boolean;
+    if (zeroCopy > 0) {
+      ok = this.#writePieces(bytes, at, frames);
+    } else {
+      for (const f of frames) at = writeFrame(bytes, at, f);
+      ok = this.#transport.write(bytes);
+    }
+    if (!ok) this.#blocked = true;
+  }
+
+  /** One `writev`: runs of small frames from `bytes`, large payloads as they are. */
+  #writePieces(bytes: Uint8Array, at: number, frames: readonly Frame[]): boolean {
+    const pieces: Uint8Array[] = [];
+    let start = 0;
+    for (const f of frames) {
+      if ('payload' in f && f.payload.length >= ZERO_COPY_MIN) {
+        at = writeHeader(bytes, at, f);
+        pieces.push(bytes.subarray(start, at), f.payload);
+        start = at;
+      } else {
+        at = writeFrame(bytes, at, f);
+      }
+    }
+    if (at > start) pieces.push(bytes.subarray(start, at));
+    return this.#transport.writev!(pieces);
   }
 
   /** Stops sending: queued frames are dropped and waiting producers released. */
@@ -75,6 +108,7 @@ export class Outbox {
     this.#closed = true;
     this.#frames = [];
     this.#size = 0;
+    this.#zeroCopy = 0;
     this.#wake();
   }
 

@@ -16,6 +16,12 @@ export interface Transport {
    * caller must not modify `bytes` afterwards.
    */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Optional: queues several pieces as if written back to back with `write`, in one system
+   * write where the transport can (a socket's writev). The peer uses it to send large payloads
+   * from where they lie instead of copying them into its batch buffer. Same promises as `write`.
+   */
+  writev?(pieces: readonly Uint8Array[]): boolean;
   /** Stops calling `events.data` until `resume()` (connection-level backpressure). Idempotent. */
   pause(): void;
   /** Resumes calling `events.data`. Idempotent. */

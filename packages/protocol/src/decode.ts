@@ -43,7 +43,12 @@ export type FrameSink = (frame: DecodedFrame) => void;
 export class FrameDecoder {
   readonly maxPayload: number;
   #stage: Stage;
-  readonly #header = new Uint8Array(MAX_HEADER_BYTES);
+  /**
+   * Where a header split across chunks is gathered. Small at first (every fixed-size header, and
+   * names up to 16 bytes, fit) and grown only for a longer name, up to MAX_HEADER_BYTES: an idle
+   * connection should not hold 4 KiB for the rare long op name.
+   */
+  #header = new Uint8Array(32);
   #headerFill = 0;
   /** Stream offset of the first byte of `chunk` in the current push. */
   #base = 0;
@@ -159,6 +164,11 @@ export class FrameDecoder {
       const known = this.#headerSize(this.#header, 0, this.#headerFill);
       const want = known > 0 ? known : -known;
       const take = Math.min(want - this.#headerFill, chunk.length - pos);
+      if (want > this.#header.length) {
+        const grown = new Uint8Array(want);
+        grown.set(this.#header.subarray(0, this.#headerFill));
+        this.#header = grown;
+      }
       this.#header.set(chunk.subarray(pos, pos + take), this.#headerFill);
       this.#headerFill += take;
       pos += take;

@@ -82,6 +82,20 @@ function writeId(buf: Uint8Array, at: number, id: number): void {
  * `buf` with {@link frameSize}, which also validated the frame.
  */
 export function writeFrame(buf: Uint8Array, at: number, frame: Frame): number {
+  const end = writeHeader(buf, at, frame);
+  if ('payload' in frame && frame.payload.length > 0) {
+    buf.set(frame.payload, end);
+    return end + frame.payload.length;
+  }
+  return end;
+}
+
+/**
+ * Writes only the header of `frame` (everything up to and including its size field) at `at`
+ * and returns the offset just past it: for writers that send a large payload from where it
+ * lies instead of copying it. The header is `frameSize(frame) - payload.length` bytes.
+ */
+export function writeHeader(buf: Uint8Array, at: number, frame: Frame): number {
   buf[at] = TYPE_BYTE[frame.type];
   let i = at + 1;
   switch (frame.type) {
@@ -121,11 +135,8 @@ export function writeFrame(buf: Uint8Array, at: number, frame: Frame): number {
       writeHex(buf, i, 8, frame.code);
       return i + 8;
   }
-  const payload = frame.payload;
-  writeHex(buf, i, 8, payload.length);
-  i += 8;
-  if (payload.length > 0) buf.set(payload, i);
-  return i + payload.length;
+  writeHex(buf, i, 8, frame.payload.length);
+  return i + 8;
 }
 
 /** Encodes one frame, header and payload, into one new contiguous buffer. */

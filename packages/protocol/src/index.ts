@@ -30,7 +30,7 @@ export {
   ProtocolErrorCode,
 } from './frame.ts';
 export { CodecError, type CodecErrorCode } from './errors.ts';
-export { encodeFrame, encodeFrames, encodeVersion, frameSize, writeFrame } from './encode.ts';
+export { encodeFrame, encodeFrames, encodeVersion, frameSize, writeFrame, writeHeader } from './encode.ts';
 export { decodeAll, FrameDecoder, MAX_HEADER_BYTES, type DecoderOptions, type FrameSink } from './decode.ts';
 export { describeFrame, formatId } from './describe.ts';
 export { MESSAGE_CHUNK, messageLimit, sendInChunks } from './messages.ts';
