@@ -15,6 +15,7 @@ export class SocketTransport implements Transport {
   constructor(
     private readonly socket: Socket | TLSSocket,
     info: TransportInfo,
+    private readonly highWaterMark = 1024 * 1024,
   ) {
     this.info = info;
     if (info.kind === 'tcp' || info.kind === 'tls') {
@@ -50,7 +51,16 @@ export class SocketTransport implements Transport {
 
   write(bytes: Uint8Array): boolean {
     if (this.socket.destroyed || !this.socket.writable) return true;
-    return this.socket.write(bytes);
+    return this.socket.write(bytes) || this.underMark();
+  }
+
+  /**
+   * Node's sockets report backpressure past 16 KiB of queued bytes, less than one 64 KiB stream
+   * part, so a producer would wait for `drain` after every part. Ours is `highWaterMark`
+   * (default 1 MiB); `drain` still follows any write the socket itself refused.
+   */
+  private underMark(): boolean {
+    return this.socket.writableLength < this.highWaterMark;
   }
 
   writev(pieces: readonly Uint8Array[]): boolean {
@@ -61,7 +71,7 @@ export class SocketTransport implements Transport {
     let ok = true;
     for (const piece of pieces) ok = socket.write(piece);
     socket.uncork();
-    return ok;
+    return ok || this.underMark();
   }
 
   pause(): void {

@@ -37,12 +37,21 @@ export const ReplyText = {
 } as const;
 
 class Context implements HandlerContext {
+  readonly #host: ResponderHost;
   constructor(
-    readonly peer: Peer,
+    host: ResponderHost,
     readonly op: string,
     readonly id: RequestId,
-    readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.#host = host;
+  }
+  get peer(): Peer {
+    return this.#host.peer;
+  }
+  /** Read lazily: the peer makes its AbortController only when a handler first asks. */
+  get signal(): AbortSignal {
+    return this.#host.signal;
+  }
   retry(wait?: number, message?: string): never {
     return retry(wait, message);
   }
@@ -81,7 +90,7 @@ export class Responder {
     const entry = host.handlers.lookup(frame.op);
     if (!entry) return this.#error(frame.id, ReplyText.unknownOp(frame.op));
     this.#singles++;
-    const ctx = new Context(host.peer, frame.op, frame.id, host.signal);
+    const ctx = new Context(host, frame.op, frame.id);
     if (entry.kind === 'single') return this.#runSingle(entry.fn, frame.payload, ctx);
     const parts = this.#queue();
     if (frame.payload.length > 0) parts.push(frame.payload);
@@ -101,7 +110,7 @@ export class Responder {
     const parts = this.#queue();
     this.#streams.set(frame.id, parts);
     if (frame.payload.length > 0) parts.push(frame.payload);
-    const ctx = new Context(host.peer, frame.op, frame.id, host.signal);
+    const ctx = new Context(host, frame.op, frame.id);
     if (entry.kind === 'stream') void this.#runStream(entry.fn, parts, ctx);
     else void this.#runCollected(entry.fn, parts, ctx);
   }

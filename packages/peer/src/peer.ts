@@ -49,7 +49,9 @@ export class Peer {
   readonly #responder: Responder;
   readonly #host: RequestHost & ResponderHost;
   readonly #heartbeats: Heartbeats;
-  readonly #abort = new AbortController();
+  /** Made on first use (a handler reading `ctx.signal`): most connections never need one. */
+  #abort: AbortController | null = null;
+  #isReady = false;
   readonly #listeners: ActivityListener[] = [];
   #state: State = 'handshake';
   /** `private`, not `#`: a test moves it to the wrap point. */
@@ -254,7 +256,9 @@ export class Peer {
       settings: this.#settings,
       handlers: this.handlers,
       peer: this,
-      signal: this.#abort.signal,
+      get signal() {
+        return (peer.#abort ??= new AbortController()).signal;
+      },
       send: (frame) => this.#send(frame),
       writable: () => this.#outbox.writable(),
       get congested() {
@@ -364,6 +368,7 @@ export class Peer {
     this.#activity({ type: 'open' }); // first, before the heartbeat that start() sends at once
     if (this.#state === 'closed') return; // a listener ended the connection
     this.#heartbeats.start();
+    this.#isReady = true;
     this.#resolveReady();
   }
 
@@ -407,12 +412,16 @@ export class Peer {
     if (abrupt) this.#outbox.close();
     else this.#outbox.flush();
     this.#outbox.close();
-    const failure = new ClosedError(error ? `the connection closed: ${error.message}` : 'the connection closed', error ?? undefined);
-    for (const request of [...this.#outgoing.values()]) request.fail(failure);
-    this.#outgoing.clear();
-    this.#responder.failAll(failure);
-    this.#abort.abort(failure);
-    this.#rejectReady(failure);
+    // One error for everything still pending, made only if something is (a stack trace costs).
+    let failure: ClosedError | undefined;
+    const closedError = () => (failure ??= new ClosedError(error ? `the connection closed: ${error.message}` : 'the connection closed', error ?? undefined));
+    if (this.#outgoing.size > 0) {
+      for (const request of [...this.#outgoing.values()]) request.fail(closedError());
+      this.#outgoing.clear();
+    }
+    if (this.#responder.busy > 0) this.#responder.failAll(closedError());
+    this.#abort?.abort(closedError());
+    if (!this.#isReady) this.#rejectReady(closedError());
     if (reason === 'destroyed' || reason === 'transport') this.#transport.destroy(error ?? undefined);
     else if (reason !== 'remote') this.#transport.close();
     const info: CloseInfo = { reason, error };
