@@ -1,12 +1,15 @@
 import type { Frame, ReplyFrame, RequestFrame, RequestId, StreamRequestFrame } from '@gotalk/protocol';
 import { requestEvent, type ActivityEvent } from './activity.ts';
 import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError } from './errors.ts';
+import type { Deadlines } from './deadlines.ts';
 import type { RequestOptions, Settings } from './options.ts';
 import { concat, text } from './payload.ts';
 
 /** What a request in flight needs from its peer. */
 export interface RequestHost {
   readonly settings: Settings;
+  /** Where requests' timeouts are kept. */
+  readonly deadlines: Deadlines;
   /** Registers `request` under a fresh id and returns the id (single ids may wrap, stream ids never do). */
   register(request: Outgoing, stream: boolean): RequestId;
   /** Forgets an id: later replies to it are ignored. */
@@ -48,7 +51,7 @@ export abstract class RequestBase implements Outgoing {
   protected done = false;
   /** Between a retry result and the resend: replies are ignored. */
   protected waiting = false;
-  #timer: unknown = null;
+  readonly #timeout: number;
   #retryTimer: unknown = null;
   readonly #signal: AbortSignal | undefined;
   readonly #maxRetries: number;
@@ -63,15 +66,23 @@ export abstract class RequestBase implements Outgoing {
   ) {
     this.#maxRetries = options.retries ?? host.settings.retries;
     this.#signal = options.signal;
-    const timeout = options.timeout ?? defaultTimeout;
-    if (timeout > 0) {
-      this.#timer = setTimeout(() => this.finish(new TimeoutError(`request "${op}" timed out after ${timeout} ms`)), timeout);
-    }
+    this.#timeout = options.timeout ?? defaultTimeout;
+    if (this.#timeout > 0) host.deadlines.add(this, this.#timeout);
     if (this.#signal) {
       const signal = this.#signal;
       this.#onAbort = () => this.finish(new AbortedError(signal.reason));
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
+  }
+
+  /** For the peer's deadlines: true once settled. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** The request's time ran out. */
+  expire(): void {
+    this.finish(new TimeoutError(`request "${this.op}" timed out after ${this.#timeout} ms`));
   }
 
   abstract reply(frame: ReplyFrame): void;
@@ -134,7 +145,6 @@ export abstract class RequestBase implements Outgoing {
   protected finish(error: Error | null): void {
     if (this.done) return;
     this.done = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort);
     if (this.id >= 0) this.host.unregister(this.id);

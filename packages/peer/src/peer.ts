@@ -9,6 +9,7 @@ import {
 } from '@gotalk/protocol';
 import { replyEvent, type ActivityEvent, type ActivityListener, type CloseInfo, type CloseReason } from './activity.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutError } from './errors.ts';
+import { Deadlines } from './deadlines.ts';
 import { Handlers } from './handlers.ts';
 import { Heartbeats, type RemoteHeartbeat } from './heartbeats.ts';
 import { Responder, type ResponderHost } from './incoming.ts';
@@ -51,6 +52,7 @@ export class Peer {
   readonly #heartbeats: Heartbeats;
   /** Made on first use (a handler reading `ctx.signal`): most connections never need one. */
   #abort: AbortController | null = null;
+  readonly #deadlines = new Deadlines();
   #isReady = false;
   readonly #listeners: ActivityListener[] = [];
   #state: State = 'handshake';
@@ -254,6 +256,7 @@ export class Peer {
     const peer = this;
     return {
       settings: this.#settings,
+      deadlines: this.#deadlines,
       handlers: this.handlers,
       peer: this,
       get signal() {
@@ -409,6 +412,7 @@ export class Peer {
     if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#heartbeats.stop();
+    this.#deadlines.close();
     if (abrupt) this.#outbox.close();
     else this.#outbox.flush();
     this.#outbox.close();

@@ -189,7 +189,8 @@ describe('timers', () => {
     vi.useRealTimers();
   });
 
-  const fakeTimers = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+  // Date too: request deadlines are read from the clock.
+  const fakeTimers = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
 
   /** Runs requests of every kind on a fresh pair under fake timers: heartbeats, timeouts, retries, a slow handler. */
   async function busyPair(): Promise<{ a: Peer; b: Peer; pending: Promise<unknown>[] }> {

@@ -287,7 +287,8 @@ export class FrameDecoder {
     const avail = chunk.length - pos;
     if (this.#payloadFill === 0 && avail >= need) {
       this.#stage = Stage.Header;
-      sink(this.#frame(chunk.subarray(pos, pos + need)));
+      // A plain Uint8Array view: subarray() of a Node Buffer goes through Buffer's slower override.
+      sink(this.#frame(new Uint8Array(chunk.buffer, chunk.byteOffset + pos, need)));
       return pos + need;
     }
     if (this.#payloadFill === 0) this.#payload = new Uint8Array(need);

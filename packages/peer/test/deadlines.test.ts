@@ -1,0 +1,87 @@
+// Request timeouts kept in per-timeout queues on one timer each.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Deadlines, type Expiring } from '../src/deadlines.ts';
+
+class Item implements Expiring {
+  finished = false;
+  expiredAt: number | null = null;
+  expire(): void {
+    this.expiredAt = Date.now();
+    this.finished = true;
+  }
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Deadlines', () => {
+  it('expires each item after its own timeout, in order, with one timer per timeout value', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const start = Date.now();
+    const d = new Deadlines();
+    const a = new Item();
+    d.add(a, 100);
+    await vi.advanceTimersByTimeAsync(30);
+    const b = new Item();
+    d.add(b, 100);
+    const c = new Item();
+    d.add(c, 50);
+    expect(vi.getTimerCount()).toBe(2);
+    await vi.advanceTimersByTimeAsync(200);
+    expect([a.expiredAt! - start, b.expiredAt! - start, c.expiredAt! - start]).toEqual([100, 130, 80]);
+    expect(vi.getTimerCount()).toBe(0); // an empty queue keeps no timer
+  });
+
+  it('never expires an item that finished in time', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const d = new Deadlines();
+    const done = new Item();
+    const late = new Item();
+    d.add(done, 100);
+    d.add(late, 100);
+    done.finished = true;
+    await vi.advanceTimersByTimeAsync(150);
+    expect(done.expiredAt).toBeNull();
+    expect(late.expiredAt).not.toBeNull();
+  });
+
+  it('stays small when finished items pile up behind a long-running one', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const d = new Deadlines();
+    const stuck = new Item();
+    d.add(stuck, 60_000);
+    let live = new Item();
+    for (let i = 0; i < 100_000; i++) {
+      live.finished = true;
+      live = new Item();
+      d.add(live, 60_000);
+    }
+    // Without compaction it would hold 100,001 entries until the stuck one expires.
+    expect(d.size).toBeLessThanOrEqual(4097);
+    expect(vi.getTimerCount()).toBe(1);
+  });
+
+  it('drops finished entries at the front as it goes', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const d = new Deadlines();
+    for (let i = 0; i < 10_000; i++) {
+      const item = new Item();
+      d.add(item, 1000);
+      item.finished = true;
+    }
+    expect(d.size).toBe(1);
+  });
+
+  it('close() stops its timers and ignores later items', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const d = new Deadlines();
+    const a = new Item();
+    d.add(a, 100);
+    d.close();
+    d.add(new Item(), 100);
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(a.expiredAt).toBeNull();
+  });
+});
