@@ -22,7 +22,13 @@ async function run(job: Job): Promise<void> {
         return;
       }
       // Warm the code paths (JIT) once per process, so that the first case is not the one paying.
-      await runEcho(client, 32, 64, 0, job.warmupMs).catch(() => {});
+      try {
+        await runEcho(client, 32, 64, 0, job.warmupMs);
+      } catch (err) {
+        for (const c of job.cases) await tell({ type: 'failed', id: c.id, message: reason(err) });
+        await client.close().catch(() => {});
+        return;
+      }
       for (const c of job.cases) {
         try {
           await tell({ type: 'result', id: c.id, result: await runEcho(client, c.size, c.inflight, job.warmupMs, job.timeMs) });

@@ -5,24 +5,38 @@ import { ECHO_HEADERS, echoRows, OTHER_HEADERS, otherRows, TARGET_HEADERS, targe
 export function performanceDoc(r: Report, chartPath: string): string {
   const m = r.machine;
   const s = r.settings;
+  const load = Math.max(r.loadAverage.start, r.loadAverage.end);
+  const busy =
+    load > m.cores / 2
+      ? `
+This run shared the machine with other work (load average up to ${load} on ${m.cores} cores), so
+its figures move much more than that (each pass's figure is in the JSON's \`samples\`): rerun
+\`pnpm bench\` on an idle machine before reading much into a single ratio.`
+      : '';
   return `# Performance
 
 Measured by \`pnpm bench\` (the \`bench/\` package) on ${r.date.slice(0, 10)} (${r.mode} run), on
-${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB of memory, Node ${m.node}, ${m.os}. Every figure
-(with its ratios) is in \`bench/results/latest.json\` after a run; this page is rewritten by each
-full run (\`pnpm bench\`), not by \`pnpm bench --quick\`.
+${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB of memory, Node ${m.node}, ${m.os} (1-minute load
+average ${r.loadAverage.start} at the start of the run, ${r.loadAverage.end} at its end). Every
+figure of this run, with its ratios, is in \`bench/results/full.json\` (\`latest.json\` holds the
+latest run of any kind). Each full run (\`pnpm bench\`) rewrites this page; \`pnpm bench --quick\`
+and runs with \`--only\` leave it alone.
 
 ![Echo requests/s (32 B, 64 in flight) and p50 latency (32 B, 1 in flight) by transport](${chartPath})
 
 ## Method
 
 Each server and each client runs in its own Node process (forked through tsx, so the two sides
-do not share an event loop or a core), over loopback only: TCP on 127.0.0.1, Unix sockets in a
+never share an event loop), over loopback only: TCP on 127.0.0.1, Unix sockets in a
 temporary directory, and WebSocket on 127.0.0.1. An echo case opens one connection and keeps
 1 or 64 requests in flight: each of that many loops sends a request as soon as its previous
 reply arrived. After ${s.warmupMs} ms of warm-up it counts the replies for ${s.timeMs} ms and
 times every request; req/s is replies per second, MB/s is payload bytes echoed per second
-(one direction, 10^6 bytes), and p50/p99 are percentiles of those per-request times. The raw
+(one direction, 10^6 bytes), and p50/p99 are percentiles of those per-request times. All
+servers stay up while the run makes ${s.rounds} ${s.rounds === 1 ? 'pass' : 'passes'} over every case (a fresh client
+process per implementation and transport in each pass), and each case reports its best pass
+(highest rate; its latencies are that pass's), the one least disturbed by other work on the
+machine; every pass's figure is in the JSON as \`samples\`. The raw
 baselines are the limit: over TCP and Unix sockets a \`net\` echo of messages with a 4-byte length
 prefix (the server parses each message and writes it back; both sides coalesce the writes of one
 read or one tick with \`cork\`, as Gotalk's outbox coalesces frames), and over WebSocket a \`ws\`
@@ -32,15 +46,18 @@ json", a small object \`{"data":"…"}\` whose JSON is the given size). The peer
 might pick instead all carry that same JSON object over a \`ws\` socket: birpc (post/on hooks,
 JSON serialize), json-rpc-2.0 (\`JSONRPCServerAndClient\`) and socket.io (WebSocket transport,
 \`emit\` with an acknowledgement). "× raw" divides by the raw echo on the same transport with
-the same size and in-flight count; "× best peer" divides by the fastest peer library. The
+the same size and in-flight count; "× best peer" divides by the fastest peer library (the JSON
+also has both ratios for MB/s and for p50/p99 latency, where above 1 means slower). The
 stream case sends 64 KiB parts through one \`stream()\` call that the server echoes part by
 part (\`handleStream\`), against raw 64 KiB writes through a plain byte echo (\`pipe\`), counting
 bytes read back. The connect case opens a connection (for Gotalk: until the version handshake
 is done) and closes it, one at a time, for ${s.connectMs} ms. The idle case measures the server's
 \`heapUsed\` after forced garbage collection (\`--expose-gc\`) before and after
 ${s.idleConnections} idle TCP clients (another process) connect, and reports the difference per
-connection; external memory (socket buffers) is shown beside it. One machine, one run: figures
-move by several percent from run to run, so compare ratios from the same run.
+connection; external memory (buffers outside the JS heap) is shown beside it. The targets are
+read off the same run and are information only: a benchmark measures and prints, and never
+fails a build. One machine, one run: figures move by several percent from run to run, so
+compare ratios from the same run.${busy}
 
 ## Targets
 

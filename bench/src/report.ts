@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { EchoResult } from './cases/echo.ts';
 import { IMPLS, type Impl, type Transport } from './clients/index.ts';
 import { int, mb, ms, ratio, size } from './format.ts';
@@ -12,7 +13,10 @@ export interface EchoFigure {
   readonly impl: Impl;
   readonly size: number;
   readonly inflight: number;
+  /** The best round (highest req/s); its latencies are that round's. */
   readonly result: EchoResult | null;
+  /** req/s of every round that succeeded. */
+  readonly samples: number[];
   readonly error: string | null;
   /** Each figure divided by the raw echo's (same transport, size, in-flight count); latency ratios above 1 are slower. */
   readonly vsRaw: Ratios | null;
@@ -33,14 +37,17 @@ export interface Report {
   readonly date: string;
   readonly mode: 'quick' | 'full';
   readonly machine: Machine;
-  readonly settings: Settings;
+  readonly settings: Omit<Settings, 'only'> & { readonly only: string | null };
+  /** The system's 1-minute load average when the run started and ended: other work on the machine skews the figures. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
   readonly echo: EchoFigure[];
-  readonly stream: { transport: string; impl: string; mbPerSec: number | null; error: string | null; vsRaw: number | null }[];
-  readonly connect: { transport: 'tcp'; impl: string; perSec: number | null; error: string | null; vsRaw: number | null }[];
+  readonly stream: { transport: string; impl: string; mbPerSec: number | null; samples: number[]; error: string | null; vsRaw: number | null }[];
+  readonly connect: { transport: 'tcp'; impl: string; perSec: number | null; samples: number[]; error: string | null; vsRaw: number | null }[];
   readonly idle: { transport: 'tcp'; impl: string; result: IdleResult | null; error: string | null; vsRaw: number | null }[];
   readonly targets: Target[];
 }
 
+const round2 = (n: number) => Math.round(n * 100) / 100;
 const value = <T>(o: Outcome<T> | undefined): T | null => (o && o.ok ? o.value : null);
 const why = <T>(o: Outcome<T>): string | null => (o.ok ? null : o.reason);
 const div = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined || !(b > 0) ? null : a / b);
@@ -56,7 +63,7 @@ function echoRatios(r: EchoResult, base: EchoResult): Ratios {
 
 const PEERS = (Object.keys(IMPLS) as Impl[]).filter((i) => IMPLS[i].kind === 'peer');
 
-export function buildReport(m: Measurements, settings: Settings, mach: Machine, date: Date): Report {
+export function buildReport(m: Measurements, settings: Settings, mach: Machine, date: Date, loadAtStart: number): Report {
   const find = (t: Transport, impl: Impl, sz: number, inf: number): EchoRow | undefined =>
     m.echo.find((r) => r.transport === t && r.impl === impl && r.size === sz && r.inflight === inf);
   const echo: EchoFigure[] = m.echo.map((r) => {
@@ -85,6 +92,7 @@ export function buildReport(m: Measurements, settings: Settings, mach: Machine, 
       size: r.size,
       inflight: r.inflight,
       result,
+      samples: r.samples.map(round2),
       error: why(r.outcome),
       vsRaw: result && raw ? echoRatios(result, raw) : null,
       vsBestPeer,
@@ -93,12 +101,12 @@ export function buildReport(m: Measurements, settings: Settings, mach: Machine, 
   const stream = m.stream.map((r) => {
     const raw = value(m.stream.find((x) => x.transport === r.transport && x.impl === 'raw')?.outcome);
     const v = value(r.outcome);
-    return { transport: r.transport, impl: r.impl, mbPerSec: v?.mbPerSec ?? null, error: why(r.outcome), vsRaw: div(v?.mbPerSec, raw?.mbPerSec) };
+    return { transport: r.transport, impl: r.impl, mbPerSec: v?.mbPerSec ?? null, samples: r.samples.map(round2), error: why(r.outcome), vsRaw: div(v?.mbPerSec, raw?.mbPerSec) };
   });
   const rawConnect = value(m.connect.find((x) => x.impl === 'raw')?.outcome);
   const connect = m.connect.map((r) => {
     const v = value(r.outcome);
-    return { transport: 'tcp' as const, impl: r.impl, perSec: v?.perSec ?? null, error: why(r.outcome), vsRaw: div(v?.perSec, rawConnect?.perSec) };
+    return { transport: 'tcp' as const, impl: r.impl, perSec: v?.perSec ?? null, samples: r.samples.map(round2), error: why(r.outcome), vsRaw: div(v?.perSec, rawConnect?.perSec) };
   });
   const rawIdle = value(m.idle.find((x) => x.impl === 'raw')?.outcome);
   const idle = m.idle.map((r) => {
@@ -106,7 +114,18 @@ export function buildReport(m: Measurements, settings: Settings, mach: Machine, 
     return { transport: 'tcp' as const, impl: r.impl, result: v, error: why(r.outcome), vsRaw: div(v?.heapPerConnection, rawIdle?.heapPerConnection) };
   });
   const partial = { echo, stream, idle };
-  return { date: date.toISOString(), mode: settings.quick ? 'quick' : 'full', machine: mach, settings, echo, stream, connect, idle, targets: targets(partial) };
+  return {
+    date: date.toISOString(),
+    mode: settings.quick ? 'quick' : 'full',
+    machine: mach,
+    settings: { ...settings, only: settings.only?.source ?? null },
+    loadAverage: { start: round2(loadAtStart), end: round2(loadavg()[0]!) },
+    echo,
+    stream,
+    connect,
+    idle,
+    targets: targets(partial),
+  };
 }
 
 function targets(r: Pick<Report, 'echo' | 'stream' | 'idle'>): Target[] {

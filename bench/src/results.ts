@@ -7,6 +7,10 @@ import type { Impl, Transport } from './clients/index.ts';
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 export interface EchoRow {
+  /** The case's name in progress lines and in `--only`. */
+  readonly id: string;
+  /** The headline figure of each round that succeeded (req/s, MB/s, connections/s, bytes). */
+  readonly samples: number[];
   readonly transport: Transport;
   readonly impl: Impl;
   readonly size: number;
@@ -15,12 +19,20 @@ export interface EchoRow {
 }
 
 export interface StreamRow {
+  /** The case's name in progress lines and in `--only`. */
+  readonly id: string;
+  /** The headline figure of each round that succeeded (req/s, MB/s, connections/s, bytes). */
+  readonly samples: number[];
   readonly transport: 'tcp' | 'unix';
   readonly impl: 'raw' | 'gotalk';
   outcome: Outcome<StreamResult>;
 }
 
 export interface ConnectRow {
+  /** The case's name in progress lines and in `--only`. */
+  readonly id: string;
+  /** The headline figure of each round that succeeded (req/s, MB/s, connections/s, bytes). */
+  readonly samples: number[];
   readonly impl: 'raw' | 'gotalk';
   outcome: Outcome<ConnectResult>;
 }
@@ -36,6 +48,10 @@ export interface IdleResult {
 }
 
 export interface IdleRow {
+  /** The case's name in progress lines and in `--only`. */
+  readonly id: string;
+  /** The headline figure of each round that succeeded (req/s, MB/s, connections/s, bytes). */
+  readonly samples: number[];
   readonly impl: 'raw' | 'gotalk';
   outcome: Outcome<IdleResult>;
 }

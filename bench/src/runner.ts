@@ -1,16 +1,28 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IMPLS, type Impl, type Transport } from './clients/index.ts';
+import type { Impl, Transport } from './clients/index.ts';
+import { int, mb, ms } from './format.ts';
 import type { Job } from './jobs.ts';
+import { plan } from './plan.ts';
 import { Child, killAll } from './procs.ts';
-import { failed, pending, type EchoRow, type Measurements, type Outcome } from './results.ts';
+import { failed, type Measurements, type Outcome } from './results.ts';
 import type { Settings } from './settings.ts';
 import { sleep } from './stats.ts';
 
 const START_TIMEOUT = 30_000;
-/** Slack on top of a case's own time: process start, connecting, the first echo, draining. */
+/** Slack on top of a case's own time: process start, connecting, warming up, draining. */
 const SLACK = 25_000;
+
+/** The servers, each in its own process, and what is measured against each. */
+const FAMILIES: readonly { script: string; name: string; kind: 'raw' | 'gotalk' | null; impls: Impl[]; transports: Transport[] }[] = [
+  { script: 'servers/raw-net.ts', name: 'raw net', kind: 'raw', impls: ['raw'], transports: ['tcp', 'unix'] },
+  { script: 'servers/gotalk.ts', name: 'gotalk', kind: 'gotalk', impls: ['gotalk bytes', 'gotalk json'], transports: ['tcp', 'unix', 'ws'] },
+  { script: 'servers/raw-ws.ts', name: 'raw ws', kind: null, impls: ['raw'], transports: ['ws'] },
+  { script: 'servers/birpc.ts', name: 'birpc', kind: null, impls: ['birpc'], transports: ['ws'] },
+  { script: 'servers/json-rpc.ts', name: 'json-rpc-2.0', kind: null, impls: ['json-rpc-2.0'], transports: ['ws'] },
+  { script: 'servers/socket-io.ts', name: 'socket.io', kind: null, impls: ['socket.io'], transports: ['ws'] },
+];
 
 function reasonOf(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 120);
@@ -40,7 +52,7 @@ async function startServer(script: string, parent: string): Promise<Running> {
 
 /**
  * Runs a client job; `onResult` gets each `result`/`failed` message. Each message must come
- * within `budgetMs` of the previous one, or the client is killed and the rest reported as a timeout.
+ * within `budgetMs` of the previous one, or the client is killed and the job fails.
  */
 async function runClient(job: Job, budgetMs: number, onResult: (id: string, outcome: Outcome<unknown>) => void): Promise<void> {
   const child = new Child('client.ts', [JSON.stringify(job)]);
@@ -57,141 +69,154 @@ async function runClient(job: Job, budgetMs: number, onResult: (id: string, outc
   }
 }
 
-function label(row: { transport?: string; impl: string; size?: number; inflight?: number }): string {
-  return [row.transport, row.impl, row.size !== undefined ? `${row.size} B` : '', row.inflight !== undefined ? `×${row.inflight}` : ''].filter(Boolean).join(' ');
+interface Row {
+  readonly id: string;
+  readonly samples: number[];
+  outcome: Outcome<unknown>;
 }
 
-function progress(what: string, outcome: Outcome<unknown>, figure: (v: never) => string): void {
-  process.stdout.write(`  ${what.padEnd(34)} ${outcome.ok ? figure(outcome.value as never) : `n/a (${outcome.reason})`}\n`);
+/** Keeps a row's best round (by `score`, higher is better) and every round's score. */
+function record<T>(row: Row, outcome: Outcome<T>, score: (v: T) => number, show: (v: T) => string, round: string): void {
+  if (outcome.ok) {
+    const v = score(outcome.value);
+    row.samples.push(v);
+    if (!row.outcome.ok || v > score(row.outcome.value as T)) row.outcome = outcome;
+  } else if (!row.outcome.ok) {
+    row.outcome = outcome;
+  }
+  process.stdout.write(`  ${round}${row.id.padEnd(34)} ${outcome.ok ? show(outcome.value) : `n/a (${outcome.reason})`}\n`);
 }
 
-/** Runs every case of the plan, each server and client in its own process, and kills them all at the end. */
+const tried = (r: Row) => !r.outcome.ok && r.outcome.reason !== 'not run';
+
+interface EchoFigures {
+  reqPerSec: number;
+  p50Ms: number;
+}
+const echoShow = (v: EchoFigures) => `${int(v.reqPerSec)} req/s, p50 ${ms(v.p50Ms)} ms`;
+
+/**
+ * Runs every case of the plan: all servers up at once, each in its own process, then `rounds`
+ * passes over the cases (a client process per implementation and transport), so that each
+ * case's rounds are spread over the run and it can report its least disturbed one. Then the
+ * idle-connection measurements, each with a fresh server. Kills every process at the end.
+ */
 export async function runAll(s: Settings): Promise<Measurements> {
   const dir = mkdtempSync(join(tmpdir(), 'gotalk-bench-'));
-  const m: Measurements = { echo: [], stream: [], connect: [], idle: [] };
-  const transports: Transport[] = ['tcp', 'unix', 'ws'];
-  for (const transport of transports) {
-    for (const impl of Object.keys(IMPLS) as Impl[]) {
-      if (transport !== 'ws' && IMPLS[impl].server === null) continue;
-      for (const size of s.sizes) for (const inflight of s.inflight) m.echo.push({ transport, impl, size, inflight, outcome: pending() });
-    }
-  }
-  for (const transport of s.streamTransports) for (const impl of ['raw', 'gotalk'] as const) m.stream.push({ transport, impl, outcome: pending() });
-  for (const impl of ['raw', 'gotalk'] as const) m.connect.push({ impl, outcome: pending() });
-  for (const impl of ['raw', 'gotalk'] as const) m.idle.push({ impl, outcome: pending() });
-
-  const echoBudget = s.warmupMs + s.timeMs + SLACK;
-  const runEcho = async (server: Running, impl: Impl, transport: Transport) => {
-    const rows = m.echo.filter((r) => r.impl === impl && r.transport === transport);
-    const ids = new Map<string, EchoRow>(rows.map((r) => [label(r), r]));
-    const address = server.addresses[transport];
-    if (!address) return rows.forEach((r) => (r.outcome = failed(`no ${transport} address`)));
-    const job: Job = {
-      kind: 'echo',
-      impl,
-      transport,
-      address,
-      cases: rows.map((r) => ({ id: label(r), size: r.size, inflight: r.inflight })),
-      warmupMs: s.warmupMs,
-      timeMs: s.timeMs,
-    };
-    try {
-      await runClient(job, echoBudget, (id, outcome) => {
-        const row = ids.get(id);
-        if (!row) return;
-        row.outcome = outcome as EchoRow['outcome'];
-        progress(id, outcome, (v: { reqPerSec: number; p50Ms: number }) => `${Math.round(v.reqPerSec).toLocaleString('en-US')} req/s, p50 ${v.p50Ms.toFixed(3)} ms`);
-      });
-    } catch (err) {
-      for (const r of rows) if (!r.outcome.ok && r.outcome.reason === 'not run') r.outcome = failed(reasonOf(err));
-    }
-  };
-
-  /** Runs a one-result job into `row`. */
-  const runOne = async (job: Job & { id: string }, budget: number, row: { outcome: Outcome<unknown> }, figure: (v: never) => string) => {
-    try {
-      await runClient(job, budget, (_, outcome) => (row.outcome = outcome));
-    } catch (err) {
-      row.outcome = failed(reasonOf(err));
-    }
-    progress(job.id, row.outcome, figure);
-  };
-
-  const withServer = async (script: string, what: string, body: (server: Running) => Promise<void>, rows: { outcome: Outcome<unknown> }[]) => {
-    let server: Running | undefined;
-    try {
-      server = await startServer(script, dir);
-    } catch (err) {
-      const reason = `${what} server: ${reasonOf(err)}`;
-      for (const r of rows) if (!r.outcome.ok) r.outcome = failed(reason);
-      process.stdout.write(`  ${what}: n/a (${reason})\n`);
-      return;
-    }
-    try {
-      await body(server);
-    } finally {
-      await server.child.kill();
-    }
-  };
-
-  const streamFigure = (v: { mbPerSec: number }) => `${v.mbPerSec.toFixed(0)} MB/s`;
-  const connectFigure = (v: { perSec: number }) => `${Math.round(v.perSec).toLocaleString('en-US')} connections/s`;
-  const families: { script: string; name: string; kind: 'raw' | 'gotalk' | null; impls: Impl[]; transports: Transport[] }[] = [
-    { script: 'servers/raw-net.ts', name: 'raw net', kind: 'raw', impls: ['raw'], transports: ['tcp', 'unix'] },
-    { script: 'servers/gotalk.ts', name: 'gotalk', kind: 'gotalk', impls: ['gotalk bytes', 'gotalk json'], transports: ['tcp', 'unix', 'ws'] },
-    { script: 'servers/raw-ws.ts', name: 'raw ws', kind: null, impls: ['raw'], transports: ['ws'] },
-    { script: 'servers/birpc.ts', name: 'birpc', kind: null, impls: ['birpc'], transports: ['ws'] },
-    { script: 'servers/json-rpc.ts', name: 'json-rpc-2.0', kind: null, impls: ['json-rpc-2.0'], transports: ['ws'] },
-    { script: 'servers/socket-io.ts', name: 'socket.io', kind: null, impls: ['socket.io'], transports: ['ws'] },
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
+  const m = plan(s);
+  const servers = new Map<string, Running>();
+  const rowsOf = (f: (typeof FAMILIES)[number]): Row[] => [
+    ...m.echo.filter((r) => f.impls.includes(r.impl) && f.transports.includes(r.transport)),
+    ...(f.kind ? [...m.stream.filter((r) => r.impl === f.kind), ...m.connect.filter((r) => r.impl === f.kind)] : []),
   ];
   try {
-    for (const f of families) {
-      process.stdout.write(`${f.name}\n`);
-      const kind = f.kind;
-      const rows: { outcome: Outcome<unknown> }[] = [
-        ...m.echo.filter((r) => f.impls.includes(r.impl) && f.transports.includes(r.transport)),
-        ...(kind ? [...m.stream.filter((r) => r.impl === kind), ...m.connect.filter((r) => r.impl === kind)] : []),
-      ];
-      await withServer(
-        f.script,
-        f.name,
-        async (server) => {
-          for (const transport of f.transports) for (const impl of f.impls) await runEcho(server, impl, transport);
-          if (!kind) return;
-          for (const row of m.stream.filter((r) => r.impl === kind)) {
-            const address = server.addresses[kind === 'raw' ? `${row.transport}Pipe` : row.transport]!;
-            const id = `${row.transport} ${kind} stream 64 KiB parts`;
-            await runOne({ kind: 'stream', id, impl: kind, address, warmupMs: s.warmupMs, timeMs: s.timeMs }, s.warmupMs + s.timeMs + SLACK, row, streamFigure);
-          }
-          const row = m.connect.find((r) => r.impl === kind)!;
-          const id = `tcp ${kind} connect+close`;
-          await runOne({ kind: 'connect', id, impl: kind, address: server.addresses['tcp']!, warmupMs: 100, timeMs: s.connectMs, max: s.connectMax }, s.connectMs + SLACK, row, connectFigure);
-        },
-        rows,
-      );
+    for (const f of FAMILIES) {
+      const rows = rowsOf(f);
+      if (rows.length === 0) continue;
+      try {
+        servers.set(f.script, await startServer(f.script, dir));
+      } catch (err) {
+        const reason = `${f.name} server: ${reasonOf(err)}`;
+        for (const r of rows) r.outcome = failed(reason);
+        process.stdout.write(`  ${f.name}: n/a (${reason})\n`);
+      }
     }
-    process.stdout.write('idle connections\n');
+    for (let round = 1; round <= s.rounds; round++) {
+      const tag = s.rounds > 1 ? `[${round}/${s.rounds}] ` : '';
+      // Transport by transport, so that the raw baseline and the others it is compared with run close together.
+      for (const transport of ['tcp', 'unix', 'ws'] as const) {
+        for (const f of FAMILIES) {
+          const server = servers.get(f.script);
+          if (server && f.transports.includes(transport)) for (const impl of f.impls) await echoJob(s, m, server, impl, transport, tag);
+        }
+      }
+      for (const f of FAMILIES) {
+        const server = servers.get(f.script);
+        if (server && f.kind) await otherJobs(s, m, server, f.kind, tag);
+      }
+    }
+    for (const server of servers.values()) await server.child.kill();
+    if (m.idle.length > 0) process.stdout.write('idle connections\n');
     for (const row of m.idle) {
       const script = row.impl === 'raw' ? 'servers/raw-net.ts' : 'servers/gotalk.ts';
-      await withServer(script, `${row.impl} idle`, async (server) => {
-        try {
-          row.outcome = { ok: true, value: await measureIdle(server, row.impl, s.idleConnections) };
-        } catch (err) {
-          row.outcome = failed(reasonOf(err));
-        }
-        progress(`tcp ${row.impl} ${s.idleConnections} idle`, row.outcome, (v: { heapPerConnection: number }) => `${Math.round(v.heapPerConnection).toLocaleString('en-US')} B heap per connection`);
-      }, [row]);
+      let server: Running | undefined;
+      try {
+        server = await startServer(script, dir);
+        const value = await measureIdle(server, row.impl, s.idleConnections);
+        record(row, { ok: true, value }, (v) => v.heapPerConnection, (v) => `${int(v.heapPerConnection)} B heap per connection`, '');
+      } catch (err) {
+        record(row, failed(reasonOf(err)), () => 0, () => '', '');
+      } finally {
+        await server?.child.kill();
+      }
     }
   } finally {
     await killAll();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
   }
   return m;
 }
 
+/** One client process running every echo case of one implementation over one transport. */
+async function echoJob(s: Settings, m: Measurements, server: Running, impl: Impl, transport: Transport, tag: string): Promise<void> {
+  // A case that failed in an earlier round and never succeeded is not tried again.
+  const rows = m.echo.filter((r) => r.impl === impl && r.transport === transport && !tried(r));
+  if (rows.length === 0) return;
+  const address = server.addresses[transport];
+  if (!address) {
+    for (const r of rows) record(r, failed(`no ${transport} address`), () => 0, () => '', tag);
+    return;
+  }
+  const job: Job = {
+    kind: 'echo',
+    impl,
+    transport,
+    address,
+    cases: rows.map((r) => ({ id: r.id, size: r.size, inflight: r.inflight })),
+    warmupMs: s.warmupMs,
+    timeMs: s.timeMs,
+  };
+  const seen = new Set<string>();
+  try {
+    await runClient(job, s.warmupMs * 2 + s.timeMs + SLACK, (id, outcome) => {
+      const row = rows.find((r) => r.id === id);
+      if (!row) return;
+      seen.add(id);
+      record(row, outcome as Outcome<EchoFigures>, (v) => v.reqPerSec, echoShow, tag);
+    });
+  } catch (err) {
+    for (const r of rows) if (!seen.has(r.id)) record(r, failed(reasonOf(err)), () => 0, () => '', tag);
+  }
+}
+
+/** The stream and connect cases against a raw or Gotalk server. */
+async function otherJobs(s: Settings, m: Measurements, server: Running, kind: 'raw' | 'gotalk', tag: string): Promise<void> {
+  const one = async <T>(job: Job, budget: number, row: Row, score: (v: T) => number, show: (v: T) => string) => {
+    let outcome: Outcome<T> = failed('no result');
+    try {
+      await runClient(job, budget, (_, o) => (outcome = o as Outcome<T>));
+    } catch (err) {
+      outcome = failed(reasonOf(err));
+    }
+    record(row, outcome, score, show, tag);
+  };
+  for (const row of m.stream.filter((r) => r.impl === kind)) {
+    const address = server.addresses[kind === 'raw' ? `${row.transport}Pipe` : row.transport]!;
+    const job: Job = { kind: 'stream', id: row.id, impl: kind, address, warmupMs: s.warmupMs, timeMs: s.timeMs };
+    await one(job, s.warmupMs + s.timeMs + SLACK, row, (v: { mbPerSec: number }) => v.mbPerSec, (v) => `${mb(v.mbPerSec)} MB/s`);
+  }
+  for (const row of m.connect.filter((r) => r.impl === kind)) {
+    const job: Job = { kind: 'connect', id: row.id, impl: kind, address: server.addresses['tcp']!, warmupMs: 100, timeMs: s.connectMs, max: s.connectMax };
+    await one(job, s.connectMs + SLACK, row, (v: { perSec: number }) => v.perSec, (v) => `${int(v.perSec)} connections/s`);
+  }
+}
+
 /** Server heap after GC before and after `count` clients (another process) connect and sit idle. */
 async function measureIdle(server: Running, impl: 'raw' | 'gotalk', count: number) {
-  const client = new Child('client.ts', [JSON.stringify({ kind: 'idle', impl, address: server.addresses['tcp']!, count, warm: 20 } satisfies Job)]);
+  const job: Job = { kind: 'idle', impl, address: server.addresses['tcp']!, count, warm: 20 };
+  const client = new Child('client.ts', [JSON.stringify(job)]);
   try {
     await client.expect('warmed', START_TIMEOUT);
     await waitForConnections(server, 0);
