@@ -4,33 +4,17 @@
  * backoff and queues requests while disconnected. The peer API is re-exported, so a page needs
  * this one import.
  */
-export { Client, connect, type ClientEvents, type ClientOptions, type ConnectionEnd } from './client.ts';
-export { BrowserError, type BrowserErrorCode } from './errors.ts';
+// What the bundles carry (the client, the peer and handler API, errors, payload helpers)…
+export * from './bundle.ts';
+// …and the building blocks a bundler user may want besides, with the types.
+export { type ClientEvents, type ClientOptions, type ConnectionEnd } from './client.ts';
+export { type BrowserErrorCode } from './errors.ts';
 export { DEFAULT_PATH, defaultEndpoint, endpointFromScript } from './endpoint-url.ts';
 export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
 export { WebSocketTransport, type WebSocketConstructor, type WebSocketEventLike, type WebSocketLike } from './websocket-transport.ts';
 export {
-  AbortedError,
-  ClosedError,
-  defineNotification,
-  defineOperation,
-  defineStreamOperation,
   DEFAULT_LIMITS,
-  fromJson,
-  GotalkError,
-  Handlers,
-  PayloadTooLargeError,
-  Peer,
-  ProtocolError,
-  RemoteError,
   ReplyText,
-  RetryExhaustedError,
-  RetryLater,
-  text,
-  TimeoutError,
-  toJson,
-  utf8,
-  ValidationError,
   type ActivityEvent,
   type ActivityListener,
   type BytesHandler,
