@@ -52,14 +52,18 @@ class DeadlineQueue {
 
   constructor(readonly timeout: number) {}
 
+  /** Entries held, the stepped-over ones at the front included. */
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   add(item: Expiring): void {
-    // Requests mostly finish in order: drop finished ones at the front as we go.
+    // Requests mostly finish in order: step over finished ones at the front as we go, and let
+    // go of the stepped-over part of the arrays once it is half of them (it holds on to the
+    // finished requests, and with them their payloads).
     while (this.#head < this.#items.length && this.#items[this.#head]!.finished) this.#head++;
-    if (this.#items.length - this.#head >= this.#compactAt) this.#compact();
+    const live = this.#items.length - this.#head;
+    if (live >= this.#compactAt || (this.#head >= 1024 && this.#head >= live)) this.#compact();
     this.#items.push(item);
     this.#due.push(Date.now() + this.timeout);
     if (this.#timer === null) this.#timer = setTimeout(() => this.#fire(), this.timeout);

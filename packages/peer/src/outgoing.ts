@@ -3,7 +3,7 @@ import { requestEvent, type ActivityEvent } from './activity.ts';
 import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError } from './errors.ts';
 import type { Deadlines } from './deadlines.ts';
 import type { RequestOptions, Settings } from './options.ts';
-import { concat, text } from './payload.ts';
+import { concat, EMPTY, text } from './payload.ts';
 
 /** What a request in flight needs from its peer. */
 export interface RequestHost {
@@ -163,7 +163,7 @@ export class SingleRequest extends RequestBase {
   #result: Uint8Array | null = null;
   #parts: Uint8Array[] | null = null;
   #total = 0;
-  readonly #payload: Uint8Array;
+  #payload: Uint8Array;
 
   constructor(host: RequestHost, op: string, payload: Uint8Array, options: RequestOptions) {
     super(host, op, options, host.settings.requestTimeout);
@@ -207,6 +207,9 @@ export class SingleRequest extends RequestBase {
   protected settle(error: Error | null): void {
     if (error) this.#reject(error);
     else this.#resolve(this.#result!);
+    // Settled: keep nothing alive that the caller no longer needs.
     this.#parts = null;
+    this.#result = null;
+    this.#payload = EMPTY;
   }
 }

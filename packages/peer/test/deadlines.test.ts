@@ -62,15 +62,15 @@ describe('Deadlines', () => {
     expect(vi.getTimerCount()).toBe(1);
   });
 
-  it('drops finished entries at the front as it goes', () => {
+  it('lets go of finished entries at the front as it goes (they hold requests and their payloads)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const d = new Deadlines();
-    for (let i = 0; i < 10_000; i++) {
+    for (let i = 0; i < 100_000; i++) {
       const item = new Item();
-      d.add(item, 1000);
+      d.add(item, 30_000);
       item.finished = true;
     }
-    expect(d.size).toBe(1);
+    expect(d.size).toBeLessThanOrEqual(2048);
   });
 
   it('close() stops its timers and ignores later items', async () => {
