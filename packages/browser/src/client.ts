@@ -203,10 +203,9 @@ export class Client extends Emitter<ClientEvents> {
     if (peer) return peer.notifyBytes(name, payload);
     const refused = this.#refusal();
     if (refused) throw refused;
-    this.#wait({}).then(
-      (p) => p.notifyBytes(name, payload),
-      (error: Error) => this.#report({ type: 'error', error }),
-    );
+    this.#wait({})
+      .then((p) => p.notifyBytes(name, payload))
+      .catch((error: Error) => this.#report({ type: 'error', error })); // sending may fail too (size, name)
   }
 
   /** Subscribes to the activity events of every connection; returns the unsubscribe function. */

@@ -306,3 +306,15 @@ describe('close()', () => {
     expect(await rejection(c.request('x'))).toMatchObject({ code: 'CLOSED' });
   });
 });
+
+describe('a notification queued while connecting', () => {
+  it('that fails when finally sent is reported as an error event, not an unhandled rejection', async () => {
+    const server = await serve(cleanup);
+    const errors: Error[] = [];
+    const c = client(cleanup, server.addresses[0]!, { limits: { maxPayload: 10 }, onActivity: (e) => e.type === 'error' && errors.push(e.error) });
+    c.notifyBytes('hello', new Uint8Array(100)); // queued: not connected yet
+    await next(c, 'open');
+    await delay(20);
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['PAYLOAD_TOO_LARGE']);
+  });
+});

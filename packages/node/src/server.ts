@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { Handlers, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
@@ -11,7 +12,7 @@ import { loadBrowserBundle } from './bundle.ts';
 import { NodeError } from './errors.ts';
 import { SocketTransport } from './socket-transport.ts';
 import { listenUnix, removeSocketFile } from './unix-socket.ts';
-import { WebSocketEndpoint, type WebSocketEndpointOptions } from './ws-endpoint.ts';
+import { requestPath, WebSocketEndpoint, type WebSocketEndpointOptions } from './ws-endpoint.ts';
 import { WebSocketTransport } from './ws-transport.ts';
 
 /** What an accept hook sees of a new connection, before any Gotalk byte is read. */
@@ -74,7 +75,7 @@ function wsKind(request: IncomingMessage): 'ws' | 'wss' {
 /** What a WebSocket connection's accept hook and handlers see: addresses as `ws://ip:port/path`. */
 function wsInfo(request: IncomingMessage): ConnectionInfo {
   const kind = wsKind(request);
-  const path = new URL(request.url ?? '/', 'http://x').pathname;
+  const path = requestPath(request) ?? '/';
   const { remoteAddress, remotePort, localAddress, localPort } = request.socket;
   return { kind, remote: endpointName(kind, remoteAddress, remotePort), local: endpointName(kind, localAddress, localPort) + path, request };
 }
@@ -135,13 +136,16 @@ export class Server extends EventEmitter<ServerEvents> {
     };
     http.removeAllListeners('request');
     http.on('request', onRequest);
-    http.on('upgrade', (req, socket, head) => {
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
       if (!endpoint.handleUpgrade(req, socket, head) && http.listenerCount('upgrade') === 1) socket.destroy();
-    });
+    };
+    http.on('upgrade', onUpgrade);
     this.bound.push({
       address: `http-mount:${endpoint.path}`,
       close: async () => {
         endpoint.close();
+        http.off('upgrade', onUpgrade);
         http.off('request', onRequest);
         for (const listener of appListeners) http.on('request', listener);
       },
@@ -263,6 +267,7 @@ export class Server extends EventEmitter<ServerEvents> {
       }
     });
     http.on('upgrade', (req, socket, head) => {
+      socket.on('error', () => socket.destroy()); // the http server no longer handles it
       if (!endpoint.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     });
     await new Promise<void>((resolve, reject) => {

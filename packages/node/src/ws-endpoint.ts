@@ -38,6 +38,18 @@ function originAllowed(policy: OriginPolicy | undefined, request: IncomingMessag
   }
 }
 
+/**
+ * The path of a request's target, or null when it does not parse. Node's HTTP parser accepts
+ * targets such as `//` that `new URL()` rejects: that must never throw inside a listener.
+ */
+export function requestPath(req: IncomingMessage): string | null {
+  try {
+    return new URL(req.url ?? '/', 'http://x').pathname;
+  } catch {
+    return null;
+  }
+}
+
 function refuse(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
 }
@@ -63,8 +75,7 @@ export class WebSocketEndpoint {
 
   /** Serves `<path>gotalk.js` (ETag, 304, gzip). Returns false for requests it does not own. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== `${this.path}gotalk.js`) return false;
+    if (requestPath(req) !== `${this.path}gotalk.js`) return false;
     const bundle = this.options.bundle;
     if (!bundle) {
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -91,14 +102,16 @@ export class WebSocketEndpoint {
 
   /** Upgrades a request at this endpoint's path. Returns false for other paths. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = new URL(req.url ?? '/', 'http://x');
+    const path = requestPath(req);
     const bare = this.path.slice(0, -1);
-    if (url.pathname !== this.path && url.pathname !== bare) return false;
+    if (path !== this.path && path !== bare) return false;
+    // First: the http server no longer handles this socket's errors, and writing a refusal to a
+    // client that already reset the connection would otherwise crash the process.
+    socket.on('error', () => socket.destroy());
     if (!originAllowed(this.options.origins, req)) {
       refuse(socket, 403, 'Forbidden origin');
       return true;
     }
-    socket.on('error', () => socket.destroy());
     this.admit(req).then(
       (data) => {
         if (data === false) return refuse(socket, 403, 'Forbidden');

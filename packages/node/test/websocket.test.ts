@@ -300,3 +300,43 @@ describe('message size', () => {
     expect(sizes.map((s) => new TextDecoder().decode(s))).toEqual(['921600', '921600', '921600']);
   });
 });
+
+describe('hostile HTTP', () => {
+  it('survives request targets that URL parsing rejects (GET //) and keeps serving', async () => {
+    const server = await serve();
+    server.handlers.handle('ping', () => 'pong');
+    const { port } = new URL(server.addresses[0]!);
+    const { connect: rawConnect } = await import('node:net');
+    for (const target of ['//', '//%', '//[']) {
+      for (const upgrade of [false, true]) {
+        const reply = await new Promise<string>((resolve) => {
+          const socket = rawConnect(Number(port), '127.0.0.1');
+          let data = '';
+          socket.on('data', (d) => (data += d.toString()));
+          socket.on('close', () => resolve(data));
+          socket.on('error', () => resolve(data));
+          const headers = upgrade ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' : 'Connection: close\r\n';
+          socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n`);
+        });
+        expect(reply).toMatch(/^HTTP\/1\.1 404/);
+      }
+    }
+    const client = await dial(server.addresses[0]!);
+    expect(await client.request('ping')).toBe('pong');
+  });
+
+  it('attach() after a closed attach() on the same HTTP server accepts WebSockets again', async () => {
+    const http = createHttpServer((_req, res) => res.end('app'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanup.add(() => new Promise<void>((resolve) => http.close(() => resolve())));
+    const first = new Server();
+    await first.attach(http);
+    await first.close();
+    const second = new Server();
+    cleanup.add(() => second.close());
+    second.handlers.handle('which', () => 'second');
+    await second.attach(http);
+    const client = await dial(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/gotalk/`);
+    expect(await client.request('which')).toBe('second');
+  });
+});

@@ -76,9 +76,12 @@ export interface Settings {
   readonly retries: number;
 }
 
+/** The longest delay timers honour (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_DELAY = 0x7fffffff;
+
 function ms(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a number of ms >= 0, got ${v}`);
+  if (!Number.isFinite(v) || v < 0 || v > MAX_DELAY) throw new RangeError(`${name} must be a number of ms in 0..${MAX_DELAY}, got ${v}`);
   return v;
 }
 

@@ -2,7 +2,7 @@ import type { Frame, ReplyFrame, RequestFrame, RequestId, StreamRequestFrame } f
 import { requestEvent, type ActivityEvent } from './activity.ts';
 import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError } from './errors.ts';
 import type { Deadlines } from './deadlines.ts';
-import type { RequestOptions, Settings } from './options.ts';
+import { MAX_DELAY, type RequestOptions, type Settings } from './options.ts';
 import { concat, EMPTY, text } from './payload.ts';
 
 /** What a request in flight needs from its peer. */
@@ -66,7 +66,7 @@ export abstract class RequestBase implements Outgoing {
   ) {
     this.#maxRetries = options.retries ?? host.settings.retries;
     this.#signal = options.signal;
-    this.#timeout = options.timeout ?? defaultTimeout;
+    this.#timeout = Math.min(options.timeout ?? defaultTimeout, MAX_DELAY);
     if (this.#timeout > 0) host.deadlines.add(this, this.#timeout);
     if (this.#signal) {
       const signal = this.#signal;
@@ -121,7 +121,7 @@ export abstract class RequestBase implements Outgoing {
       this.host.unregister(this.id);
       this.waiting = false;
       this.#registerAndTransmit(stream);
-    }, wait > 0 ? wait : backoff(this.attempts));
+    }, wait > 0 ? Math.min(wait, MAX_DELAY) : backoff(this.attempts)); // a remote may ask for up to 0xffffffff ms
   }
 
   /** Registers a fresh id and sends under it; if that fails (the connection is closing, the op name is out of range…), the request ends with the error. */

@@ -79,7 +79,7 @@ export class Peer {
     this.ready.catch(() => {});
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#decoder = new FrameDecoder({ maxPayload: this.#settings.limits.maxPayload, expectVersion: true });
-    this.#outbox = new Outbox(transport, encodeVersion());
+    this.#outbox = new Outbox(transport, encodeVersion(), (on) => this.#congestion(on));
     this.#host = this.#makeHost();
     this.#responder = new Responder(this.#host);
     this.#heartbeats = new Heartbeats(this.#settings, options.load ?? (() => this.#derivedLoad()), {
@@ -260,7 +260,12 @@ export class Peer {
       handlers: this.handlers,
       peer: this,
       get signal() {
-        return (peer.#abort ??= new AbortController()).signal;
+        if (!peer.#abort) {
+          peer.#abort = new AbortController();
+          // Asked for after the connection went: it has already fired.
+          if (peer.#state === 'closed') peer.#abort.abort(new ClosedError());
+        }
+        return peer.#abort.signal;
       },
       send: (frame) => this.#send(frame),
       writable: () => this.#outbox.writable(),

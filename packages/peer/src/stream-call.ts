@@ -87,6 +87,8 @@ export class StreamCall extends RequestBase implements ResultStream {
         if (this.host.congested) await this.host.writable();
       }
       if (this.#gate) await this.#gate;
+      // Settled (aborted, timed out, failed) before the input ended: never start the request now.
+      if (this.done) return this.#endInput();
       if (this.#inputDone || !this.host.open) return;
       this.#inputDone = true;
       if (!this.#started) {

@@ -43,7 +43,7 @@ const CONNECT_TIMEOUT = 10_000;
  * serve what the other side sends.
  */
 export async function openClient(command: string, address: string, values: ConnectValues, defaultTimeout: number, handlers?: Handlers): Promise<Client> {
-  const timeout = intOption(command, 'timeout', values.timeout, 0xffffffff) ?? defaultTimeout;
+  const timeout = intOption(command, 'timeout', values.timeout, 0x7fffffff) ?? defaultTimeout;
   const retries = intOption(command, 'retries', values.retries, 1000);
   const tls: NonNullable<ConnectOptions['tls']> = {
     ...(values.insecure ? { rejectUnauthorized: false } : {}),
