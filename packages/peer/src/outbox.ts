@@ -1,14 +1,6 @@
 import { frameSize, writeFrame, writeHeader, type Frame } from '@gotalk/protocol';
 import type { Transport } from './transport.ts';
 
-/**
- * Bytes written past the transport's high-water mark (before it drains) at which the peer stops
- * reading: replies to a peer that sends requests but never reads would otherwise pile up without
- * bound. Far above what a stream producer, which waits at the mark, can reach, so two peers
- * streaming at each other cannot both stop reading.
- */
-const HOLD_AT = 8 * 1024 * 1024;
-
 /** Payloads at least this large are not copied into the batch buffer when the transport has `writev`. */
 const ZERO_COPY_MIN = 16 * 1024;
 
@@ -31,15 +23,8 @@ export class Outbox {
   #prefix: Uint8Array | null;
   readonly #transport: Transport;
 
-  /** Bytes written since the transport went over its mark. */
-  #backlog = 0;
-  #holding = false;
-  readonly #hold: (on: boolean) => void;
-
-  /** `hold(true)` asks the peer to stop reading (the backlog is too big), `hold(false)` to go on. */
-  constructor(transport: Transport, prefix: Uint8Array | null, hold: (on: boolean) => void = () => {}) {
+  constructor(transport: Transport, prefix: Uint8Array | null) {
     this.#transport = transport;
-    this.#hold = hold;
     this.#prefix = prefix;
     if (prefix) this.#schedule();
   }
@@ -70,11 +55,6 @@ export class Outbox {
   /** The transport drained: wake the waiting producers. */
   drained(): void {
     this.#blocked = false;
-    this.#backlog = 0;
-    if (this.#holding) {
-      this.#holding = false;
-      this.#hold(false);
-    }
     this.#wake();
   }
 
@@ -103,14 +83,7 @@ export class Outbox {
       for (const f of frames) at = writeFrame(bytes, at, f);
       ok = this.#transport.write(bytes);
     }
-    if (!ok) {
-      this.#blocked = true;
-      this.#backlog += bytes.length + zeroCopy;
-      if (!this.#holding && this.#backlog > HOLD_AT) {
-        this.#holding = true;
-        this.#hold(true);
-      }
-    }
+    if (!ok) this.#blocked = true;
   }
 
   /** One `writev`: runs of small frames from `bytes`, large payloads as they are. */

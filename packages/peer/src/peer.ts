@@ -79,7 +79,7 @@ export class Peer {
     this.ready.catch(() => {});
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#decoder = new FrameDecoder({ maxPayload: this.#settings.limits.maxPayload, expectVersion: true });
-    this.#outbox = new Outbox(transport, encodeVersion(), (on) => this.#congestion(on));
+    this.#outbox = new Outbox(transport, encodeVersion());
     this.#host = this.#makeHost();
     this.#responder = new Responder(this.#host);
     this.#heartbeats = new Heartbeats(this.#settings, options.load ?? (() => this.#derivedLoad()), {
