@@ -1,11 +1,9 @@
 // Method: per case, warm up for time/4, then run whole batches until `--time=ms` (default 1000) has passed; frames/s and MB/s (10^6 wire bytes, header + payload) against the naive string codec.
 import { encodeFrame, encodeFrames, FrameDecoder, type DecodedFrame, type Frame } from '../packages/protocol/src/index.ts';
 import { naiveDecode, naiveEncode } from '../packages/protocol/test/naive-codec.ts';
+import { benchTime } from './time-arg.ts';
 
-const timeArg = process.argv.find((a) => a.startsWith('--time='));
-const parsedTime = timeArg ? Number(timeArg.slice('--time='.length)) : NaN;
-const TIME_MS = Number.isFinite(parsedTime) && parsedTime > 0 ? parsedTime : 1000;
-const WARMUP_MS = Math.max(50, TIME_MS / 4);
+const { timeMs: TIME_MS, warmupMs: WARMUP_MS } = benchTime(1000);
 
 /** Frames encoded per `encodeFrames` call: one transport write for a batch. */
 const BATCH = 64;

@@ -1,6 +1,7 @@
 // Method: two peers over the in-memory pair (connectedPeers, heartbeats off), a fresh pair per case; warm up for time/4, then count echoes completed within `--time=ms` (default 2000): 1 in flight = one loop of sequential awaits, 64 in flight = 64 such loops at once; the stream case pushes 64 KiB parts through a stream echo and counts the bytes that come back.
 import type * as PeerModule from '@gotalk/peer';
 import type { Peer } from '@gotalk/peer';
+import { benchTime } from './time-arg.ts';
 
 // The sources are measured (as the tests run them), typed by the package's declarations: a static
 // import of the sources would pull them into the Node-typed test program, where their runtime-neutral
@@ -8,10 +9,7 @@ import type { Peer } from '@gotalk/peer';
 const peerSources = new URL('../packages/peer/src/index.ts', import.meta.url).href;
 const { connectedPeers } = (await import(peerSources)) as typeof PeerModule;
 
-const timeArg = process.argv.find((a) => a.startsWith('--time='));
-const parsedTime = timeArg ? Number(timeArg.slice('--time='.length)) : NaN;
-const TIME_MS = Number.isFinite(parsedTime) && parsedTime > 0 ? parsedTime : 2000;
-const WARMUP_MS = Math.max(50, TIME_MS / 4);
+const { timeMs: TIME_MS, warmupMs: WARMUP_MS } = benchTime(2000);
 
 const BYTES_PAYLOAD = 32;
 const STREAM_PART = 64 * 1024;

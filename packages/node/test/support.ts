@@ -5,6 +5,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, type ClientOptions } from 'ws';
+import { delay } from '../../peer/test/helpers.ts';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -32,23 +33,8 @@ export const str = (b: Uint8Array): string => dec.decode(b);
 /** One byte per char code 0..255 (for binary ids like `\x00\x00\x00\x01`). */
 export const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+// Shared with the peer package's tests.
+export { deferred, delay, type Deferred } from '../../peer/test/helpers.ts';
 
 /** Polls `predicate` every 5 ms until it holds; fails after `timeout` ms naming `what`. */
 export async function until(predicate: () => boolean, what: string, timeout = 5000): Promise<void> {
