@@ -87,6 +87,11 @@ export class WebSocketTransport implements Transport {
     return false;
   }
 
+  /** Bytes queued in the WebSocket, not yet sent. */
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
   pause(): void {
     this.#held ??= [];
   }

@@ -63,6 +63,11 @@ export class SocketTransport implements Transport {
     return this.socket.writableLength < this.highWaterMark;
   }
 
+  /** Bytes queued in the socket, not yet handed to the system. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
+  }
+
   writev(pieces: readonly Uint8Array[]): boolean {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return true;

@@ -92,6 +92,11 @@ export class WebSocketTransport implements Transport {
     return true;
   }
 
+  /** Bytes queued in the WebSocket, not yet handed to the system. */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
   pause(): void {
     this.socket.pause();
   }

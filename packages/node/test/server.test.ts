@@ -319,3 +319,25 @@ describe('graceful close', () => {
     expect(await within(aborted.promise, 1000, 'the handler signal')).toMatchObject({ code: 'CLOSED' });
   });
 });
+
+describe('a client that never reads', () => {
+  it('is disconnected once its unsent replies pass limits.maxBacklog; other clients are served on', async () => {
+    const server = await serve('tcp://127.0.0.1:0', { peer: { limits: { maxBacklog: 4 * 1024 * 1024 } } });
+    server.handlers.handleBytes('big', () => new Uint8Array(256 * 1024));
+    const closed = new Promise<CloseInfo>((resolve) => server.once('disconnect', (_peer, info) => resolve(info)));
+    const { connect: netConnect } = await import('node:net');
+    const { port } = new URL(server.addresses[0]!);
+    const hog = netConnect(Number(port), '127.0.0.1');
+    cleanup.add(() => hog.destroy());
+    hog.on('error', () => {});
+    hog.pause(); // never reads
+    await new Promise((resolve) => hog.once('connect', resolve));
+    hog.write('01');
+    for (let i = 0; i < 200; i++) hog.write(`r${String(i).padStart(4, '0')}003big00000000`);
+    const info = await within(closed, 10_000, 'the server to drop the client that does not read');
+    expect(info.reason).toBe('transport');
+    expect(info.error?.message).toMatch(/not reading/);
+    const other = await dial(server.addresses[0]!);
+    expect((await other.requestBytes('big', new Uint8Array(0))).length).toBe(256 * 1024);
+  });
+});

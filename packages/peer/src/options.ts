@@ -12,6 +12,11 @@ export interface Limits {
   readonly maxPayload: number;
   /** Bytes one stream may buffer before the peer stops reading the connection (default 1 MiB). */
   readonly streamBuffer: number;
+  /**
+   * Unsent bytes (replies the other side does not read) past which the connection is closed
+   * (default 64 MiB). Needs a transport that reports `bufferedAmount` (sockets and WebSocket do).
+   */
+  readonly maxBacklog: number;
   /** The range, in ms, of the random wait asked for in retry results past a limit (default 500..5000). */
   readonly retryWait: readonly [number, number];
 }
@@ -62,6 +67,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxStreams: 64,
   maxPayload: DEFAULT_MAX_PAYLOAD,
   streamBuffer: 1024 * 1024,
+  maxBacklog: 64 * 1024 * 1024,
   retryWait: [500, 5000],
 };
 
@@ -103,6 +109,7 @@ export function resolveSettings(options: PeerOptions): Settings {
       maxStreams: count(l.maxStreams, DEFAULT_LIMITS.maxStreams, 'limits.maxStreams'),
       maxPayload: count(l.maxPayload, DEFAULT_LIMITS.maxPayload, 'limits.maxPayload', MAX_WIRE_PAYLOAD),
       streamBuffer: count(l.streamBuffer, DEFAULT_LIMITS.streamBuffer, 'limits.streamBuffer'),
+      maxBacklog: count(l.maxBacklog, DEFAULT_LIMITS.maxBacklog, 'limits.maxBacklog'),
       retryWait: [lo, hi],
     },
     heartbeatInterval: ms(options.heartbeatInterval, 20_000, 'heartbeatInterval'),

@@ -23,8 +23,14 @@ export class Outbox {
   #prefix: Uint8Array | null;
   readonly #transport: Transport;
 
-  constructor(transport: Transport, prefix: Uint8Array | null) {
+  readonly #maxBacklog: number;
+  readonly #overflow: (backlog: number) => void;
+
+  /** `overflow` is called when the transport's unsent bytes pass `maxBacklog` after a write. */
+  constructor(transport: Transport, prefix: Uint8Array | null, maxBacklog = Infinity, overflow: (backlog: number) => void = () => {}) {
     this.#transport = transport;
+    this.#maxBacklog = maxBacklog;
+    this.#overflow = overflow;
     this.#prefix = prefix;
     if (prefix) this.#schedule();
   }
@@ -83,7 +89,13 @@ export class Outbox {
       for (const f of frames) at = writeFrame(bytes, at, f);
       ok = this.#transport.write(bytes);
     }
-    if (!ok) this.#blocked = true;
+    if (!ok) {
+      this.#blocked = true;
+      // Only past the high-water mark is the backlog worth a look; a reader that never reads
+      // would otherwise have us hold its replies without bound.
+      const backlog = this.#transport.bufferedAmount ?? 0;
+      if (backlog > this.#maxBacklog) this.#overflow(backlog);
+    }
   }
 
   /** One `writev`: runs of small frames from `bytes`, large payloads as they are. */

@@ -79,7 +79,9 @@ export class Peer {
     this.ready.catch(() => {});
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#decoder = new FrameDecoder({ maxPayload: this.#settings.limits.maxPayload, expectVersion: true });
-    this.#outbox = new Outbox(transport, encodeVersion());
+    this.#outbox = new Outbox(transport, encodeVersion(), this.#settings.limits.maxBacklog, (backlog) =>
+      this.#fail('transport', new ClosedError(`the other side is not reading: ${backlog} bytes unsent (limits.maxBacklog)`), null),
+    );
     this.#host = this.#makeHost();
     this.#responder = new Responder(this.#host);
     this.#heartbeats = new Heartbeats(this.#settings, options.load ?? (() => this.#derivedLoad()), {

@@ -22,6 +22,11 @@ export interface Transport {
    * from where they lie instead of copying them into its batch buffer. Same promises as `write`.
    */
   writev?(pieces: readonly Uint8Array[]): boolean;
+  /**
+   * Optional: bytes accepted by `write` and not yet handed to the system. The peer closes a
+   * connection whose backlog passes `limits.maxBacklog`: the other side is not reading.
+   */
+  readonly bufferedAmount?: number;
   /** Stops calling `events.data` until `resume()` (connection-level backpressure). Idempotent. */
   pause(): void;
   /** Resumes calling `events.data`. Idempotent. */

@@ -320,3 +320,51 @@ describe('producers wait for the transport', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 });
+
+describe('a peer that sends requests but never reads', () => {
+  test('is disconnected once the replies it leaves unsent pass limits.maxBacklog', async () => {
+    let events: TransportEvents | null = null;
+    let queued = 0;
+    let destroyed = false;
+    const transport: Transport = {
+      start: (e) => void (events = e),
+      write: (bytes) => ((queued += bytes.length), false), // the other side never reads
+      get bufferedAmount() {
+        return queued;
+      },
+      pause: () => {},
+      resume: () => {},
+      close: () => {},
+      destroy: () => void (destroyed = true),
+    };
+    const peer = new Peer(transport, { heartbeatInterval: 0, handshakeTimeout: 0, limits: { maxBacklog: 1024 * KiB } });
+    peers.push(peer);
+    peer.handlers.handleBytes('big', () => new Uint8Array(64 * KiB));
+    events!.data(utf8('01'));
+    for (let i = 0; i < 40 && peer.open; i++) {
+      events!.data(utf8(`r${String(i).padStart(4, '0')}003big00000000`));
+      await Promise.resolve();
+      await Promise.resolve();
+    }
+    const info = await peer.closed;
+    expect(info.reason).toBe('transport');
+    expect(info.error?.message).toMatch(/not reading/);
+    expect(destroyed).toBe(true);
+    expect(queued).toBeLessThan(1024 * KiB + 2 * 64 * KiB); // stopped right past the limit
+  });
+
+  test('a transport without bufferedAmount, or a backlog under the limit, is left alone', async () => {
+    const [a, b] = memoryPairPeers({ limits: { maxBacklog: 1024 * KiB } });
+    b.handlers.handleBytes('big', () => new Uint8Array(64 * KiB));
+    const replies = await Promise.all(Array.from({ length: 64 }, () => a.requestBytes('big', EMPTY)));
+    expect(replies.every((r) => r.length === 64 * KiB)).toBe(true);
+    expect(b.open).toBe(true);
+  });
+});
+
+function memoryPairPeers(options: PeerOptions): [Peer, Peer] {
+  const [ta, tb] = memoryPair();
+  const pair: [Peer, Peer] = [new Peer(ta, { heartbeatInterval: 0 }), new Peer(tb, { heartbeatInterval: 0, ...options })];
+  peers.push(...pair);
+  return pair;
+}
