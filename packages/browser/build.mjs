@@ -13,7 +13,7 @@ import * as esbuild from 'esbuild';
 // reconnecting client. With every string literal emptied it would still be over 10 kB, so 8 kB
 // takes fewer features in the bundle, not tighter code. The budget is the size reached plus a
 // little, so that growth is noticed.
-const BUDGET = 13 * 1024;
+const BUDGET = 13.5 * 1024;
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 

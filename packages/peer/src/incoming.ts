@@ -22,6 +22,8 @@ export interface ResponderHost {
   readonly open: boolean;
   /** True once `close()` began: new requests are turned away with a retry result. */
   readonly closing: boolean;
+  /** True while anyone listens to activity: events on the per-request path are built only then. */
+  readonly watched: boolean;
   activity(event: ActivityEvent): void;
   /** Called whenever the last request being served finishes. */
   idle(): void;
@@ -85,7 +87,7 @@ export class Responder {
 
   request(frame: RequestFrame): void {
     const host = this.#host;
-    host.activity(requestEvent('in', frame));
+    if (host.watched) host.activity(requestEvent('in', frame));
     if (this.#turnAway(frame.id, this.#singles >= host.settings.limits.maxRequests)) return;
     const entry = host.handlers.lookup(frame.op);
     if (!entry) return this.#error(frame.id, ReplyText.unknownOp(frame.op));
@@ -101,7 +103,7 @@ export class Responder {
   streamRequest(frame: StreamRequestFrame): void {
     const host = this.#host;
     const limits = host.settings.limits;
-    host.activity(requestEvent('in', frame));
+    if (host.watched) host.activity(requestEvent('in', frame));
     if (limits.maxStreams === 0) return this.#error(frame.id, ReplyText.streamsDisabled);
     if (this.#streams.has(frame.id)) return this.#error(frame.id, ReplyText.idInUse);
     if (this.#turnAway(frame.id, this.#streams.size >= limits.maxStreams)) return;
@@ -258,7 +260,7 @@ export class Responder {
   #reply(frame: ReplyFrame): void {
     if (!this.#host.open) return;
     this.#host.send(frame);
-    this.#host.activity(replyEvent('out', frame));
+    if (this.#host.watched) this.#host.activity(replyEvent('out', frame));
   }
 
   #settled(): void {

@@ -23,6 +23,8 @@ export interface RequestHost {
   congestion(on: boolean): void;
   /** False once the connection is closed. */
   readonly open: boolean;
+  /** True while anyone listens to activity: events on the per-request path are built only then. */
+  readonly watched: boolean;
   activity(event: ActivityEvent): void;
 }
 
@@ -138,7 +140,7 @@ export abstract class RequestBase implements Outgoing {
   protected sendRequest(type: 'r' | 's', payload: Uint8Array): void {
     const frame: RequestFrame | StreamRequestFrame = { type, id: this.id, op: this.op, payload };
     this.host.send(frame);
-    this.host.activity(requestEvent('out', frame));
+    if (this.host.watched) this.host.activity(requestEvent('out', frame));
   }
 
   /** Ends the request once: clears timers and listeners, forgets the id, settles. */

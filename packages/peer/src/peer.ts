@@ -281,6 +281,9 @@ export class Peer {
       get closing() {
         return peer.#state === 'closing';
       },
+      get watched() {
+        return peer.#listeners.length > 0;
+      },
       activity: (e) => this.#activity(e),
       idle: () => this.#maybeFinishClose(),
       register: (request, stream) => this.#register(request, stream),
@@ -351,7 +354,7 @@ export class Peer {
       case 'e': {
         const request = this.#outgoing.get(frame.id);
         if (!request) return; // a reply to an id no longer in flight (e.g. the Go peer's S after E)
-        this.#activity(replyEvent('in', frame));
+        if (this.#listeners.length > 0) this.#activity(replyEvent('in', frame));
         request.reply(frame);
         return;
       }
