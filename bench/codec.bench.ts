@@ -1,7 +1,7 @@
 // Method: per case, warm up for time/4, then run whole batches until `--time=ms` (default 1000) has passed; frames/s and MB/s (10^6 wire bytes, header + payload) against the naive string codec.
 import { encodeFrame, encodeFrames, FrameDecoder, type DecodedFrame, type Frame } from '../packages/protocol/src/index.ts';
 import { naiveDecode, naiveEncode } from '../packages/protocol/test/naive-codec.ts';
-import { benchTime } from './time-arg.ts';
+import { benchTime, printAligned } from './micro.ts';
 
 const { timeMs: TIME_MS, warmupMs: WARMUP_MS } = benchTime(1000);
 
@@ -151,21 +151,7 @@ function printTable(): void {
     r.ratio === null ? '1.00' : r.ratio.toFixed(2),
     r.note ?? '',
   ]);
-  const width = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const right = [false, false, true, true, true];
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i >= width.length ? c : right[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!)))
-      .join('  ')
-      .trimEnd();
-  console.log(line(header));
-  console.log(width.map((w) => '-'.repeat(w)).join('  '));
-  let previous = '';
-  for (const b of body) {
-    if (previous && b[0] !== previous) console.log('');
-    previous = b[0]!;
-    console.log(line(b));
-  }
+  printAligned(header, body, [false, false, true, true, true], true);
 }
 
 console.log(`codec benchmark: node ${process.version}, ${TIME_MS} ms per case after ${WARMUP_MS} ms warm-up`);

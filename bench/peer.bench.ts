@@ -1,7 +1,7 @@
 // Method: two peers over the in-memory pair (connectedPeers, heartbeats off), a fresh pair per case; warm up for time/4, then count echoes completed within `--time=ms` (default 2000): 1 in flight = one loop of sequential awaits, 64 in flight = 64 such loops at once; the stream case pushes 64 KiB parts through a stream echo and counts the bytes that come back.
 import type * as PeerModule from '@gotalk/peer';
 import type { Peer } from '@gotalk/peer';
-import { benchTime } from './time-arg.ts';
+import { benchTime, printAligned } from './micro.ts';
 
 // The sources are measured (as the tests run them), typed by the package's declarations: a static
 // import of the sources would pull them into the Node-typed test program, where their runtime-neutral
@@ -151,16 +151,7 @@ async function streamCase(): Promise<void> {
 function printTable(): void {
   const header = ['case', 'in flight', 'rate', '', 'µs/req', 'MB/s back'];
   const body = rows.map((r) => [r.label, r.inFlight, r.rate, r.unit, r.latency, r.mbps, r.note ?? '']);
-  const width = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const right = [false, true, true, false, true, true];
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i >= width.length ? c : right[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!)))
-      .join('  ')
-      .trimEnd();
-  console.log(line(header));
-  console.log(width.map((w) => '-'.repeat(w)).join('  '));
-  for (const b of body) console.log(line(b));
+  printAligned(header, body, [false, true, true, false, true, true]);
 }
 
 console.log(`peer benchmark: node ${process.version}, ${TIME_MS} ms per case after ${WARMUP_MS} ms warm-up`);

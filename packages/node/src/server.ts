@@ -137,7 +137,6 @@ export class Server extends EventEmitter<ServerEvents> {
     http.removeAllListeners('request');
     http.on('request', onRequest);
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', () => socket.destroy());
       if (!endpoint.handleUpgrade(req, socket, head) && http.listenerCount('upgrade') === 1) socket.destroy();
     };
     http.on('upgrade', onUpgrade);
@@ -228,6 +227,12 @@ export class Server extends EventEmitter<ServerEvents> {
       await listenUnix(server, a.path, this.options.unixMode ?? 0o600);
       return { address: formatAddress(a), close: () => closeNet(server).then(() => removeSocketFile(a.path)) };
     }
+    const port = await this.listenOn(server, a);
+    return { address: formatAddress({ ...a, port }), close: () => closeNet(server) };
+  }
+
+  /** Listens on `a`'s host and port; resolves with the port bound, then reports later errors as `error`. */
+  private async listenOn(server: NetServer, a: Address & { host: string; port: number }): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(listenError(err, formatAddress(a)));
       server.once('error', onError);
@@ -237,8 +242,7 @@ export class Server extends EventEmitter<ServerEvents> {
       });
     });
     server.on('error', (err) => this.emit('error', err));
-    const port = (server.address() as AddressInfo).port;
-    return { address: formatAddress({ ...a, port }), close: () => closeNet(server) };
+    return (server.address() as AddressInfo).port;
   }
 
   private async endpoint(path: string | undefined): Promise<WebSocketEndpoint> {
@@ -267,19 +271,9 @@ export class Server extends EventEmitter<ServerEvents> {
       }
     });
     http.on('upgrade', (req, socket, head) => {
-      socket.on('error', () => socket.destroy()); // the http server no longer handles it
       if (!endpoint.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(listenError(err, formatAddress(a)));
-      http.once('error', onError);
-      http.listen({ host: a.host, port: a.port }, () => {
-        http.off('error', onError);
-        resolve();
-      });
-    });
-    http.on('error', (err) => this.emit('error', err));
-    const port = (http.address() as AddressInfo).port;
+    const port = await this.listenOn(http, a);
     return {
       address: formatAddress({ ...a, port, path: endpoint.path }),
       close: () =>

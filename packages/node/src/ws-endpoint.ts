@@ -102,12 +102,13 @@ export class WebSocketEndpoint {
 
   /** Upgrades a request at this endpoint's path. Returns false for other paths. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    // First: the http server no longer handles this socket's errors, and writing a refusal (ours,
+    // or the caller's 404 when this returns false) to a client that already reset the connection
+    // would otherwise crash the process.
+    socket.on('error', () => socket.destroy());
     const path = requestPath(req);
     const bare = this.path.slice(0, -1);
     if (path !== this.path && path !== bare) return false;
-    // First: the http server no longer handles this socket's errors, and writing a refusal to a
-    // client that already reset the connection would otherwise crash the process.
-    socket.on('error', () => socket.destroy());
     if (!originAllowed(this.options.origins, req)) {
       refuse(socket, 403, 'Forbidden origin');
       return true;
