@@ -1,4 +1,5 @@
 import {
+  checkPeerOptions,
   ClosedError,
   Handlers,
   Peer,
@@ -126,6 +127,7 @@ export class Client extends Emitter<ClientEvents> {
     this.#WebSocket = ctor;
     this.handlers = new Handlers(handlers);
     this.#peerOptions = { ...peerOptions, handlers: this.handlers, onActivity: (e) => this.#report(e) };
+    checkPeerOptions(this.#peerOptions); // a bad option throws here, not in the WebSocket's open event
     if (onActivity) this.#activity.push(onActivity);
     this.#policy = reconnect === false ? false : reconnectPolicy(reconnect ?? {});
     this.#failOffline = offline === 'fail';
@@ -350,7 +352,7 @@ export class Client extends Emitter<ClientEvents> {
  * and await requests as usual (they wait for the connection). Without `url`, the endpoint is
  * the one that served this script (`/gotalk/gotalk.js` → `ws(s)://host/gotalk/`), else
  * `/gotalk/` on the page's host. A relative `url` is resolved against the page;
- * `http(s):` URLs become `ws(s):`. Throws BrowserError `BAD_URL`.
+ * `http(s):` URLs become `ws(s):`. Throws BrowserError `BAD_URL`, and RangeError for a bad peer option.
  */
 export function connect(url?: string | URL, options: ClientOptions = {}): Client {
   return new Client(url, options);

@@ -14,7 +14,7 @@ export interface Bundle {
 export function makeBundle(source: Buffer | string): Bundle {
   const body = typeof source === 'string' ? Buffer.from(source) : source;
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-  return { body, gzip: gzipSync(body), etag };
+  return { body, gzip: gzipSync(body, { level: 9 }), etag };
 }
 
 /**

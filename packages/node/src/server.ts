@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
-import { Handlers, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
+import { checkPeerOptions, Handlers, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import type { WebSocket } from 'ws';
 import { formatAddress, parseAddress, type Address } from './address.ts';
@@ -99,6 +99,7 @@ export class Server extends EventEmitter<ServerEvents> {
 
   constructor(private readonly options: ServerOptions = {}) {
     super();
+    checkPeerOptions(options.peer ?? {}); // a bad option fails here, not at the first connection
     this.handlers = options.handlers ?? new Handlers();
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'activity') for (const peer of this.peers) this.watch(peer);
@@ -184,9 +185,18 @@ export class Server extends EventEmitter<ServerEvents> {
     try {
       return await this.options.accept(info);
     } catch (err) {
-      this.emit('error', err as Error);
+      this.report(err);
       return false;
     }
+  }
+
+  /**
+   * Reports an error that concerns one connection or a listener, not the server as a whole, as
+   * an `error` event when anyone listens. Never throws: an EventEmitter throws an `error` nobody
+   * listens to, and what a peer's connection triggers must not end the process.
+   */
+  private report(err: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
   }
 
   private adopt(transport: Transport, data: unknown): Peer {
@@ -217,10 +227,15 @@ export class Server extends EventEmitter<ServerEvents> {
           ? { ...base, certificate: (socket as TLSSocket).getPeerCertificate(), authorized: (socket as TLSSocket).authorized }
           : base;
       socket.pause();
-      void this.admit(info).then((data) => {
-        if (data === false || this.closing) return void socket.destroy();
-        this.adopt(new SocketTransport(socket, info), data);
-      });
+      void this.admit(info)
+        .then((data) => {
+          if (data === false || this.closing) return void socket.destroy();
+          this.adopt(new SocketTransport(socket, info), data);
+        })
+        .catch((err: unknown) => {
+          socket.destroy();
+          this.report(err);
+        });
     };
     const server = a.kind === 'tls' ? createTlsServer(this.options.tls ?? {}, onSocket) : createNetServer(onSocket);
     if (a.kind === 'unix') {
@@ -241,7 +256,7 @@ export class Server extends EventEmitter<ServerEvents> {
         resolve();
       });
     });
-    server.on('error', (err) => this.emit('error', err));
+    server.on('error', (err) => this.report(err));
     return (server.address() as AddressInfo).port;
   }
 

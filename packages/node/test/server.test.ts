@@ -7,12 +7,12 @@ import {
   connect,
   listen,
   NodeError,
+  Server,
   type ActivityEvent,
   type CloseInfo,
   type ConnectionInfo,
   type ConnectOptions,
   type Peer,
-  type Server,
   type ServerOptions,
 } from '@gotalk/node';
 import { certs, Cleanup, clientTls, deferred, delay, serverTls, tempDir, until, within } from './support.ts';
@@ -258,6 +258,32 @@ describe('the accept hook', () => {
     expect(refused).toMatchObject({ code: 'CONNECT_FAILED' });
     expect((refused as Error).message).toMatch(/HTTP (403|500)/);
     expect(errors.map((e) => e.message)).toEqual(['no']);
+  });
+
+  it('a throwing hook with nobody listening for `error` refuses the connection and the server goes on', async () => {
+    let calls = 0;
+    const server = await serve(['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/'], {
+      accept: () => {
+        if (++calls % 2 === 1) throw new TypeError("Cannot read properties of undefined (reading 'CN')");
+        return undefined;
+      },
+    });
+    expect(server.listenerCount('error')).toBe(0);
+    server.handlers.handle('ping', () => 'pong');
+    const [tcp, ws] = server.addresses as [string, string];
+    // Odd calls throw: the first attempt on each listener is refused, the next one is served.
+    expect(await rejection(connect(tcp, { connectTimeout: 2000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(await (await dial(tcp)).request('ping')).toBe('pong');
+    expect(await rejection(connect(ws, { connectTimeout: 2000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(await (await dial(ws)).request('ping')).toBe('pong');
+    expect(calls).toBe(4);
+  });
+});
+
+describe('peer options', () => {
+  it('listen() refuses bad peer options at once, before any connection', async () => {
+    await expect(listen('tcp://127.0.0.1:0', { peer: { heartbeatInterval: -1 } })).rejects.toThrow(/heartbeatInterval must be a number of ms/);
+    expect(() => new Server({ peer: { limits: { retryWait: [1, 0.5] } } })).toThrow(RangeError);
   });
 });
 

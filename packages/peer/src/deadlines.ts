@@ -4,6 +4,16 @@ export interface Expiring {
   expire(): void;
 }
 
+/** What {@link Deadlines.add} returns: call `release()` once the item finished, before or after its time. */
+export interface Deadline {
+  release(): void;
+}
+
+const NO_DEADLINE: Deadline = { release() {} };
+
+/** Queues kept, timer and all, while none of their items is pending (a handful of timeout values in steady use). */
+const IDLE_QUEUES = 8;
+
 /**
  * Timeouts for many requests on few timers. Requests with the same timeout expire in the order
  * they began, so each distinct timeout keeps a first-in-first-out queue with one timer, armed
@@ -11,20 +21,38 @@ export interface Expiring {
  * request. A request that finishes stays queued (finding it would cost a search); its entry is
  * skipped when reached, and the queue is compacted when such entries pile up behind a
  * long-running one, so memory stays proportional to the requests in flight.
+ *
+ * A queue counts the items not yet released. When none is left it lets go of its entries at
+ * once; a few such idle queues keep their timer armed, ready for the next request with that
+ * timeout, and the others stop their timer and are dropped, so timeouts of many different
+ * lengths cost nothing once their requests settled.
  */
 export class Deadlines {
   readonly #queues = new Map<number, DeadlineQueue>();
   #closed = false;
+  /** Whether an idle queue may stay; one that may not is removed here. */
+  readonly #keep = (queue: DeadlineQueue): boolean => {
+    if (this.#queues.get(queue.timeout) !== queue) return false;
+    if (this.#queues.size <= IDLE_QUEUES) return true;
+    this.#queues.delete(queue.timeout);
+    return false;
+  };
 
-  /** Expires `item` after `timeout` ms (> 0); nothing after `close()`. */
-  add(item: Expiring, timeout: number): void {
-    if (this.#closed) return;
+  /** Expires `item` after `timeout` ms (> 0) unless it is finished by then; nothing after `close()`. */
+  add(item: Expiring, timeout: number): Deadline {
+    if (this.#closed) return NO_DEADLINE;
     let queue = this.#queues.get(timeout);
     if (!queue) {
-      queue = new DeadlineQueue(timeout);
+      queue = new DeadlineQueue(timeout, this.#keep);
       this.#queues.set(timeout, queue);
     }
     queue.add(item);
+    return queue;
+  }
+
+  /** Timeout values that have a queue. */
+  get queues(): number {
+    return this.#queues.size;
   }
 
   /** Entries kept, finished ones not yet dropped included (a bound on this structure's memory). */
@@ -42,15 +70,24 @@ export class Deadlines {
   }
 }
 
-class DeadlineQueue {
+class DeadlineQueue implements Deadline {
   #items: Expiring[] = [];
   #due: number[] = [];
   #head = 0;
+  /** Items added and not yet released. */
+  #live = 0;
+  #firing = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** Compact when the queue grows past this; doubles with what survives a compaction. */
   #compactAt = 4096;
+  readonly #keep: (queue: DeadlineQueue) => boolean;
 
-  constructor(readonly timeout: number) {}
+  constructor(
+    readonly timeout: number,
+    keep: (queue: DeadlineQueue) => boolean,
+  ) {
+    this.#keep = keep;
+  }
 
   /** Entries held, the stepped-over ones at the front included. */
   get size(): number {
@@ -66,27 +103,58 @@ class DeadlineQueue {
     if (live >= this.#compactAt || (this.#head >= 1024 && this.#head >= live)) this.#compact();
     this.#items.push(item);
     this.#due.push(Date.now() + this.timeout);
+    this.#live++;
+    // An idle queue's timer may still be armed: it fires early and is armed again for the oldest entry.
     if (this.#timer === null) this.#timer = setTimeout(() => this.#fire(), this.timeout);
   }
 
+  release(): void {
+    if (this.#live > 0 && --this.#live === 0 && !this.#firing) this.#idle();
+  }
+
   clear(): void {
+    this.#stopTimer();
+    this.#reset();
+    this.#live = 0;
+  }
+
+  /** Nothing is pending: drop the entries, and the timer too unless this queue is kept. */
+  #idle(): void {
+    this.#reset();
+    if (!this.#keep(this)) this.#stopTimer();
+  }
+
+  #reset(): void {
+    this.#items.length = 0;
+    this.#due.length = 0;
+    this.#head = 0;
+  }
+
+  #stopTimer(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#items = [];
-    this.#due = [];
-    this.#head = 0;
   }
 
   #fire(): void {
     this.#timer = null;
     const now = Date.now();
-    while (this.#head < this.#items.length) {
-      const item = this.#items[this.#head]!;
-      if (!item.finished && this.#due[this.#head]! > now) break;
-      this.#head++;
-      if (!item.finished) item.expire();
+    this.#firing = true; // expire() releases: the queue must not be reset under this loop
+    try {
+      while (this.#head < this.#items.length) {
+        const item = this.#items[this.#head]!;
+        if (!item.finished && this.#due[this.#head]! > now) break;
+        this.#head++;
+        if (!item.finished) item.expire();
+      }
+    } finally {
+      this.#firing = false;
     }
-    if (this.#head === this.#items.length) return this.clear();
+    if (this.#live === 0 || this.#head === this.#items.length) {
+      this.#reset();
+      this.#live = 0;
+      this.#keep(this); // an idle queue without a timer stays only while there are few queues
+      return;
+    }
     this.#timer = setTimeout(() => this.#fire(), Math.max(1, this.#due[this.#head]! - now));
   }
 

@@ -1,3 +1,6 @@
+import { MAX_NAME_BYTES } from '@gotalk/protocol';
+import { utf8 } from './payload.ts';
+
 /**
  * Stable codes of {@link GotalkError}; code on these, never on messages.
  * - `REMOTE_ERROR`: the other side answered with an error result (`E`); the message is its text.
@@ -7,8 +10,11 @@
  * - `PROTOCOL_ERROR`: the bytes broke the protocol, or the other side sent an `f` frame.
  * - `PAYLOAD_TOO_LARGE`: a payload over the configured maximum, sent or received.
  * - `VALIDATION`: a value did not match an operation's schema.
- * - `RETRY_EXHAUSTED`: the responder kept asking to retry past the allowed attempts.
+ * - `RETRY_EXHAUSTED`: the responder kept asking to retry past the allowed attempts, or asked when a
+ *   retry was no longer possible (after result parts, or too much stream input to resend).
  * - `ID_EXHAUSTED`: the connection has used up its stream request ids; open a new one.
+ * - `INVALID_NAME`: an op or notification name is empty or over 4095 UTF-8 bytes, so it cannot be sent.
+ * - `INVALID_JSON`: a result (or a result part) of a JSON request is not JSON.
  */
 export type GotalkErrorCode =
   | 'REMOTE_ERROR'
@@ -19,7 +25,9 @@ export type GotalkErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'VALIDATION'
   | 'RETRY_EXHAUSTED'
-  | 'ID_EXHAUSTED';
+  | 'ID_EXHAUSTED'
+  | 'INVALID_NAME'
+  | 'INVALID_JSON';
 
 /** The peer layer's error. Every rejection and close reason of `@gotalk/peer` is one of these. */
 export class GotalkError extends Error {
@@ -30,6 +38,18 @@ export class GotalkError extends Error {
     super(message, options);
     this.code = code;
   }
+}
+
+/**
+ * The `INVALID_NAME` error for an op or notification name the wire cannot carry (not a string,
+ * empty, or over 4095 UTF-8 bytes); null for a good name. Cheap for the usual short names.
+ */
+export function invalidName(name: string, what: 'op' | 'notification'): GotalkError | null {
+  if (typeof name !== 'string') return new GotalkError('INVALID_NAME', `${what} name must be a string, got ${typeof name}`);
+  // 1365 UTF-16 units are at most 4095 UTF-8 bytes: only longer names need counting.
+  const n = name.length <= 1365 ? name.length : utf8(name).length;
+  if (n > 0 && n <= MAX_NAME_BYTES) return null;
+  return new GotalkError('INVALID_NAME', `${what} name must be 1..${MAX_NAME_BYTES} UTF-8 bytes, got ${n}`);
 }
 
 /** The remote answered with an error result; `message` is the text it sent. */
@@ -108,7 +128,7 @@ export class ValidationError extends GotalkError {
   }
 }
 
-/** The responder asked to retry more times than allowed. `wait` is its last requested wait in ms. */
+/** The responder asked to retry more times than allowed, or when a retry was no longer possible. `wait` is its last requested wait in ms. */
 export class RetryExhaustedError extends GotalkError {
   override name = 'RetryExhaustedError';
   readonly wait: number;

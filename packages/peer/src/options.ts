@@ -97,12 +97,22 @@ function count(value: number | undefined, fallback: number, name: string, max = 
   return v;
 }
 
+/**
+ * Checks peer options without making a peer: throws the RangeError naming a bad option that
+ * `new Peer` would throw. For code that makes peers later (a server, a reconnecting client).
+ */
+export function checkPeerOptions(options: PeerOptions): void {
+  resolveSettings(options);
+}
+
 /** Fills in defaults and checks ranges; throws RangeError naming a bad option. */
 export function resolveSettings(options: PeerOptions): Settings {
   const l = options.limits ?? {};
   const retryWait = l.retryWait ?? DEFAULT_LIMITS.retryWait;
   const [lo, hi] = retryWait;
-  if (!(lo >= 0 && hi >= lo && hi <= 0xffffffff)) throw new RangeError(`limits.retryWait must be [min, max] with 0 <= min <= max, got [${lo}, ${hi}]`);
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 0 && hi >= lo && hi <= 0xffffffff)) {
+    throw new RangeError(`limits.retryWait must be integers [min, max] with 0 <= min <= max, got [${lo}, ${hi}]`);
+  }
   return {
     limits: {
       maxRequests: count(l.maxRequests, DEFAULT_LIMITS.maxRequests, 'limits.maxRequests'),

@@ -1,7 +1,7 @@
 import type { Frame, ReplyFrame, RequestFrame, RequestId, StreamRequestFrame } from '@gotalk/protocol';
 import { requestEvent, type ActivityEvent } from './activity.ts';
-import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError } from './errors.ts';
-import type { Deadlines } from './deadlines.ts';
+import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError, invalidName } from './errors.ts';
+import type { Deadline, Deadlines } from './deadlines.ts';
 import { MAX_DELAY, type RequestOptions, type Settings } from './options.ts';
 import { concat, EMPTY, text } from './payload.ts';
 
@@ -12,6 +12,8 @@ export interface RequestHost {
   readonly deadlines: Deadlines;
   /** Registers `request` under a fresh id and returns the id (single ids may wrap, stream ids never do). */
   register(request: Outgoing, stream: boolean): RequestId;
+  /** The error for a request tried on a closed connection, saying why it closed. */
+  closedError(): ClosedError;
   /** Forgets an id: later replies to it are ignored. */
   unregister(id: RequestId): void;
   send(frame: Frame): void;
@@ -55,6 +57,7 @@ export abstract class RequestBase implements Outgoing {
   protected waiting = false;
   readonly #timeout: number;
   #retryTimer: unknown = null;
+  #deadline: Deadline | null = null;
   readonly #signal: AbortSignal | undefined;
   readonly #maxRetries: number;
   /** Made only for requests with a signal: most have none, and this is the per-request hot path. */
@@ -69,7 +72,7 @@ export abstract class RequestBase implements Outgoing {
     this.#maxRetries = options.retries ?? host.settings.retries;
     this.#signal = options.signal;
     this.#timeout = Math.min(options.timeout ?? defaultTimeout, MAX_DELAY);
-    if (this.#timeout > 0) host.deadlines.add(this, this.#timeout);
+    if (this.#timeout > 0) this.#deadline = host.deadlines.add(this, this.#timeout);
     if (this.#signal) {
       const signal = this.#signal;
       this.#onAbort = () => this.finish(new AbortedError(signal.reason));
@@ -93,10 +96,12 @@ export abstract class RequestBase implements Outgoing {
   /** Settles the caller's side with `error`, or successfully when null. */
   protected abstract settle(error: Error | null): void;
 
-  /** Checks the abort signal and the connection, then registers and sends. */
+  /** Checks the abort signal, the connection and the op name, then registers and sends. */
   protected begin(stream: boolean): void {
     if (this.#signal?.aborted) return this.finish(new AbortedError(this.#signal.reason));
-    if (!this.host.open) return this.finish(new ClosedError());
+    if (!this.host.open) return this.finish(this.host.closedError());
+    const badName = invalidName(this.op, 'op');
+    if (badName) return this.finish(badName);
     this.#registerAndTransmit(stream);
   }
 
@@ -119,14 +124,14 @@ export abstract class RequestBase implements Outgoing {
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       if (this.done) return;
-      if (!this.host.open) return this.finish(new ClosedError());
+      if (!this.host.open) return this.finish(this.host.closedError());
       this.host.unregister(this.id);
       this.waiting = false;
       this.#registerAndTransmit(stream);
     }, wait > 0 ? Math.min(wait, MAX_DELAY) : backoff(this.attempts)); // a remote may ask for up to 0xffffffff ms
   }
 
-  /** Registers a fresh id and sends under it; if that fails (the connection is closing, the op name is out of range…), the request ends with the error. */
+  /** Registers a fresh id and sends under it; if that fails (the connection is closing…), the request ends with the error. */
   #registerAndTransmit(stream: boolean): void {
     try {
       this.id = this.host.register(this, stream);
@@ -148,6 +153,7 @@ export abstract class RequestBase implements Outgoing {
     if (this.done) return;
     this.done = true;
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#deadline?.release();
     if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort);
     if (this.id >= 0) this.host.unregister(this.id);
     this.settle(error);
@@ -192,6 +198,8 @@ export class SingleRequest extends RequestBase {
       case 'E':
         return this.finish(new RemoteError(text(frame.payload)));
       case 'e':
+        // Parts of this attempt's result already came: a resend could not be told apart from them.
+        if (this.#parts) return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, `retry asked for after the result began: ${text(frame.payload)}`));
         return this.retry(frame.wait, text(frame.payload), false);
       case 'S': {
         if (frame.payload.length === 0) {

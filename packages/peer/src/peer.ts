@@ -8,7 +8,7 @@ import {
   type RequestId,
 } from '@gotalk/protocol';
 import { replyEvent, type ActivityEvent, type ActivityListener, type CloseInfo, type CloseReason } from './activity.ts';
-import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutError } from './errors.ts';
+import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutError, invalidName } from './errors.ts';
 import { Deadlines } from './deadlines.ts';
 import { Handlers } from './handlers.ts';
 import { Heartbeats, type RemoteHeartbeat } from './heartbeats.ts';
@@ -24,6 +24,15 @@ import { StreamCall, type PartSource, type ResultStream } from './stream-call.ts
 import type { Transport, TransportInfo } from './transport.ts';
 
 type State = 'handshake' | 'open' | 'closing' | 'closed';
+
+/** A JSON request's result (or result part); `INVALID_JSON` when the other side sent something else. */
+function jsonResult(payload: Uint8Array, op: string): unknown {
+  try {
+    return fromJson(payload);
+  } catch (err) {
+    throw new GotalkError('INVALID_JSON', `the result of "${op}" is not JSON: ${errorText(err)}`, { cause: err });
+  }
+}
 
 const FIRST_STREAM_ID = 0x80000000;
 
@@ -56,6 +65,8 @@ export class Peer {
   #isReady = false;
   readonly #listeners: ActivityListener[] = [];
   #state: State = 'handshake';
+  /** Why the connection ended, once it has (null for a plain close). */
+  #closeError: GotalkError | null = null;
   /** `private`, not `#`: a test moves it to the wrap point. */
   private nextSingle = 0;
   #nextStream = FIRST_STREAM_ID;
@@ -126,7 +137,7 @@ export class Peer {
 
   /** Sends a JSON request and resolves with the JSON result (`undefined` for an empty result). */
   request(op: string, value?: unknown, options: RequestOptions = {}): Promise<unknown> {
-    return this.requestBytes(op, toJson(value), options).then(fromJson);
+    return this.requestBytes(op, toJson(value), options).then((result) => jsonResult(result, op));
   }
 
   /** Sends a request with a raw payload and resolves with the raw result. */
@@ -163,7 +174,7 @@ export class Peer {
       for await (const v of inputs) yield toJson(v);
     }
     for await (const part of this.stream(operation.name, encode(), options)) {
-      yield await validate(operation.output, fromJson(part), 'output');
+      yield await validate(operation.output, jsonResult(part, operation.name), 'output');
     }
   }
 
@@ -182,11 +193,13 @@ export class Peer {
     );
   }
 
-  /** Sends a notification with a raw payload. Throws ClosedError when closed, PayloadTooLargeError over `maxPayload`. */
+  /** Sends a notification with a raw payload. Throws ClosedError when closed, PayloadTooLargeError over `maxPayload`, `INVALID_NAME` for an empty or over-long name. */
   notifyBytes(name: string, payload: Uint8Array): void {
-    if (!this.open) throw new ClosedError();
+    if (!this.open) throw this.#closedError();
     const max = this.#settings.limits.maxPayload;
     if (payload.length > max) throw new PayloadTooLargeError(payload.length, max);
+    const badName = invalidName(name, 'notification');
+    if (badName) throw badName;
     this.#send({ type: 'n', name, payload });
     this.#activity({ type: 'notification', dir: 'out', name, size: payload.length });
   }
@@ -242,6 +255,12 @@ export class Peer {
     }
   }
 
+  /** The error of a request or notification tried after the connection ended: it says why it ended. */
+  #closedError(): ClosedError {
+    const e = this.#closeError;
+    return e ? new ClosedError(`the connection closed: ${e.message}`, e) : new ClosedError();
+  }
+
   #send(frame: Frame): void {
     this.#outbox.send(frame);
   }
@@ -265,10 +284,11 @@ export class Peer {
         if (!peer.#abort) {
           peer.#abort = new AbortController();
           // Asked for after the connection went: it has already fired.
-          if (peer.#state === 'closed') peer.#abort.abort(new ClosedError());
+          if (peer.#state === 'closed') peer.#abort.abort(peer.#closedError());
         }
         return peer.#abort.signal;
       },
+      closedError: () => this.#closedError(),
       send: (frame) => this.#send(frame),
       writable: () => this.#outbox.writable(),
       get congested() {
@@ -328,8 +348,9 @@ export class Peer {
     try {
       this.#decoder.push(chunk, this.#onFrame);
     } catch (err) {
-      if (!(err instanceof CodecError)) {
-        // A fault of this side while handling a frame: never let it escape into the transport.
+      if (!(err instanceof CodecError) || err.offset < 0) {
+        // A fault of this side while handling a frame (a handler's, or a reply the encoder
+        // refused): never let it escape into the transport, nor blame the other side for it.
         this.#fail('protocol', new ProtocolError(`internal error while handling a frame: ${errorText(err)}`, ProtocolErrorCode.abnormal, false, err), ProtocolErrorCode.abnormal);
         return;
       }
@@ -419,6 +440,7 @@ export class Peer {
   #finish(reason: CloseReason, error: GotalkError | null, abrupt = false): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#closeError = error;
     if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#heartbeats.stop();

@@ -85,3 +85,61 @@ describe('Deadlines', () => {
     expect(a.expiredAt).toBeNull();
   });
 });
+
+describe('Deadlines with released items', () => {
+  /** An item that releases its deadline when it finishes, as requests do. */
+  function track(d: Deadlines, timeout: number): Item & { finish(): void } {
+    const item = Object.assign(new Item(), { finish: () => {} });
+    const deadline = d.add(item, timeout);
+    item.finish = () => {
+      item.finished = true;
+      deadline.release();
+    };
+    return item;
+  }
+
+  it('keeps no timer, queue or entry for settled requests with many different timeouts', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const d = new Deadlines();
+    for (let i = 0; i < 10_000; i++) track(d, 5_000 + i).finish();
+    expect(d.size).toBe(0);
+    expect(d.queues).toBeLessThanOrEqual(8);
+    expect(vi.getTimerCount()).toBeLessThanOrEqual(8);
+  });
+
+  it('reuses the armed timer of a timeout in steady use, one request after another', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const d = new Deadlines();
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    for (let i = 0; i < 1000; i++) track(d, 30_000).finish();
+    expect(spy.mock.calls.length).toBe(1);
+    expect(d.size).toBe(0);
+    // The timer still expires a request added after the idle period began, at its own time.
+    await vi.advanceTimersByTimeAsync(10_000);
+    const late = track(d, 30_000);
+    await vi.advanceTimersByTimeAsync(25_000);
+    expect(late.expiredAt).toBeNull();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(late.expiredAt).not.toBeNull();
+    expect(vi.getTimerCount()).toBe(0);
+    spy.mockRestore();
+  });
+
+  it('releases made while items expire leave the queue consistent', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const d = new Deadlines();
+    const items = Array.from({ length: 3 }, () => track(d, 100));
+    for (const item of items) item.expire = () => item.finish();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(items.every((i) => i.finished)).toBe(true);
+    const next = track(d, 100);
+    next.expire = () => {
+      next.expiredAt = Date.now();
+      next.finish();
+    };
+    await vi.advanceTimersByTimeAsync(100);
+    expect(next.expiredAt).not.toBeNull();
+    expect(d.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

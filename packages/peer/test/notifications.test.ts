@@ -150,10 +150,10 @@ describe('notifications', () => {
     expect(await held).toBe(1);
   });
 
-  test('an invalid notification name throws the codec error and sends nothing', async () => {
+  test('an invalid notification name throws INVALID_NAME and sends nothing', async () => {
     const { a, sent } = tappedPeers();
-    expect(thrownBy(() => a.notify('', 1)).code).toBe('INVALID_FIELD');
-    expect(thrownBy(() => a.notify('n'.repeat(4096), 1)).code).toBe('INVALID_FIELD');
+    expect(thrownBy(() => a.notify('', 1)).code).toBe('INVALID_NAME');
+    expect(thrownBy(() => a.notify('n'.repeat(4096), 1)).code).toBe('INVALID_NAME');
     await a.notify(chat, { text: 'ok' });
     await waitFor(() => framesOf(sent('a'), 'n').length === 1);
     expect(framesOf(sent('a'), 'n')[0]!.name).toBe('chat');

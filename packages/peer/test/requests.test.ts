@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { CodecError } from '@gotalk/protocol';
-import { AbortedError, ClosedError, connectedPeers, PayloadTooLargeError, RemoteError, TimeoutError, type Peer } from '@gotalk/peer';
+import { AbortedError, ClosedError, connectedPeers, GotalkError, PayloadTooLargeError, RemoteError, TimeoutError, type Peer } from '@gotalk/peer';
 import { bytes, deferred, delay, errorOf, framesOf, rawPeer, str, tappedPeers, waitFor } from './helpers.ts';
 
 describe('JSON and bytes requests', () => {
@@ -78,7 +77,7 @@ describe('JSON and bytes requests', () => {
     const [a, b] = connectedPeers();
     b.handlers.handleBytes('garbage', () => bytes('{not json'));
     b.handlers.handle('echo', (v) => v);
-    await expect(a.request('garbage')).rejects.toBeInstanceOf(SyntaxError);
+    await expect(a.request('garbage')).rejects.toMatchObject({ code: 'INVALID_JSON', cause: expect.any(SyntaxError) });
     expect(await a.request('echo', 5)).toBe(5);
     a.destroy();
   });
@@ -268,12 +267,12 @@ describe('local checks', () => {
     ['empty', ''],
     ['4096 ASCII bytes', 'x'.repeat(4096)],
     ['4096 UTF-8 bytes in 2048 characters', 'é'.repeat(2048)],
-  ])('an invalid op name (%s) rejects with the codec error INVALID_FIELD', async (_label, op) => {
+  ])('an invalid op name (%s) rejects with INVALID_NAME and sends nothing', async (_label, op) => {
     const { a, b, sent } = tappedPeers();
     b.handlers.handle('echo', (v) => v);
     const err = await errorOf(a.request(op, 1));
-    expect(err).toBeInstanceOf(CodecError);
-    expect(err.code).toBe('INVALID_FIELD');
+    expect(err).toBeInstanceOf(GotalkError);
+    expect(err.code).toBe('INVALID_NAME');
     expect(a.inFlight).toBe(0);
     expect(await a.request('echo', 'still fine')).toBe('still fine');
     expect(framesOf(sent('a'), 'r').map((r) => r.op)).toEqual(['echo']);

@@ -77,6 +77,13 @@ export function positionals(command: string, given: string[], min: number, max: 
   return given;
 }
 
+/** Checks an op or notification name argument: 1..4095 UTF-8 bytes, as the wire allows. */
+export function nameArg(command: string, value: string, what: 'op' | 'name'): string {
+  const n = Buffer.byteLength(value);
+  if (n === 0 || n > 4095) throw new UsageError(`<${what}> must be 1 to 4095 bytes of UTF-8, got ${n}`, command);
+  return value;
+}
+
 /** Parses a non-negative integer option (ms, counts); `undefined` when not given. */
 export function intOption(command: string, name: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;

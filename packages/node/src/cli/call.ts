@@ -1,4 +1,4 @@
-import { Exit, connectOptions, parse, positionals, readPayload } from './args.ts';
+import { connectOptions, Exit, nameArg, parse, positionals, readPayload } from './args.ts';
 import { explainTimeout, openClient } from './client.ts';
 import { formatJson, writeOut } from './output.ts';
 
@@ -13,7 +13,8 @@ as JSON: indented on a terminal, compact otherwise (one line, for scripts).
 
 Options:
   --raw              send the payload bytes as they are, print the result bytes as they are
-  -t, --timeout <ms> give up after this long, connecting included (default 30000; 0 = never)
+  -t, --timeout <ms> give up after this long, connecting included (default 30000;
+                     0 = wait for the result without limit, connecting still gives up after 10 s)
   --retries <n>      how many retry results to accept before giving up (default 3)
   -k, --insecure     tls/wss: do not verify the server certificate
   --ca <file>        tls/wss: trust this CA certificate (PEM)
@@ -38,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     return Exit.ok;
   }
   const [address, op, payloadArg] = positionals('call', args, 2, 3, '<address> <op> [payload]') as [string, string, string?];
+  nameArg('call', op, 'op');
   const raw = values.raw === true;
   const payload = await readPayload('call', payloadArg, raw);
   const client = await openClient('call', address, values, 30_000);

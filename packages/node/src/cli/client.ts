@@ -39,7 +39,7 @@ const CONNECT_TIMEOUT = 10_000;
 
 /**
  * Connects to `address` for `command` with the shared options. `--timeout` (default
- * `defaultTimeout`, 0 for none) covers connecting and the request together. `handlers`
+ * `defaultTimeout`) covers connecting and the request together; 0 puts no limit on the request, while connecting still gives up after CONNECT_TIMEOUT. `handlers`
  * serve what the other side sends.
  */
 export async function openClient(command: string, address: string, values: ConnectValues, defaultTimeout: number, handlers?: Handlers): Promise<Client> {

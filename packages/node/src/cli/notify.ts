@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Exit, connectOptions, intOption, parse, positionals, readPayload } from './args.ts';
+import { connectOptions, Exit, intOption, nameArg, parse, positionals, readPayload } from './args.ts';
 import { openClient } from './client.ts';
 import { CatchAllHandlers, printIncoming } from './incoming.ts';
 import { colors, useColor, writeOut } from './output.ts';
@@ -42,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     return Exit.ok;
   }
   const [address, name, payloadArg] = positionals('notify', args, 2, 3, '<address> <name> [payload]') as [string, string, string?];
+  nameArg('notify', name, 'name');
   const wait = intOption('notify', 'wait', values.wait, 0x7fffffff) ?? 0;
   const payload = await readPayload('notify', payloadArg, values.raw === true);
   const c = colors(useColor(process.stdout));

@@ -1,4 +1,4 @@
-import { GotalkError } from '@gotalk/peer';
+import { GotalkError, ProtocolError } from '@gotalk/peer';
 import { NodeError } from '../errors.ts';
 import { CliError, Exit, UsageError } from './args.ts';
 
@@ -84,9 +84,19 @@ export function writeOut(data: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(data, (err) => (err ? reject(err) : resolve())));
 }
 
+/** True when `err`, or an error in its `cause` chain, is a {@link ProtocolError}. */
+function causedByProtocolError(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof ProtocolError) return true;
+  }
+  return false;
+}
+
 /** The exit code for an error of the CLI, of `@gotalk/node` or of `@gotalk/peer` (see {@link Exit}). */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
+  // A connection lost to a protocol error (seen as a failed connect or a closed request) is a protocol error.
+  if (causedByProtocolError(err)) return Exit.other;
   if (err instanceof NodeError) {
     switch (err.code) {
       case 'BAD_ADDRESS':
@@ -99,6 +109,8 @@ export function exitCodeFor(err: unknown): number {
   }
   if (err instanceof GotalkError) {
     switch (err.code) {
+      case 'INVALID_NAME':
+        return Exit.usage;
       case 'REMOTE_ERROR':
         return Exit.remote;
       case 'TIMEOUT':

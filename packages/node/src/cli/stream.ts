@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { Exit, connectOptions, parse, positionals } from './args.ts';
+import { connectOptions, Exit, nameArg, parse, positionals } from './args.ts';
 import { explainTimeout, openClient } from './client.ts';
 import { writeOut } from './output.ts';
 
@@ -100,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     return Exit.ok;
   }
   const [address, op] = positionals('stream', args, 2, 2, '<address> <op>') as [string, string];
+  nameArg('stream', op, 'op');
   const chunks = values.chunks === true;
   const client = await openClient('stream', address, values, 0);
   const progress = new Progress(process.stderr.isTTY === true);

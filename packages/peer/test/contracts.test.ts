@@ -1,0 +1,163 @@
+// Typed errors where a caller or the other side gets something wrong: results that are not JSON,
+// names the wire cannot carry, retry results that come too late, options out of range.
+import { describe, expect, test } from 'vitest';
+import { z } from 'zod';
+import {
+  checkPeerOptions,
+  connectedPeers,
+  defineOperation,
+  defineStreamOperation,
+  GotalkError,
+  Peer,
+  RetryExhaustedError,
+  utf8,
+} from '@gotalk/peer';
+import { errorOf, str, thrownBy } from './helpers.ts';
+import { scriptedPeer } from './scripted-transport.ts';
+
+const quiet = { heartbeatInterval: 0 };
+
+describe('a result that is not JSON', () => {
+  test('request(), call() and callStream() reject with INVALID_JSON, naming the op', async () => {
+    const [client, server] = connectedPeers(quiet, quiet);
+    server.handlers.handleBytes('get', () => utf8('{not json'));
+    server.handlers.handleStream('list', async function* () {
+      yield utf8('"fine"');
+      yield utf8('<html>');
+    });
+    const fromRequest = await errorOf(client.request('get'));
+    expect(fromRequest).toBeInstanceOf(GotalkError);
+    expect(fromRequest.code).toBe('INVALID_JSON');
+    expect(fromRequest.message).toMatch(/^the result of "get" is not JSON: /);
+    expect(fromRequest.cause).toBeInstanceOf(SyntaxError);
+
+    const get = defineOperation('get', { input: z.null(), output: z.string() });
+    expect((await errorOf(client.call(get, null))).code).toBe('INVALID_JSON');
+
+    const list = defineStreamOperation('list', { input: z.number(), output: z.string() });
+    const seen: string[] = [];
+    const fromStream = await errorOf(
+      (async () => {
+        for await (const v of client.callStream(list, [1])) seen.push(v);
+      })(),
+    );
+    expect(fromStream.code).toBe('INVALID_JSON');
+    expect(seen).toEqual(['fine']); // the parts before the bad one were delivered
+    // The connection is unharmed.
+    server.handlers.handle('ok', () => 'yes');
+    expect(await client.request('ok')).toBe('yes');
+    await client.close();
+  });
+});
+
+describe('names the wire cannot carry', () => {
+  test('stream() with an empty or over-long op name fails with INVALID_NAME, and nothing is sent', async () => {
+    const { peer, t } = scriptedPeer();
+    t.handshake();
+    for (const op of ['', 'x'.repeat(4096), 'é'.repeat(2048)]) {
+      expect((await errorOf(peer.stream(op, [utf8('a')]).collect())).code).toBe('INVALID_NAME');
+      expect((await errorOf(peer.stream(op, utf8('a')).collect())).code).toBe('INVALID_NAME');
+    }
+    expect(peer.inFlight).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(t.frames.filter((f) => f.type === 'r' || f.type === 's' || f.type === 'p')).toHaveLength(0);
+    peer.destroy();
+  });
+
+  test('notifyBytes() throws INVALID_NAME; the typed notify rejects with it', async () => {
+    const [a] = connectedPeers(quiet, quiet);
+    expect(thrownBy(() => a.notifyBytes('n'.repeat(5000), utf8('x'))).code).toBe('INVALID_NAME');
+    const type = { name: '', schema: z.number() };
+    expect((await errorOf(a.notify(type, 1))).code).toBe('INVALID_NAME');
+    expect(a.open).toBe(true);
+    a.destroy();
+  });
+});
+
+describe('a retry result after parts of the result', () => {
+  test('requestBytes fails with RETRY_EXHAUSTED instead of joining two attempts', async () => {
+    const { peer, t } = scriptedPeer();
+    t.handshake();
+    const result = errorOf(peer.requestBytes('op', utf8('x')));
+    const r = await t.nextFrame('r');
+    t.feedFrames({ type: 'S', id: r.id, payload: utf8('abc') }, { type: 'e', id: r.id, wait: 1, payload: utf8('later') });
+    const err = await result;
+    expect(err).toBeInstanceOf(RetryExhaustedError);
+    expect(err.message).toMatch(/after the result began: later/);
+    // No second attempt went out.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(t.frames.filter((f) => f.type === 'r')).toHaveLength(1);
+    peer.destroy();
+  });
+
+  test('a retry result before any part still retries', async () => {
+    const { peer, t } = scriptedPeer();
+    t.handshake();
+    const result = peer.requestBytes('op', utf8('x'));
+    const first = await t.nextFrame('r');
+    t.feedFrames({ type: 'e', id: first.id, wait: 1, payload: utf8('later') });
+    const second = await t.nextFrame('r');
+    t.feedFrames({ type: 'S', id: second.id, payload: utf8('abc') }, { type: 'S', id: second.id, payload: new Uint8Array(0) });
+    expect(str(await result)).toBe('abc');
+    peer.destroy();
+  });
+});
+
+describe('options', () => {
+  test('retryWait must be whole milliseconds (a fraction would make an e frame the encoder refuses)', () => {
+    expect(() => checkPeerOptions({ limits: { retryWait: [0.5, 2.5] } })).toThrow(RangeError);
+    expect(() => new Peer(connectedPeersTransport(), { limits: { retryWait: [1, 2.5] } })).toThrow(/retryWait must be integers/);
+    expect(() => checkPeerOptions({ limits: { retryWait: [1, 2] } })).not.toThrow();
+  });
+
+  test('checkPeerOptions throws what new Peer would, and accepts the defaults', () => {
+    expect(() => checkPeerOptions({})).not.toThrow();
+    expect(() => checkPeerOptions({ heartbeatInterval: -1 })).toThrow(/heartbeatInterval must be a number of ms/);
+    expect(() => checkPeerOptions({ limits: { maxRequests: 1.5 } })).toThrow(/limits\.maxRequests must be an integer/);
+  });
+});
+
+/** A transport that is never started (the Peer constructor throws before it would be). */
+function connectedPeersTransport() {
+  return scriptedPeer().t;
+}
+
+describe('a request after the connection ended', () => {
+  test('fails with CLOSED whose cause says why the connection ended', async () => {
+    const { peer, t } = scriptedPeer();
+    t.feed('01zz'); // a version, then bytes that are no frame
+    await peer.closed;
+    const err = await errorOf(peer.request('op'));
+    expect(err.code).toBe('CLOSED');
+    expect(err.message).toMatch(/^the connection closed: .*unknown frame type byte 0x7a/);
+    expect((err.cause as GotalkError).code).toBe('PROTOCOL_ERROR');
+    const thrown = thrownBy(() => peer.notify('n', 1));
+    expect(thrown.code).toBe('CLOSED');
+    expect((thrown.cause as GotalkError).code).toBe('PROTOCOL_ERROR');
+  });
+});
+
+describe('a retry result after parts of a stream result', () => {
+  test.each([
+    ['one payload', () => utf8('x')],
+    ['parts', () => [utf8('x')]],
+  ])('stream() with %s as input fails with RETRY_EXHAUSTED; the parts already delivered stay delivered', async (_label, input) => {
+    const { peer, t } = scriptedPeer();
+    t.handshake();
+    const parts: string[] = [];
+    const done = errorOf(
+      (async () => {
+        for await (const p of peer.stream('op', input())) parts.push(str(p));
+      })(),
+    );
+    const req = await t.nextFrame((f) => f.type === 'r' || f.type === 's');
+    const id = (req as { id: number }).id;
+    t.feedFrames({ type: 'S', id, payload: utf8('abc') }, { type: 'e', id, wait: 1, payload: utf8('later') });
+    const err = await done;
+    expect(err).toBeInstanceOf(RetryExhaustedError);
+    expect(parts).toEqual(['abc']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(t.frames.filter((f) => f.type === 'r' || f.type === 's')).toHaveLength(1);
+    peer.destroy();
+  });
+});
