@@ -263,7 +263,7 @@ describe.concurrent('gotalk call', () => {
     const bad = createServer((socket) => {
       sockets.push(socket);
       socket.on('error', () => {});
-      socket.end(replies[sockets.length - 1]);
+      socket.end(replies[sockets.length - 1] ?? '');
     });
     await new Promise<void>((r) => bad.listen(0, '127.0.0.1', () => r()));
     try {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   checkPeerOptions,
   connectedPeers,
+  defineNotification,
   defineOperation,
   defineStreamOperation,
   GotalkError,
@@ -67,7 +68,7 @@ describe('names the wire cannot carry', () => {
   test('notifyBytes() throws INVALID_NAME; the typed notify rejects with it', async () => {
     const [a] = connectedPeers(quiet, quiet);
     expect(thrownBy(() => a.notifyBytes('n'.repeat(5000), utf8('x'))).code).toBe('INVALID_NAME');
-    const type = { name: '', schema: z.number() };
+    const type = defineNotification('', z.number());
     expect((await errorOf(a.notify(type, 1))).code).toBe('INVALID_NAME');
     expect(a.open).toBe(true);
     a.destroy();
