@@ -85,7 +85,7 @@ export function installDemoHandlers(server: Server): void {
   h.handle('roster', () => roster(server));
 
   // Where else this server listens, for the page's hint of what to try from a terminal.
-  h.handle('addresses', () => server.addresses.filter((a) => !a.startsWith('http-mount:')));
+  h.handle('addresses', () => server.addresses);
 
   // Notifications: chat from any page or the CLI goes to every page.
   h.onNotification('chat', (value, ctx) => {

@@ -5,7 +5,6 @@
 //   pnpm demo [--http host:port] [--tcp host:port] [--unix path]
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,12 +54,11 @@ await new Promise<void>((resolve, reject) => {
 await gotalk.listen(`tcp://${values.tcp}`);
 await gotalk.listen(`unix:${values.unix}`);
 
-const [tcp, unix] = gotalk.addresses.filter((a) => !a.startsWith('http-mount:'));
-const bound = http.address() as AddressInfo;
-const web = `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`;
+const find = (scheme: string) => gotalk.addresses.find((a) => a.startsWith(scheme))!;
+const [websocket, tcp, unix] = [find('ws:'), find('tcp:'), find('unix:')];
 console.log(`Gotalk demo running
-  page       http://${web}/
-  websocket  ws://${web}/gotalk/
+  page       ${websocket.replace(/^ws:/, 'http:').replace(/gotalk\/$/, '')}
+  websocket  ${websocket}
   tcp        ${tcp}
   unix       ${unix}
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
@@ -46,7 +46,8 @@ export interface ServerOptions {
 }
 
 interface Listener {
-  readonly address: string;
+  /** Where it listens; null for an endpoint attached to an HTTP server that is not listening. */
+  readonly address: string | null;
   close(): Promise<void>;
 }
 
@@ -106,9 +107,13 @@ export class Server extends EventEmitter<ServerEvents> {
     });
   }
 
-  /** The addresses listened on, with ports resolved (`tcp://127.0.0.1:0` becomes the real port). */
+  /**
+   * The addresses listened on, with ports resolved (`tcp://127.0.0.1:0` becomes the real port).
+   * An endpoint mounted with {@link attach} is listed (`ws://host:port/gotalk/`, `wss://` on
+   * HTTPS) while its HTTP server listens on a TCP port.
+   */
   get addresses(): string[] {
-    return this.bound.map((l) => l.address);
+    return this.bound.flatMap((l) => (l.address === null ? [] : [l.address]));
   }
 
   /** Adds a listener at `address`. */
@@ -116,7 +121,7 @@ export class Server extends EventEmitter<ServerEvents> {
     const a = parseAddress(address);
     const listener = a.kind === 'ws' || a.kind === 'wss' ? await this.listenWebSocket(a) : await this.listenSocket(a as Address & { kind: 'tcp' | 'tls' | 'unix' });
     this.bound.push(listener);
-    return listener.address;
+    return listener.address!;
   }
 
   /**
@@ -141,8 +146,12 @@ export class Server extends EventEmitter<ServerEvents> {
       if (!endpoint.handleUpgrade(req, socket, head) && http.listenerCount('upgrade') === 1) socket.destroy();
     };
     http.on('upgrade', onUpgrade);
+    const kind = http instanceof HttpsServer ? 'wss' : 'ws';
     this.bound.push({
-      address: `http-mount:${endpoint.path}`,
+      get address() {
+        const a = http.address();
+        return a && typeof a === 'object' ? formatAddress({ kind, host: a.address, port: a.port, path: endpoint.path }) : null;
+      },
       close: async () => {
         endpoint.close();
         http.off('upgrade', onUpgrade);

@@ -85,7 +85,10 @@ describe('mounting on an existing HTTP server', () => {
     const gotalk = new Server({ ws: { bundle: makeBundle('console.log(1)') } });
     const endpoint = await gotalk.attach(http, { path: '/gotalk/' });
     expect(endpoint.path).toBe('/gotalk/');
+    expect(gotalk.addresses).toEqual([]); // the HTTP server does not listen yet
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    // Now it does: the endpoint is listed with its real URL, usable as it is.
+    expect(gotalk.addresses).toEqual([`ws://127.0.0.1:${(http.address() as AddressInfo).port}/gotalk/`]);
     cleanup.add(async () => {
       for (const p of gotalk.peers) p.destroy();
       await gotalk.close();
@@ -100,7 +103,7 @@ describe('mounting on an existing HTTP server', () => {
 
   it('serves Gotalk at the path while the app keeps its other routes', async () => {
     const { base, gotalk } = await appServer();
-    const client = await dial(`ws://${base}/gotalk/`);
+    const client = await dial(gotalk.addresses[0]!);
     expect(await client.request('echo', 'over the app server')).toBe('over the app server');
     expect(gotalk.peers.size).toBe(1);
     const hello = await get(`http://${base}/hello`);
