@@ -26,6 +26,8 @@ export interface ResultStream extends AsyncIterable<Uint8Array> {
 export class StreamCall extends RequestBase implements ResultStream {
   readonly #queue: PartQueue;
   #replay: Uint8Array[] | null = [];
+  /** A reply other than a retry result came: the result has begun, and can no longer be retried. */
+  #answered = false;
   #replayBytes = 0;
   /** The source has been read to its end. */
   #inputDone = false;
@@ -128,6 +130,9 @@ export class StreamCall extends RequestBase implements ResultStream {
   reply(frame: ReplyFrame): void {
     if (this.waiting) return;
     if (frame.type === 'e') {
+      if (this.#answered) {
+        return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, `retry asked for after the result began: ${text(frame.payload)}`));
+      }
       if (!this.#replay && !(this.#input instanceof Uint8Array)) {
         return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, 'too much was sent to retry the stream'));
       }
@@ -135,6 +140,7 @@ export class StreamCall extends RequestBase implements ResultStream {
       return this.retry(frame.wait, text(frame.payload), true);
     }
     this.#replay = null;
+    this.#answered = true;
     switch (frame.type) {
       case 'S':
         if (frame.payload.length > 0) return this.#queue.push(frame.payload);
