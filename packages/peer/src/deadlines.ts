@@ -22,10 +22,9 @@ const IDLE_QUEUES = 8;
  * skipped when reached, and the queue is compacted when such entries pile up behind a
  * long-running one, so memory stays proportional to the requests in flight.
  *
- * A queue counts the items not yet released. When none is left it lets go of its entries at
- * once; a few such idle queues keep their timer armed, ready for the next request with that
- * timeout, and the others stop their timer and are dropped, so timeouts of many different
- * lengths cost nothing once their requests settled.
+ * A queue counts the items not yet released. When none is left, a few such idle queues keep
+ * their timer armed, ready for the next request with that timeout; the others stop their timer
+ * and are dropped, so timeouts of many different lengths cost nothing once their requests settled.
  */
 export class Deadlines {
   readonly #queues = new Map<number, DeadlineQueue>();
@@ -118,9 +117,12 @@ class DeadlineQueue implements Deadline {
     this.#live = 0;
   }
 
-  /** Nothing is pending: drop the entries, and the timer too unless this queue is kept. */
+  /**
+   * Nothing is pending. A kept queue stays as it is, timer armed (its finished entries are
+   * stepped over by the next add, or dropped when the timer fires); any other stops its timer
+   * and is gone, entries and all.
+   */
   #idle(): void {
-    this.#reset();
     if (!this.#keep(this)) this.#stopTimer();
   }
 
