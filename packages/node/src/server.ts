@@ -97,6 +97,8 @@ export class Server extends EventEmitter<ServerEvents> {
   private readonly bound: Listener[] = [];
   private closing: Promise<void> | null = null;
   private readonly watched = new WeakSet<Peer>();
+  /** The WebSocket connections, told to close with 1001 (going away) when the server closes. */
+  private readonly webSockets = new Set<WebSocketTransport>();
 
   constructor(private readonly options: ServerOptions = {}) {
     super();
@@ -168,6 +170,8 @@ export class Server extends EventEmitter<ServerEvents> {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Pages reconnect at once on 1001; a connection an application closes on its own sends 1000.
+      for (const transport of this.webSockets) transport.goingAway();
       const stopped = Promise.all(this.bound.map((l) => l.close()));
       await Promise.all([...this.peers].map((p) => p.close()));
       await stopped;
@@ -280,7 +284,9 @@ export class Server extends EventEmitter<ServerEvents> {
       (socket: WebSocket, request, data) => {
         if (this.closing) return socket.terminate();
         const info = wsInfo(request);
-        this.adopt(new WebSocketTransport(socket, info, { closeCode: 1001, ...(ws.splitMessages ? { splitMessages: true } : {}) }), data);
+        const transport = new WebSocketTransport(socket, info, ws.splitMessages ? { splitMessages: true } : {});
+        this.webSockets.add(transport);
+        void this.adopt(transport, data).closed.then(() => this.webSockets.delete(transport));
       },
     );
   }

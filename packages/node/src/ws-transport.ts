@@ -13,7 +13,7 @@ export interface WebSocketTransportOptions {
   readonly highWaterMark?: number;
   /**
    * The close code of a clean `close()`: 1000 (normal, the default) or 1001 (going away, what a
-   * server sends when it shuts down, so browser clients reconnect at once).
+   * server sends when it shuts down, so browser clients reconnect at once). See also {@link WebSocketTransport.goingAway}.
    */
   readonly closeCode?: 1000 | 1001;
 }
@@ -36,7 +36,7 @@ export class WebSocketTransport implements Transport {
   private closed = false;
   private blocked = false;
   private readonly highWaterMark: number;
-  private readonly closeCode: number;
+  private closeCode: number;
   private readonly splitter: FrameDecoder | null;
 
   constructor(
@@ -103,6 +103,11 @@ export class WebSocketTransport implements Transport {
 
   resume(): void {
     if (this.events) this.socket.resume();
+  }
+
+  /** From now on a clean `close()` sends 1001 (going away): the server is shutting down. */
+  goingAway(): void {
+    this.closeCode = 1001;
   }
 
   close(): void {

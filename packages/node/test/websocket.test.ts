@@ -5,8 +5,9 @@ import { createServer as createHttpServer, request as httpRequest, type Incoming
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { connect, listen, makeBundle, Server, type Peer, type ServerOptions } from '@gotalk/node';
-import { Cleanup, rawWebSocket, type RawConnection } from './support.ts';
+import { Cleanup, rawWebSocket, until, type RawConnection } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -341,5 +342,33 @@ describe('hostile HTTP', () => {
     await second.attach(http);
     const client = await dial(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/gotalk/`);
     expect(await client.request('which')).toBe('second');
+  });
+});
+
+describe('close codes', () => {
+  /** A plain `ws` client that completes the handshake and resolves with the close code it gets. */
+  function closeCodeOf(address: string): { opened: Promise<void>; code: Promise<number> } {
+    const socket = new WebSocket(address);
+    socket.on('error', () => {});
+    const opened = new Promise<void>((resolve) => socket.once('open', () => (socket.send(Buffer.from('01')), resolve())));
+    const code = new Promise<number>((resolve) => socket.once('close', (c: number) => resolve(c)));
+    cleanup.add(() => socket.terminate());
+    return { opened, code };
+  }
+
+  it('a peer the application closes sends 1000; Server.close() sends 1001 (going away)', async () => {
+    const server = await listen('ws://127.0.0.1:0/gotalk/', { ws: { bundle: null } });
+    const address = server.addresses[0]!;
+    const first = closeCodeOf(address);
+    await first.opened;
+    await until(() => server.peers.size === 1, 'the peer');
+    const [peer] = server.peers;
+    await peer!.close();
+    expect(await first.code).toBe(1000);
+    const second = closeCodeOf(address);
+    await second.opened;
+    await until(() => server.peers.size === 1, 'the peer');
+    await server.close();
+    expect(await second.code).toBe(1001);
   });
 });
