@@ -30,9 +30,18 @@ const types: Record<string, string> = {
 const gotalk = new Server({ peer: { heartbeatInterval: 1000 } });
 installDemoHandlers(gotalk);
 
+/** The path of a request target, or null for one that is not a URL path (`//`, say). */
+function pathOf(target: string | undefined): string | null {
+  try {
+    return new URL(target ?? '/', 'http://x').pathname;
+  } catch {
+    return null;
+  }
+}
+
 const http = createServer(async (req, res) => {
-  const path = new URL(req.url ?? '/', 'http://x').pathname;
-  const file = path === '/' ? 'index.html' : path.slice(1);
+  const path = pathOf(req.url);
+  const file = path === '/' ? 'index.html' : (path ?? '').slice(1);
   if (!/^[\w.-]+$/.test(file)) {
     res.writeHead(404).end('not found\n');
     return;

@@ -10,6 +10,8 @@ $('name').value = me;
 // The client reconnects by itself and keeps its handlers across reconnects.
 const client = gotalk.connect(undefined, { heartbeatInterval: 1000 });
 window.demo = { client, me };
+// The name the server knows this page by: `me`, or `me (2)` if another connection has it.
+let myName = me;
 
 function setStatus(state, text) {
   $('status').dataset.state = state;
@@ -17,7 +19,7 @@ function setStatus(state, text) {
 }
 client.on('open', () => {
   setStatus('open', 'connected');
-  client.request('hello', { name: me }).catch(() => {});
+  client.request('hello', { name: me }).then((r) => (myName = typeof r?.you === 'string' ? r.you : me), () => {});
   client.request('addresses').then((addresses) => {
     const tcp = addresses.find((a) => a.startsWith('tcp://')) ?? addresses[0];
     if (tcp) $('cli-hint').textContent = `gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
@@ -44,7 +46,7 @@ $('greet-form').addEventListener('submit', async (e) => {
 
 // ---- server → browser: this page serves `ask` ----
 client.handlers.handle('ask', (question) => {
-  $('asked-log').textContent = `The server asked this page “${question}” at ${new Date().toLocaleTimeString()} — answered.`;
+  $('asked-log').textContent = `The server asked this page “${asText(question)}” at ${new Date().toLocaleTimeString()} — answered.`;
   return $('status-answer').value || '(nothing to say)';
 });
 $('ask-btn').addEventListener('click', async () => {
@@ -58,11 +60,12 @@ $('ask-btn').addEventListener('click', async () => {
     btn.disabled = false;
   }
 });
-client.handlers.onNotification('answers', ({ question, answers }) => {
+client.handlers.onNotification('answers', (value) => {
+  const answers = Array.isArray(value?.answers) ? value.answers : [];
   $('answers').innerHTML = answers
-    .map((a) => `<tr><td>${escape(a.page)}${a.page === me ? ' <span class="dim">(you)</span>' : ''}</td><td>${escape(a.error ? `⚠ ${a.error}` : String(a.answer))}</td><td>${a.ms}</td></tr>`)
+    .map((a) => `<tr><td>${escape(a.page)}${a.page === myName ? ' <span class="dim">(you)</span>' : ''}</td><td>${escape(a.error ? `⚠ ${a.error}` : a.answer)}</td><td>${Number(a.ms) || 0}</td></tr>`)
     .join('');
-  $('asked-log').textContent = `“${question}” — ${answers.length} page${answers.length === 1 ? '' : 's'} answered.`;
+  $('asked-log').textContent = `“${asText(value?.question)}” — ${answers.length} page${answers.length === 1 ? '' : 's'} answered.`;
 });
 
 // ---- streamed result with live progress ----
@@ -90,12 +93,21 @@ $('primes-btn').addEventListener('click', async () => {
 // ---- notifications: chat ----
 const messages = $('messages');
 messages.innerHTML = '<li class="empty">No messages yet. Say hi, or send one from a terminal.</li>';
-client.handlers.onNotification('chat', ({ from, text, via }) => {
+// The last MAX_MESSAGES stay on the page; the list scrolls once per frame, however many arrive.
+const MAX_MESSAGES = 200;
+let scrollPending = false;
+client.handlers.onNotification('chat', (msg) => {
   messages.querySelector('.empty')?.remove();
   const li = document.createElement('li');
-  li.innerHTML = `<span class="via">${escape(via)}</span><span class="from">${escape(from)}</span>${escape(text)}`;
+  li.innerHTML = `<span class="via">${escape(msg?.via)}</span><span class="from">${escape(msg?.from)}</span>${escape(msg?.text)}`;
   messages.append(li);
-  messages.scrollTop = messages.scrollHeight;
+  while (messages.childElementCount > MAX_MESSAGES) messages.firstElementChild.remove();
+  if (scrollPending) return;
+  scrollPending = true;
+  requestAnimationFrame(() => {
+    scrollPending = false;
+    messages.scrollTop = messages.scrollHeight;
+  });
 });
 $('chat-form').addEventListener('submit', (e) => {
   e.preventDefault();
@@ -119,11 +131,17 @@ client.handlers.onNotification('roster', (peers) => {
     .map((p) => {
       const pct = p.load === null ? 0 : (p.load / 0xffff) * 100;
       const who = p.name || p.remote || p.kind;
-      return `<li><span class="kind">${escape(p.kind)}</span><span class="who">${escape(who)}${p.name === me ? ' <span class="dim">(you)</span>' : ''}</span><span class="meter" title="${p.load === null ? 'no heartbeat yet' : `${pct.toFixed(0)}%`}"><i style="width:${pct.toFixed(1)}%"></i></span></li>`;
+      return `<li><span class="kind">${escape(p.kind)}</span><span class="who">${escape(who)}${p.name === myName ? ' <span class="dim">(you)</span>' : ''}</span><span class="meter" title="${p.load === null ? 'no heartbeat yet' : `${pct.toFixed(0)}%`}"><i style="width:${pct.toFixed(1)}%"></i></span></li>`;
     })
     .join('');
 });
 
-function escape(s) {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+/** A value from the network (any JSON) as text: strings and numbers as they are, anything else as ''. */
+function asText(v) {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : '';
+}
+
+/** A value from the network as HTML text (see asText). */
+function escape(v) {
+  return asText(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
