@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Bundle } from './bundle.ts';
+import { acceptsGzip, etagMatches } from './http-negotiation.ts';
 
 /** Which page origins may open a WebSocket: a list, a predicate, or `*` for any. */
 export type OriginPolicy = '*' | readonly string[] | ((origin: string, request: IncomingMessage) => boolean);
@@ -73,9 +74,17 @@ export class WebSocketEndpoint {
     this.path = path.endsWith('/') ? path : `${path}/`;
   }
 
-  /** Serves `<path>gotalk.js` (ETag, 304, gzip). Returns false for requests it does not own. */
+  /**
+   * Serves `<path>gotalk.js` to GET and HEAD (ETag and `If-None-Match` → 304, gzip when accepted;
+   * other methods get 405). Returns false for requests it does not own.
+   */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     if (requestPath(req) !== `${this.path}gotalk.js`) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+      res.end(`${req.method} is not allowed here: gotalk.js is read with GET\n`);
+      return true;
+    }
     const bundle = this.options.bundle;
     if (!bundle) {
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -88,12 +97,12 @@ export class WebSocketEndpoint {
       'cache-control': 'no-cache',
       vary: 'accept-encoding',
     };
-    if (req.headers['if-none-match'] === bundle.etag) {
+    if (etagMatches(req.headers['if-none-match'], bundle.etag)) {
       res.writeHead(304, headers);
       res.end();
       return true;
     }
-    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const gzip = acceptsGzip(req.headers['accept-encoding']);
     const body = gzip ? bundle.gzip : bundle.body;
     res.writeHead(200, { ...headers, ...(gzip ? { 'content-encoding': 'gzip' } : {}), 'content-length': String(body.length) });
     res.end(req.method === 'HEAD' ? undefined : body);

@@ -175,6 +175,29 @@ describe('serving gotalk.js', () => {
     expect(head.body.length).toBe(0);
   });
 
+  it('bundle requests: If-None-Match lists, weak tags and *; gzip refused with q=0; other methods 405', async () => {
+    const server = await serve({ ws: { bundle } });
+    const url = httpUrl(server.addresses[0]!, '/gotalk/gotalk.js');
+    for (const tags of [`"a", ${bundle.etag}`, `W/${bundle.etag}`, '*']) expect((await get(url, { 'if-none-match': tags })).status, tags).toBe(304);
+    expect((await get(url, { 'if-none-match': '"a", W/"b"' })).status).toBe(200);
+    for (const [accept, gzip] of [
+      ['gzip;q=0, identity', false],
+      ['GZIP', true],
+      ['*;q=0.5', true],
+      ['br;q=1, *;q=0', false],
+      ['identity', false],
+    ] as const) {
+      const res = await get(url, { 'accept-encoding': accept });
+      expect(res.headers['content-encoding'], accept).toBe(gzip ? 'gzip' : undefined);
+      expect((gzip ? gunzipSync(res.body) : res.body).toString(), accept).toBe('console.log(1)');
+    }
+    for (const method of ['POST', 'DELETE', 'OPTIONS']) {
+      const res = await get(url, {}, method);
+      expect(res.status, method).toBe(405);
+      expect(res.headers.allow).toBe('GET, HEAD');
+    }
+  });
+
   it('the ETag changes with the content', () => {
     expect(makeBundle('console.log(2)').etag).not.toBe(bundle.etag);
     expect(makeBundle(Buffer.from('console.log(1)')).etag).toBe(bundle.etag);
