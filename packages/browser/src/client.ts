@@ -1,7 +1,9 @@
 import {
   checkPeerOptions,
   ClosedError,
+  countOption,
   Handlers,
+  msOption,
   Peer,
   toJson,
   type ActivityEvent,
@@ -35,20 +37,23 @@ export interface ClientOptions extends PeerOptions {
   readonly handlers?: Handlers;
   /** The WebSocket constructor (default: the global `WebSocket`); pass `ws`'s `WebSocket` in Node. */
   readonly WebSocket?: WebSocketConstructor;
-  /** Reconnection backoff, or `false` to stay disconnected after the first connection ends. */
+  /**
+   * Reconnection backoff, or `false` to stay disconnected after the first connection ends.
+   * Attempts count up from the last connection that stayed up for `maxDelay` ms.
+   */
   readonly reconnect?: ReconnectOptions | false;
   /**
    * What requests and notifications made while disconnected do: `queue` (default) waits for the
    * next connection (see `queueLimit`, `queueTimeout`); `fail` fails at once with `OFFLINE`.
    */
   readonly offline?: 'queue' | 'fail';
-  /** At most this many requests wait for a connection (default 100); more fail with `QUEUE_FULL`. */
+  /** At most this many requests wait for a connection (an integer, default 100); more fail with `QUEUE_FULL`. */
   readonly queueLimit?: number;
   /** A request waits this many ms for a connection (default 10 000; 0 without limit), then fails with `QUEUE_TIMEOUT`. */
   readonly queueTimeout?: number;
-  /** Give up on a WebSocket that has not opened after this many ms (default 10 000) and try again. */
+  /** Give up on a WebSocket that has not opened after this many ms (default 10 000; at least 1) and try again. */
   readonly connectTimeout?: number;
-  /** Bytes the WebSocket may buffer before writers wait (default 1 MiB). */
+  /** Bytes the WebSocket may buffer before writers wait (an integer, default 1 MiB). */
   readonly highWaterMark?: number;
 }
 
@@ -71,8 +76,10 @@ export interface ClientEvents {
   /** A connection, or an attempt at one, ended. */
   close: ConnectionEnd;
   /**
-   * The next attempt, `attempt` (1, 2, … since the last successful handshake), starts in `delay` ms
-   * (0 when the server announced a restart with close code 1001 or 1012, or the browser came back online).
+   * The next attempt, `attempt` (1, 2, … since the last connection that stayed up for the
+   * reconnect `maxDelay`), starts in `delay` ms. The delay is 0 when the browser came back online,
+   * or when the server announced a restart (close code 1001 or 1012) and this is the first
+   * attempt: a server that closes every connection soon after it opens gets the usual backoff.
    */
   reconnecting: { readonly attempt: number; readonly delay: number };
   /** The browser is offline (`navigator.onLine` is false): waiting for its `online` event. */
@@ -105,11 +112,11 @@ export class Client extends Emitter<ClientEvents> {
   readonly #failOffline: boolean;
   readonly #queue: OfflineQueue;
   readonly #connectTimeout: number;
-  readonly #highWaterMark: number | undefined;
+  readonly #highWaterMark: number;
   readonly #activity: ActivityListener[] = [];
   #current: Peer | null = null;
-  /** The current peer completed its handshake. */
-  #live = false;
+  /** When the current peer completed its handshake (Date.now()), or 0 before. */
+  #liveSince = 0;
   #socket: WebSocketLike | null = null;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -131,9 +138,9 @@ export class Client extends Emitter<ClientEvents> {
     if (onActivity) this.#activity.push(onActivity);
     this.#policy = reconnect === false ? false : reconnectPolicy(reconnect ?? {});
     this.#failOffline = offline === 'fail';
-    this.#queue = new OfflineQueue(queueLimit ?? 100, queueTimeout ?? 10_000);
-    this.#connectTimeout = connectTimeout ?? 10_000;
-    this.#highWaterMark = highWaterMark;
+    this.#queue = new OfflineQueue(countOption(queueLimit, 100, 'queueLimit'), msOption(queueTimeout, 10_000, 'queueTimeout'));
+    this.#connectTimeout = msOption(connectTimeout, 10_000, 'connectTimeout', 1);
+    this.#highWaterMark = countOption(highWaterMark, 1024 * 1024, 'highWaterMark');
     this.#dial();
   }
 
@@ -144,7 +151,7 @@ export class Client extends Emitter<ClientEvents> {
 
   /** True while a connection is open (handshake done) and not closing. */
   get connected(): boolean {
-    return this.#live && this.#current!.open;
+    return this.#liveSince > 0 && this.#current!.open;
   }
 
   // ----- the peer API, on whichever connection is current -----
@@ -294,14 +301,13 @@ export class Client extends Emitter<ClientEvents> {
       clearTimeout(connectTimer);
       if (this.#stopped) return socket.close(1000);
       const kind = this.url.startsWith('wss:') ? 'wss' : 'ws';
-      const p = (peer = new Peer(new WebSocketTransport(socket, { kind, remote: this.url }, this.#highWaterMark), this.#peerOptions));
+      const p = (peer = new Peer(new WebSocketTransport(socket, { kind, remote: this.url }, this.#highWaterMark, this.#peerOptions.limits?.maxBacklog), this.#peerOptions));
       this.#current = p;
       if (this.#load !== undefined) p.setLoad(this.#load);
       void p.ready.then(
         () => {
           if (this.#current !== p) return;
-          this.#attempt = 0;
-          this.#live = true;
+          this.#liveSince = Date.now();
           this.emit('open', p);
         },
         () => {},
@@ -315,9 +321,11 @@ export class Client extends Emitter<ClientEvents> {
   /** A connection or an attempt ended (once per socket): report it and plan the next attempt. */
   #ended(socket: WebSocketLike | null, end: ConnectionEnd): void {
     if (socket && socket !== this.#socket) return;
+    // Only a connection that stayed up restarts the count (and so allows an immediate reconnect).
+    if (this.#liveSince && this.#policy && Date.now() - this.#liveSince >= this.#policy.maxDelay) this.#attempt = 0;
     this.#socket = null;
     this.#current = null;
-    this.#live = false;
+    this.#liveSince = 0;
     this.emit('close', end);
     if (this.#stopped) return this.#resolveStopped();
     if (!this.#policy) {
@@ -350,9 +358,10 @@ export class Client extends Emitter<ClientEvents> {
  * Connects to the Gotalk WebSocket endpoint at `url` and keeps connected (see {@link Client}).
  * Returns at once: register handlers on `client.handlers` before the first connection opens,
  * and await requests as usual (they wait for the connection). Without `url`, the endpoint is
- * the one that served this script (`/gotalk/gotalk.js` → `ws(s)://host/gotalk/`), else
- * `/gotalk/` on the page's host. A relative `url` is resolved against the page;
- * `http(s):` URLs become `ws(s):`. Throws BrowserError `BAD_URL`, and RangeError for a bad peer option.
+ * the one that served this script when it has the page's origin (`/gotalk/gotalk.js` →
+ * `ws(s)://host/gotalk/`), else `/gotalk/` on the page's host. A relative `url` is resolved
+ * against the page; `http(s):` URLs become `ws(s):`; a `#fragment` is dropped. Throws
+ * BrowserError `BAD_URL`, and RangeError naming a bad option (the client's or the peer's).
  */
 export function connect(url?: string | URL, options: ClientOptions = {}): Client {
   return new Client(url, options);

@@ -24,19 +24,24 @@ export function endpointFromScript(scriptUrl: string): string | undefined {
 
 /**
  * Where to connect when no URL is given: the endpoint that served this script (see
- * {@link endpointFromScript}), else {@link DEFAULT_PATH} on the page's host, else undefined.
+ * {@link endpointFromScript}) when it has the page's origin (or there is no page), else
+ * {@link DEFAULT_PATH} on the page's host, else undefined. A script from another origin (a CDN)
+ * says nothing about where the Gotalk server is.
  */
 export function defaultEndpoint(scriptUrl: string | undefined, pageUrl: string | undefined): string | undefined {
-  return (scriptUrl && endpointFromScript(scriptUrl)) || (pageUrl ? wsUrl(DEFAULT_PATH, pageUrl) : undefined);
+  const fromScript = scriptUrl && (!pageUrl || parse(scriptUrl)?.origin === parse(pageUrl)?.origin) && endpointFromScript(scriptUrl);
+  return fromScript || (pageUrl ? wsUrl(DEFAULT_PATH, pageUrl) : undefined);
 }
 
 /**
  * The `ws:`/`wss:` URL for `url`, resolved against `base` (so `/gotalk/` works in a page);
- * `http:`/`https:` become `ws:`/`wss:`. Undefined when it is not such a URL.
+ * `http:`/`https:` become `ws:`/`wss:`, and a `#fragment` is dropped (WebSocket URLs cannot
+ * have one). Undefined when it is not such a URL.
  */
 export function wsUrl(url: string, base?: string): string | undefined {
   const u = parse(url, base);
   if (!u) return undefined;
+  u.hash = '';
   u.protocol = u.protocol.replace(/^http/, 'ws');
   return /^wss?:$/.test(u.protocol) ? u.href : undefined;
 }

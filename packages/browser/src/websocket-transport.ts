@@ -1,5 +1,6 @@
-import { utf8, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
+import { DEFAULT_LIMITS, utf8, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
 import { sendInChunks } from '@gotalk/protocol';
+import { BrowserError } from './errors.ts';
 
 /** What this package uses of a WebSocket event: a message's `data`, a close's `code` and `reason`. */
 export interface WebSocketEventLike {
@@ -35,23 +36,28 @@ export const ABNORMAL_CLOSE = 4000;
  * messages count as their UTF-8 bytes. Each outgoing batch is one binary message.
  *
  * The standard WebSocket has no read backpressure: while paused, received messages are held
- * here and delivered on `resume()` (or just before the close, when the socket closes first). It has no drain event either: past the high-water mark,
- * `bufferedAmount` is polled until it is below half of it.
+ * here and delivered on `resume()` (or just before the close, when the socket closes first).
+ * Past `maxHeld` bytes held (default: the peer's default `limits.maxBacklog`, 64 MiB) it ends
+ * the connection instead, with BrowserError `READ_BACKLOG`. It has no drain event either: past
+ * the high-water mark, `bufferedAmount` is polled until it is below half of it.
  */
 export class WebSocketTransport implements Transport {
   readonly info: TransportInfo;
   #events: TransportEvents | null = null;
   /** Messages received while paused, or null when not paused. */
   #held: Uint8Array[] | null = null;
+  #heldBytes = 0;
   #ended = false;
   #blocked = false;
   readonly #socket: WebSocketLike;
   readonly #highWaterMark: number;
+  readonly #maxHeld: number;
 
-  constructor(socket: WebSocketLike, info: TransportInfo, highWaterMark = 1024 * 1024) {
+  constructor(socket: WebSocketLike, info: TransportInfo, highWaterMark = 1024 * 1024, maxHeld = DEFAULT_LIMITS.maxBacklog) {
     this.#socket = socket;
     this.info = info;
     this.#highWaterMark = highWaterMark;
+    this.#maxHeld = maxHeld;
     socket.binaryType = 'arraybuffer';
   }
 
@@ -61,8 +67,11 @@ export class WebSocketTransport implements Transport {
     socket.addEventListener('message', ({ data }) => {
       const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : typeof data === 'string' ? utf8(data) : null;
       if (!bytes || this.#ended) return;
-      if (this.#held) this.#held.push(bytes);
-      else events.data(bytes);
+      if (!this.#held) return events.data(bytes);
+      this.#held.push(bytes);
+      if ((this.#heldBytes += bytes.length) > this.#maxHeld) {
+        this.destroy(new BrowserError('READ_BACKLOG', `${this.#heldBytes} bytes unread (limits.maxBacklog)`));
+      }
     });
     socket.addEventListener('close', ({ code }) => {
       // 1000 normal, 1001 going away, 1005 no code, 1012 service restart: clean ends.
@@ -114,7 +123,11 @@ export class WebSocketTransport implements Transport {
     const held = this.#held;
     if (!held) return;
     this.#held = null;
-    while (held.length > 0 && !this.#held && !this.#ended) this.#events!.data(held.shift()!);
+    while (held.length > 0 && !this.#held && !this.#ended) {
+      const bytes = held.shift()!;
+      this.#heldBytes -= bytes.length;
+      this.#events!.data(bytes);
+    }
     if (this.#held) this.#held = held.concat(this.#held);
   }
 

@@ -25,6 +25,24 @@ afterEach(async () => {
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number';
 
+/**
+ * A WebSocket server of plain peers that closes its `n`th connection (1, 2, …) with 1001
+ * `upFor(n)` ms after the handshake. Closed by `cleanup`.
+ */
+async function restartingServer(upFor: (n: number) => number): Promise<{ url: string }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const sockets: ServerSocket[] = [];
+  wss.on('connection', (socket) => {
+    sockets.push(socket);
+    const ms = upFor(sockets.length);
+    void new Peer(new NodeWebSocketTransport(socket, { kind: 'ws' })).ready.then(() => setTimeout(() => socket.close(1001, 'going away'), ms), () => {});
+  });
+  cleanup.add(() => new Promise((resolve) => wss.close(resolve)));
+  cleanup.add(() => sockets.forEach((s) => s.terminate()));
+  return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/` };
+}
+
 /** Records a client's events in order. */
 function record<K extends keyof ClientEvents>(c: ReturnType<typeof client>, event: K): ClientEvents[K][] {
   const seen: ClientEvents[K][] = [];
@@ -240,6 +258,40 @@ describe('reconnection', () => {
     }
   });
 
+  it('backs off when the server closes every connection with 1001 right after the handshake', async () => {
+    const wss = await restartingServer(() => 0);
+    const random = vi.spyOn(Math, 'random').mockReturnValue(1); // each delay is its ceiling
+    try {
+      const c = client(cleanup, wss.url, { reconnect: { minDelay: 10, maxDelay: 1000, factor: 2 } });
+      const seen = record(c, 'reconnecting');
+      const opens = record(c, 'open');
+      while (seen.length < 5) await delay(5);
+      // Only the first close after a fresh start reconnects at once; the rest grow: 10 × 2^attempt.
+      expect(seen).toEqual([
+        { attempt: 1, delay: 0 },
+        { attempt: 2, delay: 40 },
+        { attempt: 3, delay: 80 },
+        { attempt: 4, delay: 160 },
+        { attempt: 5, delay: 320 },
+      ]);
+      expect(opens.length).toBeGreaterThanOrEqual(5); // every connection completed its handshake
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('after a connection that stayed up for maxDelay, counts attempts from 1 again and reconnects at once on 1001', async () => {
+    // The first two connections close at once, the later ones after 300 ms (over maxDelay).
+    const wss = await restartingServer((n) => (n <= 2 ? 0 : 300));
+    const c = client(cleanup, wss.url, { reconnect: { minDelay: 10, maxDelay: 200, factor: 2 } });
+    const seen = record(c, 'reconnecting');
+    while (seen.length < 3) await delay(5);
+    expect(seen[0]).toEqual({ attempt: 1, delay: 0 });
+    expect(seen[1]).toMatchObject({ attempt: 2 });
+    expect(seen[1]!.delay).toBeGreaterThanOrEqual(10);
+    expect(seen[2]).toEqual({ attempt: 1, delay: 0 });
+  });
+
   it('waits for the online event while the browser is offline', async () => {
     const events = new EventTarget();
     const nav = { onLine: true };
@@ -262,6 +314,49 @@ describe('reconnection', () => {
     events.dispatchEvent(new Event('online'));
     await reopened;
     expect(reconnecting).toEqual([{ attempt: 1, delay: 0 }]);
+  });
+});
+
+describe('reading backpressure', () => {
+  it('ends the connection with READ_BACKLOG once a stream nobody reads has held limits.maxBacklog bytes', async () => {
+    const server = await serve(cleanup);
+    let sent = 0;
+    server.handlers.handleStream('flood', async function* (_parts, ctx: HandlerContext) {
+      for (; sent < 1000 && !ctx.signal.aborted; sent++) yield new Uint8Array(16 * 1024); // 16 MiB in all
+    });
+    const limits = { streamBuffer: 32 * 1024, maxBacklog: 256 * 1024 };
+    const c = client(cleanup, server.addresses[0]!, { limits, reconnect: false });
+    await connected(c);
+    const closed = next(c, 'close');
+    const parts = c.stream('flood')[Symbol.asyncIterator]();
+    expect((await parts.next()).value).toHaveLength(16 * 1024); // one part read, then none
+    const { info } = await closed;
+    expect(info).toMatchObject({ reason: 'transport', error: { code: 'CLOSED' } });
+    const cause = (info!.error as Error).cause;
+    expect(cause).toBeInstanceOf(BrowserError);
+    expect(cause).toMatchObject({ code: 'READ_BACKLOG' });
+    // The stream fails with CLOSED once what its buffer holds is read.
+    const rest = (async () => {
+      while (!(await parts.next()).done);
+    })();
+    expect(await rejection(rest)).toMatchObject({ code: 'CLOSED' });
+    expect(sent).toBeLessThan(1000); // the server stopped: the connection ended early
+  });
+
+  it('keeps a connection that pauses and resumes while holding less than limits.maxBacklog', async () => {
+    const server = await serve(cleanup);
+    server.handlers.handleStream('flood', async function* () {
+      for (let i = 0; i < 64; i++) yield new Uint8Array(16 * 1024); // 1 MiB: 32 × streamBuffer, half of maxBacklog
+    });
+    const c = client(cleanup, server.addresses[0]!, { limits: { streamBuffer: 32 * 1024, maxBacklog: 2 * 1024 * 1024 } });
+    const closes = record(c, 'close');
+    let bytes = 0;
+    for await (const p of c.stream('flood')) {
+      bytes += p.length;
+      await delay(0);
+    }
+    expect(bytes).toBe(1024 * 1024);
+    expect(closes).toEqual([]);
   });
 });
 

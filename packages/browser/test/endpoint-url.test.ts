@@ -24,10 +24,20 @@ describe('endpointFromScript', () => {
 
 describe('defaultEndpoint', () => {
   it('prefers the script, then /gotalk/ on the page host, else nothing', () => {
-    expect(defaultEndpoint('https://a.example/rpc/gotalk.js', 'https://b.example/page')).toBe('wss://a.example/rpc/');
+    expect(defaultEndpoint('https://a.example/rpc/gotalk.js', 'https://a.example/page')).toBe('wss://a.example/rpc/');
+    expect(defaultEndpoint('https://a.example/rpc/gotalk.js', undefined)).toBe('wss://a.example/rpc/');
     expect(defaultEndpoint('https://b.example/assets/app.js', 'https://b.example/deep/page?q=1')).toBe('wss://b.example/gotalk/');
     expect(defaultEndpoint(undefined, 'http://localhost:5173/')).toBe('ws://localhost:5173/gotalk/');
     expect(defaultEndpoint('file:///x.js', undefined)).toBeUndefined();
+  });
+
+  it('ignores a script from another origin (a CDN): the endpoint is /gotalk/ on the page host', () => {
+    expect(defaultEndpoint('https://cdn.example/npm/@gotalk/browser/dist/gotalk.mjs', 'https://app.example/page')).toBe('wss://app.example/gotalk/');
+    expect(defaultEndpoint('https://a.example/rpc/gotalk.js', 'https://b.example/page')).toBe('wss://b.example/gotalk/');
+    // Same host, other scheme or port: another origin too.
+    expect(defaultEndpoint('http://app.example/rpc/gotalk.js', 'https://app.example/')).toBe('wss://app.example/gotalk/');
+    expect(defaultEndpoint('https://app.example:8443/rpc/gotalk.js', 'https://app.example/')).toBe('wss://app.example/gotalk/');
+    expect(defaultEndpoint('https://app.example:443/rpc/gotalk.js', 'https://app.example/')).toBe('wss://app.example/rpc/');
   });
 });
 
@@ -58,6 +68,9 @@ describe('connect() addresses', () => {
       ['https://h.example:444/x/', 'wss://h.example:444/x/'],
       ['wss://h.example/gotalk/', 'wss://h.example/gotalk/'],
       [new URL('ws://h.example/y/'), 'ws://h.example/y/'],
+      // WebSocket URLs cannot have a fragment (the browser's constructor throws on one): it is dropped.
+      ['wss://h.example/gotalk/#section', 'wss://h.example/gotalk/'],
+      ['http://h.example/x/?a=1#', 'ws://h.example/x/?a=1'],
     ] as const) {
       const c = connect(given, { WebSocket: NeverOpens });
       expect(c.url).toBe(url);
@@ -111,6 +124,28 @@ describe('reconnectDelay', () => {
   it('rejects a bad policy', () => {
     for (const reconnect of [{ minDelay: -1 }, { minDelay: 500, maxDelay: 100 }, { factor: 0.5 }, { maxDelay: Infinity }]) {
       expect(() => connect('ws://h/', { WebSocket: NeverOpens, reconnect })).toThrow(RangeError);
+    }
+  });
+});
+
+describe('connect() options', () => {
+  it.each([
+    ['connectTimeout', [NaN, -1, 0, Infinity, 2 ** 31]],
+    ['queueTimeout', [NaN, -1, Infinity, 2 ** 31]],
+    ['queueLimit', [NaN, -1, 1.5, Infinity]],
+    ['highWaterMark', [NaN, -1, 0.5, Infinity]],
+  ] as const)('throws a RangeError naming %s when it is out of range', (name, values) => {
+    const before = NeverOpens.urls.length;
+    for (const value of values) {
+      expect(() => connect('ws://h/', { WebSocket: NeverOpens, [name]: value }), `${name}: ${value}`).toThrow(new RegExp(`^${name} must be `));
+      expect(() => connect('ws://h/', { WebSocket: NeverOpens, [name]: value })).toThrow(RangeError);
+    }
+    expect(NeverOpens.urls.length).toBe(before); // no connection was attempted
+  });
+
+  it('accepts the edges of each range', async () => {
+    for (const options of [{ connectTimeout: 1 }, { connectTimeout: 2 ** 31 - 1 }, { queueTimeout: 0 }, { queueLimit: 0 }, { highWaterMark: 0 }, { queueLimit: 2 ** 53 - 1 }]) {
+      await connect('ws://h/', { WebSocket: NeverOpens, ...options }).close();
     }
   });
 });

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as netConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +202,9 @@ describe('the demo app', () => {
       demo!.stderr!.on('data', (d: Buffer) => (out += d.toString()));
       demo!.once('exit', (code) => reject(new Error(`the demo exited with ${code}:\n${out}`)));
     });
+    // A request target that is no URL path (Node's parser takes it, `new URL` does not) is a 404,
+    // and the demo goes on serving.
+    expect(await rawRequestStatus(url, 'GET // HTTP/1.1')).toBe(404);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     pages.push(page);
     const errors: string[] = [];
@@ -225,3 +229,15 @@ describe('the demo app', () => {
     expect(errors).toEqual([]);
   }, 60_000);
 });
+
+/** Sends `requestLine` to the HTTP server at `url` over a plain socket; resolves with the status code. */
+function rawRequestStatus(url: string, requestLine: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(Number(port), hostname, () => socket.end(`${requestLine}\r\nHost: ${hostname}\r\n\r\n`));
+    let reply = '';
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0)));
+  });
+}

@@ -1,7 +1,7 @@
 // The WebSocket transport on a scripted socket: messages read as one byte stream split
 // anywhere, text messages, pause/resume holding messages, bufferedAmount backpressure, close.
 import { describe, expect, it } from 'vitest';
-import { Peer, text, utf8, WebSocketTransport, type TransportEvents, type WebSocketEventLike, type WebSocketLike } from '@gotalk/browser';
+import { BrowserError, Peer, text, utf8, WebSocketTransport, type TransportEvents, type WebSocketEventLike, type WebSocketLike } from '@gotalk/browser';
 import { delay } from './support.ts';
 
 /** A socket driven by the test: `receive()` plays a message, `sent` collects what was sent. */
@@ -86,6 +86,49 @@ describe('WebSocketTransport', () => {
     expect(s.chunks).toEqual(['a', 'b', 'c']);
     socket.receive('d');
     expect(s.chunks).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('holds at most maxHeld bytes while paused, counting what resume delivered, then ends with READ_BACKLOG', async () => {
+    const socket = new ScriptedSocket();
+    const t = new WebSocketTransport(socket, { kind: 'ws' }, undefined, 10);
+    const s = sink();
+    t.start(s);
+    t.pause();
+    socket.receive('12345');
+    socket.receive('67890'); // 10 bytes held: at the bound, still held
+    expect(s.closes).toEqual([]);
+    t.resume();
+    await delay(0);
+    expect(s.chunks).toEqual(['12345', '67890']);
+    t.pause(); // delivered bytes no longer count
+    socket.receive('abcdefghij');
+    expect(s.closes).toEqual([]);
+    socket.receive('k'); // 11 bytes held
+    expect(socket.closedWith).toBe(4000);
+    expect(s.closes).toHaveLength(1);
+    expect(s.closes[0]).toBeInstanceOf(BrowserError);
+    expect(s.closes[0]).toMatchObject({ code: 'READ_BACKLOG' });
+    t.resume();
+    socket.receive('late');
+    await delay(0);
+    expect(s.chunks).toEqual(['12345', '67890']); // what was held is dropped with the connection
+  });
+
+  it('counts only what is still held when the peer pauses again while resuming', async () => {
+    const socket = new ScriptedSocket();
+    const t = new WebSocketTransport(socket, { kind: 'ws' }, undefined, 10);
+    const s = { ...sink(), data: (chunk: Uint8Array) => void (s.chunks.push(text(chunk)), s.chunks.length === 1 && t.pause()) };
+    t.start(s);
+    t.pause();
+    socket.receive('12345');
+    socket.receive('6789');
+    t.resume();
+    await delay(0); // delivers '12345', which pauses again: '6789' stays held (4 bytes)
+    expect(s.chunks).toEqual(['12345']);
+    socket.receive('abcdef'); // 10 held
+    expect(s.closes).toEqual([]);
+    socket.receive('g');
+    expect(s.closes[0]).toMatchObject({ code: 'READ_BACKLOG' });
   });
 
   it('delivers held messages before the close, and reports abnormal close codes as errors', () => {

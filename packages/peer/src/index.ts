@@ -6,7 +6,7 @@ export { Peer } from './peer.ts';
 export { Handlers, type BytesHandler, type FallbackHandler, type HandlerContext, type NotificationContext, type NotificationHandler, type StreamHandler, type StreamResult } from './handlers.ts';
 export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
 export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
-export { checkPeerOptions, DEFAULT_LIMITS, type Limits, type PeerOptions, type RequestOptions } from './options.ts';
+export { checkPeerOptions, countOption, DEFAULT_LIMITS, msOption, type Limits, type PeerOptions, type RequestOptions } from './options.ts';
 export type { ActivityEvent, ActivityListener, CloseInfo, CloseReason } from './activity.ts';
 export type { RemoteHeartbeat } from './heartbeats.ts';
 export type { PartSource, ResultStream } from './stream-call.ts';

@@ -85,13 +85,18 @@ export interface Settings {
 /** The longest delay timers honour (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
 export const MAX_DELAY = 0x7fffffff;
 
-function ms(value: number | undefined, fallback: number, name: string): number {
+/**
+ * A duration option: `value`, or `fallback` when undefined. Throws RangeError naming the option
+ * unless it is a number of ms in `min`..2^31-1 (a longer timer would fire at once).
+ */
+export function msOption(value: number | undefined, fallback: number, name: string, min = 0): number {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0 || v > MAX_DELAY) throw new RangeError(`${name} must be a number of ms in 0..${MAX_DELAY}, got ${v}`);
+  if (!(v >= min && v <= MAX_DELAY)) throw new RangeError(`${name} must be a number of ms in ${min}..${MAX_DELAY}, got ${v}`);
   return v;
 }
 
-function count(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
+/** A count option: `value`, or `fallback` when undefined. Throws RangeError naming the option unless it is an integer in 0..`max`. */
+export function countOption(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${name} must be an integer in 0..${max}, got ${v}`);
   return v;
@@ -115,18 +120,18 @@ export function resolveSettings(options: PeerOptions): Settings {
   }
   return {
     limits: {
-      maxRequests: count(l.maxRequests, DEFAULT_LIMITS.maxRequests, 'limits.maxRequests'),
-      maxStreams: count(l.maxStreams, DEFAULT_LIMITS.maxStreams, 'limits.maxStreams'),
-      maxPayload: count(l.maxPayload, DEFAULT_LIMITS.maxPayload, 'limits.maxPayload', MAX_WIRE_PAYLOAD),
-      streamBuffer: count(l.streamBuffer, DEFAULT_LIMITS.streamBuffer, 'limits.streamBuffer'),
-      maxBacklog: count(l.maxBacklog, DEFAULT_LIMITS.maxBacklog, 'limits.maxBacklog'),
+      maxRequests: countOption(l.maxRequests, DEFAULT_LIMITS.maxRequests, 'limits.maxRequests'),
+      maxStreams: countOption(l.maxStreams, DEFAULT_LIMITS.maxStreams, 'limits.maxStreams'),
+      maxPayload: countOption(l.maxPayload, DEFAULT_LIMITS.maxPayload, 'limits.maxPayload', MAX_WIRE_PAYLOAD),
+      streamBuffer: countOption(l.streamBuffer, DEFAULT_LIMITS.streamBuffer, 'limits.streamBuffer'),
+      maxBacklog: countOption(l.maxBacklog, DEFAULT_LIMITS.maxBacklog, 'limits.maxBacklog'),
       retryWait: [lo, hi],
     },
-    heartbeatInterval: ms(options.heartbeatInterval, 20_000, 'heartbeatInterval'),
-    idleTimeout: ms(options.idleTimeout, 120_000, 'idleTimeout'),
-    handshakeTimeout: ms(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
-    closeTimeout: ms(options.closeTimeout, 5_000, 'closeTimeout'),
-    requestTimeout: ms(options.requestTimeout, 30_000, 'requestTimeout'),
-    retries: count(options.retries, 3, 'retries'),
+    heartbeatInterval: msOption(options.heartbeatInterval, 20_000, 'heartbeatInterval'),
+    idleTimeout: msOption(options.idleTimeout, 120_000, 'idleTimeout'),
+    handshakeTimeout: msOption(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
+    closeTimeout: msOption(options.closeTimeout, 5_000, 'closeTimeout'),
+    requestTimeout: msOption(options.requestTimeout, 30_000, 'requestTimeout'),
+    retries: countOption(options.retries, 3, 'retries'),
   };
 }
