@@ -1,7 +1,9 @@
 // End-to-end tests of the `gotalk` CLI: they run the REAL built binary (packages/node/dist/cli/main.js)
 // as child processes against a `gotalk serve` child listening on TCP, a Unix socket and WebSocket.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as netConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listen, RemoteError, type Server } from '@gotalk/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { WebSocketServer } from 'ws';
 
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -126,6 +129,24 @@ async function closedPort(): Promise<number> {
   await new Promise((r) => server.close(r));
   return port;
 }
+
+/** The peak resident memory of process `pid` in MiB (Linux: /proc/<pid>/status). */
+function peakRss(pid: number): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+/** The address a `gotalk trace` child listens on, from its first line. */
+async function traceAddress(t: Background): Promise<string> {
+  const [first] = await t.first(1);
+  return /^listening on (\S+), forwarding to /.exec(first!)![1]!;
+}
+
+/** Writes `bytes` to `socket`, waiting for drain (or close) when it asks to. */
+async function write(socket: Socket, bytes: Uint8Array): Promise<void> {
+  if (!socket.write(bytes)) await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+}
+
+const MiB = 1024 * 1024;
 
 beforeAll(async () => {
   if (!existsSync(MAIN)) {
@@ -442,6 +463,23 @@ describe.concurrent('gotalk listen', () => {
     expect(l.stderr).toContain('gotalk listen: the connection ended');
     running.delete(l);
   });
+
+  test('names and payloads from the other side are printed with terminal controls escaped', async () => {
+    const server = await listen('tcp://127.0.0.1:0');
+    testServers.push(server);
+    server.on('connection', (peer) => {
+      void (async () => {
+        await peer.ready;
+        peer.notify('\x1b]0;X\x07', '\u009b2J'); // sets the terminal title; C1 CSI (JSON leaves it raw)
+        await peer.request('\x1b[2J', 1).catch(() => {}); // clears the screen
+      })();
+    });
+    const l = new Background(['listen', server.addresses[0]!]);
+    expect(await l.line('notification')).toBe('notification \\x1b]0;X\\x07 "\\xc2\\x9b2J"');
+    expect(await l.line('request')).toBe('request \\x1b[2J 1 (answered: error)');
+    expect(l.lines.join('\n')).not.toMatch(/[\x1b\x07\u009b]/);
+    expect(await l.stop('SIGINT')).toBe(0);
+  });
 });
 
 describe.concurrent('gotalk trace', () => {
@@ -509,6 +547,149 @@ describe.concurrent('gotalk trace', () => {
     const line = await t.line('ECONNREFUSED');
     expect(line).toMatch(/^\x1b\[2m#1\x1b\[22m \x1b\[33m--\x1b\[39m cannot connect to tcp:/);
     await t.stop();
+  });
+
+  test.skipIf(!existsSync('/proc/self/status'))('frames declaring huge payloads: shown with their size, forwarded byte-exact, memory stays bounded', async ({ expect }) => {
+    const got = createHash('sha256');
+    let gotBytes = 0;
+    const sinkSockets: Socket[] = [];
+    const sink = createServer((socket) => {
+      sinkSockets.push(socket);
+      socket.on('data', (b: Buffer) => {
+        got.update(b);
+        gotBytes += b.length;
+      });
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+    const t = new Background(['trace', 'tcp://127.0.0.1:0', `tcp://127.0.0.1:${(sink.address() as AddressInfo).port}`]);
+    const raw = netConnect(Number(new URL(await traceAddress(t)).port), '127.0.0.1');
+    try {
+      await once(raw, 'connect');
+      const before = peakRss(t.child.pid!);
+      const sent = createHash('sha256');
+      let sentBytes = 0;
+      const send = (bytes: Buffer) => {
+        sent.update(bytes);
+        sentBytes += bytes.length;
+        return write(raw, bytes);
+      };
+      // A whole 160 MiB payload, a small frame after it, then 16 MiB of a payload declared as 4 GiB - 1.
+      await send(Buffer.from(`01n004bulk${(160 * MiB).toString(16).padStart(8, '0')}`));
+      for (let i = 0; i < 160; i++) await send(Buffer.alloc(MiB, i));
+      await send(Buffer.from('n005after00000002hi'));
+      await send(Buffer.from('n004hugeffffffff'));
+      for (let i = 0; i < 16; i++) await send(Buffer.alloc(MiB, 0x5c));
+      expect(await t.line('#1 -> n notification bulk')).toBe('#1 -> n notification bulk 167772160B (too large to preview)');
+      expect(await t.line('#1 -> n notification after')).toBe('#1 -> n notification after 2B hi');
+      expect(await t.line('#1 -> n notification huge')).toBe('#1 -> n notification huge 4294967295B (too large to preview)');
+      await expect.poll(() => gotBytes, { timeout: 10_000 }).toBe(sentBytes);
+      expect(got.digest('hex')).toBe(sent.digest('hex'));
+      // Gathering a payload to preview it would take 160 MiB or more; skipping takes a few.
+      expect(peakRss(t.child.pid!) - before).toBeLessThan(64);
+    } finally {
+      raw.destroy();
+      for (const socket of sinkSockets) socket.destroy();
+      sink.close();
+    }
+    expect(await t.stop()).toBe(0);
+  });
+
+  test.skipIf(!existsSync('/proc/self/status'))('a WebSocket message that never ends is refused and reported, from the client or the upstream', async ({ expect }) => {
+    // Client side: a raw WebSocket client sends one binary message in 1 MiB fragments, never the last.
+    const t = new Background(['trace', 'ws://127.0.0.1:0/t/', tcp]);
+    const raw = netConnect(Number(new URL(await traceAddress(t)).port), '127.0.0.1');
+    raw.on('error', () => {});
+    let refused = false; // the trace ends the connection (after a close frame; what follows it is read and dropped)
+    raw.on('end', () => (refused = true));
+    raw.on('close', () => (refused = true));
+    const before = peakRss(t.child.pid!);
+    raw.write('GET /t/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    const [head] = (await once(raw, 'data')) as [Buffer];
+    expect(head.toString()).toMatch(/^HTTP\/1\.1 101 /);
+    const fragment = (first: boolean) => {
+      const header = Buffer.alloc(14); // opcode binary (first) or continuation, fin=0; masked with key 0; 64-bit length
+      header[0] = first ? 0x02 : 0x00;
+      header[1] = 0x80 | 127;
+      header.writeBigUInt64BE(BigInt(MiB), 2);
+      return Buffer.concat([header, Buffer.alloc(MiB, 0x61)]);
+    };
+    for (let sent = 0; !refused && sent < 64; sent++) await write(raw, fragment(sent === 0));
+    await expect.poll(() => refused, { timeout: 5000 }).toBe(true);
+    expect(await t.line('#1 -- closed by the client')).toBe('#1 -- closed by the client: Max payload size exceeded');
+    expect(peakRss(t.child.pid!) - before).toBeLessThan(48); // at most one 8 MiB message is buffered
+    raw.destroy();
+
+    // Upstream side: a WebSocket server that answers with a never-ending message.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(wss, 'listening');
+    wss.on('connection', (socket) => {
+      let sentUp = 0;
+      socket.on('error', () => {});
+      const pump = () => {
+        while (socket.readyState === socket.OPEN && socket.bufferedAmount < 4 * MiB && sentUp < 64) {
+          socket.send(Buffer.alloc(MiB), { binary: true, fin: false }, () => {});
+          sentUp++;
+        }
+        if (socket.readyState === socket.OPEN && sentUp < 64) setTimeout(pump, 5);
+      };
+      pump();
+    });
+    const u = new Background(['trace', 'tcp://127.0.0.1:0', `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`]);
+    const client = netConnect(Number(new URL(await traceAddress(u)).port), '127.0.0.1');
+    client.on('error', () => {});
+    client.write('01');
+    try {
+      expect(await u.line('#1 -- closed by the upstream')).toBe('#1 -- closed by the upstream: Max payload size exceeded');
+      await once(client, 'close'); // the client is let go
+    } finally {
+      client.destroy();
+      wss.close();
+    }
+    expect(await t.stop()).toBe(0);
+    expect(await u.stop()).toBe(0);
+  });
+
+  test.skipIf(!existsSync('/proc/self/status'))('what a client sends while the upstream connects is held up to 1 MiB, then the client is paused', async ({ expect }) => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket)); // never answers the WebSocket upgrade
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const t = new Background(['trace', 'tcp://127.0.0.1:0', `ws://127.0.0.1:${(silent.address() as AddressInfo).port}/`]);
+    const raw = netConnect(Number(new URL(await traceAddress(t)).port), '127.0.0.1');
+    raw.on('error', () => {});
+    try {
+      await once(raw, 'connect');
+      const before = peakRss(t.child.pid!);
+      let sent = 0;
+      const drained = () => Promise.race([once(raw, 'drain').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]);
+      while (sent < 64 && (raw.write(Buffer.alloc(MiB, 0x61)) || (await drained()))) sent++;
+      expect(sent, 'MiB taken before the flow stopped').toBeLessThan(64);
+      expect(peakRss(t.child.pid!) - before).toBeLessThan(32);
+    } finally {
+      raw.destroy();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+    expect(await t.stop()).toBe(0);
+  });
+
+  test('op and notification names and remote error texts are printed escaped (trace, serve -v, call)', async ({ expect }) => {
+    const s = new Background(['serve', '-v', 'tcp://127.0.0.1:0']);
+    const [upstream] = (await s.first(1)) as [string];
+    const t = new Background(['trace', 'tcp://127.0.0.1:0', upstream]);
+    const address = await traceAddress(t);
+    const op = await gotalk(['call', address, '\x1b]0;X\x07']); // would set the terminal title
+    expect(op, op.stderr).toMatchObject({ code: 1, stderr: 'gotalk call: remote error: unknown operation "\\\\u001b]0;X\\\\u0007"\n' });
+    const call = await gotalk(['call', address, 'fail', '"\\u001b]0;X\\u0007 \\u009b2J"']); // the error text is the payload
+    expect(call, call.stderr).toMatchObject({ code: 1, stderr: 'gotalk call: remote error: \\x1b]0;X\\x07 \\x9b2J\n' });
+    const notify = await gotalk(['notify', address, '\x1b[2J']); // would clear the screen
+    expect(notify.code, notify.stderr).toBe(0);
+    expect(await t.line('#1 -> r request')).toBe('#1 -> r request id=0x00000000 \\x1b]0;X\\x07 4B null');
+    expect(await t.line('#3 -> n notification')).toBe('#3 -> n notification \\x1b[2J 4B null');
+    await expect.poll(() => s.stderr).toContain('<- notification \\x1b[2J 4B');
+    expect(s.stderr).toContain('<- request \\x1b]0;X\\x07 id=0x00000000 4B');
+    for (const text of [t.lines.join('\n'), s.stderr, call.stderr]) expect(text).not.toMatch(/[\x1b\x07]/);
+    expect(await t.stop()).toBe(0);
+    expect(await s.stop()).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Handlers, type NotificationHandler } from '@gotalk/peer';
-import { formatJson, payloadLine, writeOut, type Colors } from './output.ts';
+import { escapeText, formatJson, payloadLine, writeOut, type Colors } from './output.ts';
 
 /**
  * A registry that also hands every notification without a handler of its own to `catchAll`
@@ -25,7 +25,7 @@ export interface Incoming {
 }
 
 /**
- * Prints one incoming message on stdout: a readable line, or with `json` one JSON object
+ * Prints one incoming message on stdout: a readable line (name and payload escaped), or with `json` one JSON object
  * (`{"type","name","size","payload"}`; `payload` is the JSON value, or `text` when not JSON).
  */
 export function printIncoming(m: Incoming, json: boolean, c: Colors): Promise<void> {
@@ -42,5 +42,5 @@ export function printIncoming(m: Incoming, json: boolean, c: Colors): Promise<vo
   }
   const label = m.kind === 'notification' ? c.cyan('notification') : c.yellow('request');
   const answer = m.answer ? c.dim(` (answered: ${m.answer})`) : '';
-  return writeOut(`${label} ${c.bold(m.name)} ${payloadLine(m.payload)}${answer}\n`);
+  return writeOut(`${label} ${c.bold(escapeText(m.name))} ${payloadLine(m.payload)}${answer}\n`);
 }

@@ -1,7 +1,7 @@
 import { Exit, connectOptions, parse, positionals } from './args.ts';
 import { openClient } from './client.ts';
 import { CatchAllHandlers, printIncoming } from './incoming.ts';
-import { colors, useColor, writeOut } from './output.ts';
+import { colors, escapeText, useColor, writeOut } from './output.ts';
 import { interrupted } from './signals.ts';
 
 /** The error text `gotalk listen` answers requests with (unless `--echo`). */
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     await peer.close();
     return Exit.ok;
   }
-  const why = outcome.error ? outcome.error.message : outcome.reason === 'remote' ? 'closed by the other side' : outcome.reason;
+  const why = outcome.error ? escapeText(outcome.error.message) : outcome.reason === 'remote' ? 'closed by the other side' : outcome.reason;
   process.stderr.write(`gotalk listen: the connection ended: ${why}\n`);
   return Exit.connection;
 }

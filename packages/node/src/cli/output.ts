@@ -39,6 +39,16 @@ export function colors(enabled: boolean): Colors {
   };
 }
 
+/** How {@link preview} and {@link escapeText} show one byte or character code. */
+function escapeCode(c: number): string {
+  if (c === 0x5c) return '\\\\';
+  if (c === 0x0a) return '\\n';
+  if (c === 0x0d) return '\\r';
+  if (c === 0x09) return '\\t';
+  if (c >= 0x20 && c < 0x7f) return String.fromCharCode(c);
+  return c < 0x100 ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u{${c.toString(16)}}`;
+}
+
 /**
  * A readable, escaped preview of `bytes`: printable ASCII as is, `\n` `\r` `\t` `\\` escaped,
  * any other byte as `\xNN`; cut after `max` bytes with `…`.
@@ -46,16 +56,22 @@ export function colors(enabled: boolean): Colors {
 export function preview(bytes: Uint8Array, max = 60): string {
   let out = '';
   const n = Math.min(bytes.length, max);
-  for (let i = 0; i < n; i++) {
-    const b = bytes[i]!;
-    if (b === 0x5c) out += '\\\\';
-    else if (b === 0x0a) out += '\\n';
-    else if (b === 0x0d) out += '\\r';
-    else if (b === 0x09) out += '\\t';
-    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-    else out += `\\x${b.toString(16).padStart(2, '0')}`;
-  }
+  for (let i = 0; i < n; i++) out += escapeCode(bytes[i]!);
   return bytes.length > max ? `${out}…` : out;
+}
+
+/** Characters a terminal acts on rather than shows: controls (C0, DEL, C1), line separators, bidi overrides. */
+const CONTROL = '\\p{Cc}\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+const UNSAFE = new RegExp(`[${CONTROL}]`, 'u');
+const TO_ESCAPE = new RegExp(`[\\\\${CONTROL}]`, 'gu');
+
+/**
+ * Text from the other side (an op or notification name, a remote error message) made safe for
+ * a terminal: control characters and `\\` escaped as {@link preview} escapes bytes (`\x1b`,
+ * `\n`, `\u{202e}`), everything else, non-ASCII included, as it is.
+ */
+export function escapeText(text: string): string {
+  return text.replace(TO_ESCAPE, (ch) => escapeCode(ch.codePointAt(0)!));
 }
 
 /**
@@ -75,7 +91,8 @@ export function formatJson(bytes: Uint8Array, pretty: boolean): string | null {
 /** A payload as one line of text: its JSON (compact) when it is JSON, else an escaped preview. */
 export function payloadLine(bytes: Uint8Array, max = 200): string {
   const json = formatJson(bytes, false);
-  if (json !== null && json.length <= max) return json;
+  // JSON text escapes C0 controls but not DEL, C1 or bidi overrides: those go the escaped way.
+  if (json !== null && json.length <= max && !UNSAFE.test(json)) return json;
   return preview(bytes, max);
 }
 
@@ -128,12 +145,15 @@ export function exitCodeFor(err: unknown): number {
   return Exit.other;
 }
 
-/** The one-line message for an error: remote errors say so; nothing ever prints a stack. */
+/**
+ * The one-line message for an error: remote errors say so; nothing ever prints a stack. Error
+ * texts may come from the other side, so control characters are escaped ({@link escapeText}).
+ */
 export function errorMessage(err: unknown): string {
-  if (err instanceof GotalkError && err.code === 'REMOTE_ERROR') return `remote error: ${err.message}`;
-  if (err instanceof GotalkError && err.code === 'TIMEOUT') return `timed out: ${err.message}`;
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
+  if (err instanceof GotalkError && err.code === 'REMOTE_ERROR') return `remote error: ${escapeText(err.message)}`;
+  if (err instanceof GotalkError && err.code === 'TIMEOUT') return `timed out: ${escapeText(err.message)}`;
+  if (err instanceof Error) return escapeText(err.message || err.name);
+  return escapeText(String(err));
 }
 
 /**

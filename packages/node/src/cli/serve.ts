@@ -5,7 +5,7 @@ import { listen, type Server, type ServerOptions } from '../server.ts';
 import { Exit, UsageError, parse, readArgFile } from './args.ts';
 import { BUILTINS, registerBuiltins } from './builtins.ts';
 import { loadHandlers } from './load-handlers.ts';
-import { colors, useColor, writeOut } from './output.ts';
+import { colors, escapeText, useColor, writeOut } from './output.ts';
 import { interrupted } from './signals.ts';
 
 /** `gotalk serve --help`. */
@@ -35,7 +35,7 @@ Examples:
   gotalk serve --verbose --handlers ./my-handlers.ts tcp://localhost:1234
 `;
 
-/** Prints connections and their activity (heartbeats left out) on stderr, one line each. */
+/** Prints connections and their activity (heartbeats left out) on stderr, one line each, names and error texts escaped. */
 function logActivity(server: Server): void {
   const c = colors(useColor(process.stderr));
   const ids = new WeakMap<Peer, number>();
@@ -49,13 +49,13 @@ function logActivity(server: Server): void {
   const line = (e: ActivityEvent): string | null => {
     switch (e.type) {
       case 'request':
-        return `${dir(e.dir)} ${e.stream ? 'stream request' : 'request'} ${c.bold(e.op)} id=${formatId(e.id)} ${e.size}B`;
+        return `${dir(e.dir)} ${e.stream ? 'stream request' : 'request'} ${c.bold(escapeText(e.op))} id=${formatId(e.id)} ${e.size}B`;
       case 'reply':
         return `${dir(e.dir)} ${e.kind === 'error' ? c.red('error') : e.kind} id=${formatId(e.id)} ${e.size}B`;
       case 'notification':
-        return `${dir(e.dir)} notification ${c.bold(e.name)} ${e.size}B`;
+        return `${dir(e.dir)} notification ${c.bold(escapeText(e.name))} ${e.size}B`;
       case 'error':
-        return `${c.red('error')} ${e.op ? `${e.op}: ` : ''}${e.error.message}`;
+        return `${c.red('error')} ${e.op ? `${escapeText(e.op)}: ` : ''}${escapeText(e.error.message)}`;
       default:
         return null;
     }
@@ -64,7 +64,7 @@ function logActivity(server: Server): void {
     if (text !== null) process.stderr.write(`${tag(peer)} ${text}\n`);
   };
   server.on('connection', (peer) => log(peer, `connected from ${String(peer.info?.remote ?? '?')} on ${String(peer.info?.local ?? '?')}`));
-  server.on('disconnect', (peer, info) => log(peer, `disconnected (${info.reason}${info.error ? `: ${info.error.message}` : ''})`));
+  server.on('disconnect', (peer, info) => log(peer, `disconnected (${info.reason}${info.error ? `: ${escapeText(info.error.message)}` : ''})`));
   server.on('activity', (peer, event) => log(peer, line(event)));
 }
 

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { formatAddress, parseAddress } from '../address.ts';
 import { listenUnix, removeSocketFile } from '../unix-socket.ts';
@@ -81,6 +82,12 @@ export function webSocketEnd(ws: WebSocket, remote: string): End {
   };
 }
 
+/**
+ * The largest WebSocket message either end accepts (ws buffers a message whole): one frame of
+ * the default payload limit. A longer message, or one that never ends, closes that connection.
+ */
+const MAX_MESSAGE = messageLimit(DEFAULT_MAX_PAYLOAD);
+
 /** TLS settings for an upstream `tls://` or `wss://`. */
 export type UpstreamTls = Pick<ConnectionOptions, 'rejectUnauthorized' | 'ca'>;
 
@@ -105,7 +112,7 @@ export function connectUpstream(address: string, tls: UpstreamTls, timeout: numb
       const ws = new WebSocket(`${a.kind}://${host}:${a.port}${a.path}`, {
         origin: `${a.kind === 'wss' ? 'https' : 'http'}://${host}:${a.port}`,
         perMessageDeflate: false,
-        maxPayload: 0,
+        maxPayload: MAX_MESSAGE,
         ...tls,
       });
       cancel = () => ws.terminate();
@@ -162,7 +169,7 @@ export async function listenTrace(address: string, accept: (end: End) => void): 
     return { address: formatAddress({ ...a, port }), close: () => new Promise<void>((r) => server.close(() => r())) };
   }
   if (a.kind !== 'ws') throw new UsageError(`trace listens on tcp://, unix: or ws:// addresses, not ${a.kind}:// (the upstream may be any kind)`, 'trace');
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 0 });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_MESSAGE });
   const http = createHttpServer((_req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end(`gotalk trace: WebSocket endpoint at ${a.path}\n`);

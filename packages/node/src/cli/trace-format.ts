@@ -1,5 +1,5 @@
 import { formatId, type DecodedFrame } from '@gotalk/protocol';
-import { preview, type Colors } from './output.ts';
+import { escapeText, preview, type Colors } from './output.ts';
 
 /** Which way bytes went: from the client to the upstream, or back. */
 export type Side = 'client' | 'upstream';
@@ -54,8 +54,9 @@ function colorFor(type: string, c: Colors): (s: string) => string {
 
 /**
  * One readable trace line for a frame: connection, direction arrow, type letter and name,
- * id, op or name, size, and the escaped payload preview, e.g.
- * `#1 -> r request id=0x00000000 echo 25B {"message":"Hi"}`.
+ * id, op or name (control characters escaped), size, and the escaped payload preview, e.g.
+ * `#1 -> r request id=0x00000000 echo 25B {"message":"Hi"}`. A frame over the decoder's limit
+ * shows its declared size and `(too large to preview)`.
  */
 export function frameLine(conn: number, from: Side, frame: DecodedFrame, previewBytes: number, c: Colors): string {
   const f = frameFields(frame, previewBytes);
@@ -64,13 +65,13 @@ export function frameLine(conn: number, from: Side, frame: DecodedFrame, preview
   const parts = [c.dim(`#${conn}`), arrow, colorFor(type, c)(type === 'version' ? 'version' : `${type} ${NAMES[type] ?? ''}`)];
   if (f['version'] !== undefined) parts.push(String(f['version']));
   if (f['id'] !== undefined) parts.push(`id=${String(f['id'])}`);
-  if (f['op'] !== undefined) parts.push(c.bold(String(f['op'])));
-  if (f['name'] !== undefined) parts.push(c.bold(String(f['name'])));
+  if (f['op'] !== undefined) parts.push(c.bold(escapeText(String(f['op']))));
+  if (f['name'] !== undefined) parts.push(c.bold(escapeText(String(f['name']))));
   if (f['wait'] !== undefined) parts.push(`wait=${String(f['wait'])}ms`);
   if (f['load'] !== undefined) parts.push(`load=${String(f['load'])}`, `time=${new Date(Number(f['time']) * 1000).toISOString()}`);
   if (f['code'] !== undefined) parts.push(`code=${String(f['code'])}`);
   if (f['size'] !== undefined) parts.push(`${String(f['size'])}B`);
-  if (f['oversize']) parts.push(c.red('(over the decoder limit, skipped)'));
+  if (f['oversize']) parts.push(c.dim('(too large to preview)'));
   if (typeof f['payload'] === 'string' && f['payload'] !== '') parts.push(c.dim(f['payload']));
   return parts.join(' ');
 }

@@ -1,7 +1,7 @@
 import { FrameDecoder } from '@gotalk/protocol';
 import { parseAddress } from '../address.ts';
 import { Exit, intOption, parse, positionals, readArgFile } from './args.ts';
-import { colors, useColor, writeOut, type Colors } from './output.ts';
+import { colors, escapeText, useColor, writeOut, type Colors } from './output.ts';
 import { connectUpstream, listenTrace, type End, type UpstreamTls } from './trace-ends.ts';
 import { interrupted } from './signals.ts';
 import { frameJson, frameLine, type Side } from './trace-format.ts';
@@ -16,15 +16,18 @@ as it passes: connection number, direction (-> client to upstream, <- back), typ
 request id, op or notification name, size, and the first bytes of the payload, escaped.
 
 The first line on stdout says the address listened on (port 0 is resolved). Bytes that do
-not decode are reported once per direction and still forwarded. Point the client at the
-trace instead of the server:
+not decode are reported once per direction and still forwarded. A payload over 64 KiB (or
+over --preview, if larger) is forwarded without being held: its frame is shown with the
+declared size and "(too large to preview)". Names are shown with control characters
+escaped. Point the client at the trace instead of the server:
 
   gotalk trace tcp://127.0.0.1:7001 unix:/run/app.sock
   gotalk call tcp://127.0.0.1:7001 stats
 
 Options:
   --json             one JSON object per line: {"conn","from","type","id","op","size",
-                     "payload"} for frames, {"conn","event",...} for connections
+                     "payload"} for frames ("oversize":true and no "payload" when too
+                     large to preview), {"conn","event",...} for connections
   --preview <n>      payload bytes shown per frame (default 60; 0 for none)
   -k, --insecure     tls/wss upstream: do not verify the certificate
   --ca <file>        tls/wss upstream: trust this CA certificate (PEM)
@@ -42,13 +45,27 @@ function printer(json: boolean, previewBytes: number, c: Colors): Printer {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   return {
     frame: (conn, from, frame) => out(json ? frameJson(conn, from, frame, previewBytes) : frameLine(conn, from, frame, previewBytes, c)),
-    event: (conn, event, text, fields = {}) => out(json ? JSON.stringify({ conn, event, ...fields }) : `${c.dim(`#${conn}`)} ${c.yellow('--')} ${text}`),
+    // Event texts carry error messages, some from the other side (an upstream's HTTP status line).
+    event: (conn, event, text, fields = {}) => out(json ? JSON.stringify({ conn, event, ...fields }) : `${c.dim(`#${conn}`)} ${c.yellow('--')} ${escapeText(text)}`),
   };
 }
 
-/** Forwards `src` to `dst` with backpressure, decoding (and printing) every frame on the way. */
-function forward(conn: number, from: Side, src: End, dst: End, print: Printer, onClosed: (error?: Error) => void): void {
-  const decoder = new FrameDecoder({ expectVersion: true, maxPayload: 0xffffffff });
+/**
+ * Payloads up to this size (or the preview size, if larger) are decoded whole for their preview;
+ * larger ones are skipped by the decoder (and still forwarded), so each direction's decoder holds
+ * at most this much plus a header, whatever size the other side declares or sends.
+ */
+const PREVIEW_DECODE_LIMIT = 64 * 1024;
+
+/** Bytes from the client held while the upstream connects; past this the client is paused. */
+const EARLY_LIMIT = 1024 * 1024;
+
+/**
+ * Forwards `src` to `dst` with backpressure, decoding (and printing) every frame on the way.
+ * Forwarding is byte-exact whatever the decoding does.
+ */
+function forward(conn: number, from: Side, src: End, dst: End, print: Printer, previewBytes: number, onClosed: (error?: Error) => void): void {
+  const decoder = new FrameDecoder({ expectVersion: true, maxPayload: Math.max(previewBytes, PREVIEW_DECODE_LIMIT) });
   let decoding = true;
   src.start({
     data(bytes) {
@@ -98,11 +115,12 @@ export async function run(argv: string[]): Promise<number> {
     print.event(conn, 'open', `connection from ${client.remote}, connecting to ${upstream}`, { client: client.remote, upstream });
     // What the client sends before the upstream is connected waits here, in order.
     const early: Uint8Array[] = [];
+    let earlyBytes = 0;
     let server: End | null = null;
     let closed = false;
     const relay: End = {
       remote: upstream,
-      write: (bytes) => (server ? server.write(bytes) : (early.push(bytes), true)),
+      write: (bytes) => (server ? server.write(bytes) : (early.push(bytes), (earlyBytes += bytes.length) < EARLY_LIMIT)),
       start: () => {},
       pause: () => server?.pause(),
       resume: () => server?.resume(),
@@ -118,14 +136,17 @@ export async function run(argv: string[]): Promise<number> {
       if (by === 'client') relay.end();
       else client.end();
     };
-    forward(conn, 'client', client, relay, print, (error) => close('client', error));
+    forward(conn, 'client', client, relay, print, previewBytes, (error) => close('client', error));
     connectUpstream(upstream, tls, 10_000).then(
       (end) => {
         if (closed) return end.destroy();
         server = end;
         open.add(end);
-        for (const bytes of early.splice(0)) end.write(bytes);
-        forward(conn, 'upstream', end, client, print, (error) => {
+        let flowing = true;
+        for (const bytes of early.splice(0)) flowing = end.write(bytes);
+        // A client paused at EARLY_LIMIT resumes now, or on the upstream's drain.
+        if (flowing) client.resume();
+        forward(conn, 'upstream', end, client, print, previewBytes, (error) => {
           open.delete(end);
           close('upstream', error);
         });
