@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listen, RemoteError, type Server } from '@gotalk/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -668,6 +668,38 @@ describe.concurrent('gotalk trace', () => {
       raw.destroy();
       for (const socket of sockets) socket.destroy();
       silent.close();
+    }
+    expect(await t.stop()).toBe(0);
+  });
+
+  test.skipIf(!existsSync('/proc/self/status'))('a WebSocket client that stops reading holds the upstream back, not the trace\'s memory', async ({ expect }) => {
+    // The upstream writes as fast as the trace takes it; the client reads nothing.
+    let written = 0;
+    const fast = createServer((socket) => {
+      socket.on('error', () => {});
+      const chunk = Buffer.alloc(MiB, 0x61);
+      const pump = () => {
+        while (written < 256 && socket.write(chunk)) written++;
+        if (written < 256) socket.once('drain', () => (written++, pump()));
+      };
+      socket.once('data', pump); // after the client's version
+    });
+    await new Promise<void>((r) => fast.listen(0, '127.0.0.1', () => r()));
+    const t = new Background(['trace', 'ws://127.0.0.1:0/t/', `tcp://127.0.0.1:${(fast.address() as AddressInfo).port}`]);
+    const client = new WebSocket(await traceAddress(t));
+    client.on('error', () => {});
+    try {
+      await once(client, 'open');
+      const before = peakRss(t.child.pid!);
+      client.pause(); // reads nothing from now on
+      client.send(Buffer.from('01'));
+      await expect.poll(() => written, { timeout: 5000 }).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 1500)); // time for an unbounded trace to take it all
+      expect(written, 'MiB the upstream got to write').toBeLessThan(128);
+      expect(peakRss(t.child.pid!) - before).toBeLessThan(64);
+    } finally {
+      client.terminate();
+      fast.close();
     }
     expect(await t.stop()).toBe(0);
   });

@@ -53,19 +53,37 @@ function bytesOf(data: RawData): Uint8Array {
   return data;
 }
 
+/** Bytes a WebSocket end may have unsent before its writer is told to wait for `drain`. */
+const WS_HIGH_WATER_MARK = 1024 * 1024;
+
 /**
  * A WebSocket as an {@link End}: each message is forwarded as the bytes it holds (Gotalk over
- * WebSocket is a byte stream), each write becomes one binary message.
+ * WebSocket is a byte stream), each write becomes one binary message. Writes count as unsent
+ * until `ws` has handed them to the socket; past {@link WS_HIGH_WATER_MARK} `write` returns
+ * false, and `drain` comes once half of that is left.
  */
 export function webSocketEnd(ws: WebSocket, remote: string): End {
   ws.pause();
+  let unsent = 0;
+  let blocked = false;
+  let onDrain = () => {};
   return {
     remote,
     write: (bytes) => {
-      if (ws.readyState === ws.OPEN) ws.send(bytes, { binary: true });
-      return true;
+      if (ws.readyState !== ws.OPEN) return true;
+      unsent += bytes.length;
+      ws.send(bytes, { binary: true }, () => {
+        unsent -= bytes.length;
+        if (blocked && unsent <= WS_HIGH_WATER_MARK / 2) {
+          blocked = false;
+          onDrain();
+        }
+      });
+      if (unsent > WS_HIGH_WATER_MARK) blocked = true;
+      return !blocked;
     },
     start(events) {
+      onDrain = () => events.drain();
       let failure: Error | undefined;
       ws.on('message', (data) => events.data(bytesOf(data)));
       ws.on('error', (err) => (failure ??= err));
