@@ -255,10 +255,14 @@ export class Peer {
     }
   }
 
-  /** The error of a request or notification tried after the connection ended: it says why it ended. */
-  #closedError(): ClosedError {
+  /**
+   * The CLOSED error for what was pending when the connection ended (`pending`), or for what is
+   * tried after; either way it says why the connection ended, when it was an error.
+   */
+  #closedError(pending = false): ClosedError {
     const e = this.#closeError;
-    return e ? new ClosedError(`the connection closed: ${e.message}`, e) : new ClosedError();
+    if (e) return new ClosedError(`the connection closed: ${e.message}`, e);
+    return pending ? new ClosedError('the connection closed') : new ClosedError();
   }
 
   #send(frame: Frame): void {
@@ -450,7 +454,7 @@ export class Peer {
     this.#outbox.close();
     // One error for everything still pending, made only if something is (a stack trace costs).
     let failure: ClosedError | undefined;
-    const closedError = () => (failure ??= new ClosedError(error ? `the connection closed: ${error.message}` : 'the connection closed', error ?? undefined));
+    const closedError = () => (failure ??= this.#closedError(true));
     if (this.#outgoing.size > 0) {
       for (const request of [...this.#outgoing.values()]) request.fail(closedError());
       this.#outgoing.clear();
