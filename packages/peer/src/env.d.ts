@@ -7,6 +7,12 @@ declare function setInterval(callback: () => void, ms: number): unknown;
 declare function clearInterval(handle: unknown): void;
 declare function queueMicrotask(callback: () => void): void;
 
+// A monotonic clock for measuring durations: unlike Date.now(), steps of the wall clock do not move it.
+interface Performance {
+  now(): number;
+}
+declare var performance: Performance;
+
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
 }

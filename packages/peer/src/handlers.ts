@@ -31,7 +31,9 @@ export type BytesHandler = (payload: Uint8Array, ctx: HandlerContext) => MaybePr
 
 /**
  * What a stream handler may produce: parts as an iterable or async iterable (each non-empty
- * part becomes an `S` frame, then an empty `S` ends the result), or one payload (an `R`).
+ * part becomes an `S` frame, then an empty `S` ends the result), or one payload (an `R`). A
+ * yielded part is handed over: large parts are written out later without a copy, so do not
+ * change its bytes after yielding it.
  */
 export type StreamResult = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 

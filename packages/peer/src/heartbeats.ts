@@ -21,13 +21,18 @@ interface HeartbeatHooks {
 /**
  * Sends heartbeats on a timer and watches the other side's. Dead-peer detection is armed only
  * after the other side has sent a heartbeat, so a healthy peer that sends none is never timed
- * out, and its timeout stretches to 3 of the longest gaps seen between its heartbeats.
+ * out, and its timeout stretches to 3 of the longest gaps seen between its heartbeats. Silence
+ * and gaps are measured on a monotonic clock, so steps of the wall clock change neither, and
+ * time spent not reading counts for neither.
  */
 export class Heartbeats {
   remote: RemoteHeartbeat | undefined;
   #sender: unknown = null;
   #watcher: unknown = null;
+  /** When bytes last arrived or reading resumed (monotonic ms). */
   #lastReceived = 0;
+  /** When the last heartbeat arrived (monotonic ms), unless reading paused or resumed since. */
+  #lastBeat: number | undefined;
   #longestGap = 0;
   #fixedLoad: number | undefined;
   #readingPaused = false;
@@ -52,28 +57,31 @@ export class Heartbeats {
 
   /** Bytes arrived: the other side is alive. */
   received(): void {
-    this.#lastReceived = Date.now();
+    this.#lastReceived = performance.now();
   }
 
   /**
    * This side stopped (true) or resumed (false) reading the connection (backpressure): silence
-   * while it does not read is not the other side's, so the idle clock stops meanwhile.
+   * while it does not read is not the other side's, so the idle clock stops meanwhile, and the
+   * gap between heartbeats around the pause is not taken for the other side's interval.
    */
   reading(paused: boolean): void {
     this.#readingPaused = paused;
-    this.#lastReceived = Date.now();
+    this.#lastReceived = performance.now();
+    this.#lastBeat = undefined;
   }
 
-  /** A heartbeat arrived. */
+  /** A heartbeat arrived: detection is armed, and the gap since the previous one (while reading) measured. */
   heartbeat(load: number, time: number): void {
-    const now = Date.now();
-    if (this.remote) this.#longestGap = Math.max(this.#longestGap, now - this.remote.receivedAt);
-    this.remote = { load, time, receivedAt: now };
-    this.#hooks.activity({ type: 'heartbeat', dir: 'in', load, time });
+    const now = performance.now();
+    this.remote = { load, time, receivedAt: Date.now() };
+    if (this.#lastBeat !== undefined) this.#longestGap = Math.max(this.#longestGap, now - this.#lastBeat);
+    this.#lastBeat = now;
     const idle = this.#settings.idleTimeout;
     if (idle > 0 && this.#watcher === null) {
       this.#watcher = setInterval(() => this.#check(), Math.max(10, Math.min(idle / 4, 5000)));
     }
+    this.#hooks.activity({ type: 'heartbeat', dir: 'in', load, time });
   }
 
   /** Sets a fixed load, or undefined to use the derived one. */
@@ -101,7 +109,7 @@ export class Heartbeats {
   #check(): void {
     if (this.#readingPaused) return;
     const limit = Math.max(this.#settings.idleTimeout, 3 * this.#longestGap);
-    if (Date.now() - this.#lastReceived > limit) {
+    if (performance.now() - this.#lastReceived > limit) {
       this.stop();
       this.#hooks.timedOut();
     }

@@ -1,3 +1,4 @@
+import { PayloadTooLargeError } from './errors.ts';
 import { concat } from './payload.ts';
 
 /**
@@ -110,13 +111,17 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
     return this;
   }
 
-  /** Reads every remaining part and returns them joined. */
-  async collect(): Promise<Uint8Array> {
+  /**
+   * Reads every remaining part and returns them joined. Past `max` bytes it stops, drops the
+   * rest (as `return()` does) and throws {@link PayloadTooLargeError}.
+   */
+  async collect(max = Infinity): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let total = 0;
     for await (const p of this) {
-      parts.push(p);
       total += p.length;
+      if (total > max) throw new PayloadTooLargeError(total, max); // leaving the loop returns the rest
+      parts.push(p);
     }
     return concat(parts, total);
   }

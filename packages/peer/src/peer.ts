@@ -109,6 +109,7 @@ export class Peer {
     transport.start({
       data: (chunk) => this.#receive(chunk),
       drain: () => this.#outbox.drained(),
+      end: () => this.#inputEnded(),
       close: (error) => this.#transportClosed(error),
     });
   }
@@ -434,7 +435,20 @@ export class Peer {
     this.#finish(reason, error);
   }
 
-  #transportClosed(error: Error | undefined): void {
+  /**
+   * The other side finished sending but still reads: nothing more will arrive, so what waits
+   * for its replies or its stream input fails now, and the requests being served may finish
+   * (within `closeTimeout`) before the connection closes.
+   */
+  #inputEnded(): void {
+    if (this.#state === 'closed') return;
+    const ended = new ClosedError('the other side ended the connection');
+    for (const request of [...this.#outgoing.values()]) request.fail(ended);
+    if (this.#responder.busy > 0) this.#responder.failAll(ended);
+    void this.close();
+  }
+
+    #transportClosed(error: Error | undefined): void {
     if (this.#state === 'closed') return;
     if (error) this.#finish('transport', new ClosedError('the connection failed', error), true);
     else this.#finish('remote', null, true);

@@ -5,12 +5,19 @@ import { RequestBase, type RequestHost } from './outgoing.ts';
 import { PartQueue } from './part-queue.ts';
 import { EMPTY, text } from './payload.ts';
 
-/** Parts to send as a stream request: any iterable or async iterable of byte chunks. */
+/**
+ * Parts to send as a stream request: any iterable or async iterable of byte chunks. A part is
+ * handed over when yielded: large ones are written out without a copy, later, so a producer must
+ * not change a part's bytes after yielding it (yield a fresh buffer each time).
+ */
 export type PartSource = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /** The result of a stream call: its parts as they arrive, in order. */
 export interface ResultStream extends AsyncIterable<Uint8Array> {
-  /** Reads every remaining part and returns them joined. */
+  /**
+   * Reads every remaining part and returns them joined; past the peer's `limits.maxPayload`
+   * bytes the call fails with `PAYLOAD_TOO_LARGE` (iterate the parts to take more).
+   */
   collect(): Promise<Uint8Array>;
 }
 
@@ -36,6 +43,8 @@ export class StreamCall extends RequestBase implements ResultStream {
   #gate: Promise<void> | null = null;
   #openGate: (() => void) | null = null;
   readonly #input: Uint8Array | PartSource;
+  /** The source's iterator while the pump reads it (let go of when the call settles). */
+  #source: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | null = null;
 
   constructor(host: RequestHost, op: string, input: Uint8Array | PartSource, options: RequestOptions) {
     super(host, op, options, 0);
@@ -49,8 +58,14 @@ export class StreamCall extends RequestBase implements ResultStream {
     return this.#queue;
   }
 
-  collect(): Promise<Uint8Array> {
-    return this.#queue.collect();
+  async collect(): Promise<Uint8Array> {
+    try {
+      return await this.#queue.collect(this.host.settings.limits.maxPayload);
+    } catch (err) {
+      // Over the limit: the call ends here (later parts are ignored), as a single request's would.
+      if (err instanceof PayloadTooLargeError) this.finish(err);
+      throw err;
+    }
   }
 
   protected transmit(): void {
@@ -76,9 +91,30 @@ export class StreamCall extends RequestBase implements ResultStream {
     }
   }
 
+  /**
+   * Sends the source's parts as they come. The source is let go of (its `return()` called, as a
+   * `for await` loop would) when the call settles first, even while it is waiting for its next
+   * part: a source over a file or a socket is released at once, not when it next yields.
+   */
   async #pump(source: PartSource): Promise<void> {
+    const iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array> =
+      Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+    this.#source = iterator;
+    let exhausted = false; // the source ended, or threw: nothing to let go of
     try {
-      for await (const part of source) {
+      for (;;) {
+        let step: IteratorResult<Uint8Array>;
+        try {
+          step = await iterator.next();
+        } catch (err) {
+          exhausted = true;
+          throw err;
+        }
+        if (step.done) {
+          exhausted = true;
+          break;
+        }
+        const part = step.value;
         if (this.#gate) await this.#gate;
         if (this.done) break;
         if (part.length === 0 && this.#started) continue; // an empty p would end the stream
@@ -102,6 +138,21 @@ export class StreamCall extends RequestBase implements ResultStream {
       // The source failed: end the request on the wire and fail it here.
       this.#endInput();
       this.finish(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      if (exhausted && this.#source === iterator) this.#source = null;
+      this.#letGoOfSource();
+    }
+  }
+
+  /** Calls the source's `return()` once, if it is still held. */
+  #letGoOfSource(): void {
+    const iterator = this.#source;
+    this.#source = null;
+    if (!iterator?.return) return;
+    try {
+      void Promise.resolve(iterator.return()).catch(() => {});
+    } catch {
+      // a source that fails to close has nothing more to give
     }
   }
 
@@ -156,6 +207,7 @@ export class StreamCall extends RequestBase implements ResultStream {
   protected settle(error: Error | null): void {
     if (error) this.#queue.fail(error);
     else this.#queue.end();
+    this.#letGoOfSource();
     this.#replay = null;
     this.#release();
     // A request failed here while its input was still going out: end it on the wire.

@@ -43,6 +43,12 @@ export interface Transport {
 export interface TransportEvents {
   data(chunk: Uint8Array): void;
   drain(): void;
+  /**
+   * Optional to call: the other side has finished sending (a socket's half-close), while this
+   * side can still write. The peer then lets the requests it serves finish and closes. A
+   * transport that cannot tell calls only `close`.
+   */
+  end?(): void;
   /** The connection is gone. `error` is set when it ended abnormally. Called exactly once. */
   close(error?: Error): void;
 }

@@ -162,3 +162,77 @@ describe('a retry result after parts of a stream result', () => {
     peer.destroy();
   });
 });
+
+describe('collect()', () => {
+  test('joins at most maxPayload bytes; past that the call fails with PAYLOAD_TOO_LARGE and ends', async () => {
+    const [client, server] = connectedPeers({ ...quiet, limits: { maxPayload: 1024 * 1024 } }, quiet);
+    server.handlers.handleStream('flood', async function* () {
+      for (let i = 0; i < 64; i++) yield new Uint8Array(256 * 1024); // 16 MiB in all
+    });
+    const err = await errorOf(client.stream('flood').collect());
+    expect(err.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(client.inFlight).toBe(0); // the call ended; the rest of its parts are dropped on arrival
+    // Iterating reads any amount; collect() within the limit joins as before.
+    let total = 0;
+    for await (const part of client.stream('flood')) total += part.length;
+    expect(total).toBe(16 * 1024 * 1024);
+    server.handlers.handleStream('some', async function* () {
+      yield utf8('ab');
+      yield utf8('cd');
+    });
+    expect(str(await client.stream('some').collect())).toBe('abcd');
+    await client.close();
+  });
+});
+
+describe('a stream source', () => {
+  test('is let go of (return() called) when the call settles while it waits for its next part', async () => {
+    const [client, server] = connectedPeers(quiet, quiet);
+    server.handlers.handleStream('first', async function* (parts) {
+      for await (const part of parts) return yield part; // answers with the first part, then ends
+    });
+    let returned = 0;
+    let pulls = 0;
+    const source: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => (++pulls === 1 ? Promise.resolve({ value: utf8('one'), done: false }) : new Promise<IteratorResult<Uint8Array>>(() => {})),
+        return: () => {
+          returned++;
+          return Promise.resolve({ value: undefined, done: true });
+        },
+      }),
+    };
+    expect(str(await client.stream('first', source).collect())).toBe('one');
+    expect(returned).toBe(1); // at once, though its second next() never settles
+    // Aborted while waiting: the same.
+    const controller = new AbortController();
+    const aborted = errorOf(client.stream('first', source, { signal: controller.signal }).collect());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    expect((await aborted).code).toBe('ABORTED');
+    expect(returned).toBe(2);
+    await client.close();
+  });
+});
+
+describe('the other side finishes sending (half-close)', () => {
+  test('requests it sent are still answered, then the connection closes; what waits on it fails at once', async () => {
+    const { peer, t } = scriptedPeer();
+    let finishSlow = (): void => {};
+    peer.handlers.handleBytes('slow', () => new Promise<Uint8Array>((resolve) => (finishSlow = () => resolve(utf8('late')))));
+    t.handshake();
+    const mine = errorOf(peer.request('theirs'));
+    await t.nextFrame('r');
+    t.feed('r0001004slow00000000');
+    t.halfClose();
+    const err = await mine; // no reply can come any more
+    expect(err.code).toBe('CLOSED');
+    expect(err.message).toBe('the other side ended the connection');
+    expect(peer.open).toBe(false); // closing: nothing new is started
+    finishSlow();
+    const reply = await t.nextFrame('R');
+    expect(str(reply.payload)).toBe('late');
+    expect((await peer.closed).reason).toBe('closed');
+    expect(t.calls).toContain('close');
+  });
+});

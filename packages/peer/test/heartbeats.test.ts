@@ -1,6 +1,6 @@
 // Heartbeats: sent on the handshake and on a timer with a load, received and exposed, and the
 // idle timeout that is armed only by the other side's heartbeats.
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { connectedPeers, TimeoutError, utf8, type ActivityEvent, type Peer, type PeerOptions } from '@gotalk/peer';
 import { scriptedPeer, type ScriptedTransport } from './scripted-transport.ts';
 
@@ -24,6 +24,10 @@ function gate(): { promise: Promise<void>; open: () => void } {
 }
 
 const heartbeats = (t: ScriptedTransport) => t.frames.filter((f) => f.type === 'h');
+
+/** How the peer closed within `ms`, or 'open' if it did not. */
+const closedWithin = (peer: Peer, ms: number) =>
+  Promise.race([peer.closed.then((info) => info.reason), sleep(ms).then(() => 'open' as const)]);
 
 describe('sending', () => {
   test('one heartbeat when the handshake completes, none before', async () => {
@@ -192,6 +196,17 @@ describe('idle timeout', () => {
     expect(t.frames.some((f) => f.type === 'f')).toBe(false);
   });
 
+  test('until a second heartbeat shows its interval, the limit is idleTimeout; then 3 of its gaps', async () => {
+    const { peer, t } = setup({ idleTimeout: 400 });
+    t.feed('01h00005f63ee48');
+    await sleep(300);
+    t.feed('h00005f63ee48'); // a gap of ~300 ms: the limit becomes ~900 ms
+    const last = performance.now();
+    expect(await closedWithin(peer, 600)).toBe('open');
+    expect(await peer.closed).toMatchObject({ reason: 'idle' });
+    expect(performance.now() - last).toBeGreaterThanOrEqual(800);
+  });
+
   test('the timeout stretches to 3 of the longest gaps seen between heartbeats', async () => {
     const { peer, t } = setup({ idleTimeout: 100 });
     t.feed('01h00005f63ee48');
@@ -227,6 +242,58 @@ describe('idle timeout', () => {
     expect((await it.next()).done).toBe(true);
     expect(peer.open).toBe(true);
     expect((await peer.closed).reason).toBe('idle'); // and silence still ends it
+  });
+
+  test('time spent not reading neither counts as silence nor stretches the limit', async () => {
+    const { peer, t } = setup({ idleTimeout: 100, limits: { streamBuffer: 1024 } });
+    t.feed('01h00005f63ee48');
+    await sleep(25);
+    t.feed('h00005f63ee48'); // armed: a gap of ~25 ms, a limit of 100 ms
+    const call = peer.stream('big', utf8('go'));
+    const r = await t.nextFrame('r');
+    t.feedFrames({ type: 'S', id: r.id, payload: new Uint8Array(2048) });
+    expect(t.paused).toBe(true);
+    await sleep(25);
+    t.feed('h00005f63ee48'); // held back by the pause, delivered on resume
+    await sleep(1000); // 10 idle timeouts, not reading
+    expect(peer.open).toBe(true);
+    const it = call[Symbol.asyncIterator]();
+    expect((await it.next()).value?.length).toBe(2048);
+    await t.until(() => !t.paused, 'resume');
+    const resumed = performance.now();
+    // The gap across the pause is not the other side's interval: silence ends it within
+    // ~100 ms, not 3 s.
+    expect(await closedWithin(peer, 1500)).toBe('idle');
+    expect(performance.now() - resumed).toBeGreaterThanOrEqual(90);
+  });
+
+  test('a step of the wall clock neither closes a live connection nor stretches the limit', async () => {
+    const realNow = Date.now;
+    let step = 0;
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + step);
+    try {
+      const { peer, t } = setup({ idleTimeout: 100 });
+      t.feed('01h00005f63ee48');
+      const beats = async () => {
+        for (let i = 0; i < 4; i++) {
+          await sleep(25);
+          t.feed('h00005f63ee48');
+        }
+      };
+      await beats();
+      step = 3_600_000; // an hour forward
+      await beats();
+      expect(peer.open).toBe(true);
+      expect(peer.remoteHeartbeat!.receivedAt).toBeGreaterThan(realNow() + 3_500_000); // still the wall clock
+      step = -3_600_000; // two hours back
+      await beats();
+      expect(peer.open).toBe(true);
+      const last = performance.now();
+      expect(await closedWithin(peer, 2000)).toBe('idle'); // ~100 ms, not 3 h
+      expect(performance.now() - last).toBeGreaterThanOrEqual(90);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('two default-configured peers with small intervals stay up across several idle periods', async () => {

@@ -215,6 +215,11 @@ export class ScriptedTransport implements Transport {
     this.endSoon(error, 'now');
   }
 
+  /** The far end finished sending but still reads (a socket's half-close): the peer gets `end`. */
+  halfClose(): void {
+    this.events?.end?.();
+  }
+
   /** The far end caught up: write pressure is gone and the peer gets `drain`. */
   drain(): void {
     this.unflushed = 0;
