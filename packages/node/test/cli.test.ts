@@ -45,6 +45,43 @@ function gotalk(args: string[], options: { input?: string | Buffer; env?: Record
   });
 }
 
+/**
+ * Runs `gotalk ...args` with an endless stdin: `fill` bytes written with backpressure until the
+ * child exits (or `limit` bytes were taken, then stdin ends). Resolves with the result, the bytes
+ * the child took (at most one write more than it read) and its peak RSS in MiB, sampled while
+ * it ran (0 where /proc is missing).
+ */
+async function gotalkFed(args: string[], limit: number, fill = 0): Promise<Result & { fed: number; peakMiB: number }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: 'pipe' });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  child.stdin.on('error', () => {});
+  const closed = once(child, 'close') as Promise<[number | null]>;
+  let exited = false;
+  void closed.then(() => (exited = true));
+  let peakMiB = 0;
+  const sampler = setInterval(() => {
+    try {
+      peakMiB = Math.max(peakMiB, peakRss(child.pid!));
+    } catch {} // no /proc, or the child is gone
+  }, 10);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const chunk = Buffer.alloc(MiB, fill);
+  let fed = 0;
+  while (!exited && fed < limit) {
+    fed += chunk.length;
+    if (!child.stdin.write(chunk)) await Promise.race([once(child.stdin, 'drain').catch(() => {}), closed]); // EPIPE once the child is gone
+  }
+  child.stdin.end();
+  const [code] = await closed;
+  clearInterval(sampler);
+  clearTimeout(killer);
+  const bytes = Buffer.concat(out);
+  return { code, stdout: bytes.toString(), stderr: Buffer.concat(err).toString(), bytes, fed, peakMiB };
+}
+
 /** A long-running `gotalk` child (serve, trace, listen) whose output lines can be awaited. */
 class Background {
   readonly child: ChildProcess;
@@ -368,6 +405,22 @@ describe.concurrent('gotalk call', () => {
     expect(bad.stderr).toContain('the payload from stdin is not valid JSON');
   });
 
+  test('stdin over the 8 MiB payload limit fails at once (exit 5), read no further', async () => {
+    for (const raw of [['--raw'], []]) {
+      const r = await gotalkFed(['call', ...raw, tcp, 'echo', '-'], 256 * MiB, 0x20);
+      expect(r, r.stderr).toMatchObject({ code: 5, stdout: '', stderr: 'gotalk call: the payload from stdin is over the limit of 8388608 bytes\n' });
+      expect(r.fed / MiB, 'MiB taken from stdin').toBeLessThan(24);
+      if (r.peakMiB > 0) expect(r.peakMiB, 'peak RSS in MiB').toBeLessThan(160);
+    }
+    const file = join(dir, 'big.json');
+    await writeFile(file, Buffer.alloc(8 * MiB + 1, 0x20));
+    const big = await gotalk(['call', tcp, 'echo', `@${file}`]);
+    expect(big, big.stderr).toMatchObject({ code: 5, stderr: `gotalk call: the payload in ${file} is over the limit of 8388608 bytes\n` });
+    const exact = await gotalk(['call', '--raw', tcp, 'echo', '-'], { input: Buffer.alloc(8 * MiB, 0x61) });
+    expect(exact.code, exact.stderr).toBe(0);
+    expect(exact.bytes.length).toBe(8 * MiB);
+  });
+
   test('--raw sends and prints bytes unchanged (from stdin and from an argument)', async () => {
     const binary = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x0a, 0x7b]);
     const r = await gotalk(['call', '--raw', ws, 'echo', '-'], { input: binary });
@@ -398,6 +451,30 @@ describe.concurrent('gotalk stream', () => {
     const r = await gotalk(['stream', '--chunks', unix, 'echo-stream'], { input: data });
     expect(r.code, r.stderr).toBe(0);
     expect(r.bytes.equals(data)).toBe(true);
+  });
+
+  test('lines are sent as the bytes they are: not UTF-8, split across reads, \\r\\n ends a line, a lone \\r does not', async () => {
+    const long = Buffer.alloc(8 * MiB, 0xff); // exactly the payload limit, read in many chunks
+    const input = Buffer.concat([Buffer.from('ab\xff\xfecd\n\x00\x01\r\n\r\nx\ry\n', 'latin1'), long, Buffer.from('\r\nlast\r', 'latin1')]);
+    const r = await gotalk(['stream', unix, 'echo-stream'], { input });
+    expect(r.code, r.stderr).toBe(0);
+    const expected = Buffer.concat([Buffer.from('ab\xff\xfecd\n\x00\x01\nx\ry\n', 'latin1'), long, Buffer.from('\nlast\r\n', 'latin1')]);
+    expect(r.bytes.subarray(0, 20).toString('hex')).toBe(expected.subarray(0, 20).toString('hex'));
+    expect(r.bytes.equals(expected), 'echoed bytes equal the lines sent').toBe(true);
+  });
+
+  test('a line over the 8 MiB payload limit fails at once (exit 5), stdin read no further', async () => {
+    const r = await gotalkFed(['stream', tcp, 'echo-stream'], 256 * MiB, 0x61);
+    expect(r, r.stderr).toMatchObject({
+      code: 5,
+      stdout: '',
+      stderr: 'gotalk stream: line 1 of stdin is over the limit of 8388608 bytes for one part; use --chunks for data that is not lines\n',
+    });
+    expect(r.fed / MiB, 'MiB taken from stdin').toBeLessThan(24);
+    if (r.peakMiB > 0) expect(r.peakMiB, 'peak RSS in MiB').toBeLessThan(160);
+    const third = await gotalk(['stream', tcp, 'echo-stream'], { input: Buffer.concat([Buffer.from('one\n\n'), Buffer.alloc(8 * MiB + 1, 0x61), Buffer.from('\nfour\n')]) });
+    expect(third.code, third.stderr).toBe(5);
+    expect(third.stderr).toMatch(/^gotalk stream: line 3 of stdin is over the limit/);
   });
 
   test('a remote error exits 1', async () => {

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_MAX_PAYLOAD } from '@gotalk/protocol';
 
 /** Exit codes of the CLI; documented in docs/cli.md and in `gotalk --help`. */
 export const Exit = {
@@ -94,18 +95,43 @@ export function intOption(command: string, name: string, value: string | undefin
   return n;
 }
 
-/** Reads all of stdin as bytes. */
-export async function readStdin(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** The largest payload the CLI sends: its peers use the default limits (8 MiB). */
+export const MAX_PAYLOAD = DEFAULT_MAX_PAYLOAD;
+
+/** The error for `what` (e.g. "the payload from stdin") over `max` bytes: exit 5, as the peer's own check. */
+export function tooLarge(what: string, max: number): CliError {
+  return new CliError(`${what} is over the limit of ${max} bytes`, Exit.other);
 }
 
-/** Reads a file named on the command line; a missing or unreadable file is a usage error. */
-export async function readArgFile(command: string, path: string): Promise<Uint8Array> {
+/**
+ * Reads `input` to its end and returns its bytes joined, holding at most `max` bytes plus one
+ * chunk: past `max` it stops reading (ending the stream) and throws {@link tooLarge} for `what`.
+ */
+export async function readAtMost(input: AsyncIterable<Buffer>, max: number, what: string): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of input) {
+    size += chunk.length;
+    if (size > max) throw tooLarge(what, max);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Reads stdin as bytes, at most {@link MAX_PAYLOAD}: an endless stdin fails at once (exit 5). */
+export function readStdin(): Promise<Uint8Array> {
+  return readAtMost(process.stdin, MAX_PAYLOAD, 'the payload from stdin');
+}
+
+/**
+ * Reads a file named on the command line, failing past `max` bytes as {@link readAtMost} does;
+ * a missing or unreadable file is a usage error.
+ */
+export async function readArgFile(command: string, path: string, max = Infinity): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return await readAtMost(createReadStream(path), max, `the payload in ${path}`);
   } catch (err) {
+    if (err instanceof CliError) throw err;
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
     throw new UsageError(`cannot read ${path}: ${why}`, command);
@@ -115,7 +141,8 @@ export async function readArgFile(command: string, path: string): Promise<Uint8A
 /**
  * The payload argument as bytes: JSON text, `@file`, or `-` for stdin. Unless `raw`, the bytes
  * must be valid JSON (a usage error names the problem); with `raw` they are sent as they are.
- * No argument sends `null` (JSON) or an empty payload (raw).
+ * No argument sends `null` (JSON) or an empty payload (raw). Stdin or a file over
+ * {@link MAX_PAYLOAD} fails with exit 5 before connecting, read no further than that.
  */
 export async function readPayload(command: string, arg: string | undefined, raw: boolean): Promise<Uint8Array> {
   if (arg === undefined) return raw ? new Uint8Array(0) : Buffer.from('null');
@@ -125,7 +152,7 @@ export async function readPayload(command: string, arg: string | undefined, raw:
     bytes = await readStdin();
     source = 'the payload from stdin';
   } else if (arg.startsWith('@')) {
-    bytes = await readArgFile(command, arg.slice(1));
+    bytes = await readArgFile(command, arg.slice(1), MAX_PAYLOAD);
     source = `the payload in ${arg.slice(1)}`;
   } else {
     bytes = Buffer.from(arg);

@@ -8,8 +8,9 @@ export const help = `Usage: gotalk call [options] <address> <op> [payload]
 Sends one request and prints its result.
 
 The payload is JSON text, @file (read from a file) or - (read from stdin). Without a
-payload the request carries JSON null (or nothing with --raw). The result is printed
-as JSON: indented on a terminal, compact otherwise (one line, for scripts).
+payload the request carries JSON null (or nothing with --raw). A payload is at most 8 MiB:
+a larger file or stdin fails with exit 5 once that much is read, before connecting. The
+result is printed as JSON: indented on a terminal, compact otherwise (one line, for scripts).
 
 Options:
   --raw              send the payload bytes as they are, print the result bytes as they are

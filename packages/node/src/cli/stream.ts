@@ -1,5 +1,4 @@
-import { createInterface } from 'node:readline';
-import { connectOptions, Exit, nameArg, parse, positionals } from './args.ts';
+import { CliError, connectOptions, Exit, MAX_PAYLOAD, nameArg, parse, positionals } from './args.ts';
 import { explainTimeout, openClient } from './client.ts';
 import { writeOut } from './output.ts';
 
@@ -8,8 +7,9 @@ export const help = `Usage: gotalk stream [options] <address> <op>
 
 Sends stdin as a stream request and prints the result parts as they arrive.
 
-By default each line of stdin is one part (without its newline; empty lines are skipped,
-since an empty part ends a stream) and each result part is printed followed by a newline.
+By default each line of stdin is one part: its bytes as they are, without the \\n (or \\r\\n)
+that ends it. Empty lines are skipped, since an empty part ends a stream; a line over 8 MiB
+(the payload limit) fails with exit 5. Each result part is printed followed by a newline.
 With --chunks, stdin is sent in the chunks it is read in and result parts are written
 as they are. On a terminal, a progress line on stderr counts parts and bytes.
 
@@ -70,17 +70,45 @@ class Progress {
   }
 }
 
-async function* stdinLines(progress: Progress): AsyncIterable<Uint8Array> {
-  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-  try {
-    for await (const line of lines) {
-      if (line === '') continue;
-      const part = Buffer.from(line);
-      progress.sent(part.length);
+/**
+ * Splits `input` into lines without decoding them: each line is yielded as a fresh buffer
+ * without its `\n` and a `\r` just before it; a last line without `\n` is yielded as it is.
+ * A line over `max` bytes throws a one-line CliError (exit 5) as soon as it is seen, so at most
+ * `max` bytes plus one chunk are held; `input` is read only as lines are taken (backpressure).
+ */
+export async function* splitLines(input: AsyncIterable<Buffer>, max: number): AsyncGenerator<Buffer, void, undefined> {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let lineNo = 1;
+  const tooLong = () => new CliError(`line ${lineNo} of stdin is over the limit of ${max} bytes for one part; use --chunks for data that is not lines`, Exit.other);
+  for await (const chunk of input) {
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      held.push(chunk.subarray(start, nl));
+      const line = Buffer.concat(held, heldBytes + nl - start);
+      held = [];
+      heldBytes = 0;
+      start = nl + 1;
+      const part = line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
+      if (part.length > max) throw tooLong();
+      lineNo++;
       yield part;
     }
-  } finally {
-    lines.close();
+    if (start < chunk.length) {
+      held.push(chunk.subarray(start));
+      heldBytes += chunk.length - start;
+      if (heldBytes > max + 1) throw tooLong(); // + 1: a \r that a \n would drop
+    }
+  }
+  if (heldBytes > max) throw tooLong();
+  if (heldBytes > 0) yield Buffer.concat(held, heldBytes);
+}
+
+async function* stdinLines(progress: Progress): AsyncIterable<Uint8Array> {
+  for await (const part of splitLines(process.stdin, MAX_PAYLOAD)) {
+    if (part.length === 0) continue;
+    progress.sent(part.length);
+    yield part;
   }
 }
 
