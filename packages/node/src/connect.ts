@@ -1,16 +1,17 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { Peer, type PeerOptions, type Transport } from '@gotalk/peer';
+import { checkPeerOptions, msOption, Peer, type PeerOptions, type Transport } from '@gotalk/peer';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import { WebSocket } from 'ws';
 import { formatAddress, parseAddress, type Address } from './address.ts';
 import { NodeError } from './errors.ts';
 import { SocketTransport } from './socket-transport.ts';
+import { checkUnixPath } from './unix-socket.ts';
 import { WebSocketTransport } from './ws-transport.ts';
 
 /** Options of {@link connect}: the peer's options plus how to reach the other side. */
 export interface ConnectOptions extends PeerOptions {
-  /** Give up connecting (including the handshake) after this many ms (default 10 000). */
+  /** Give up connecting (including the handshake) after this many ms (default 10 000; 0: no limit; at most 2^31-1). */
   readonly connectTimeout?: number;
   /** TLS options for `tls://` and `wss://`: `ca`, `cert`, `key`, `servername`, `rejectUnauthorized`… */
   readonly tls?: TlsConnectionOptions;
@@ -26,8 +27,10 @@ function socketTransport(address: Address, options: ConnectOptions, signal: Abor
   return new Promise((resolve, reject) => {
     let socket: Socket;
     const where = formatAddress(address);
-    if (address.kind === 'unix') socket = netConnect({ path: address.path });
-    else if (address.kind === 'tcp') socket = netConnect({ host: address.host, port: address.port });
+    // allowHalfOpen (plain sockets): when the server finishes sending, this side may still answer
+    // what it serves. TLS connections end both ways at once, as before.
+    if (address.kind === 'unix') socket = netConnect({ path: address.path, allowHalfOpen: true });
+    else if (address.kind === 'tcp') socket = netConnect({ host: address.host, port: address.port, allowHalfOpen: true });
     // SNI carries host names only: an IP address there is against RFC 6066 (and Node warns, DEP0123).
     else socket = tlsConnect({ host: address.host, port: address.port, ...(isIP(address.host) ? {} : { servername: address.host }), ...options.tls });
     const ready = address.kind === 'tls' ? 'secureConnect' : 'connect';
@@ -82,15 +85,22 @@ function wsTransport(address: Address & { kind: 'ws' | 'wss' }, options: Connect
 /**
  * Connects to a Gotalk peer at `address` (`tcp://`, `tls://`, `unix:`, `ws://`, `wss://`) and
  * resolves with a ready {@link Peer} once the handshake completed. Rejects with
- * {@link NodeError} (`BAD_ADDRESS`, `CONNECT_FAILED`, `CONNECT_TIMEOUT`).
+ * {@link NodeError} (`BAD_ADDRESS`, also for a Unix path too long for a socket address;
+ * `CONNECT_FAILED`, `CONNECT_TIMEOUT`), or, before dialling, with a RangeError naming a bad
+ * option (`connectTimeout` must be 0..2^31-1 ms, 0 for no limit; the peer options as `new Peer`
+ * checks them).
  */
 export async function connect(address: string, options: ConnectOptions = {}): Promise<Peer> {
   const parsed = parseAddress(address);
-  const timeout = options.connectTimeout ?? 10_000;
+  if (parsed.kind === 'unix') checkUnixPath(parsed.path);
+  const timeout = msOption(options.connectTimeout, 10_000, 'connectTimeout');
+  checkPeerOptions(options);
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
   const attempt = new AbortController();
+  // 0: no limit (the peer's own handshakeTimeout still bounds the handshake).
   const deadline = new Promise<never>((_, reject) => {
+    if (timeout === 0) return;
     timer = setTimeout(() => {
       timedOut = true;
       // The deadline first, so that it is what the caller sees; then the attempt is abandoned.
@@ -104,7 +114,13 @@ export async function connect(address: string, options: ConnectOptions = {}): Pr
   pending.then((t) => timedOut && t.destroy(), () => {});
   try {
     const transport = await Promise.race([pending, deadline]);
-    const peer = new Peer(transport, options);
+    let peer: Peer;
+    try {
+      peer = new Peer(transport, options);
+    } catch (err) {
+      transport.destroy();
+      throw err;
+    }
     try {
       await Promise.race([peer.ready, deadline]);
     } catch (err) {

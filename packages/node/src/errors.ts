@@ -1,6 +1,6 @@
 /**
  * Stable codes of {@link NodeError}:
- * - `BAD_ADDRESS`: an address that does not parse.
+ * - `BAD_ADDRESS`: an address that does not parse, or a Unix socket path too long for a socket address.
  * - `CONNECT_FAILED`: the connection could not be made (refused, no such socket, TLS or HTTP failure).
  * - `CONNECT_TIMEOUT`: connecting (or the handshake) took longer than the timeout.
  * - `ADDRESS_IN_USE`: listening failed because something live is already there.

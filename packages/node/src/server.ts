@@ -250,10 +250,12 @@ export class Server extends EventEmitter<ServerEvents> {
           this.report(err);
         });
     };
-    const server = a.kind === 'tls' ? createTlsServer(this.options.tls ?? {}, onSocket) : createNetServer(onSocket);
+    // allowHalfOpen (plain sockets): a client that finishes sending (a half-close) still gets the
+    // replies to what it asked before; the peer closes once they are sent.
+    const server = a.kind === 'tls' ? createTlsServer(this.options.tls ?? {}, onSocket) : createNetServer({ allowHalfOpen: true }, onSocket);
     if (a.kind === 'unix') {
-      await listenUnix(server, a.path, this.options.unixMode ?? 0o600);
-      return { address: formatAddress(a), close: () => closeNet(server).then(() => removeSocketFile(a.path)) };
+      const file = await listenUnix(server, a.path, this.options.unixMode ?? 0o600);
+      return { address: formatAddress(a), close: () => closeNet(server).then(() => removeSocketFile(file)) };
     }
     const port = await this.listenOn(server, a);
     return { address: formatAddress({ ...a, port }), close: () => closeNet(server) };

@@ -35,7 +35,9 @@ export class SocketTransport implements Transport {
     socket.on('error', (err) => {
       failure ??= err;
     });
-    socket.on('end', () => socket.end());
+    // The other side finished sending. With `allowHalfOpen` (our servers and connect() set it)
+    // this side may still answer what it serves; the peer closes when done.
+    socket.on('end', () => (events.end && socket.allowHalfOpen ? events.end() : socket.end()));
     socket.on('close', () => {
       if (this.closed) return;
       this.closed = true;

@@ -1,6 +1,6 @@
 // connect(): what a client sees when the other side is missing, silent, or refuses.
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, listen, NodeError, type ConnectOptions, type Server } from '@gotalk/node';
@@ -180,5 +180,47 @@ describe('connect()', () => {
     expect(await byName.request('echo', 'tls by name')).toBe('tls by name');
     const wss = await serve('wss://127.0.0.1:0/gotalk/', { tls: serverTls });
     expect((await connectError(wss.addresses[0]!)).code).toBe('CONNECT_FAILED');
+  });
+
+  it('connectTimeout 0 puts no limit on connecting', async () => {
+    const server = await serve('tcp://127.0.0.1:0');
+    const peer = await connect(server.addresses[0]!, { connectTimeout: 0 });
+    cleanup.add(() => peer.destroy());
+    expect(await peer.request('echo', 'no limit')).toBe('no limit');
+  });
+
+  /** Connects with each of `bad` (options and the option name the RangeError must give), then checks that none of them dialled. */
+  async function expectRejectedBeforeDialling(bad: readonly (readonly [ConnectOptions, string])[]): Promise<void> {
+    let accepted = 0;
+    const counting = await rawServer(() => accepted++);
+    for (const [options, name] of bad) {
+      const err = await connect(`tcp://127.0.0.1:${counting.port}`, options).then(
+        (peer) => {
+          peer.destroy();
+          throw new Error(`connected with ${JSON.stringify(options)}`);
+        },
+        (e: unknown) => e,
+      );
+      expect(err, JSON.stringify(options)).toBeInstanceOf(RangeError);
+      expect((err as Error).message).toContain(name);
+    }
+    // One good connection after the bad calls: connections are accepted in order, so when it
+    // arrives, any that the bad calls had made would have too.
+    const probe = netConnect({ host: '127.0.0.1', port: counting.port });
+    probe.on('error', () => {});
+    cleanup.add(() => probe.destroy());
+    await until(() => accepted > 0, 'the probe connection');
+    expect(accepted).toBe(1);
+  }
+
+  it('connectTimeout out of 0..2^31-1 ms: a RangeError naming it, before dialling', async () => {
+    await expectRejectedBeforeDialling([-1, NaN, Infinity, 2 ** 31, -Infinity].map((connectTimeout) => [{ connectTimeout }, 'connectTimeout'] as const));
+  });
+
+  it('invalid peer options: a RangeError naming the option, before dialling (no socket left open)', async () => {
+    await expectRejectedBeforeDialling([
+      [{ heartbeatInterval: -5 }, 'heartbeatInterval'],
+      [{ limits: { maxRequests: 1.5 } }, 'limits.maxRequests'],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 // Servers: several listeners sharing one registry, the live peer set, events, the accept hook
 // on every transport, and graceful close.
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -365,5 +365,31 @@ describe('a client that never reads', () => {
     expect(info.error?.message).toMatch(/not reading/);
     const other = await dial(server.addresses[0]!);
     expect((await other.requestBytes('big', new Uint8Array(0))).length).toBe(256 * 1024);
+  });
+});
+
+describe('a client that finishes sending (half-close)', () => {
+  it('still gets the replies to what it asked, over TCP and Unix, then the server closes', async () => {
+    const dir = await tempDir(cleanup);
+    const server = await serve(['tcp://127.0.0.1:0', `unix:${join(dir, 'half.sock')}`]);
+    server.handlers.handleBytes('slow', async (p) => (await delay(50), p));
+    server.handlers.handleBytes('fast', (p) => p);
+    for (const address of server.addresses) {
+      const target = address.startsWith('unix:') ? { path: address.slice('unix:'.length) } : { host: '127.0.0.1', port: Number(address.split(':').pop()) };
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = netConnect({ ...target, allowHalfOpen: true }, () => {
+          socket.write('01r\x00\x00\x00\x01004slow00000002hir\x00\x00\x00\x02004fast00000002yo');
+          socket.end(); // nothing more to send; still reading
+        });
+        let got = '';
+        socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(got));
+      });
+      expect(received, address).toMatch(/^01/);
+      expect(received, address).toContain('R\x00\x00\x00\x0200000002yo');
+      expect(received, address).toContain('R\x00\x00\x00\x0100000002hi');
+    }
+    await until(() => server.peers.size === 0, 'the peers to close');
   });
 });

@@ -1,6 +1,6 @@
 // Unix socket listeners: file mode, stale socket files, never stealing a live socket.
 import { spawn } from 'node:child_process';
-import { lstat, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { connect as netConnect, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,15 +32,12 @@ async function roundTrip(path: string): Promise<unknown> {
 const exists = (path: string) => lstat(path).then(() => true, () => false);
 
 /**
- * Leaves a stale socket file at `path`: a child process listens there and is killed with
- * SIGKILL, so nothing unlinks the file and nobody listens on it any more.
+ * Leaves stale socket files at `paths`: a child process listens there and is killed with
+ * SIGKILL, so nothing unlinks the files and nobody listens on them any more.
  */
-async function staleSocket(path: string): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.stdout.write('ready\\n'))`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+async function staleSocket(...paths: string[]): Promise<void> {
+  const script = `let n = 0; for (const p of ${JSON.stringify(paths)}) require('net').createServer().listen(p, () => ++n === ${paths.length} && process.stdout.write('ready\\n'))`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanup.add(() => child.kill('SIGKILL'));
   await within(
     new Promise<void>((resolve, reject) => {
@@ -54,6 +51,9 @@ async function staleSocket(path: string): Promise<void> {
   child.kill('SIGKILL');
   await within(exited, 10_000, 'the child to die');
 }
+
+/** The most bytes of a Unix socket path (sun_path less its NUL): 107 on Linux, 103 on macOS and the BSDs. */
+const SUN_PATH_MAX = process.platform === 'linux' ? 107 : 103;
 
 describe('Unix socket listeners', () => {
   it('creates the socket owner-only (0600) by default, and removes it on close', async () => {
@@ -141,5 +141,100 @@ describe('Unix socket listeners', () => {
     await expect(listen([`unix:${first}`, `unix:${blocked}`])).rejects.toMatchObject({ code: 'ADDRESS_IN_USE' });
     expect(await exists(first)).toBe(false);
     expect(await readFile(blocked, 'utf8')).toBe('x');
+  });
+
+  it('two servers racing for one stale socket file: exactly one listens, the other gets ADDRESS_IN_USE', async () => {
+    const dir = await tempDir(cleanup);
+    const paths = Array.from({ length: 20 }, (_, i) => join(dir, `race${i}.sock`));
+    await staleSocket(...paths);
+    for (const path of paths) {
+      const results = await Promise.allSettled([listen(`unix:${path}`), listen(`unix:${path}`)]);
+      const servers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      for (const [i, server] of servers.entries()) {
+        cleanup.add(() => server.close());
+        server.handlers.handle('who', () => i);
+      }
+      const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      expect(servers, path).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(NodeError);
+      expect(errors[0]).toMatchObject({ code: 'ADDRESS_IN_USE' });
+      // The file at the path is the winner's socket, not an orphan's.
+      const client = await connect(`unix:${path}`);
+      cleanup.add(() => client.destroy());
+      expect(await client.request('who')).toBe(0);
+      expect(await exists(`${path}.lock`)).toBe(false);
+    }
+  });
+
+  it('takes over a stale socket even when a crashed takeover left its lock file behind', async () => {
+    const path = join(await tempDir(cleanup), 'locked.sock');
+    await staleSocket(path);
+    await writeFile(`${path}.lock`, '');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(`${path}.lock`, old, old);
+    await serve(path);
+    expect(await roundTrip(path)).toEqual({ via: path });
+    expect(await exists(`${path}.lock`)).toBe(false);
+  });
+
+  it('close() leaves alone a socket file that another server now owns', async () => {
+    const path = join(await tempDir(cleanup), 'moved.sock');
+    const first = await listen(`unix:${path}`);
+    cleanup.add(() => first.close());
+    // Someone removes the first server's file and listens at the path themselves.
+    await unlink(path);
+    const second = await serve(path);
+    await first.close();
+    expect((await lstat(path)).isSocket()).toBe(true);
+    expect(await roundTrip(path)).toEqual({ via: path });
+    await second.close();
+    expect(await exists(path)).toBe(false);
+  });
+
+  it(`a path longer than sun_path (${SUN_PATH_MAX} bytes) is BAD_ADDRESS, for listen and connect, and nothing is left listening`, async () => {
+    const dir = await tempDir(cleanup);
+    // Counted in UTF-8 bytes: 'é' is two.
+    const long = join(dir, 'é'.repeat(Math.ceil((SUN_PATH_MAX - dir.length) / 2)) + '.sock');
+    expect(long.length).toBeLessThanOrEqual(SUN_PATH_MAX);
+    expect(Buffer.byteLength(long)).toBeGreaterThan(SUN_PATH_MAX);
+    const err = await listen(`unix:${long}`).then(
+      async (s) => {
+        await s.close();
+        throw new Error('listened on a path longer than sun_path');
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NodeError);
+    expect(err).toMatchObject({ code: 'BAD_ADDRESS' });
+    expect((err as Error).message).toContain(String(SUN_PATH_MAX));
+    // Nothing was bound, at the path or at a truncated one.
+    expect(await readdir(dir)).toEqual([]);
+    const dial = await connect(`unix:${long}`).catch((e: unknown) => e);
+    expect(dial).toBeInstanceOf(NodeError);
+    expect(dial).toMatchObject({ code: 'BAD_ADDRESS' });
+    // A path of exactly the limit works.
+    const fits = join(dir, 'f'.repeat(SUN_PATH_MAX - dir.length - 1));
+    expect(Buffer.byteLength(fits)).toBe(SUN_PATH_MAX);
+    await serve(fits);
+    expect(await roundTrip(fits)).toEqual({ via: fits });
+  });
+
+  it('a path within a few bytes of the limit with a short name still listens (bound in place)', async () => {
+    const base = await tempDir(cleanup);
+    // No temporary name (".gotalk-" and 8 random characters) fits next to it.
+    const dir = join(base, 'd'.repeat(SUN_PATH_MAX - 12 - base.length - 1));
+    await mkdir(dir);
+    const path = join(dir, 'tiny.sock');
+    expect(Buffer.byteLength(path)).toBeLessThanOrEqual(SUN_PATH_MAX);
+    await staleSocket(path);
+    const server = await listen(`unix:${path}`);
+    server.handlers.handle('echo', (v) => v);
+    try {
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      expect(await roundTrip(path)).toEqual({ via: path });
+    } finally {
+      await server.close();
+    }
+    expect(await readdir(dir)).toEqual([]);
   });
 });

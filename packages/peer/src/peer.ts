@@ -65,6 +65,8 @@ export class Peer {
   #isReady = false;
   readonly #listeners: ActivityListener[] = [];
   #state: State = 'handshake';
+  /** The other side has finished sending (half-close): the close that follows is its doing. */
+  #inputDone = false;
   /** Why the connection ended, once it has (null for a plain close). */
   #closeError: GotalkError | null = null;
   /** `private`, not `#`: a test moves it to the wrap point. */
@@ -231,8 +233,8 @@ export class Peer {
   close(): Promise<CloseInfo> {
     if (this.#state === 'closing' || this.#state === 'closed') return this.closed;
     this.#state = 'closing';
-    if (this.inFlight === 0) this.#finish('closed', null);
-    else this.#closeTimer = setTimeout(() => this.#finish('closed', null), this.#settings.closeTimeout);
+    if (this.inFlight === 0) this.#finish(this.#inputDone ? 'remote' : 'closed', null);
+    else this.#closeTimer = setTimeout(() => this.#finish(this.#inputDone ? 'remote' : 'closed', null), this.#settings.closeTimeout);
     return this.closed;
   }
 
@@ -425,7 +427,7 @@ export class Peer {
   }
 
   #maybeFinishClose(): void {
-    if (this.#state === 'closing' && this.inFlight === 0) this.#finish('closed', null);
+    if (this.#state === 'closing' && this.inFlight === 0) this.#finish(this.#inputDone ? 'remote' : 'closed', null);
   }
 
   /** Sends `f` with `code` (unless null), then ends the connection with `error`. */
@@ -438,10 +440,11 @@ export class Peer {
   /**
    * The other side finished sending but still reads: nothing more will arrive, so what waits
    * for its replies or its stream input fails now, and the requests being served may finish
-   * (within `closeTimeout`) before the connection closes.
+   * (within `closeTimeout`) before the connection closes, with reason `remote`.
    */
   #inputEnded(): void {
     if (this.#state === 'closed') return;
+    this.#inputDone = true;
     const ended = new ClosedError('the other side ended the connection');
     for (const request of [...this.#outgoing.values()]) request.fail(ended);
     if (this.#responder.busy > 0) this.#responder.failAll(ended);
@@ -477,7 +480,7 @@ export class Peer {
     this.#abort?.abort(closedError());
     if (!this.#isReady) this.#rejectReady(closedError());
     if (reason === 'destroyed' || reason === 'transport') this.#transport.destroy(error ?? undefined);
-    else if (reason !== 'remote') this.#transport.close();
+    else if (reason !== 'remote' || this.#inputDone) this.#transport.close(); // after a half-close, end this side too
     const info: CloseInfo = { reason, error };
     this.#activity({ type: 'close', info });
     this.#listeners.length = 0;

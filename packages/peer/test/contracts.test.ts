@@ -232,7 +232,7 @@ describe('the other side finishes sending (half-close)', () => {
     finishSlow();
     const reply = await t.nextFrame('R');
     expect(str(reply.payload)).toBe('late');
-    expect((await peer.closed).reason).toBe('closed');
+    expect((await peer.closed).reason).toBe('remote');
     expect(t.calls).toContain('close');
   });
 });

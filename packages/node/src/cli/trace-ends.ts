@@ -176,8 +176,8 @@ export async function listenTrace(address: string, accept: (end: End) => void): 
       accept(socketEnd(socket, a.kind === 'unix' ? 'unix' : `${socket.remoteAddress}:${socket.remotePort}`));
     });
     if (a.kind === 'unix') {
-      await listenUnix(server, a.path, 0o600);
-      return { address: formatAddress(a), close: () => new Promise<void>((r) => server.close(() => r())).then(() => removeSocketFile(a.path)) };
+      const file = await listenUnix(server, a.path, 0o600);
+      return { address: formatAddress(a), close: () => new Promise<void>((r) => server.close(() => r())).then(() => removeSocketFile(file)) };
     }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
