@@ -42,6 +42,7 @@ describe('dist/gotalk.js as a classic script', () => {
       setInterval,
       clearInterval,
       queueMicrotask,
+      performance,
     }) as { gotalk?: typeof Gotalk };
     runInContext(source, page, { filename: scriptUrl });
     document.currentScript = null; // as in a page: only set while the script first runs
