@@ -115,7 +115,7 @@ export class Client extends Emitter<ClientEvents> {
   readonly #highWaterMark: number;
   readonly #activity: ActivityListener[] = [];
   #current: Peer | null = null;
-  /** When the current peer completed its handshake (Date.now()), or 0 before. */
+  /** When the current peer completed its handshake (performance.now()), or 0 before. */
   #liveSince = 0;
   #socket: WebSocketLike | null = null;
   #attempt = 0;
@@ -307,7 +307,7 @@ export class Client extends Emitter<ClientEvents> {
       void p.ready.then(
         () => {
           if (this.#current !== p) return;
-          this.#liveSince = Date.now();
+          this.#liveSince = performance.now();
           this.emit('open', p);
         },
         () => {},
@@ -322,7 +322,7 @@ export class Client extends Emitter<ClientEvents> {
   #ended(socket: WebSocketLike | null, end: ConnectionEnd): void {
     if (socket && socket !== this.#socket) return;
     // Only a connection that stayed up restarts the count (and so allows an immediate reconnect).
-    if (this.#liveSince && this.#policy && Date.now() - this.#liveSince >= this.#policy.maxDelay) this.#attempt = 0;
+    if (this.#liveSince && this.#policy && performance.now() - this.#liveSince >= this.#policy.maxDelay) this.#attempt = 0;
     this.#socket = null;
     this.#current = null;
     this.#liveSince = 0;

@@ -21,16 +21,21 @@ export interface ConnectOptions extends PeerOptions {
   readonly headers?: Record<string, string>;
   /** WebSocket only: send headers and payloads as separate messages (for gotalk.js-era servers). */
   readonly splitMessages?: boolean;
+  /**
+   * TCP and Unix: when the server finishes sending but still reads (a half-close), keep
+   * answering what it asked, then close (default false: its end closes the connection). See
+   * `ServerOptions.allowHalfOpen` for the cost.
+   */
+  readonly allowHalfOpen?: boolean;
 }
 
 function socketTransport(address: Address, options: ConnectOptions, signal: AbortSignal): Promise<Transport> {
   return new Promise((resolve, reject) => {
     let socket: Socket;
     const where = formatAddress(address);
-    // allowHalfOpen (plain sockets): when the server finishes sending, this side may still answer
-    // what it serves. TLS connections end both ways at once, as before.
-    if (address.kind === 'unix') socket = netConnect({ path: address.path, allowHalfOpen: true });
-    else if (address.kind === 'tcp') socket = netConnect({ host: address.host, port: address.port, allowHalfOpen: true });
+    const allowHalfOpen = options.allowHalfOpen === true; // plain sockets only: TLS ends both ways at once
+    if (address.kind === 'unix') socket = netConnect({ path: address.path, allowHalfOpen });
+    else if (address.kind === 'tcp') socket = netConnect({ host: address.host, port: address.port, allowHalfOpen });
     // SNI carries host names only: an IP address there is against RFC 6066 (and Node warns, DEP0123).
     else socket = tlsConnect({ host: address.host, port: address.port, ...(isIP(address.host) ? {} : { servername: address.host }), ...options.tls });
     const ready = address.kind === 'tls' ? 'secureConnect' : 'connect';

@@ -39,6 +39,14 @@ export interface ServerOptions {
   readonly accept?: AcceptHook;
   /** TLS for `tls://` and `wss://` listeners: `cert`, `key`, `ca`, `requestCert` (mutual TLS)… */
   readonly tls?: TlsOptions;
+  /**
+   * TCP and Unix listeners: a client that finishes sending but still reads (a half-close, as
+   * `nc -N` does) still gets the replies to what it asked, then the connection closes. Off by
+   * default, because a socket cannot tell a half-close from a client that went away: with it on,
+   * the handlers of a client that disconnected run on (`ctx.signal` not aborted) until they
+   * finish or the peer's `closeTimeout` passes.
+   */
+  readonly allowHalfOpen?: boolean;
   /** File mode of Unix sockets (default 0o600: owner only). */
   readonly unixMode?: number;
   /** WebSocket listeners: origin policy, bundle, and `splitMessages` for gotalk.js 1.2 clients. */
@@ -250,9 +258,8 @@ export class Server extends EventEmitter<ServerEvents> {
           this.report(err);
         });
     };
-    // allowHalfOpen (plain sockets): a client that finishes sending (a half-close) still gets the
-    // replies to what it asked before; the peer closes once they are sent.
-    const server = a.kind === 'tls' ? createTlsServer(this.options.tls ?? {}, onSocket) : createNetServer({ allowHalfOpen: true }, onSocket);
+    const server =
+      a.kind === 'tls' ? createTlsServer(this.options.tls ?? {}, onSocket) : createNetServer({ allowHalfOpen: this.options.allowHalfOpen === true }, onSocket);
     if (a.kind === 'unix') {
       const file = await listenUnix(server, a.path, this.options.unixMode ?? 0o600);
       return { address: formatAddress(a), close: () => closeNet(server).then(() => removeSocketFile(file)) };

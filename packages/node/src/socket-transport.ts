@@ -35,8 +35,8 @@ export class SocketTransport implements Transport {
     socket.on('error', (err) => {
       failure ??= err;
     });
-    // The other side finished sending. With `allowHalfOpen` (our servers and connect() set it)
-    // this side may still answer what it serves; the peer closes when done.
+    // The other side finished sending. With `allowHalfOpen` (an option of our servers and of
+    // connect()) this side may still answer what it serves; the peer closes when done.
     socket.on('end', () => (events.end && socket.allowHalfOpen ? events.end() : socket.end()));
     socket.on('close', () => {
       if (this.closed) return;

@@ -369,9 +369,9 @@ describe('a client that never reads', () => {
 });
 
 describe('a client that finishes sending (half-close)', () => {
-  it('still gets the replies to what it asked, over TCP and Unix, then the server closes', async () => {
+  it('with allowHalfOpen, still gets the replies to what it asked, over TCP and Unix, then the server closes', async () => {
     const dir = await tempDir(cleanup);
-    const server = await serve(['tcp://127.0.0.1:0', `unix:${join(dir, 'half.sock')}`]);
+    const server = await serve(['tcp://127.0.0.1:0', `unix:${join(dir, 'half.sock')}`], { allowHalfOpen: true });
     server.handlers.handleBytes('slow', async (p) => (await delay(50), p));
     server.handlers.handleBytes('fast', (p) => p);
     for (const address of server.addresses) {
@@ -391,5 +391,37 @@ describe('a client that finishes sending (half-close)', () => {
       expect(received, address).toContain('R\x00\x00\x00\x0100000002hi');
     }
     await until(() => server.peers.size === 0, 'the peers to close');
+  });
+
+  it('with allowHalfOpen, a client that went away entirely ends a streaming handler as remote, not as a failure', async () => {
+    const server = await serve('tcp://127.0.0.1:0', { allowHalfOpen: true });
+    server.handlers.handleStream('ticks', async function* () {
+      for (;;) {
+        yield new Uint8Array(1024);
+        await delay(5);
+      }
+    });
+    const closed = new Promise<CloseInfo>((resolve) => server.once('disconnect', (_peer, info) => resolve(info)));
+    const socket = netConnect({ host: '127.0.0.1', port: Number(server.addresses[0]!.split(':').pop()) }, () => {
+      socket.write('01r\x00\x00\x00\x01005ticks00000000');
+      setTimeout(() => socket.destroy(), 50);
+    });
+    socket.on('error', () => {});
+    expect(await within(closed, 5000, 'the disconnect')).toEqual({ reason: 'remote', error: null });
+  });
+
+  it('without it (the default), a client that finishes sending ends the connection at once', async () => {
+    const server = await serve('tcp://127.0.0.1:0');
+    let aborted = false;
+    server.handlers.handle('wait', (_v, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => ((aborted = true), resolve(null)))));
+    const closed = new Promise<CloseInfo>((resolve) => server.once('disconnect', (_peer, info) => resolve(info)));
+    const socket = netConnect({ host: '127.0.0.1', port: Number(server.addresses[0]!.split(':').pop()), allowHalfOpen: true }, () => {
+      socket.write('01r\x00\x00\x00\x01004wait00000000');
+      setTimeout(() => socket.end(), 50);
+    });
+    socket.on('error', () => {});
+    expect((await within(closed, 5000, 'the disconnect')).reason).toBe('remote');
+    expect(aborted).toBe(true);
+    socket.destroy();
   });
 });

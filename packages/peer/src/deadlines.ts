@@ -123,7 +123,9 @@ class DeadlineQueue implements Deadline {
    * and is gone, entries and all.
    */
   #idle(): void {
-    if (!this.#keep(this)) this.#stopTimer();
+    if (this.#keep(this)) return;
+    this.#stopTimer();
+    this.#reset(); // finished requests may keep this queue alive: it holds none of them
   }
 
   #reset(): void {
@@ -151,9 +153,8 @@ class DeadlineQueue implements Deadline {
     } finally {
       this.#firing = false;
     }
-    if (this.#live === 0 || this.#head === this.#items.length) {
+    if (this.#head === this.#items.length) {
       this.#reset();
-      this.#live = 0;
       this.#keep(this); // an idle queue without a timer stays only while there are few queues
       return;
     }

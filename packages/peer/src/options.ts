@@ -91,7 +91,7 @@ export const MAX_DELAY = 0x7fffffff;
  */
 export function msOption(value: number | undefined, fallback: number, name: string, min = 0): number {
   const v = value ?? fallback;
-  if (!(v >= min && v <= MAX_DELAY)) throw new RangeError(`${name} must be a number of ms in ${min}..${MAX_DELAY}, got ${v}`);
+  if (!(typeof v === 'number' && v >= min && v <= MAX_DELAY)) throw new RangeError(`${name} must be a number of ms in ${min}..${MAX_DELAY}, got ${v}`);
   return v;
 }
 

@@ -154,6 +154,7 @@ export abstract class RequestBase implements Outgoing {
     this.done = true;
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#deadline?.release();
+    this.#deadline = null;
     if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort);
     if (this.id >= 0) this.host.unregister(this.id);
     this.settle(error);

@@ -453,6 +453,8 @@ export class Peer {
 
     #transportClosed(error: Error | undefined): void {
     if (this.#state === 'closed') return;
+    // After the other side's half-close, a failed write (EPIPE) only means it has gone entirely.
+    if (this.#inputDone) return this.#finish('remote', null, true);
     if (error) this.#finish('transport', new ClosedError('the connection failed', error), true);
     else this.#finish('remote', null, true);
   }

@@ -93,8 +93,9 @@ export class StreamCall extends RequestBase implements ResultStream {
 
   /**
    * Sends the source's parts as they come. The source is let go of (its `return()` called, as a
-   * `for await` loop would) when the call settles first, even while it is waiting for its next
-   * part: a source over a file or a socket is released at once, not when it next yields.
+   * `for await` loop would) as soon as the call settles, even while it is waiting for its next
+   * part: an iterator whose `return()` acts at once (over a file handle or a socket, say) is
+   * released then. (An async generator runs its `finally` only once its pending step settles.)
    */
   async #pump(source: PartSource): Promise<void> {
     const iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array> =
@@ -108,6 +109,7 @@ export class StreamCall extends RequestBase implements ResultStream {
           step = await iterator.next();
         } catch (err) {
           exhausted = true;
+          if (this.#source === iterator) this.#source = null; // a source that threw is done: not returned
           throw err;
         }
         if (step.done) {

@@ -115,6 +115,8 @@ describe('options', () => {
     expect(() => checkPeerOptions({})).not.toThrow();
     expect(() => checkPeerOptions({ heartbeatInterval: -1 })).toThrow(/heartbeatInterval must be a number of ms/);
     expect(() => checkPeerOptions({ limits: { maxRequests: 1.5 } })).toThrow(/limits\.maxRequests must be an integer/);
+    // Only numbers: values JavaScript would coerce are refused too.
+    for (const odd of ['1000', true, []]) expect(() => checkPeerOptions({ requestTimeout: odd as never }), String(odd)).toThrow(RangeError);
   });
 });
 

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_MAX_PAYLOAD } from '@gotalk/protocol';
+import { DEFAULT_MAX_PAYLOAD, MAX_NAME_BYTES } from '@gotalk/protocol';
 
 /** Exit codes of the CLI; documented in docs/cli.md and in `gotalk --help`. */
 export const Exit = {
@@ -81,7 +81,7 @@ export function positionals(command: string, given: string[], min: number, max: 
 /** Checks an op or notification name argument: 1..4095 UTF-8 bytes, as the wire allows. */
 export function nameArg(command: string, value: string, what: 'op' | 'name'): string {
   const n = Buffer.byteLength(value);
-  if (n === 0 || n > 4095) throw new UsageError(`<${what}> must be 1 to 4095 bytes of UTF-8, got ${n}`, command);
+  if (n === 0 || n > MAX_NAME_BYTES) throw new UsageError(`<${what}> must be 1 to ${MAX_NAME_BYTES} bytes of UTF-8, got ${n}`, command);
   return value;
 }
 
