@@ -66,6 +66,21 @@ async function openPage(server: Server, clientOptions = '{ heartbeatInterval: 20
   return page;
 }
 
+/**
+ * A server on a port below Linux's ephemeral range (32768+), so that while it is down for a
+ * restart no other test's `:0` listener can be given its port.
+ */
+async function serveOutsideEphemeralPorts(): Promise<Server> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    try {
+      return await serve(`ws://127.0.0.1:${port}/gotalk/`);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ADDRESS_IN_USE' || attempt === 20) throw err;
+    }
+  }
+}
+
 function nextConnection(server: Server): Promise<Peer> {
   return new Promise((resolve) => server.once('connection', resolve));
 }
@@ -149,7 +164,7 @@ describe('the browser client in Chromium', () => {
   });
 
   it('reconnects after the server restarts: handlers stay registered, queued requests go out, fail mode rejects at once', async () => {
-    const server = await serve('ws://127.0.0.1:0/gotalk/');
+    const server = await serveOutsideEphemeralPorts();
     const address = server.addresses[0]!;
     const page = await openPage(server);
     await page.evaluate(`c.handlers.handle('page.name', () => 'still here')`);
@@ -158,7 +173,6 @@ describe('the browser client in Chromium', () => {
     await page.evaluate('failerOpen');
 
     // The server goes away (it closes with 1001, going away), and comes back on the same port.
-    for (const p of server.peers) void p.close();
     await server.close();
     servers.splice(servers.indexOf(server), 1);
     await page.waitForFunction('!c.connected');
