@@ -14,7 +14,7 @@ import {
   type ClientEvents,
   type HandlerContext,
 } from '@gotalk/browser';
-import { Cleanup, client, connected, delay, freePort, next, rejection, schema, serve, stop } from './support.ts';
+import { Cleanup, client, connected, delay, freePort, next, rejection, restartableAddress, schema, serve, stop } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(async () => {
@@ -143,7 +143,7 @@ describe('requests, streams and notifications both ways', () => {
 
 describe('reconnection', () => {
   it('reconnects after the server restarts on the same port: handlers kept, queued requests sent', async () => {
-    let server = await serve(cleanup);
+    let server = await serve(cleanup, await restartableAddress());
     const address = server.addresses[0]!;
     server.handlers.handle('echo', (v) => v);
     const c = client(cleanup, address);

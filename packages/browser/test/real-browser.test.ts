@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listen, RetryLater, type Peer, type Server } from '@gotalk/node';
 import { launchChromium } from './chromium.ts';
+import { restartableAddress } from './support.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 let browser: Browser;
@@ -64,21 +65,6 @@ async function openPage(server: Server, clientOptions = '{ heartbeatInterval: 20
   await page.evaluate('opened');
   expect(errors).toEqual([]);
   return page;
-}
-
-/**
- * A server on a port below Linux's ephemeral range (32768+), so that while it is down for a
- * restart no other test's `:0` listener can be given its port.
- */
-async function serveOutsideEphemeralPorts(): Promise<Server> {
-  for (let attempt = 0; ; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 10_000);
-    try {
-      return await serve(`ws://127.0.0.1:${port}/gotalk/`);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ADDRESS_IN_USE' || attempt === 20) throw err;
-    }
-  }
 }
 
 function nextConnection(server: Server): Promise<Peer> {
@@ -164,7 +150,7 @@ describe('the browser client in Chromium', () => {
   });
 
   it('reconnects after the server restarts: handlers stay registered, queued requests go out, fail mode rejects at once', async () => {
-    const server = await serveOutsideEphemeralPorts();
+    const server = await serve(await restartableAddress());
     const address = server.addresses[0]!;
     const page = await openPage(server);
     await page.evaluate(`c.handlers.handle('page.name', () => 'still here')`);

@@ -1,6 +1,6 @@
 // Helpers of the @gotalk/browser tests: a Gotalk server from @gotalk/node, clients on `ws`'s
 // WebSocket (Node 20 has no global one), event waiting and cleanup.
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { listen, type Server, type ServerOptions } from '@gotalk/node';
 import { WebSocket } from 'ws';
 import { connect, type Client, type ClientEvents, type ClientOptions, type StandardSchemaV1 } from '@gotalk/browser';
@@ -65,13 +65,30 @@ export async function connected(client: Client): Promise<void> {
   if (!client.connected) await next(client, 'open');
 }
 
-/** A TCP port nothing listens on (it was free a moment ago). */
+/**
+ * A port nothing listens on, below Linux's ephemeral range (32768 and up): no listener on port
+ * 0 (another test's) can be given it, so it stays free while a test relies on it, say for a
+ * server that is stopped and started again, or for a client that must find nobody there.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const probe = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => probe.close(resolve));
+      return port;
+    }
+    if (attempt === 50) throw new Error('no free port found in 20000..29999');
+  }
+}
+
+/** A `ws://127.0.0.1:<port>/gotalk/` address on a {@link freePort}, for a server a test restarts. */
+export async function restartableAddress(): Promise<string> {
+  return `ws://127.0.0.1:${await freePort()}/gotalk/`;
 }
 
 /** Resolves with the error `promise` rejects with; fails if it resolves. */
