@@ -402,9 +402,12 @@ describe('a client that finishes sending (half-close)', () => {
       }
     });
     const closed = new Promise<CloseInfo>((resolve) => server.once('disconnect', (_peer, info) => resolve(info)));
+    // The client sends its FIN, then goes away entirely: the handler's next writes fail (EPIPE, or
+    // a reset), which after the FIN only means the client is gone.
     const socket = netConnect({ host: '127.0.0.1', port: Number(server.addresses[0]!.split(':').pop()) }, () => {
       socket.write('01r\x00\x00\x00\x01005ticks00000000');
-      setTimeout(() => socket.destroy(), 50);
+      setTimeout(() => socket.end(), 30);
+      setTimeout(() => socket.destroy(), 300);
     });
     socket.on('error', () => {});
     expect(await within(closed, 5000, 'the disconnect')).toEqual({ reason: 'remote', error: null });
