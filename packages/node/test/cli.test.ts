@@ -802,6 +802,23 @@ describe.concurrent('gotalk trace', () => {
   });
 });
 
+describe('the installed command', () => {
+  test('is a file in the repository that runs the built CLI (so installs link it before any build)', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { bin: { gotalk: string }; files: string[] };
+    expect(pkg.bin.gotalk).toBe('./bin/gotalk.js');
+    expect(pkg.files).toContain('bin');
+    const bin = fileURLToPath(new URL(`../${pkg.bin.gotalk}`, import.meta.url));
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: gotalk <command>/);
+  });
+});
+
 describe.concurrent('help', () => {
   test('gotalk --help lists every command, the address forms and the exit codes', async () => {
     const r = await gotalk(['--help']);
