@@ -363,6 +363,13 @@ describe.concurrent('gotalk call', () => {
     expect(r.stderr).toContain('HTTP 404');
   });
 
+  test("the CLI's own messages keep their line breaks (only text from the other side is escaped)", async () => {
+    const r = await gotalk(['call', '--timeout', '-5', tcp, 'echo']); // Node's option parser answers in several lines
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^gotalk call: Option '--timeout' argument is ambiguous\.\n/);
+    expect(r.stderr).not.toContain('\\n');
+  });
+
   test('a payload that is not JSON is a usage error naming the problem', async () => {
     const r = await gotalk(['call', tcp, 'echo', '{name: Ada}']);
     expect(r.code, r.stderr).toBe(2);
@@ -539,6 +546,27 @@ describe.concurrent('gotalk listen', () => {
     expect(code).toBe(3);
     expect(l.stderr).toContain('gotalk listen: the connection ended');
     running.delete(l);
+  });
+
+  test('a connection that ends on a protocol error exits 5', async () => {
+    const sockets: Socket[] = [];
+    const bad = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => {});
+      socket.write('01');
+      setTimeout(() => socket.write('x0000garbage'), 200); // after the handshake: no frame type
+    });
+    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', () => r()));
+    try {
+      const l = new Background(['listen', `tcp://127.0.0.1:${(bad.address() as AddressInfo).port}`]);
+      const code = await new Promise((r) => l.child.once('exit', r));
+      expect(code, l.stderr).toBe(5);
+      expect(l.stderr).toContain('gotalk listen: the connection ended: unknown frame type byte 0x78');
+      running.delete(l);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      bad.close();
+    }
   });
 
   test('names and payloads from the other side are printed with terminal controls escaped', async () => {

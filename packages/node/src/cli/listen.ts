@@ -26,8 +26,8 @@ Options:
   --origin <origin>  ws/wss: the Origin header
   -h, --help         show this help
 
-Exit codes: 0 when interrupted (SIGINT/SIGTERM), 3 when the connection ends or cannot
-be made, 2 usage.
+Exit codes: 0 when interrupted (SIGINT/SIGTERM), 2 usage, 3 when the connection ends or
+cannot be made, 4 when connecting times out, 5 when it ends on a protocol error.
 
 Example:
   gotalk listen --json unix:/run/app.sock
@@ -61,5 +61,5 @@ export async function run(argv: string[]): Promise<number> {
   }
   const why = outcome.error ? escapeText(outcome.error.message) : outcome.reason === 'remote' ? 'closed by the other side' : outcome.reason;
   process.stderr.write(`gotalk listen: the connection ended: ${why}\n`);
-  return Exit.connection;
+  return outcome.reason === 'protocol' ? Exit.other : Exit.connection;
 }

@@ -146,10 +146,12 @@ export function exitCodeFor(err: unknown): number {
 }
 
 /**
- * The one-line message for an error: remote errors say so; nothing ever prints a stack. Error
- * texts may come from the other side, so control characters are escaped ({@link escapeText}).
+ * The message for an error: remote errors say so; nothing ever prints a stack. Error texts
+ * other than the CLI's own may come from the other side, so their control characters are
+ * escaped ({@link escapeText}).
  */
 export function errorMessage(err: unknown): string {
+  if (err instanceof CliError) return err.message; // the CLI's own words (usage errors included)
   if (err instanceof GotalkError && err.code === 'REMOTE_ERROR') return `remote error: ${escapeText(err.message)}`;
   if (err instanceof GotalkError && err.code === 'TIMEOUT') return `timed out: ${escapeText(err.message)}`;
   if (err instanceof Error) return escapeText(err.message || err.name);
