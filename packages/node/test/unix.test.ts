@@ -20,6 +20,17 @@ async function serve(path: string, options: ServerOptions = {}): Promise<Server>
   return server;
 }
 
+/** The error `listen(address)` fails with; if it listens instead, it is closed and the test fails with `why`. */
+async function listenFailure(address: string, why: string): Promise<unknown> {
+  return listen(address).then(
+    async (s) => {
+      await s.close();
+      throw new Error(why);
+    },
+    (e: unknown) => e,
+  );
+}
+
 async function roundTrip(path: string): Promise<unknown> {
   const client = await connect(`unix:${path}`);
   try {
@@ -97,13 +108,7 @@ describe('Unix socket listeners', () => {
     });
     await new Promise<void>((resolve) => other.listen(path, resolve));
     cleanup.add(() => new Promise<void>((resolve) => other.close(() => resolve())));
-    const err = await listen(`unix:${path}`).then(
-      async (s) => {
-        await s.close();
-        throw new Error('listened on a live socket');
-      },
-      (e: unknown) => e,
-    );
+    const err = await listenFailure(`unix:${path}`, 'listened on a live socket');
     expect(err).toBeInstanceOf(NodeError);
     expect(err).toMatchObject({ code: 'ADDRESS_IN_USE' });
     expect((err as Error).message).toContain(path);
@@ -197,13 +202,7 @@ describe('Unix socket listeners', () => {
     const long = join(dir, 'é'.repeat(Math.ceil((SUN_PATH_MAX - dir.length) / 2)) + '.sock');
     expect(long.length).toBeLessThanOrEqual(SUN_PATH_MAX);
     expect(Buffer.byteLength(long)).toBeGreaterThan(SUN_PATH_MAX);
-    const err = await listen(`unix:${long}`).then(
-      async (s) => {
-        await s.close();
-        throw new Error('listened on a path longer than sun_path');
-      },
-      (e: unknown) => e,
-    );
+    const err = await listenFailure(`unix:${long}`, 'listened on a path longer than sun_path');
     expect(err).toBeInstanceOf(NodeError);
     expect(err).toMatchObject({ code: 'BAD_ADDRESS' });
     expect((err as Error).message).toContain(String(SUN_PATH_MAX));

@@ -233,8 +233,8 @@ export class Peer {
   close(): Promise<CloseInfo> {
     if (this.#state === 'closing' || this.#state === 'closed') return this.closed;
     this.#state = 'closing';
-    if (this.inFlight === 0) this.#finish(this.#inputDone ? 'remote' : 'closed', null);
-    else this.#closeTimer = setTimeout(() => this.#finish(this.#inputDone ? 'remote' : 'closed', null), this.#settings.closeTimeout);
+    if (this.inFlight === 0) this.#finishClose();
+    else this.#closeTimer = setTimeout(() => this.#finishClose(), this.#settings.closeTimeout);
     return this.closed;
   }
 
@@ -427,7 +427,12 @@ export class Peer {
   }
 
   #maybeFinishClose(): void {
-    if (this.#state === 'closing' && this.inFlight === 0) this.#finish(this.#inputDone ? 'remote' : 'closed', null);
+    if (this.#state === 'closing' && this.inFlight === 0) this.#finishClose();
+  }
+
+  /** Ends a graceful close: `closed` when this side began it, `remote` after the other side's half-close. */
+  #finishClose(): void {
+    this.#finish(this.#inputDone ? 'remote' : 'closed', null);
   }
 
   /** Sends `f` with `code` (unless null), then ends the connection with `error`. */
