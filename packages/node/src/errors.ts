@@ -4,8 +4,10 @@
  * - `CONNECT_FAILED`: the connection could not be made (refused, no such socket, TLS or HTTP failure).
  * - `CONNECT_TIMEOUT`: connecting (or the handshake) took longer than the timeout.
  * - `ADDRESS_IN_USE`: listening failed because something live is already there.
+ * - `CONNECTION_LIMIT`: a server refused a connection: it has `maxConnections` open.
+ * - `ADDRESS_LIMIT`: a server refused a connection: its remote address has `maxConnectionsPerAddress` open.
  */
-export type NodeErrorCode = 'BAD_ADDRESS' | 'CONNECT_FAILED' | 'CONNECT_TIMEOUT' | 'ADDRESS_IN_USE';
+export type NodeErrorCode = 'BAD_ADDRESS' | 'CONNECT_FAILED' | 'CONNECT_TIMEOUT' | 'ADDRESS_IN_USE' | 'CONNECTION_LIMIT' | 'ADDRESS_LIMIT';
 
 /** The error of `@gotalk/node`'s own operations: addresses, connecting, listening. */
 export class NodeError extends Error {

@@ -5,7 +5,7 @@
 export { formatAddress, parseAddress, type Address } from './address.ts';
 export { connect, type ConnectOptions } from './connect.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
-export { listen, Server, type AcceptHook, type ConnectionInfo, type ServerOptions } from './server.ts';
+export { DEFAULT_SERVER_BUDGETS, listen, Server, type AcceptHook, type ConnectionInfo, type ServerOptions } from './server.ts';
 export { SocketTransport } from './socket-transport.ts';
 export { WebSocketTransport, type WebSocketTransportOptions } from './ws-transport.ts';
 export { WebSocketEndpoint, type OriginPolicy, type WebSocketEndpointOptions } from './ws-endpoint.ts';

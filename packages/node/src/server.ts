@@ -4,15 +4,16 @@ import { createServer as createHttpsServer, Server as HttpsServer } from 'node:h
 import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
-import { checkPeerOptions, Handlers, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
+import { checkPeerOptions, countOption, Handlers, MemoryBudget, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import type { WebSocket } from 'ws';
 import { formatAddress, parseAddress, type Address } from './address.ts';
 import { loadBrowserBundle } from './bundle.ts';
+import { ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { NodeError } from './errors.ts';
 import { SocketTransport } from './socket-transport.ts';
 import { listenUnix, removeSocketFile } from './unix-socket.ts';
-import { requestPath, WebSocketEndpoint, type WebSocketEndpointOptions } from './ws-endpoint.ts';
+import { requestPath, TOO_MANY, WebSocketEndpoint, type WebSocketEndpointOptions } from './ws-endpoint.ts';
 import { WebSocketTransport } from './ws-transport.ts';
 
 /** What an accept hook sees of a new connection, before any Gotalk byte is read. */
@@ -34,8 +35,22 @@ export type AcceptHook = (info: ConnectionInfo) => unknown;
 export interface ServerOptions {
   /** The routing table shared by every connection (default: a new one, `server.handlers`). */
   readonly handlers?: Handlers;
-  /** Options for each connection's peer (limits, heartbeats, timeouts). */
-  readonly peer?: Omit<PeerOptions, 'handlers' | 'data' | 'onActivity'>;
+  /**
+   * Options for each connection's peer (limits, heartbeats, timeouts). A server's peers default
+   * to `silenceTimeout: 60 000` (see {@link DEFAULT_SERVER_BUDGETS}).
+   */
+  readonly peer?: Omit<PeerOptions, 'handlers' | 'data' | 'onActivity' | 'budget'>;
+  /**
+   * Bytes all connections together may hold: payloads kept for handlers (joined requests,
+   * buffered stream parts, payloads being received) and replies not yet sent (default 256 MiB).
+   * Past it, new requests get retry results and a connection that is not reading its replies is
+   * closed; the server never grows beyond it. A {@link MemoryBudget} may be shared by servers.
+   */
+  readonly memoryBudget?: number | MemoryBudget;
+  /** Connections open at once, all listeners together (default 4096); one more is refused (`CONNECTION_LIMIT`). */
+  readonly maxConnections?: number;
+  /** Connections open at once from one remote IP address (default 256; Unix sockets are not counted); one more is refused (`ADDRESS_LIMIT`). */
+  readonly maxConnectionsPerAddress?: number;
   readonly accept?: AcceptHook;
   /** TLS for `tls://` and `wss://` listeners: `cert`, `key`, `ca`, `requestCert` (mutual TLS)… */
   readonly tls?: TlsOptions;
@@ -59,9 +74,20 @@ interface Listener {
   close(): Promise<void>;
 }
 
+/** The defaults of the budgets a server adds to its peers' own limits. */
+export const DEFAULT_SERVER_BUDGETS = {
+  ...DEFAULT_CONNECTION_LIMITS,
+  /** Bytes held across all connections: 256 MiB. */
+  memoryBudget: 256 * 1024 * 1024,
+  /** A connection that never sent a heartbeat and has been silent this long (ms) is closed. */
+  silenceTimeout: 60_000,
+} as const;
+
 interface ServerEvents {
   connection: [peer: Peer];
   disconnect: [peer: Peer, info: CloseInfo];
+  /** A connection refused before any Gotalk byte: over `maxConnections` or `maxConnectionsPerAddress`. */
+  refused: [error: NodeError, remote: string];
   activity: [peer: Peer, event: ActivityEvent];
   error: [error: Error];
 }
@@ -107,10 +133,21 @@ export class Server extends EventEmitter<ServerEvents> {
   private readonly watched = new WeakSet<Peer>();
   /** The WebSocket connections, told to close with 1001 (going away) when the server closes. */
   private readonly webSockets = new Set<WebSocketTransport>();
+  /** The bytes every connection's held payloads and unsent replies count against. */
+  readonly budget: MemoryBudget;
+  private readonly connections: ConnectionLimits;
+  private readonly peerOptions: PeerOptions;
 
   constructor(private readonly options: ServerOptions = {}) {
     super();
-    checkPeerOptions(options.peer ?? {}); // a bad option fails here, not at the first connection
+    this.peerOptions = { silenceTimeout: DEFAULT_SERVER_BUDGETS.silenceTimeout, ...options.peer };
+    checkPeerOptions(this.peerOptions); // a bad option fails here, not at the first connection
+    const budget = options.memoryBudget ?? DEFAULT_SERVER_BUDGETS.memoryBudget;
+    this.budget = budget instanceof MemoryBudget ? budget : new MemoryBudget(countOption(budget, 0, 'memoryBudget'));
+    this.connections = new ConnectionLimits(
+      countOption(options.maxConnections, DEFAULT_SERVER_BUDGETS.maxConnections, 'maxConnections'),
+      countOption(options.maxConnectionsPerAddress, DEFAULT_SERVER_BUDGETS.maxConnectionsPerAddress, 'maxConnectionsPerAddress'),
+    );
     this.handlers = options.handlers ?? new Handlers();
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'activity') for (const peer of this.peers) this.watch(peer);
@@ -220,10 +257,22 @@ export class Server extends EventEmitter<ServerEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
   }
 
+  /**
+   * Counts a new connection against the caps; false (and a `refused` event) when it is past
+   * one, and the caller then refuses it.
+   */
+  private counted(socket: Socket, remote: string): boolean {
+    const refusal = this.connections.admit(socket, socket.remoteAddress);
+    if (!refusal) return true;
+    if (this.listenerCount('refused') > 0) this.emit('refused', refusal, remote);
+    return false;
+  }
+
   private adopt(transport: Transport, data: unknown): Peer {
     const peer = new Peer(transport, {
-      ...this.options.peer,
+      ...this.peerOptions,
       handlers: this.handlers,
+      budget: this.budget,
       data,
     });
     this.peers.add(peer);
@@ -241,8 +290,10 @@ export class Server extends EventEmitter<ServerEvents> {
     const onSocket = (socket: Socket) => {
       socket.on('error', () => {});
       const unix = a.kind === 'unix';
+      const remote = unix ? 'unix' : endpointName(a.kind, socket.remoteAddress, socket.remotePort);
+      if (!this.counted(socket, remote)) return void socket.destroy();
       const local = unix ? formatAddress(a) : endpointName(a.kind, socket.localAddress, socket.localPort);
-      const base = { kind: a.kind, remote: unix ? 'unix' : endpointName(a.kind, socket.remoteAddress, socket.remotePort), local };
+      const base = { kind: a.kind, remote, local };
       const info: ConnectionInfo =
         a.kind === 'tls'
           ? { ...base, certificate: (socket as TLSSocket).getPeerCertificate(), authorized: (socket as TLSSocket).authorized }
@@ -288,7 +339,9 @@ export class Server extends EventEmitter<ServerEvents> {
     return new WebSocketEndpoint(
       { ...ws, bundle, maxMessage: messageLimit(this.options.peer?.limits?.maxPayload ?? DEFAULT_MAX_PAYLOAD), ...(path ? { path } : {}) },
       (request) => {
-        return this.admit(wsInfo(request));
+        const info = wsInfo(request);
+        if (!this.counted(request.socket, info.remote!)) return Promise.resolve(TOO_MANY);
+        return this.admit(info);
       },
       (socket: WebSocket, request, data) => {
         if (this.closing) return socket.terminate();

@@ -51,6 +51,9 @@ export function requestPath(req: IncomingMessage): string | null {
   }
 }
 
+/** What an endpoint's `admit` resolves to for a connection over a server's caps: answered 503. */
+export const TOO_MANY: unique symbol = Symbol('too many connections');
+
 function refuse(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
 }
@@ -58,7 +61,8 @@ function refuse(socket: Duplex, status: number, reason: string): void {
 /**
  * The HTTP side of a Gotalk WebSocket endpoint: serves the browser bundle and upgrades
  * requests at its path, checking the origin. `onSocket` receives each accepted WebSocket with
- * its upgrade request; it may reject before the upgrade by returning false from `admit`.
+ * its upgrade request; it may reject before the upgrade by returning false from `admit` (403),
+ * or {@link TOO_MANY} (503).
  */
 export class WebSocketEndpoint {
   readonly path: string;
@@ -125,6 +129,7 @@ export class WebSocketEndpoint {
     this.admit(req).then(
       (data) => {
         if (data === false) return refuse(socket, 403, 'Forbidden');
+        if (data === TOO_MANY) return refuse(socket, 503, 'Too many connections');
         this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, req, data));
       },
       () => refuse(socket, 500, 'Accept hook failed'),

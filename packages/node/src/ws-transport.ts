@@ -130,7 +130,7 @@ export class WebSocketTransport implements Transport {
         at += 2;
         return;
       }
-      if (frame.type === 'oversize') return;
+      if (frame.type === 'oversize' || frame.type === 'refused') return; // never emitted here: the splitter has no size limit and no admit hook
       const total = frameSize(frame);
       const payload = 'payload' in frame ? frame.payload.length : 0;
       this.socket.send(bytes.subarray(at, at + total - payload), { binary: true });

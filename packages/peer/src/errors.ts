@@ -1,5 +1,4 @@
-import { MAX_NAME_BYTES } from '@gotalk/protocol';
-import { utf8 } from './payload.ts';
+import { MAX_NAME_BYTES, utf8Length } from '@gotalk/protocol';
 
 /**
  * Stable codes of {@link GotalkError}; code on these, never on messages.
@@ -15,6 +14,10 @@ import { utf8 } from './payload.ts';
  * - `ID_EXHAUSTED`: the connection has used up its stream request ids; open a new one.
  * - `INVALID_NAME`: an op or notification name is empty or over 4095 UTF-8 bytes, so it cannot be sent.
  * - `INVALID_JSON`: a result (or a result part) of a JSON request is not JSON.
+ * - `JSON_TOO_LARGE`: JSON longer than `limits.maxJsonBytes`, refused before parsing.
+ * - `JSON_TOO_DEEP`: JSON nested deeper than `limits.maxJsonDepth`, refused before parsing.
+ * - `OVER_BUDGET`: a payload did not fit in the memory budget shared by the server's connections;
+ *   a request refused so is answered with a retry result.
  */
 export type GotalkErrorCode =
   | 'REMOTE_ERROR'
@@ -27,7 +30,10 @@ export type GotalkErrorCode =
   | 'RETRY_EXHAUSTED'
   | 'ID_EXHAUSTED'
   | 'INVALID_NAME'
-  | 'INVALID_JSON';
+  | 'INVALID_JSON'
+  | 'JSON_TOO_LARGE'
+  | 'JSON_TOO_DEEP'
+  | 'OVER_BUDGET';
 
 /** The peer layer's error. Every rejection and close reason of `@gotalk/peer` is one of these. */
 export class GotalkError extends Error {
@@ -47,7 +53,7 @@ export class GotalkError extends Error {
 export function invalidName(name: string, what: 'op' | 'notification'): GotalkError | null {
   if (typeof name !== 'string') return new GotalkError('INVALID_NAME', `${what} name must be a string, got ${typeof name}`);
   // 1365 UTF-16 units are at most 4095 UTF-8 bytes: only longer names need counting.
-  const n = name.length <= 1365 ? name.length : utf8(name).length;
+  const n = name.length <= 1365 ? name.length : utf8Length(name);
   if (n > 0 && n <= MAX_NAME_BYTES) return null;
   return new GotalkError('INVALID_NAME', `${what} name must be 1..${MAX_NAME_BYTES} UTF-8 bytes, got ${n}`);
 }

@@ -1,7 +1,8 @@
 import type { RequestId } from '@gotalk/protocol';
-import { RetryLater } from './errors.ts';
+import { GotalkError, RetryLater } from './errors.ts';
 import { andThen, type MaybePromise } from './maybe-async.ts';
 import type { NotificationType, Operation, StreamOperation } from './operation.ts';
+import type { Limits } from './options.ts';
 import { fromJson, toJson } from './payload.ts';
 import type { Peer } from './peer.ts';
 import { validate, type InputOf, type OutputOf, type StandardSchemaV1 } from './schema.ts';
@@ -14,8 +15,10 @@ export interface HandlerContext {
   readonly op: string;
   /** The request id (4 wire bytes as a uint32). */
   readonly id: RequestId;
-  /** Fires when the connection goes away; long handlers should stop then. */
+  /** This request's own signal: fires when the connection goes away; long handlers should stop then. */
   readonly signal: AbortSignal;
+  /** The limits of this connection (the JSON helpers parse within them). */
+  readonly limits: Limits;
   /** Answers with a retry result instead: the requestor tries again after `wait` ms. Never returns. */
   retry(wait?: number, message?: string): never;
 }
@@ -24,6 +27,8 @@ export interface HandlerContext {
 export interface NotificationContext {
   readonly peer: Peer;
   readonly name: string;
+  /** The limits of this connection (the JSON helpers parse within them). */
+  readonly limits: Limits;
 }
 
 /** A handler answering one payload with one payload. Throw to answer an error result. */
@@ -51,10 +56,12 @@ export type OpEntry =
   | { readonly kind: 'single'; readonly fn: BytesHandler }
   | { readonly kind: 'stream'; readonly fn: StreamHandler };
 
-function parseJson(payload: Uint8Array): unknown {
+/** A JSON input within the connection's limits; a failure answers an error result saying why. */
+function parseJson(payload: Uint8Array, limits: Limits): unknown {
   try {
-    return fromJson(payload);
+    return fromJson(payload, limits);
   } catch (err) {
+    if (err instanceof GotalkError) throw err;
     throw new Error(`invalid JSON input: ${(err as Error).message}`);
   }
 }
@@ -88,7 +95,7 @@ export class Handlers {
 
   /** Handles `op` with JSON in and out. Bad JSON input answers an error result; `undefined` answers `null`. */
   handle(op: string, fn: (value: unknown, ctx: HandlerContext) => unknown): this {
-    return this.handleBytes(op, (payload, ctx) => andThen(fn(parseJson(payload), ctx), toJson));
+    return this.handleBytes(op, (payload, ctx) => andThen(fn(parseJson(payload, ctx.limits), ctx), toJson));
   }
 
   /** Handles `op` as a stream of byte parts; see {@link StreamResult} for what it may answer. */
@@ -118,12 +125,12 @@ export class Handlers {
     if (operation.kind === 'operation') {
       const call = fn as (input: unknown, ctx: HandlerContext) => unknown;
       return this.handleBytes(operation.name, (payload, ctx) =>
-        andThen(validate(input, parseJson(payload), 'input'), (value) => andThen(call(value, ctx), outputPart)),
+        andThen(validate(input, parseJson(payload, ctx.limits), 'input'), (value) => andThen(call(value, ctx), outputPart)),
       );
     }
     const call = fn as (inputs: AsyncIterable<unknown>, ctx: HandlerContext) => Iterable<unknown> | AsyncIterable<unknown>;
     return this.handleStream(operation.name, (parts, ctx) => {
-      const inputs = mapParts(parts, (p) => validate(input, parseJson(p), 'input'));
+      const inputs = mapParts(parts, (p) => validate(input, parseJson(p, ctx.limits), 'input'));
       return encodeParts(call(inputs, ctx), outputPart);
     });
   }
@@ -135,11 +142,11 @@ export class Handlers {
   onNotification(nameOrType: string | NotificationType, fn: (value: never, ctx: NotificationContext) => MaybePromise<void>): this {
     const call = fn as (value: unknown, ctx: NotificationContext) => MaybePromise<void>;
     if (typeof nameOrType === 'string') {
-      return this.onNotificationBytes(nameOrType, (payload, ctx) => call(fromJson(payload), ctx));
+      return this.onNotificationBytes(nameOrType, (payload, ctx) => call(fromJson(payload, ctx.limits), ctx));
     }
     const { name, schema } = nameOrType;
     return this.onNotificationBytes(name, (payload, ctx) =>
-      andThen(validate(schema, fromJson(payload), 'notification'), (v) => call(v, ctx)),
+      andThen(validate(schema, fromJson(payload, ctx.limits), 'notification'), (v) => call(v, ctx)),
     );
   }
 

@@ -14,16 +14,18 @@ export interface RemoteHeartbeat {
 
 interface HeartbeatHooks {
   send(frame: Frame): void;
-  timedOut(): void;
+  /** Nothing arrived in time: `silent` when the other side never sent a heartbeat (`silenceTimeout`). */
+  timedOut(silent: boolean): void;
   activity(event: ActivityEvent): void;
 }
 
 /**
- * Sends heartbeats on a timer and watches the other side's. Dead-peer detection is armed only
- * after the other side has sent a heartbeat, so a healthy peer that sends none is never timed
- * out, and its timeout stretches to 3 of the longest gaps seen between its heartbeats. Silence
- * and gaps are measured on a monotonic clock, so steps of the wall clock change neither, and
- * time spent not reading counts for neither.
+ * Sends heartbeats on a timer and watches the other side's. Dead-peer detection (`idleTimeout`)
+ * is armed only after the other side has sent a heartbeat, so a healthy peer that sends none is
+ * never timed out by it, and its timeout stretches to 3 of the longest gaps seen between its
+ * heartbeats. Before any heartbeat, only `silenceTimeout` (when set) applies. Silence and gaps
+ * are measured on a monotonic clock, so steps of the wall clock change neither, and time spent
+ * not reading counts for neither.
  */
 export class Heartbeats {
   remote: RemoteHeartbeat | undefined;
@@ -36,6 +38,8 @@ export class Heartbeats {
   #longestGap = 0;
   #fixedLoad: number | undefined;
   #readingPaused = false;
+  /** A heartbeat has arrived. */
+  #beating = false;
 
   readonly #settings: Settings;
   readonly #load: () => number;
@@ -47,8 +51,10 @@ export class Heartbeats {
     this.#hooks = hooks;
   }
 
-  /** The handshake is done: send one heartbeat now, then every interval. */
+  /** The handshake is done: send one heartbeat now, then every interval; watch for silence. */
   start(): void {
+    const silence = this.#settings.silenceTimeout;
+    if (silence > 0 && this.remote === undefined && this.#watcher === null) this.#watch(silence);
     if (this.#settings.heartbeatInterval <= 0 || this.#sender !== null) return;
     // The timer first: the first beat's activity event may stop() us (a listener closing the peer).
     this.#sender = setInterval(() => this.#beat(), this.#settings.heartbeatInterval);
@@ -77,9 +83,13 @@ export class Heartbeats {
     this.remote = { load, time, receivedAt: Date.now() };
     if (this.#lastBeat !== undefined) this.#longestGap = Math.max(this.#longestGap, now - this.#lastBeat);
     this.#lastBeat = now;
-    const idle = this.#settings.idleTimeout;
-    if (idle > 0 && this.#watcher === null) {
-      this.#watcher = setInterval(() => this.#check(), Math.max(10, Math.min(idle / 4, 5000)));
+    if (!this.#beating) {
+      // The first heartbeat: from now on the idle timeout watches, not the silence timeout.
+      this.#beating = true;
+      if (this.#watcher !== null) clearInterval(this.#watcher);
+      this.#watcher = null;
+      const idle = this.#settings.idleTimeout;
+      if (idle > 0) this.#watch(idle);
     }
     this.#hooks.activity({ type: 'heartbeat', dir: 'in', load, time });
   }
@@ -106,12 +116,17 @@ export class Heartbeats {
     this.#hooks.activity({ type: 'heartbeat', dir: 'out', load, time });
   }
 
+  #watch(timeout: number): void {
+    this.#watcher = setInterval(() => this.#check(), Math.max(10, Math.min(timeout / 4, 5000)));
+  }
+
   #check(): void {
     if (this.#readingPaused) return;
-    const limit = Math.max(this.#settings.idleTimeout, 3 * this.#longestGap);
+    const silent = !this.#beating;
+    const limit = silent ? this.#settings.silenceTimeout : Math.max(this.#settings.idleTimeout, 3 * this.#longestGap);
     if (performance.now() - this.#lastReceived > limit) {
       this.stop();
-      this.#hooks.timedOut();
+      this.#hooks.timedOut(silent);
     }
   }
 }

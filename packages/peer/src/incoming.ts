@@ -1,9 +1,10 @@
-import type { Frame, OversizeFrame, ReplyFrame, RequestFrame, RequestId, StreamPartFrame, StreamRequestFrame } from '@gotalk/protocol';
+import { isValidName, quoteName, type Frame, type OversizeFrame, type RefusedFrame, type ReplyFrame, type RequestFrame, type RequestId, type StreamPartFrame, type StreamRequestFrame } from '@gotalk/protocol';
 import { replyEvent, requestEvent, type ActivityEvent } from './activity.ts';
-import { PayloadTooLargeError, RetryLater } from './errors.ts';
+import type { BudgetAccount } from './budget.ts';
+import { ClosedError, GotalkError, PayloadTooLargeError, RetryLater } from './errors.ts';
 import { retry, type BytesHandler, type HandlerContext, type Handlers, type OpEntry, type StreamHandler } from './handlers.ts';
 import { isPromiseLike } from './maybe-async.ts';
-import type { Settings } from './options.ts';
+import type { Limits, Settings } from './options.ts';
 import { PartQueue } from './part-queue.ts';
 import { concat, EMPTY, errorText, utf8 } from './payload.ts';
 import type { Peer } from './peer.ts';
@@ -13,8 +14,10 @@ export interface ResponderHost {
   readonly settings: Settings;
   readonly handlers: Handlers;
   readonly peer: Peer;
-  /** Fires when the connection goes. */
-  readonly signal: AbortSignal;
+  /** Where this connection's held payloads count (a server's memory budget), or null. */
+  readonly account: BudgetAccount | null;
+  /** The CLOSED error saying why the connection ended. */
+  closedError(): ClosedError;
   send(frame: Frame): void;
   writable(): Promise<void>;
   readonly congested: boolean;
@@ -36,26 +39,50 @@ export const ReplyText = {
   rateLimit: 'request rate limit',
   closing: 'connection closing',
   idInUse: 'request id already in use',
+  overBudget: 'server busy: memory budget reached',
+  invalidName: (op: string) => `operation name is not valid UTF-8: ${quoteName(op)}`,
 } as const;
 
+/** The error of a payload the connection's memory budget could not hold: answered with a retry result. */
+export function overBudget(size: number): GotalkError {
+  return new GotalkError('OVER_BUDGET', `a payload of ${size} bytes does not fit in the memory budget`);
+}
+
+/** One request being served: what its handler sees, and its own abort signal, made on first use. */
 class Context implements HandlerContext {
-  readonly #host: ResponderHost;
+  readonly #responder: Responder;
+  #controller: AbortController | null = null;
   constructor(
-    host: ResponderHost,
+    responder: Responder,
     readonly op: string,
     readonly id: RequestId,
   ) {
-    this.#host = host;
+    this.#responder = responder;
   }
   get peer(): Peer {
-    return this.#host.peer;
+    return this.#responder.host.peer;
   }
-  /** Read lazily: the peer makes its AbortController only when a handler first asks. */
+  get limits(): Limits {
+    return this.#responder.host.settings.limits;
+  }
+  /** Made when a handler first asks: most requests never need one. */
   get signal(): AbortSignal {
-    return this.#host.signal;
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      this.#responder.watching(this);
+    }
+    return this.#controller.signal;
   }
   retry(wait?: number, message?: string): never {
     return retry(wait, message);
+  }
+  /** Fires this request's signal (the connection went). */
+  abort(reason: Error): void {
+    this.#controller?.abort(reason);
+  }
+  /** The request is answered: its signal is no longer watched. */
+  end(): void {
+    if (this.#controller) this.#responder.unwatch(this);
   }
 }
 
@@ -72,47 +99,66 @@ function asBytes(value: unknown, max: number): Uint8Array {
  * the connection: every outcome becomes a reply frame.
  */
 export class Responder {
-  #singles = 0;
+  /** Ids of the single requests being served. */
+  readonly #singles = new Set<RequestId>();
   readonly #streams = new Map<RequestId, PartQueue>();
-  readonly #host: ResponderHost;
+  /** Requests whose handler asked for `ctx.signal`: fired when the connection goes. */
+  readonly #signalled = new Set<Context>();
+  /** @internal The peer, for the contexts. */
+  readonly host: ResponderHost;
 
   constructor(host: ResponderHost) {
-    this.#host = host;
+    this.host = host;
   }
 
   /** Requests being served. */
   get busy(): number {
-    return this.#singles + this.#streams.size;
+    return this.#singles.size + this.#streams.size;
+  }
+
+  /** True while a stream request `id` is being served (its parts are wanted). */
+  hasStream(id: RequestId): boolean {
+    return this.#streams.has(id);
   }
 
   request(frame: RequestFrame): void {
-    const host = this.#host;
+    const host = this.host;
+    const size = frame.payload.length;
     if (host.watched) host.activity(requestEvent('in', frame));
-    if (this.#turnAway(frame.id, this.#singles >= host.settings.limits.maxRequests)) return;
+    if (this.#refuse(frame.id, frame.op, this.#singles.size >= host.settings.limits.maxRequests)) return this.#free(size);
     const entry = host.handlers.lookup(frame.op);
-    if (!entry) return this.#error(frame.id, ReplyText.unknownOp(frame.op));
-    this.#singles++;
-    const ctx = new Context(host, frame.op, frame.id);
+    if (!entry) {
+      this.#free(size);
+      return this.#error(frame.id, ReplyText.unknownOp(frame.op));
+    }
+    this.#singles.add(frame.id);
+    const ctx = new Context(this, frame.op, frame.id);
     if (entry.kind === 'single') return this.#runSingle(entry.fn, frame.payload, ctx);
     const parts = this.#queue();
-    if (frame.payload.length > 0) parts.push(frame.payload);
+    if (size > 0) parts.push(frame.payload);
     parts.end();
     void this.#runStream(entry.fn, parts, ctx);
   }
 
   streamRequest(frame: StreamRequestFrame): void {
-    const host = this.#host;
+    const host = this.host;
     const limits = host.settings.limits;
+    const size = frame.payload.length;
     if (host.watched) host.activity(requestEvent('in', frame));
-    if (limits.maxStreams === 0) return this.#error(frame.id, ReplyText.streamsDisabled);
-    if (this.#streams.has(frame.id)) return this.#error(frame.id, ReplyText.idInUse);
-    if (this.#turnAway(frame.id, this.#streams.size >= limits.maxStreams)) return;
+    if (limits.maxStreams === 0) {
+      this.#free(size);
+      return this.#error(frame.id, ReplyText.streamsDisabled);
+    }
+    if (this.#refuse(frame.id, frame.op, this.#streams.size >= limits.maxStreams)) return this.#free(size);
     const entry: OpEntry | undefined = host.handlers.lookup(frame.op);
-    if (!entry) return this.#error(frame.id, ReplyText.unknownOp(frame.op));
+    if (!entry) {
+      this.#free(size);
+      return this.#error(frame.id, ReplyText.unknownOp(frame.op));
+    }
     const parts = this.#queue();
     this.#streams.set(frame.id, parts);
-    if (frame.payload.length > 0) parts.push(frame.payload);
-    const ctx = new Context(host, frame.op, frame.id);
+    if (size > 0) parts.push(frame.payload);
+    const ctx = new Context(this, frame.op, frame.id);
     if (entry.kind === 'stream') void this.#runStream(entry.fn, parts, ctx);
     else void this.#runCollected(entry.fn, parts, ctx);
   }
@@ -121,7 +167,8 @@ export class Responder {
   part(frame: StreamPartFrame): void {
     const parts = this.#streams.get(frame.id);
     if (!parts) {
-      this.#host.activity({ type: 'error', error: new Error('stream part for an unknown request ignored'), id: frame.id });
+      this.#free(frame.payload.length);
+      this.host.activity({ type: 'error', error: new Error('stream part for an unknown request ignored'), id: frame.id });
       return;
     }
     if (frame.payload.length === 0) parts.end();
@@ -130,79 +177,152 @@ export class Responder {
 
   /** A request or part whose payload was over the limit: answer that request with an error. */
   oversize(o: OversizeFrame): void {
-    const error = new PayloadTooLargeError(o.size, this.#host.settings.limits.maxPayload);
+    const error = new PayloadTooLargeError(o.size, this.host.settings.limits.maxPayload);
     const { frame } = o;
-    this.#host.activity({ type: 'error', error, ...('id' in frame ? { id: frame.id } : {}) });
+    this.host.activity({ type: 'error', error, ...('id' in frame ? { id: frame.id } : {}) });
     if (frame.type === 'r' || frame.type === 's') this.#error(frame.id, error.message);
     else if (frame.type === 'p') this.#streams.get(frame.id)?.fail(error);
   }
 
-  /** The connection is gone: the inputs of running stream handlers fail with `error`. */
+  /**
+   * A request or part whose payload the memory budget could not hold (it was skipped): a new
+   * request gets a retry result; a stream being served fails its input with `OVER_BUDGET`, which
+   * its handler's failure answers with a retry result.
+   */
+  refused(o: RefusedFrame): void {
+    const { frame } = o;
+    if (frame.type === 'p') {
+      const parts = this.#streams.get(frame.id);
+      if (!parts) return; // a part of no stream: it is ignored anyway
+      this.host.activity({ type: 'error', error: overBudget(o.size), id: frame.id });
+      return parts.fail(overBudget(o.size));
+    }
+    if (frame.type !== 'r' && frame.type !== 's') return;
+    if (this.host.watched) this.host.activity(requestEvent('in', frame));
+    this.host.activity({ type: 'error', error: overBudget(o.size), id: frame.id, op: frame.op });
+    this.#retryResult(frame.id, ReplyText.overBudget);
+  }
+
+  /** The connection's input is gone: the inputs of running stream handlers fail with `error`. */
   failAll(error: Error): void {
     for (const parts of this.#streams.values()) parts.fail(error);
   }
 
-  #queue(): PartQueue {
-    return new PartQueue(this.#host.settings.limits.streamBuffer, (on) => this.#host.congestion(on));
+  /** The connection is gone: every request's signal fires with `reason`. */
+  abortAll(reason: Error): void {
+    const contexts = [...this.#signalled];
+    this.#signalled.clear();
+    for (const ctx of contexts) ctx.abort(reason);
   }
 
-  /** Answers with a retry result when closing or over a limit; returns true if it did. */
-  #turnAway(id: RequestId, overLimit: boolean): boolean {
-    if (!this.#host.closing && !overLimit) return false;
-    const [lo, hi] = this.#host.settings.limits.retryWait;
-    const wait = lo + Math.floor(Math.random() * (hi - lo + 1));
-    this.#reply({ type: 'e', id, wait, payload: utf8(this.#host.closing ? ReplyText.closing : ReplyText.rateLimit) });
+  /** @internal A handler asked for its signal. */
+  watching(ctx: Context): void {
+    // Asked for after the connection went: it has already fired.
+    if (!this.host.open) ctx.abort(this.host.closedError());
+    else this.#signalled.add(ctx);
+  }
+
+  /** @internal */
+  unwatch(ctx: Context): void {
+    this.#signalled.delete(ctx);
+  }
+
+  #free(bytes: number): void {
+    if (bytes > 0) this.host.account?.free(bytes);
+  }
+
+  #queue(): PartQueue {
+    const account = this.host.account;
+    return new PartQueue(this.host.settings.limits.streamBuffer, (on) => this.host.congestion(on), account ? (n) => account.free(n) : null);
+  }
+
+  /**
+   * Answers a request that cannot be served: an error result for an id already in use or a name
+   * that is not UTF-8, a retry result when closing or over a limit. Returns true if it did.
+   */
+  #refuse(id: RequestId, op: string, overLimit: boolean): boolean {
+    if (this.#singles.has(id) || this.#streams.has(id)) {
+      this.#error(id, ReplyText.idInUse);
+      return true;
+    }
+    if (!isValidName(op)) {
+      this.#error(id, ReplyText.invalidName(op));
+      return true;
+    }
+    const closing = this.host.closing;
+    if (!closing && !overLimit) return false;
+    this.#retryResult(id, closing ? ReplyText.closing : ReplyText.rateLimit);
     return true;
   }
 
+  /** A retry result with a random wait in `limits.retryWait`. */
+  #retryResult(id: RequestId, message: string): void {
+    const [lo, hi] = this.host.settings.limits.retryWait;
+    const wait = lo + Math.floor(Math.random() * (hi - lo + 1));
+    this.#reply({ type: 'e', id, wait, payload: utf8(message) });
+  }
+
   #runSingle(fn: BytesHandler, payload: Uint8Array, ctx: Context): void {
+    const size = payload.length;
     let out;
     try {
       out = fn(payload, ctx);
     } catch (err) {
-      return this.#finishSingle(ctx.id, null, err ?? new Error('handler failed'));
+      return this.#finishSingle(ctx, size, null, err ?? new Error('handler failed'));
     }
     if (isPromiseLike(out)) {
       out.then(
-        (p) => this.#finishSingle(ctx.id, p, null),
-        (err: unknown) => this.#finishSingle(ctx.id, null, err ?? new Error('handler failed')),
+        (p) => this.#finishSingle(ctx, size, p, null),
+        (err: unknown) => this.#finishSingle(ctx, size, null, err ?? new Error('handler failed')),
       );
     } else {
-      this.#finishSingle(ctx.id, out, null);
+      this.#finishSingle(ctx, size, out, null);
     }
   }
 
-  #finishSingle(id: RequestId, result: unknown, error: unknown): void {
-    this.#singles--;
+  #finishSingle(ctx: Context, size: number, result: unknown, error: unknown): void {
+    this.#singles.delete(ctx.id);
+    this.#free(size);
+    ctx.end();
     if (error === null) {
       try {
-        const payload = asBytes(result, this.#host.settings.limits.maxPayload);
-        this.#reply({ type: 'R', id, payload });
+        const payload = asBytes(result, this.host.settings.limits.maxPayload);
+        this.#reply({ type: 'R', id: ctx.id, payload });
       } catch (err) {
-        this.#failed(id, err);
+        this.#failed(ctx.id, err);
       }
     } else {
-      this.#failed(id, error);
+      this.#failed(ctx.id, error);
     }
     this.#settled();
   }
 
-  /** A single handler serving a stream request: its parts are joined first, within the payload limit. */
+  /**
+   * A single handler serving a stream request: its parts are joined first, within the payload
+   * limit and, with a memory budget, held against it until the handler is done.
+   */
   async #runCollected(fn: BytesHandler, parts: PartQueue, ctx: Context): Promise<void> {
+    const account = this.host.account;
+    let held = 0;
     try {
-      const max = this.#host.settings.limits.maxPayload;
+      const max = this.host.settings.limits.maxPayload;
       const chunks: Uint8Array[] = [];
       let total = 0;
       for await (const p of parts) {
         total += p.length;
         if (total > max) throw new PayloadTooLargeError(total, max);
+        if (account) {
+          if (!account.take(p.length)) throw overBudget(p.length);
+          held += p.length;
+        }
         chunks.push(p);
       }
       this.#reply({ type: 'R', id: ctx.id, payload: asBytes(await fn(concat(chunks, total), ctx), max) });
     } catch (err) {
       this.#failed(ctx.id, err);
     } finally {
-      this.#endStream(ctx.id, parts);
+      account?.free(held);
+      this.#endStream(ctx, parts);
     }
   }
 
@@ -211,35 +331,37 @@ export class Responder {
     try {
       const result = await fn(parts, ctx);
       if (result instanceof Uint8Array) {
-        this.#reply({ type: 'R', id: ctx.id, payload: asBytes(result, this.#host.settings.limits.maxPayload) });
+        this.#reply({ type: 'R', id: ctx.id, payload: asBytes(result, this.host.settings.limits.maxPayload) });
         return;
       }
       if (result != null) {
         for await (const part of result) {
-          if (!this.#host.open) return;
-          if (asBytes(part, this.#host.settings.limits.maxPayload).length === 0) continue; // an empty S would end the result
+          if (!this.host.open) return;
+          if (asBytes(part, this.host.settings.limits.maxPayload).length === 0) continue; // an empty S would end the result
           sent = true;
           this.#reply({ type: 'S', id: ctx.id, payload: part });
-          if (this.#host.congested) await this.#host.writable();
+          if (this.host.congested) await this.host.writable();
         }
       }
       this.#reply({ type: 'S', id: ctx.id, payload: EMPTY });
     } catch (err) {
       // A retry result only makes sense before any part went out.
-      this.#failed(ctx.id, sent && err instanceof RetryLater ? new Error(err.message) : err);
+      this.#failed(ctx.id, sent && (err instanceof RetryLater || isOverBudget(err)) ? new Error((err as Error).message) : err);
     } finally {
-      if (this.#streams.get(ctx.id) === parts) this.#endStream(ctx.id, parts);
+      if (this.#streams.get(ctx.id) === parts) this.#endStream(ctx, parts);
       else {
         parts.return();
-        this.#singles--;
+        this.#singles.delete(ctx.id);
+        ctx.end();
         this.#settled();
       }
     }
   }
 
-  #endStream(id: RequestId, parts: PartQueue): void {
+  #endStream(ctx: Context, parts: PartQueue): void {
     parts.return(); // input the handler did not read is dropped, and its backpressure released
-    this.#streams.delete(id);
+    this.#streams.delete(ctx.id);
+    ctx.end();
     this.#settled();
   }
 
@@ -247,8 +369,10 @@ export class Responder {
     err ??= new Error('handler failed'); // a bare `throw null` / `throw undefined`
     if (err instanceof RetryLater) {
       this.#reply({ type: 'e', id, wait: err.wait, payload: utf8(err.message) });
+    } else if (isOverBudget(err)) {
+      this.#retryResult(id, ReplyText.overBudget);
     } else {
-      if (this.#host.open) this.#host.activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)), id });
+      if (this.host.open) this.host.activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)), id });
       this.#error(id, errorText(err));
     }
   }
@@ -258,12 +382,16 @@ export class Responder {
   }
 
   #reply(frame: ReplyFrame): void {
-    if (!this.#host.open) return;
-    this.#host.send(frame);
-    if (this.#host.watched) this.#host.activity(replyEvent('out', frame));
+    if (!this.host.open) return;
+    this.host.send(frame);
+    if (this.host.watched) this.host.activity(replyEvent('out', frame));
   }
 
   #settled(): void {
-    if (this.busy === 0) this.#host.idle();
+    if (this.busy === 0) this.host.idle();
   }
+}
+
+function isOverBudget(err: unknown): boolean {
+  return err instanceof GotalkError && err.code === 'OVER_BUDGET';
 }

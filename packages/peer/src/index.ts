@@ -6,6 +6,7 @@ export { Peer } from './peer.ts';
 export { Handlers, type BytesHandler, type FallbackHandler, type HandlerContext, type NotificationContext, type NotificationHandler, type StreamHandler, type StreamResult } from './handlers.ts';
 export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
 export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
+export { MemoryBudget, type BudgetAccount } from './budget.ts';
 export { checkPeerOptions, countOption, DEFAULT_LIMITS, msOption, type Limits, type PeerOptions, type RequestOptions } from './options.ts';
 export type { ActivityEvent, ActivityListener, CloseInfo, CloseReason } from './activity.ts';
 export type { RemoteHeartbeat } from './heartbeats.ts';
@@ -28,7 +29,7 @@ export {
   type GotalkErrorCode,
   type ValidationIssue,
 } from './errors.ts';
-export { fromJson, text, toJson, utf8 } from './payload.ts';
+export { checkJson, fromJson, text, toJson, utf8, type JsonLimits } from './payload.ts';
 
 import { memoryPair, type MemoryPairOptions } from './memory-transport.ts';
 import type { PeerOptions } from './options.ts';

@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_PAYLOAD, MAX_WIRE_PAYLOAD } from '@gotalk/protocol';
 import type { ActivityListener } from './activity.ts';
+import type { MemoryBudget } from './budget.ts';
 import type { Handlers } from './handlers.ts';
 
 /** Per-connection limits of what this peer serves. Each has a safe default. */
@@ -19,6 +20,10 @@ export interface Limits {
   readonly maxBacklog: number;
   /** The range, in ms, of the random wait asked for in retry results past a limit (default 500..5000). */
   readonly retryWait: readonly [number, number];
+  /** Largest JSON value parsed, in bytes (default 1 MiB): JSON inputs, results and notifications; raw bytes are not limited by it. */
+  readonly maxJsonBytes: number;
+  /** Deepest nesting of arrays and objects in JSON parsed (default 128), checked before the parser runs. */
+  readonly maxJsonDepth: number;
 }
 
 /** Options of a peer. Every field is optional. */
@@ -35,6 +40,14 @@ export interface PeerOptions {
    * heartbeat intervals.
    */
   readonly idleTimeout?: number;
+  /**
+   * Close with `f00000003` when the other side has never sent a heartbeat and nothing arrived
+   * for this long, in ms (default 0: never; servers default to 60 000). The Go reference client
+   * and gotalk.js send their first heartbeat right after the handshake and one every 20 s, and
+   * this peer one at the handshake, so they are never dropped by it; once a heartbeat arrived,
+   * `idleTimeout` applies instead.
+   */
+  readonly silenceTimeout?: number;
   /** Close when the other side's version has not arrived after this many ms (default 10 000; 0 never). */
   readonly handshakeTimeout?: number;
   /** How long `close()` lets in-flight requests finish, in ms (default 5 000). */
@@ -49,6 +62,11 @@ export interface PeerOptions {
   readonly onActivity?: ActivityListener;
   /** Anything the application wants to keep with the connection (an accept hook's result, say). */
   readonly data?: unknown;
+  /**
+   * A memory budget shared with other connections (a server's): payloads held for handlers and
+   * replies not yet sent count against it, and requests that do not fit get retry results.
+   */
+  readonly budget?: MemoryBudget;
 }
 
 /** Options of a request. */
@@ -69,6 +87,8 @@ export const DEFAULT_LIMITS: Limits = {
   streamBuffer: 1024 * 1024,
   maxBacklog: 64 * 1024 * 1024,
   retryWait: [500, 5000],
+  maxJsonBytes: 1024 * 1024,
+  maxJsonDepth: 128,
 };
 
 /** Resolved options, every field set. */
@@ -76,6 +96,7 @@ export interface Settings {
   readonly limits: Limits;
   readonly heartbeatInterval: number;
   readonly idleTimeout: number;
+  readonly silenceTimeout: number;
   readonly handshakeTimeout: number;
   readonly closeTimeout: number;
   readonly requestTimeout: number;
@@ -126,9 +147,12 @@ export function resolveSettings(options: PeerOptions): Settings {
       streamBuffer: countOption(l.streamBuffer, DEFAULT_LIMITS.streamBuffer, 'limits.streamBuffer'),
       maxBacklog: countOption(l.maxBacklog, DEFAULT_LIMITS.maxBacklog, 'limits.maxBacklog'),
       retryWait: [lo, hi],
+      maxJsonBytes: countOption(l.maxJsonBytes, DEFAULT_LIMITS.maxJsonBytes, 'limits.maxJsonBytes'),
+      maxJsonDepth: countOption(l.maxJsonDepth, DEFAULT_LIMITS.maxJsonDepth, 'limits.maxJsonDepth'),
     },
     heartbeatInterval: msOption(options.heartbeatInterval, 20_000, 'heartbeatInterval'),
     idleTimeout: msOption(options.idleTimeout, 120_000, 'idleTimeout'),
+    silenceTimeout: msOption(options.silenceTimeout, 0, 'silenceTimeout'),
     handshakeTimeout: msOption(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
     closeTimeout: msOption(options.closeTimeout, 5_000, 'closeTimeout'),
     requestTimeout: msOption(options.requestTimeout, 30_000, 'requestTimeout'),

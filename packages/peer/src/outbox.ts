@@ -1,6 +1,16 @@
 import { frameSize, writeFrame, writeHeader, type Frame } from '@gotalk/protocol';
 import type { Transport } from './transport.ts';
 
+/** Options of an {@link Outbox}. */
+export interface OutboxOptions {
+  /** Unsent bytes past which `overflow` is called after a write (default: no limit). */
+  readonly maxBacklog?: number;
+  /** Called with the transport's unsent bytes when they pass `maxBacklog` after a write. */
+  readonly overflow?: (backlog: number) => void;
+  /** Called after every write and every drain (a memory budget reads the backlog then). */
+  readonly written?: () => void;
+}
+
 /** Payloads at least this large are not copied into the batch buffer when the transport has `writev`. */
 const ZERO_COPY_MIN = 16 * 1024;
 
@@ -25,12 +35,13 @@ export class Outbox {
 
   readonly #maxBacklog: number;
   readonly #overflow: (backlog: number) => void;
+  readonly #written: (() => void) | null;
 
-  /** `overflow` is called when the transport's unsent bytes pass `maxBacklog` after a write. */
-  constructor(transport: Transport, prefix: Uint8Array | null, maxBacklog = Infinity, overflow: (backlog: number) => void = () => {}) {
+  constructor(transport: Transport, prefix: Uint8Array | null, options: OutboxOptions = {}) {
     this.#transport = transport;
-    this.#maxBacklog = maxBacklog;
-    this.#overflow = overflow;
+    this.#maxBacklog = options.maxBacklog ?? Infinity;
+    this.#overflow = options.overflow ?? (() => {});
+    this.#written = options.written ?? null;
     this.#prefix = prefix;
     if (prefix) this.#schedule();
   }
@@ -61,6 +72,7 @@ export class Outbox {
   /** The transport drained: wake the waiting producers. */
   drained(): void {
     this.#blocked = false;
+    this.#written?.();
     this.#wake();
   }
 
@@ -89,6 +101,7 @@ export class Outbox {
       for (const f of frames) at = writeFrame(bytes, at, f);
       ok = this.#transport.write(bytes);
     }
+    this.#written?.();
     if (!ok) {
       this.#blocked = true;
       // Only past the high-water mark is the backlog worth a look; a reader that never reads

@@ -6,7 +6,8 @@ import { concat } from './payload.ts';
  * connection's frame loop) never waits: it pushes, and when the buffered bytes go over
  * `limit` the queue reports congestion so the peer stops reading from the transport; once the
  * consumer has drained it to half the limit it reports relief. A consumer that stops early
- * (`break`) discards the rest.
+ * (`break`) discards the rest. `release` (optional) is told of every part's bytes once the
+ * queue no longer holds them: handed to the consumer, dropped, or pushed after the end.
  */
 export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
   #items: Uint8Array[] = [];
@@ -20,12 +21,12 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   readonly #limit: number;
   readonly #onCongestion: (congested: boolean) => void;
-  readonly #onDone: () => void;
+  readonly #release: ((bytes: number) => void) | null;
 
-  constructor(limit: number, onCongestion: (congested: boolean) => void, onDone: () => void = () => {}) {
+  constructor(limit: number, onCongestion: (congested: boolean) => void, release: ((bytes: number) => void) | null = null) {
     this.#limit = limit;
     this.#onCongestion = onCongestion;
-    this.#onDone = onDone;
+    this.#release = release;
   }
 
   /** True once ended, failed or cancelled: further pushes are ignored. */
@@ -35,10 +36,11 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   /** Adds a part (ignored when closed). */
   push(part: Uint8Array): void {
-    if (this.closed) return;
+    if (this.closed) return this.#release?.(part.length);
     const w = this.#waiter;
     if (w) {
       this.#waiter = null;
+      this.#release?.(part.length);
       w.resolve({ value: part, done: false });
       return;
     }
@@ -73,20 +75,17 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
         this.#head = 0;
       }
       this.#buffered -= part.length;
+      this.#release?.(part.length);
       this.#relieve();
       return Promise.resolve({ value: part, done: false });
     }
     if (this.#failure !== null && !this.#cancelled) {
       const failure = this.#failure;
       this.#cancelled = true;
-      this.#onDone();
       return Promise.reject(failure);
     }
     if (this.#ended || this.#cancelled) {
-      if (!this.#cancelled) {
-        this.#cancelled = true;
-        this.#onDone();
-      }
+      this.#cancelled = true;
       return Promise.resolve({ value: undefined, done: true });
     }
     if (this.#waiter) return Promise.reject(new Error('PartQueue has a single consumer'));
@@ -97,13 +96,13 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   /** The consumer is done (e.g. `break`): drop what is buffered and ignore further parts. */
   return(): Promise<IteratorResult<Uint8Array>> {
-    const wasOpen = !this.#cancelled;
     this.#cancelled = true;
+    const dropped = this.#buffered;
     this.#items = [];
     this.#head = 0;
     this.#buffered = 0;
+    if (dropped > 0) this.#release?.(dropped);
     this.#relieve();
-    if (wasOpen) this.#onDone();
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -128,17 +127,16 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   /** Ended or failed: release the transport, and settle a consumer waiting with nothing left to read. */
   #closing(): void {
-    this.#release();
+    this.#uncongest();
     const w = this.#waiter;
     if (!w || this.#head < this.#items.length) return;
     this.#waiter = null;
     if (this.#ended) w.resolve({ value: undefined, done: true });
     else w.reject(this.#failure);
-    this.#onDone();
   }
 
   /** Stops holding the transport back: no more parts can arrive, or the consumer caught up. */
-  #release(): void {
+  #uncongest(): void {
     if (this.#congested) {
       this.#congested = false;
       this.#onCongestion(false);
@@ -147,6 +145,6 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   /** The consumer read to half the limit: the transport may go on. */
   #relieve(): void {
-    if (this.#buffered <= this.#limit / 2) this.#release();
+    if (this.#buffered <= this.#limit / 2) this.#uncongest();
   }
 }

@@ -1,4 +1,5 @@
 // Payload conversions shared by requests, handlers and notifications.
+import { GotalkError } from './errors.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8');
@@ -34,12 +35,51 @@ export function toJson(value: unknown): Uint8Array {
   return utf8(value === undefined ? 'null' : JSON.stringify(value));
 }
 
+/** Bounds on JSON to parse: its size and its nesting of arrays and objects. */
+export interface JsonLimits {
+  readonly maxJsonBytes: number;
+  readonly maxJsonDepth: number;
+}
+
 /**
  * The value of JSON `bytes`; an empty payload is `undefined` (the Go peer sends an empty
- * result for a handler that returns nothing). Throws SyntaxError on bad JSON.
+ * result for a handler that returns nothing). Throws SyntaxError on bad JSON. With `limits`,
+ * JSON over `maxJsonBytes` or nested deeper than `maxJsonDepth` throws `JSON_TOO_LARGE` or
+ * `JSON_TOO_DEEP` before the parser runs.
  */
-export function fromJson(bytes: Uint8Array): unknown {
-  return bytes.length === 0 ? undefined : JSON.parse(decoder.decode(bytes));
+export function fromJson(bytes: Uint8Array, limits?: JsonLimits): unknown {
+  if (bytes.length === 0) return undefined;
+  if (limits) checkJson(bytes, limits);
+  return JSON.parse(decoder.decode(bytes));
+}
+
+/**
+ * Throws `JSON_TOO_LARGE` or `JSON_TOO_DEEP` for JSON bytes past `limits`. The depth is
+ * counted in one pass over the bytes, skipping strings, and only when the payload is longer
+ * than the depth allowed (a shorter one cannot nest deeper): a bracket bomb costs its length
+ * in a loop, never the parser's time and memory.
+ */
+export function checkJson(bytes: Uint8Array, limits: JsonLimits): void {
+  const n = bytes.length;
+  if (n > limits.maxJsonBytes) throw new GotalkError('JSON_TOO_LARGE', `JSON of ${n} bytes exceeds the limit of ${limits.maxJsonBytes} bytes (limits.maxJsonBytes)`);
+  const max = limits.maxJsonDepth;
+  if (n <= max) return;
+  let depth = 0;
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!;
+    if (c === 0x22) {
+      // A string: skip to its closing quote, past escaped characters.
+      for (i++; i < n; i++) {
+        const d = bytes[i]!;
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) throw new GotalkError('JSON_TOO_DEEP', `JSON nested deeper than ${max} levels (limits.maxJsonDepth)`);
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
 }
 
 /** The bytes of `parts` back to back. */

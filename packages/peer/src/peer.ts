@@ -2,20 +2,24 @@ import {
   CodecError,
   encodeVersion,
   FrameDecoder,
+  isValidName,
   ProtocolErrorCode,
+  quoteName,
   type DecodedFrame,
   type Frame,
+  type PayloadFrame,
   type RequestId,
 } from '@gotalk/protocol';
 import { replyEvent, type ActivityEvent, type ActivityListener, type CloseInfo, type CloseReason } from './activity.ts';
+import type { BudgetAccount } from './budget.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutError, invalidName } from './errors.ts';
 import { Deadlines } from './deadlines.ts';
 import { Handlers } from './handlers.ts';
 import { Heartbeats, type RemoteHeartbeat } from './heartbeats.ts';
-import { Responder, type ResponderHost } from './incoming.ts';
+import { overBudget, Responder, type ResponderHost } from './incoming.ts';
 import { andThen } from './maybe-async.ts';
 import type { NotificationType, Operation, StreamOperation } from './operation.ts';
-import { resolveSettings, type PeerOptions, type RequestOptions, type Settings } from './options.ts';
+import { resolveSettings, type Limits, type PeerOptions, type RequestOptions, type Settings } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { SingleRequest, type Outgoing, type RequestHost } from './outgoing.ts';
 import { errorText, fromJson, toJson } from './payload.ts';
@@ -25,16 +29,25 @@ import type { Transport, TransportInfo } from './transport.ts';
 
 type State = 'handshake' | 'open' | 'closing' | 'closed';
 
-/** A JSON request's result (or result part); `INVALID_JSON` when the other side sent something else. */
-function jsonResult(payload: Uint8Array, op: string): unknown {
+/**
+ * A JSON request's result (or result part): `INVALID_JSON` when the other side sent something
+ * else, `JSON_TOO_LARGE` or `JSON_TOO_DEEP` past the limits.
+ */
+function jsonResult(payload: Uint8Array, op: string, limits: Limits): unknown {
   try {
-    return fromJson(payload);
+    return fromJson(payload, limits);
   } catch (err) {
+    if (err instanceof GotalkError) throw err;
     throw new GotalkError('INVALID_JSON', `the result of "${op}" is not JSON: ${errorText(err)}`, { cause: err });
   }
 }
 
 const FIRST_STREAM_ID = 0x80000000;
+
+/** True for the replies to this side's requests. */
+function isReply(f: PayloadFrame): f is PayloadFrame & { type: 'R' | 'S' | 'E' | 'e' } {
+  return f.type === 'R' || f.type === 'S' || f.type === 'E' || f.type === 'e';
+}
 
 /**
  * One end of a Gotalk connection. Both ends are equal: each serves operations from its
@@ -59,8 +72,8 @@ export class Peer {
   readonly #responder: Responder;
   readonly #host: RequestHost & ResponderHost;
   readonly #heartbeats: Heartbeats;
-  /** Made on first use (a handler reading `ctx.signal`): most connections never need one. */
-  #abort: AbortController | null = null;
+  /** This connection's part of a shared memory budget, when it has one. */
+  readonly #account: BudgetAccount | null;
   readonly #deadlines = new Deadlines();
   #isReady = false;
   readonly #listeners: ActivityListener[] = [];
@@ -91,15 +104,27 @@ export class Peer {
     });
     this.ready.catch(() => {});
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.#decoder = new FrameDecoder({ maxPayload: this.#settings.limits.maxPayload, expectVersion: true });
-    this.#outbox = new Outbox(transport, encodeVersion(), this.#settings.limits.maxBacklog, (backlog) =>
-      this.#fail('transport', new ClosedError(`the other side is not reading: ${backlog} bytes unsent (limits.maxBacklog)`), null),
-    );
+    this.#account = options.budget?.account(() => transport.bufferedAmount ?? 0) ?? null;
+    this.#decoder = new FrameDecoder({
+      maxPayload: this.#settings.limits.maxPayload,
+      expectVersion: true,
+      ...(this.#account ? { admit: (type: string, id: number, size: number) => this.#admit(type, id, size) } : {}),
+    });
+    this.#outbox = new Outbox(transport, encodeVersion(), {
+      maxBacklog: this.#settings.limits.maxBacklog,
+      overflow: (backlog) => this.#notReading(`${backlog} bytes unsent (limits.maxBacklog)`),
+      ...(this.#account ? { written: () => this.#account!.backlog(transport.bufferedAmount ?? 0) } : {}),
+    });
     this.#host = this.#makeHost();
     this.#responder = new Responder(this.#host);
     this.#heartbeats = new Heartbeats(this.#settings, options.load ?? (() => this.#derivedLoad()), {
       send: (frame) => this.#send(frame),
-      timedOut: () => this.#fail('idle', new TimeoutError('no data from the other side within the idle timeout'), ProtocolErrorCode.timeout),
+      timedOut: (silent) =>
+        this.#fail(
+          'idle',
+          new TimeoutError(silent ? 'the other side sent nothing, and never a heartbeat, within the silence timeout' : 'no data from the other side within the idle timeout'),
+          ProtocolErrorCode.timeout,
+        ),
       activity: (e) => this.#activity(e),
     });
     if (this.#settings.handshakeTimeout > 0) {
@@ -140,7 +165,7 @@ export class Peer {
 
   /** Sends a JSON request and resolves with the JSON result (`undefined` for an empty result). */
   request(op: string, value?: unknown, options: RequestOptions = {}): Promise<unknown> {
-    return this.requestBytes(op, toJson(value), options).then((result) => jsonResult(result, op));
+    return this.requestBytes(op, toJson(value), options).then((result) => jsonResult(result, op, this.#settings.limits));
   }
 
   /** Sends a request with a raw payload and resolves with the raw result. */
@@ -177,7 +202,7 @@ export class Peer {
       for await (const v of inputs) yield toJson(v);
     }
     for await (const part of this.stream(operation.name, encode(), options)) {
-      yield await validate(operation.output, jsonResult(part, operation.name), 'output');
+      yield await validate(operation.output, jsonResult(part, operation.name, this.#settings.limits), 'output');
     }
   }
 
@@ -287,14 +312,7 @@ export class Peer {
       deadlines: this.#deadlines,
       handlers: this.handlers,
       peer: this,
-      get signal() {
-        if (!peer.#abort) {
-          peer.#abort = new AbortController();
-          // Asked for after the connection went: it has already fired.
-          if (peer.#state === 'closed') peer.#abort.abort(peer.#closedError());
-        }
-        return peer.#abort.signal;
-      },
+      account: this.#account,
       closedError: () => this.#closedError(),
       send: (frame) => this.#send(frame),
       writable: () => this.#outbox.writable(),
@@ -381,13 +399,17 @@ export class Peer {
       case 'E':
       case 'e': {
         const request = this.#outgoing.get(frame.id);
-        if (!request) return; // a reply to an id no longer in flight (e.g. the Go peer's S after E)
-        if (this.#listeners.length > 0) this.#activity(replyEvent('in', frame));
-        request.reply(frame);
+        if (request) {
+          if (this.#listeners.length > 0) this.#activity(replyEvent('in', frame));
+          request.reply(frame);
+        } // else a reply to an id no longer in flight (e.g. the Go peer's S after E)
+        if (this.#account && frame.payload.length > 0) this.#account.free(frame.payload.length);
         return;
       }
       case 'n':
-        return this.#notification(frame.name, frame.payload);
+        this.#notification(frame.name, frame.payload);
+        if (this.#account && frame.payload.length > 0) this.#account.free(frame.payload.length);
+        return;
       case 'h':
         return this.#heartbeats.heartbeat(frame.load, frame.time);
       case 'f':
@@ -396,11 +418,31 @@ export class Peer {
         return this.#opened();
       case 'oversize': {
         const f = frame.frame;
-        if (f.type === 'R' || f.type === 'S' || f.type === 'E' || f.type === 'e') this.#outgoing.get(f.id)?.oversize(frame.size);
+        if (isReply(f)) this.#outgoing.get(f.id)?.fail(new PayloadTooLargeError(frame.size, this.#settings.limits.maxPayload));
         else this.#responder.oversize(frame);
+        return;
+      }
+      case 'refused': {
+        const f = frame.frame;
+        // Out of memory while this side's replies pile up unread: the other side is not reading.
+        if ((f.type === 'r' || f.type === 's') && this.#outbox.congested) return this.#notReading('the memory budget is spent and replies are piling up unread');
+        if (isReply(f)) this.#outgoing.get(f.id)?.fail(overBudget(frame.size));
+        else if (f.type === 'n') this.#activity({ type: 'error', error: overBudget(frame.size) });
+        else this.#responder.refused(frame);
       }
     }
   };
+
+  /** The decoder asks whether a payload may be taken in: only if the memory budget holds it, and never for parts of no stream. */
+  #admit(type: string, id: number, size: number): boolean {
+    if (type === 'p' && !this.#responder.hasStream(id)) return false;
+    return this.#account!.take(size);
+  }
+
+  /** Closes a connection whose other side does not read what this side sends. */
+  #notReading(why: string): void {
+    this.#fail('transport', new ClosedError(`the other side is not reading: ${why}`), null);
+  }
 
   #opened(): void {
     if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
@@ -415,11 +457,15 @@ export class Peer {
 
   #notification(name: string, payload: Uint8Array): void {
     this.#activity({ type: 'notification', dir: 'in', name, size: payload.length });
+    if (!isValidName(name)) {
+      this.#activity({ type: 'error', error: new GotalkError('INVALID_NAME', `notification name is not valid UTF-8: ${quoteName(name)}; ignored`) });
+      return;
+    }
     const handler = this.handlers.lookupNotification(name);
     if (!handler) return;
     const report = (err: unknown) => this.#activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)) });
     try {
-      const out = handler(payload, { peer: this, name });
+      const out = handler(payload, { peer: this, name, limits: this.#settings.limits });
       if (out && typeof (out as PromiseLike<void>).then === 'function') (out as PromiseLike<void>).then(undefined, report);
     } catch (err) {
       report(err);
@@ -456,7 +502,7 @@ export class Peer {
     void this.close();
   }
 
-    #transportClosed(error: Error | undefined): void {
+  #transportClosed(error: Error | undefined): void {
     if (this.#state === 'closed') return;
     // After the other side's half-close, a failed write (EPIPE) only means it has gone entirely.
     if (this.#inputDone) return this.#finish('remote', null, true);
@@ -483,8 +529,11 @@ export class Peer {
       for (const request of [...this.#outgoing.values()]) request.fail(closedError());
       this.#outgoing.clear();
     }
-    if (this.#responder.busy > 0) this.#responder.failAll(closedError());
-    this.#abort?.abort(closedError());
+    if (this.#responder.busy > 0) {
+      this.#responder.failAll(closedError());
+      this.#responder.abortAll(closedError());
+    }
+    this.#account?.close();
     if (!this.#isReady) this.#rejectReady(closedError());
     if (reason === 'destroyed' || reason === 'transport') this.#transport.destroy(error ?? undefined);
     else if (reason !== 'remote' || this.#inputDone) this.#transport.close(); // after a half-close, end this side too

@@ -78,7 +78,7 @@ export function tapTransport(transport: Transport, onFrame: (frame: Frame) => vo
   const write = transport.write.bind(transport);
   transport.write = (chunk: Uint8Array): boolean => {
     decoder.push(chunk, (f: DecodedFrame) => {
-      if (f.type !== 'version' && f.type !== 'oversize') onFrame(f);
+      if (f.type !== 'version' && f.type !== 'oversize' && f.type !== 'refused') onFrame(f);
     });
     return write(chunk);
   };
@@ -129,7 +129,7 @@ export function rawPeer(
   tr.start({
     data: (chunk) =>
       decoder.push(chunk, (f) => {
-        if (f.type !== 'version' && f.type !== 'oversize') frames.push(f);
+        if (f.type !== 'version' && f.type !== 'oversize' && f.type !== 'refused') frames.push(f);
       }),
     drain: () => {},
     close: () => {

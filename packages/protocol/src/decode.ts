@@ -10,6 +10,13 @@ export interface DecoderOptions {
   readonly maxPayload?: number;
   /** Expect the two-digit version handshake before the first frame (default false). */
   readonly expectVersion?: boolean;
+  /**
+   * Asked, once its header is read, whether a frame's payload (of `size` bytes, 1..`maxPayload`)
+   * may be taken in: `type` is the frame's letter and `id` its request id (0 for `n`). Returning
+   * false skips the payload bytes unbuffered and reports the frame as `{ type: 'refused' }`. For
+   * a memory budget: nothing is allocated for a payload the budget cannot hold.
+   */
+  readonly admit?: (type: string, id: number, size: number) => boolean;
 }
 
 /** The longest header: `r` + id(4) + len(3) + 4095 name bytes + size(8). */
@@ -36,7 +43,9 @@ export type FrameSink = (frame: DecodedFrame) => void;
  * - Memory is bounded before any allocation: at most one header ({@link MAX_HEADER_BYTES})
  *   and one payload of at most `maxPayload` bytes are ever buffered.
  * - A frame whose declared size is over `maxPayload` is emitted as `{ type: 'oversize' }` with
- *   its header, and its payload bytes are skipped as they arrive.
+ *   its header, and its payload bytes are skipped as they arrive; so is a frame whose payload
+ *   the `admit` option declines, as `{ type: 'refused' }`.
+ * - Names that are not valid UTF-8 are never merged: see {@link readUtf8}.
  * - Malformed input throws {@link CodecError} with the stream offset; frames before it were
  *   already delivered. The decoder then stays failed and rethrows that error on every push.
  */
@@ -63,6 +72,7 @@ export class FrameDecoder {
   #payloadFill = 0;
   #skip = 0;
   #failure: CodecError | null = null;
+  readonly #admit: ((type: string, id: number, size: number) => boolean) | null;
 
   constructor(options: DecoderOptions = {}) {
     const max = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
@@ -70,6 +80,7 @@ export class FrameDecoder {
       throw new CodecError('INVALID_FIELD', `maxPayload ${max} is not an integer in 0..${MAX_WIRE_PAYLOAD}`);
     }
     this.maxPayload = max;
+    this.#admit = options.admit ?? null;
     this.#stage = options.expectVersion ? Stage.Version : Stage.Header;
   }
 
@@ -251,6 +262,10 @@ export class FrameDecoder {
       sink({ type: 'oversize', frame: this.#frame(EMPTY), size: payloadSize });
     } else if (payloadSize === 0) {
       sink(this.#frame(EMPTY));
+    } else if (this.#admit !== null && !this.#admit(String.fromCharCode(type), type === 0x6e ? 0 : this.#id, payloadSize)) {
+      this.#skip = payloadSize;
+      this.#stage = Stage.Skip;
+      sink({ type: 'refused', frame: this.#frame(EMPTY), size: payloadSize });
     } else {
       this.#skip = payloadSize;
       this.#payload = EMPTY;

@@ -1,4 +1,10 @@
 import type { DecodedFrame, RequestId } from './frame.ts';
+import { isValidName, quoteName } from './names.ts';
+
+/** A name as it stands, or quoted with its invalid bytes shown when it was not UTF-8. */
+function nameText(name: string): string {
+  return isValidName(name) ? name : quoteName(name);
+}
 
 /**
  * A request id for people: its 4 bytes as text when all are printable ASCII (gotalk.js sends
@@ -17,15 +23,17 @@ export function describeFrame(frame: DecodedFrame): string {
       return `version ${frame.version}`;
     case 'oversize':
       return `${describeFrame(frame.frame).replace(/ 0B$/, '')} ${frame.size}B (over the limit, skipped)`;
+    case 'refused':
+      return `${describeFrame(frame.frame).replace(/ 0B$/, '')} ${frame.size}B (refused, skipped)`;
     case 'h':
       return `h load=${frame.load} time=${frame.time}`;
     case 'f':
       return `f code=${frame.code}`;
     case 'n':
-      return `n ${frame.name} ${frame.payload.length}B`;
+      return `n ${nameText(frame.name)} ${frame.payload.length}B`;
     case 'r':
     case 's':
-      return `${frame.type} ${formatId(frame.id)} ${frame.op} ${frame.payload.length}B`;
+      return `${frame.type} ${formatId(frame.id)} ${nameText(frame.op)} ${frame.payload.length}B`;
     case 'e':
       return `e ${formatId(frame.id)} wait=${frame.wait}ms ${frame.payload.length}B`;
     default:

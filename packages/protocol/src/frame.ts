@@ -124,8 +124,21 @@ export interface OversizeFrame {
   readonly size: number;
 }
 
+/**
+ * What the decoder reports for a frame whose payload its `admit` option declined (a memory
+ * budget, say): the header (with an empty payload) and the declared size. The payload bytes
+ * were skipped, never buffered.
+ */
+export interface RefusedFrame {
+  readonly type: 'refused';
+  /** The header of the refused frame, with `payload` empty. */
+  readonly frame: PayloadFrame;
+  /** The payload size the header declared, in bytes. */
+  readonly size: number;
+}
+
 /** Everything {@link FrameDecoder} emits. */
-export type DecodedFrame = Frame | VersionFrame | OversizeFrame;
+export type DecodedFrame = Frame | VersionFrame | OversizeFrame | RefusedFrame;
 
 /** Codes carried by `f` frames. */
 export const ProtocolErrorCode = {

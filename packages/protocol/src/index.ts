@@ -12,6 +12,7 @@ export type {
   OversizeFrame,
   PayloadFrame,
   ProtocolErrorFrame,
+  RefusedFrame,
   ReplyFrame,
   RequestFrame,
   RequestId,
@@ -33,4 +34,5 @@ export { CodecError, type CodecErrorCode } from './errors.ts';
 export { encodeFrame, encodeFrames, encodeVersion, frameSize, writeFrame, writeHeader } from './encode.ts';
 export { decodeAll, FrameDecoder, MAX_HEADER_BYTES, type DecoderOptions, type FrameSink } from './decode.ts';
 export { describeFrame, formatId } from './describe.ts';
+export { isValidName, quoteName, utf8Length } from './names.ts';
 export { MESSAGE_CHUNK, messageLimit, sendInChunks } from './messages.ts';

@@ -2,7 +2,8 @@
 // so both directions take a per-character ASCII path and fall back to the text codecs.
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // a leading U+FEFF is content here, not a byte-order mark
+// A leading U+FEFF is content here, not a byte-order mark.
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The UTF-8 byte length of `s` (lone surrogates count as U+FFFD, as TextEncoder writes them). */
 export function utf8Length(s: string): number {
@@ -28,13 +29,106 @@ export function writeUtf8(buf: Uint8Array, at: number, s: string, byteLength: nu
   }
 }
 
-/** Reads `length` UTF-8 bytes at `at` as a string (invalid sequences become U+FFFD). */
+/**
+ * Reads `length` bytes at `at` as a name. Valid UTF-8 reads as its text. Invalid bytes never
+ * become U+FFFD (which would make `\xff` and `\xfe` the same name): each byte of an invalid
+ * sequence becomes a lone surrogate U+DC80..U+DCFF, which no valid UTF-8 decodes to, so two
+ * different byte strings always read as two different names. {@link isValidName} tells them apart.
+ */
 export function readUtf8(buf: Uint8Array, at: number, length: number): string {
   let ascii = '';
   for (let i = at, end = at + length; i < end; i++) {
     const b = buf[i]!;
-    if (b >= 0x80) return decoder.decode(buf.subarray(at, end));
+    if (b >= 0x80) {
+      const bytes = buf.subarray(at, end);
+      try {
+        return strict.decode(bytes);
+      } catch {
+        return decodeEscaped(bytes);
+      }
+    }
     ascii += String.fromCharCode(b);
   }
   return ascii;
+}
+
+/** The first byte of a sequence: how many continuation bytes follow and the least code point it may encode. */
+function sequence(b: number): readonly [number, number] | null {
+  if (b >= 0xc2 && b <= 0xdf) return [1, 0x80];
+  if (b >= 0xe0 && b <= 0xef) return [2, 0x800];
+  if (b >= 0xf0 && b <= 0xf4) return [3, 0x10000];
+  return null;
+}
+
+/** UTF-8 where each byte of an invalid sequence becomes U+DC00 + byte (bytes >= 0x80 only). */
+function decodeEscaped(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      out += String.fromCharCode(b);
+      i++;
+      continue;
+    }
+    const seq = sequence(b);
+    let cp = -1;
+    if (seq && i + seq[0] < bytes.length) {
+      cp = b & (0x3f >> seq[0]);
+      for (let j = 1; j <= seq[0]; j++) {
+        const c = bytes[i + j]!;
+        if ((c & 0xc0) !== 0x80) {
+          cp = -1;
+          break;
+        }
+        cp = (cp << 6) | (c & 0x3f);
+      }
+      if (cp < seq[1] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = -1;
+    }
+    if (cp < 0) {
+      out += String.fromCharCode(0xdc00 + b);
+      i++;
+    } else {
+      out += String.fromCodePoint(cp);
+      i += seq![0] + 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * True when `name` is well-formed Unicode: for a decoded name, when its wire bytes were valid
+ * UTF-8. False for a name holding a lone surrogate (the decoder's mark for an invalid byte).
+ */
+export function isValidName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < name.length && (name.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+    else return false;
+  }
+  return true;
+}
+
+/**
+ * A name quoted for people and error texts: JSON-style, with each invalid wire byte shown as
+ * `\xHH` (so `a\xffb` for the bytes 61 ff 62).
+ */
+export function quoteName(name: string): string {
+  let out = '';
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const paired = c >= 0xd800 && c <= 0xdbff && i + 1 < name.length && (name.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+    if (paired) {
+      out += name.slice(i, i + 2);
+      i++;
+    } else if (c >= 0xdc80 && c <= 0xdcff) {
+      out += `\\x${(c - 0xdc00).toString(16)}`;
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      out += `\\u${c.toString(16)}`;
+    } else {
+      out += JSON.stringify(name[i]).slice(1, -1);
+    }
+  }
+  return `"${out}"`;
 }

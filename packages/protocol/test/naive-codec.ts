@@ -11,7 +11,34 @@ import type { Frame } from '@gotalk/protocol';
 const encoder = new TextEncoder();
 // Names and text are UTF-8; a leading U+FEFF is part of the name, so never strip it.
 // Invalid sequences decode to U+FFFD, as any WHATWG decoder does in non-fatal mode.
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Names as the decoder reads them: valid UTF-8 as text, each byte of an invalid sequence as
+ * U+DC00 + byte. Done the slow, obvious way: at each byte, the shortest run of 1..4 bytes that
+ * strictly decodes to one code point, else the escaped byte.
+ */
+function naiveName(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  outer: while (i < bytes.length) {
+    for (let len = 1; len <= 4 && i + len <= bytes.length; len++) {
+      try {
+        const s = strict.decode(bytes.subarray(i, i + len));
+        if ([...s].length === 1) {
+          out += s;
+          i += len;
+          continue outer;
+        }
+      } catch {
+        // not a whole sequence yet
+      }
+    }
+    out += String.fromCharCode(0xdc00 + bytes[i]!);
+    i++;
+  }
+  return out;
+}
 
 /** `n` as `width` lowercase hex digits; throws RangeError when it is not an integer that fits. */
 function hexField(n: number, width: number, what: string): string {
@@ -121,7 +148,7 @@ export function naiveDecode(bytes: Uint8Array): Frame[] {
   const name = (): string => {
     const length = hex(3);
     if (length === 0) throw new Error(`naive: empty name at ${i - 3}`);
-    return decoder.decode(fromLatin1(take(length)));
+    return naiveName(fromLatin1(take(length)));
   };
   const payload = (): Uint8Array => fromLatin1(take(hex(8)));
 

@@ -16,7 +16,7 @@ import { bytes, canonical, firstDifference, invalidVectors, utf8, validVectors, 
 /** The vector's frames without the leading version, as encoder input. */
 function framesOf(frames: readonly DecodedFrame[]): Frame[] {
   return frames.map((f) => {
-    if (f.type === 'version' || f.type === 'oversize') throw new Error(`not an encodable frame: ${f.type}`);
+    if (f.type === 'version' || f.type === 'oversize' || f.type === 'refused') throw new Error(`not an encodable frame: ${f.type}`);
     return f;
   });
 }

@@ -14,6 +14,7 @@ export function frameFields(frame: DecodedFrame, previewBytes: number): Record<s
     case 'f':
       return { type: 'f', code: frame.code };
     case 'oversize':
+    case 'refused': // the trace's decoder admits every payload: never emitted there
       return { ...frameFields(frame.frame, 0), size: frame.size, oversize: true };
     default: {
       const out: Record<string, unknown> = { type: frame.type };

@@ -1,0 +1,97 @@
+/** How often, at most, a budget that is short re-reads its accounts' unsent bytes (ms). */
+const REFRESH_EVERY = 20;
+
+/** One connection's part of a {@link MemoryBudget}: what it holds, so it can all go back at once. */
+export interface BudgetAccount {
+  /** Bytes this connection holds against the budget now. */
+  readonly held: number;
+  /** Takes `n` bytes if the budget has room for them; false (nothing taken) when it has not. */
+  take(n: number): boolean;
+  /** Gives back `n` bytes taken before. */
+  free(n: number): void;
+  /** Sets the unsent bytes this connection holds (its transport's backlog) to `n`. */
+  backlog(n: number): void;
+  /** The connection is gone: gives back everything it holds. */
+  close(): void;
+}
+
+/**
+ * A byte budget shared by many connections (a server's): the payloads they hold for handlers
+ * (joined requests, buffered stream parts, payloads being gathered) and the replies their
+ * transports have not sent yet. A connection takes bytes before it allocates or keeps them and
+ * is refused when they do not fit, so the total never grows past `limit` however many
+ * connections there are; the peer then answers new work with retry results.
+ */
+export class MemoryBudget {
+  /** The most bytes all connections together may hold. */
+  readonly limit: number;
+  #used = 0;
+  #lastRefresh = -Infinity;
+  readonly #refreshers = new Set<() => void>();
+
+  constructor(limit: number) {
+    if (!(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`a memory budget must be a whole number of bytes, got ${limit}`);
+    this.limit = limit;
+  }
+
+  /** Bytes held now, across every connection. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** True when nothing more fits. */
+  get exhausted(): boolean {
+    return this.#used >= this.limit;
+  }
+
+  /** Opens an account for one connection. `unsent` reads its transport's backlog afresh. */
+  account(unsent: () => number = () => 0): BudgetAccount {
+    const budget = this;
+    let payloads = 0;
+    let backlog = 0;
+    let open = true;
+    const account = {
+      get held() {
+        return payloads + backlog;
+      },
+      take(n: number): boolean {
+        if (!open || !budget.#fits(n)) return false;
+        payloads += n;
+        budget.#used += n;
+        return true;
+      },
+      free(n: number): void {
+        if (!open) return;
+        const k = Math.min(n, payloads);
+        payloads -= k;
+        budget.#used -= k;
+      },
+      backlog(n: number): void {
+        if (!open) return;
+        budget.#used += n - backlog;
+        backlog = n;
+      },
+      close(): void {
+        if (!open) return;
+        budget.#used -= payloads + backlog;
+        payloads = backlog = 0;
+        open = false;
+        budget.#refreshers.delete(refresh);
+      },
+    };
+    const refresh = () => account.backlog(unsent());
+    this.#refreshers.add(refresh);
+    return account;
+  }
+
+  #fits(n: number): boolean {
+    if (this.#used + n <= this.limit) return true;
+    // Backlogs drain without telling (a socket emits `drain` only after a refused write): read
+    // them again before refusing, but not on every refusal of a flood.
+    const now = performance.now();
+    if (now - this.#lastRefresh < REFRESH_EVERY) return false;
+    this.#lastRefresh = now;
+    for (const refresh of this.#refreshers) refresh();
+    return this.#used + n <= this.limit;
+  }
+}
