@@ -1,4 +1,4 @@
-import { isValidName, quoteName, type Frame, type OversizeFrame, type RefusedFrame, type ReplyFrame, type RequestFrame, type RequestId, type StreamPartFrame, type StreamRequestFrame } from '@gotalk/protocol';
+import { isValidName, quoteName, type Frame, type OversizeFrame, type PayloadFrame, type ReplyFrame, type RequestFrame, type RequestId, type StreamPartFrame, type StreamRequestFrame } from '@gotalk/protocol';
 import { replyEvent, requestEvent, type ActivityEvent } from './activity.ts';
 import type { BudgetAccount } from './budget.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, RetryLater } from './errors.ts';
@@ -189,17 +189,16 @@ export class Responder {
    * request gets a retry result; a stream being served fails its input with `OVER_BUDGET`, which
    * its handler's failure answers with a retry result.
    */
-  refused(o: RefusedFrame): void {
-    const { frame } = o;
+  refused(frame: PayloadFrame, size: number): void {
     if (frame.type === 'p') {
       const parts = this.#streams.get(frame.id);
       if (!parts) return; // a part of no stream: it is ignored anyway
-      this.host.activity({ type: 'error', error: overBudget(o.size), id: frame.id });
-      return parts.fail(overBudget(o.size));
+      this.host.activity({ type: 'error', error: overBudget(size), id: frame.id });
+      return parts.fail(overBudget(size));
     }
     if (frame.type !== 'r' && frame.type !== 's') return;
     if (this.host.watched) this.host.activity(requestEvent('in', frame));
-    this.host.activity({ type: 'error', error: overBudget(o.size), id: frame.id, op: frame.op });
+    this.host.activity({ type: 'error', error: overBudget(size), id: frame.id, op: frame.op });
     this.#retryResult(frame.id, ReplyText.overBudget);
   }
 

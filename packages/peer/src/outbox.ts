@@ -58,6 +58,11 @@ export class Outbox {
     if (!this.#scheduled) this.#schedule();
   }
 
+  /** Bytes of frames queued for the next flush. */
+  get pending(): number {
+    return this.#size;
+  }
+
   /** True while the transport reports it is over its high-water mark. */
   get congested(): boolean {
     return this.#blocked;

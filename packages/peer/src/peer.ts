@@ -389,8 +389,11 @@ export class Peer {
     if (this.#state === 'closed') return;
     switch (frame.type) {
       case 'r':
+        // New work with no payload: no admit call came, but the budget may still be spent.
+        if (this.#account !== null && frame.payload.length === 0 && !this.#mayTake(0)) return this.#refused(frame, 0);
         return this.#responder.request(frame);
       case 's':
+        if (this.#account !== null && frame.payload.length === 0 && !this.#mayTake(0)) return this.#refused(frame, 0);
         return this.#responder.streamRequest(frame);
       case 'p':
         return this.#responder.part(frame);
@@ -422,21 +425,35 @@ export class Peer {
         else this.#responder.oversize(frame);
         return;
       }
-      case 'refused': {
-        const f = frame.frame;
-        // Out of memory while this side's replies pile up unread: the other side is not reading.
-        if ((f.type === 'r' || f.type === 's') && this.#outbox.congested) return this.#notReading('the memory budget is spent and replies are piling up unread');
-        if (isReply(f)) this.#outgoing.get(f.id)?.fail(overBudget(frame.size));
-        else if (f.type === 'n') this.#activity({ type: 'error', error: overBudget(frame.size) });
-        else this.#responder.refused(frame);
-      }
+      case 'refused':
+        return this.#refused(frame.frame, frame.size);
     }
   };
 
+  /** A frame whose payload (`size` bytes) the memory budget could not hold, skipped unread. */
+  #refused(f: PayloadFrame, size: number): void {
+    // Out of memory while this side's replies pile up unread: the other side is not reading.
+    if ((f.type === 'r' || f.type === 's') && this.#outbox.congested) return this.#notReading('the memory budget is spent and replies are piling up unread');
+    if (isReply(f)) this.#outgoing.get(f.id)?.fail(overBudget(size));
+    else if (f.type === 'n') this.#activity({ type: 'error', error: overBudget(size) });
+    else this.#responder.refused(f, size);
+  }
+
   /** The decoder asks whether a payload may be taken in: only if the memory budget holds it, and never for parts of no stream. */
   #admit(type: string, id: number, size: number): boolean {
-    if (type === 'p' && !this.#responder.hasStream(id)) return false;
-    return this.#account!.take(size);
+    if (type === 'p') return this.#responder.hasStream(id) && this.#account!.take(size);
+    return type === 'r' || type === 's' ? this.#mayTake(size) : this.#account!.take(size);
+  }
+
+  /**
+   * Takes `size` bytes for new work, once this connection's unsent replies (queued and in the
+   * transport) are counted afresh: a burst of requests in one chunk sees the replies of those
+   * before it.
+   */
+  #mayTake(size: number): boolean {
+    const account = this.#account!;
+    account.backlog(this.#outbox.pending + (this.#transport.bufferedAmount ?? 0));
+    return account.take(size);
   }
 
   /** Closes a connection whose other side does not read what this side sends. */
