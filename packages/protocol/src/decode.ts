@@ -188,7 +188,12 @@ export class FrameDecoder {
         this.#parseHeader(this.#header, 0, known, sink);
         return pos;
       }
-      if (pos === chunk.length) return pos;
+      if (pos === chunk.length) {
+        // The chunk ended inside the header: check what arrived now (a bad name length is
+        // invalid at once, not at the next byte).
+        if (known < 0) this.#headerSize(this.#header, 0, this.#headerFill);
+        return pos;
+      }
     }
   }
 
