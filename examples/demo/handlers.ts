@@ -1,6 +1,9 @@
-// The demo's operations, shared by every connection of the demo server.
-import { defineOperation, type Peer, type Server } from '@gotalk/node';
+// The demo's operations, shared by every connection of the demo server. The demo faces strangers:
+// every operation's cost is bounded per call, and what one connection may ask for is limited.
+import { defineOperation, type Peer, type PeerOptions, type Server } from '@gotalk/node';
 import { z } from 'zod';
+import { Room, type RoomOptions } from './room.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 /** `greet`: typed with zod, validated on the way in and out. */
 export const greet = defineOperation('greet', {
@@ -8,11 +11,38 @@ export const greet = defineOperation('greet', {
   output: z.object({ greeting: z.string(), servedBy: z.string() }),
 });
 
-const isPage = (peer: Peer) => peer.info?.kind === 'ws';
+/**
+ * The peer options of the demo's server: small limits for what its operations need (its largest
+ * payload is a roster or a list of answers, a few KiB), and a connection that does not read is
+ * closed past 1 MiB of unsent replies.
+ */
+export const demoPeerOptions = {
+  heartbeatInterval: 1000,
+  limits: { maxPayload: 64 * 1024, maxRequests: 64, maxStreams: 4, streamBuffer: 64 * 1024, maxBacklog: 1024 * 1024 },
+} satisfies Omit<PeerOptions, 'handlers'>;
+
+/** The demo's settings; every field has a default. */
+export interface DemoOptions extends RoomOptions {
+  /** Chat lines (and questions to the pages) one connection may send: a burst, then so many a second (default 8, 2/s). */
+  readonly chat?: { readonly burst: number; readonly perSecond: number };
+  /** The same for all connections together (default 40, 20/s). */
+  readonly roomChat?: { readonly burst: number; readonly perSecond: number };
+}
 
 const MAX_QUESTION = 200;
 const MAX_ANSWER = 200;
+const MAX_CHAT = 500;
+/** Sieves held at once by the whole server (each up to 5 MB). */
 const MAX_PRIMES_RUNS = 4;
+/** `ask-pages` calls in progress at once, server-wide. */
+const MAX_ASKS = 2;
+
+/** What the demo keeps per connection: its chat budget and whether it has a sieve or a question out. */
+interface ClientState {
+  readonly chat: TokenBucket;
+  primes: boolean;
+  asking: boolean;
+}
 
 /** `value` as a string of at most `max` characters: strings as they are, anything else as JSON. */
 function text(value: unknown, max: number): string {
@@ -24,75 +54,65 @@ function text(value: unknown, max: number): string {
   }
 }
 
-/** The name a peer said hello with ('' before that). */
-function nameOf(peer: Peer): string {
-  const data = peer.data as { name?: unknown } | undefined;
-  return typeof data?.name === 'string' ? data.name : '';
-}
-
-/** `wanted`, or `wanted (2)`, `wanted (3)`… so that no two connections share a name. */
-function uniqueName(server: Server, self: Peer, wanted: string): string {
-  const base = wanted || 'anonymous';
-  const taken = new Set([...server.peers].filter((p) => p !== self).map(nameOf));
-  let name = base;
-  for (let n = 2; taken.has(name); n++) name = `${base} (${n})`;
-  return name;
-}
-
-/** A roster of who is connected, with each side's heartbeat load. */
-function roster(server: Server) {
-  return [...server.peers].map((peer) => ({
-    kind: peer.info?.kind ?? '?',
-    remote: String(peer.info?.remote ?? ''),
-    name: nameOf(peer),
-    load: peer.remoteHeartbeat?.load ?? null,
-    inFlight: peer.inFlight,
-  }));
-}
-
-function broadcast(server: Server, name: string, value: unknown, filter: (p: Peer) => boolean = isPage): void {
-  for (const peer of server.peers) if (filter(peer) && peer.open) peer.notify(name, value);
-}
-
 /** Registers the demo's ops and notifications on `server`'s shared handlers. */
-export function installDemoHandlers(server: Server): void {
+export function installDemoHandlers(server: Server, options: DemoOptions = {}): void {
   const h = server.handlers;
+  const room = new Room(options);
+  const chatRate = options.chat ?? { burst: 8, perSecond: 2 };
+  const roomRate = options.roomChat ?? { burst: 40, perSecond: 20 };
+  const roomChat = new TokenBucket(roomRate.burst, roomRate.perSecond);
+  const clients = new WeakMap<Peer, ClientState>();
+  const clientOf = (peer: Peer): ClientState => {
+    let c = clients.get(peer);
+    if (!c) clients.set(peer, (c = { chat: new TokenBucket(chatRate.burst, chatRate.perSecond), primes: false, asking: false }));
+    return c;
+  };
+  /** Takes a token for something that goes to every page; throws the error result past the limit. */
+  const spend = (peer: Peer): void => {
+    if (!clientOf(peer).chat.take()) throw new Error(`too many messages from this connection: at most ${chatRate.perSecond} a second`);
+    if (!roomChat.take()) throw new Error('too many messages in the room right now: try again in a moment');
+  };
+  server.on('disconnect', (peer) => room.leave(peer));
 
   h.implement(greet, ({ name }, ctx) => ({ greeting: `Hello ${name}!`, servedBy: `gotalk-ts over ${ctx.peer.info?.kind ?? '?'}` }));
 
   h.handle('echo', (value) => value);
 
+  // A connection becomes a page by saying hello: only then is it counted, shown and sent broadcasts.
   h.handle('hello', (value, ctx) => {
-    const name = uniqueName(server, ctx.peer, text((value as { name?: unknown } | null)?.name, 40));
-    ctx.peer.data = { name };
-    broadcast(server, 'roster', roster(server));
-    return { you: name, peers: roster(server) };
+    const name = room.join(ctx.peer, text((value as { name?: unknown } | null)?.name, 40));
+    if (name === null) throw new Error('that name is taken: pick another');
+    return { you: name, ...room.roster() };
   });
 
-  // Server → browser: ask every open page, gather the answers (pages have 5 s to reply).
-  h.handle('ask-pages', async (value) => {
+  h.handle('roster', () => room.roster());
+
+  // Server → browser: ask every page, gather the answers (pages have 5 s to reply).
+  let asking = 0;
+  h.handle('ask-pages', async (value, ctx) => {
+    const client = clientOf(ctx.peer);
+    if (client.asking) throw new Error('this connection is already asking the pages');
+    if (asking >= MAX_ASKS) ctx.retry(1000, 'the pages are being asked already');
+    spend(ctx.peer);
     // The question goes to every page: only a short string is relayed.
     const question = text(value, MAX_QUESTION) || 'How are you?';
-    const pages = [...server.peers].filter(isPage);
-    const answers = await Promise.all(
-      pages.map(async (peer) => {
-        const name = nameOf(peer) || 'anonymous';
-        const started = Date.now();
-        try {
-          // Whatever a page answers, the others are shown a short string.
-          const answer = text(await peer.request('ask', question, { timeout: 5000 }), MAX_ANSWER);
-          return { page: name, answer, ms: Date.now() - started };
-        } catch (err) {
-          return { page: name, error: text((err as Error).message, MAX_ANSWER), ms: Date.now() - started };
-        }
-      }),
-    );
-    broadcast(server, 'answers', { question, answers });
-    return answers;
+    client.asking = true;
+    asking++;
+    try {
+      const pages = [...room.pages()].filter((p) => room.reachable(p));
+      const answers = await Promise.all(pages.map((peer) => ask(peer, room.nameOf(peer) ?? 'anonymous', question)));
+      // Every page is asked; the first `shown` answers are shown (to the caller and to every page).
+      const shown = answers.slice(0, room.shown);
+      room.broadcast('answers', { question, answers: shown, count: answers.length });
+      return shown;
+    } finally {
+      client.asking = false;
+      asking--;
+    }
   });
 
   // A streamed result with progress: find the primes below `limit`, reporting as it goes.
-  // Each run holds a sieve of up to 5 MB: a few at a time, the rest are asked to retry.
+  // Each run holds a sieve of up to 5 MB: one per connection, a few at a time, the rest retry.
   let running = 0;
   h.handleStream('primes', async function* (parts, ctx) {
     let input = '';
@@ -100,37 +120,57 @@ export function installDemoHandlers(server: Server): void {
       if (input.length + p.length > 32) throw new Error('primes takes one number, the limit');
       input += new TextDecoder().decode(p);
     }
+    const client = clientOf(ctx.peer);
+    if (client.primes) throw new Error('one primes run at a time per connection');
     if (running >= MAX_PRIMES_RUNS) ctx.retry(250, 'the server is busy finding primes');
     running++;
+    client.primes = true;
     try {
       yield* sieve(Number(input.trim() || '200000'), ctx.signal);
     } finally {
       running--;
+      client.primes = false;
     }
   });
-
-  h.handle('roster', () => roster(server));
 
   // Where else this server listens, for the page's hint of what to try from a terminal.
   h.handle('addresses', () => server.addresses);
 
-  // Notifications: chat from any page or the CLI goes to every page.
-  h.onNotification('chat', (value, ctx) => {
+  /** Chat from any connection to every page; throws the error result past the limits. */
+  const chat = (value: unknown, peer: Peer): void => {
     const msg = value as { from?: unknown; text?: unknown } | null;
-    const said = text(msg?.text, 500);
-    if (!said) return;
+    const said = text(msg?.text, MAX_CHAT);
+    if (!said) throw new Error('say something: {"text": "…"}');
+    spend(peer);
     // A page posts under the name it said hello with; a terminal may say who it is (its `via`
     // tag shows it is not a page).
-    const from = isPage(ctx.peer) ? nameOf(ctx.peer) || 'anonymous' : text(msg?.from, 40) || (ctx.peer.info?.kind ?? '?');
-    broadcast(server, 'chat', { from, text: said, via: ctx.peer.info?.kind ?? '?', at: Date.now() });
+    const kind = peer.info?.kind ?? '?';
+    const from = room.nameOf(peer) ?? (kind === 'ws' || kind === 'wss' ? 'anonymous' : text(msg?.from, 40) || kind);
+    room.broadcast('chat', { from, text: said, via: kind, at: Date.now() });
+  };
+  // Pages send chat as a request, so that a refusal comes back to show; terminals may notify
+  // (a notification has no answer: past the limits, the line is dropped).
+  h.handle('chat', (value, ctx) => (chat(value, ctx.peer), null));
+  h.onNotification('chat', (value, ctx) => {
+    try {
+      chat(value, ctx.peer);
+    } catch {
+      // dropped: over the limits, or nothing said
+    }
   });
 
   h.onNotification('ping', (value, ctx) => ctx.peer.notify('pong', value));
+}
 
-  server.on('connection', () => setTimeout(() => broadcast(server, 'roster', roster(server)), 50));
-  server.on('disconnect', () => broadcast(server, 'roster', roster(server)));
-  const ticker = setInterval(() => broadcast(server, 'roster', roster(server)), 1000);
-  ticker.unref();
+/** Asks one page; whatever it answers, the others are shown a short string. */
+async function ask(peer: Peer, page: string, question: string) {
+  const started = Date.now();
+  try {
+    const answer = text(await peer.request('ask', question, { timeout: 5000 }), MAX_ANSWER);
+    return { page, answer, ms: Date.now() - started };
+  } catch (err) {
+    return { page, error: text((err as Error).message, MAX_ANSWER), ms: Date.now() - started };
+  }
 }
 
 /** The primes up to `requested` (clamped to 10..5,000,000), as progress parts, slow enough to watch. */

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Server, type Peer } from '@gotalk/node';
-import { installDemoHandlers } from './handlers.ts';
+import { demoPeerOptions, installDemoHandlers } from './handlers.ts';
+import { QuietLog } from './quiet-log.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +28,7 @@ const types: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-const gotalk = new Server({ peer: { heartbeatInterval: 1000 } });
+const gotalk = new Server({ peer: demoPeerOptions });
 installDemoHandlers(gotalk);
 
 /** The path of a request target, or null for one that is not a URL path (`//`, say). */
@@ -77,8 +78,10 @@ Try from another terminal:
   pnpm gotalk call ${tcp} ask-pages '"What are you working on?"'
 Ctrl-C stops it.`);
 
-gotalk.on('connection', (peer: Peer) => console.log(`+ ${peer.info?.kind} ${peer.info?.remote ?? ''}`));
-gotalk.on('disconnect', (peer: Peer, info) => console.log(`- ${peer.info?.kind} ${peer.info?.remote ?? ''} (${info.reason})`));
+// Connections coming and going, without letting a flood of them flood the terminal.
+const log = new QuietLog(console.log, () => ` (${gotalk.peers.size} connections open)`);
+gotalk.on('connection', (peer: Peer) => log.line(`+ ${peer.info?.kind} ${peer.info?.remote ?? ''}`));
+gotalk.on('disconnect', (peer: Peer, info) => log.line(`- ${peer.info?.kind} ${peer.info?.remote ?? ''} (${info.reason})`));
 
 let stopping = false;
 async function stop() {

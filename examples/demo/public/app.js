@@ -19,13 +19,21 @@ function setStatus(state, text) {
 }
 client.on('open', () => {
   setStatus('open', 'connected');
-  client.request('hello', { name: me }).then((r) => (myName = typeof r?.you === 'string' ? r.you : me), () => {});
+  // Saying hello makes this connection a page: the server counts it, lists it, and sends it
+  // broadcasts only from then on. The answer holds the roster once; changes follow.
+  sayHello(me).catch(() => sayHello(`${me}-${Math.random().toString(36).slice(2, 6)}`)).catch(() => {});
   client.request('addresses').then((addresses) => {
     const tcp = addresses.find((a) => a.startsWith('tcp://')) ?? addresses[0];
     if (tcp) $('cli-hint').textContent = `gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
   }, () => {});
   applyLoad();
 });
+/** Says hello as `name` (the server refuses a name taken many times over). */
+async function sayHello(name) {
+  const r = await client.request('hello', { name });
+  myName = typeof r?.you === 'string' ? r.you : name;
+  showRoster(r);
+}
 client.on('close', () => setStatus('closed', 'disconnected'));
 client.on('reconnecting', ({ attempt, delay }) => setStatus('connecting', `reconnecting (#${attempt}, ${Math.round(delay)} ms)`));
 
@@ -65,7 +73,8 @@ client.handlers.onNotification('answers', (value) => {
   $('answers').innerHTML = answers
     .map((a) => `<tr><td>${escape(a.page)}${a.page === myName ? ' <span class="dim">(you)</span>' : ''}</td><td>${escape(a.error ? `⚠ ${a.error}` : a.answer)}</td><td>${Number(a.ms) || 0}</td></tr>`)
     .join('');
-  $('asked-log').textContent = `“${asText(value?.question)}” — ${answers.length} page${answers.length === 1 ? '' : 's'} answered.`;
+  const count = Number(value?.count) || answers.length;
+  $('asked-log').textContent = `“${asText(value?.question)}” — ${count} page${count === 1 ? '' : 's'} asked${count > answers.length ? `, the first ${answers.length} shown` : ''}.`;
 });
 
 // ---- streamed result with live progress ----
@@ -97,9 +106,14 @@ messages.innerHTML = '<li class="empty">No messages yet. Say hi, or send one fro
 const MAX_MESSAGES = 200;
 let scrollPending = false;
 client.handlers.onNotification('chat', (msg) => {
+  addMessage(`<span class="via">${escape(msg?.via)}</span><span class="from">${escape(msg?.from)}</span>${escape(msg?.text)}`);
+});
+/** Appends a line to the chat (HTML), keeping the last MAX_MESSAGES. */
+function addMessage(html, className = '') {
   messages.querySelector('.empty')?.remove();
   const li = document.createElement('li');
-  li.innerHTML = `<span class="via">${escape(msg?.via)}</span><span class="from">${escape(msg?.from)}</span>${escape(msg?.text)}`;
+  li.className = className;
+  li.innerHTML = html;
   messages.append(li);
   while (messages.childElementCount > MAX_MESSAGES) messages.firstElementChild.remove();
   if (scrollPending) return;
@@ -108,13 +122,14 @@ client.handlers.onNotification('chat', (msg) => {
     scrollPending = false;
     messages.scrollTop = messages.scrollHeight;
   });
-});
+}
+// A request, not a notification: the server refuses lines past its rate limit, and says so.
 $('chat-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const text = $('chat-text').value.trim();
   if (!text) return;
-  client.notify('chat', { from: me, text });
   $('chat-text').value = '';
+  client.request('chat', { text }).catch((err) => addMessage(`⚠ not sent: ${escape(err.message)}`, 'notice'));
 });
 
 // ---- heartbeats: loads of every peer ----
@@ -124,17 +139,43 @@ function applyLoad() {
   client.setLoad(Math.round((pct / 100) * 0xffff));
 }
 $('load').addEventListener('input', applyLoad);
-client.handlers.onNotification('roster', (peers) => {
+// The roster: the first pages the server lists (it says how many there are in all), kept up to
+// date by the changes it sends, and asked for again every few seconds for the loads.
+const roster = { peers: new Map(), count: 0, shown: 50 }; // the server lists 50 at most
+function showRoster(r) {
+  if (!Array.isArray(r?.peers)) return;
+  roster.peers = new Map(r.peers.map((p) => [asText(p?.name), p]));
+  roster.count = Number(r.count) || r.peers.length;
+  renderRoster();
+}
+client.handlers.onNotification('roster-changes', (c) => {
+  if (c?.resync) return void refreshRoster();
+  for (const name of Array.isArray(c?.left) ? c.left : []) roster.peers.delete(asText(name));
+  for (const p of Array.isArray(c?.joined) ? c.joined : []) {
+    const name = asText(p?.name);
+    const known = roster.peers.get(name);
+    if (known) roster.peers.set(name, { ...known, kind: p.kind });
+    else if (roster.peers.size < roster.shown) roster.peers.set(name, { name, kind: p.kind, load: null });
+  }
+  roster.count = Number(c?.count) || roster.peers.size;
+  renderRoster();
+});
+function refreshRoster() {
+  if (client.peer) client.request('roster').then(showRoster, () => {});
+}
+setInterval(() => document.hidden || refreshRoster(), 5000);
+function renderRoster() {
   const hb = client.peer?.remoteHeartbeat;
   $('server-load').textContent = hb ? `${((hb.load / 0xffff) * 100).toFixed(0)}% (heartbeat ${new Date(hb.time * 1000).toLocaleTimeString()})` : '–';
-  $('peers').innerHTML = peers
-    .map((p) => {
-      const pct = p.load === null ? 0 : (p.load / 0xffff) * 100;
-      const who = p.name || p.remote || p.kind;
-      return `<li><span class="kind">${escape(p.kind)}</span><span class="who">${escape(who)}${p.name === myName ? ' <span class="dim">(you)</span>' : ''}</span><span class="meter" title="${p.load === null ? 'no heartbeat yet' : `${pct.toFixed(0)}%`}"><i style="width:${pct.toFixed(1)}%"></i></span></li>`;
-    })
-    .join('');
-});
+  const more = roster.count - roster.peers.size;
+  $('peers').innerHTML =
+    [...roster.peers.values()]
+      .map((p) => {
+        const pct = typeof p.load === 'number' ? (p.load / 0xffff) * 100 : 0;
+        return `<li><span class="kind">${escape(p.kind)}</span><span class="who">${escape(p.name)}${p.name === myName ? ' <span class="dim">(you)</span>' : ''}</span><span class="meter" title="${typeof p.load === 'number' ? `${pct.toFixed(0)}%` : 'no heartbeat yet'}"><i style="width:${pct.toFixed(1)}%"></i></span></li>`;
+      })
+      .join('') + (more > 0 ? `<li class="more">and ${more.toLocaleString()} more</li>` : '');
+}
 
 /** A value from the network (any JSON) as text: strings and numbers as they are, anything else as ''. */
 function asText(v) {

@@ -1,16 +1,19 @@
 // The demo's handlers (examples/demo/handlers.ts) against clients that do not play along:
-// spoofed names, oversized or odd inputs, answers that are not strings, too many sieves at once.
+// spoofed names, oversized or odd inputs, answers that are not strings, too many sieves at once;
+// and the cost of strangers: idle connections, pages that stop reading, floods.
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, listen, RetryExhaustedError, utf8, type Peer, type Server } from '@gotalk/node';
-import { installDemoHandlers } from '../../../examples/demo/handlers.ts';
-import { Cleanup, until } from './support.ts';
+import { demoPeerOptions, installDemoHandlers, type DemoOptions } from '../../../examples/demo/handlers.ts';
+import { QuietLog } from '../../../examples/demo/quiet-log.ts';
+import { helloFrames, stopAfterHello, upgrade, wsFrame } from '../../../examples/demo/raw-ws.ts';
+import { Cleanup, deferred, delay, hostPort, rawSocket, rawWebSocket, until, type RawConnection } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function demoServer(): Promise<{ server: Server; ws: string; tcp: string }> {
-  const server = await listen(['ws://127.0.0.1:0/gotalk/', 'tcp://127.0.0.1:0'], { ws: { bundle: null } });
-  installDemoHandlers(server);
+async function demoServer(options: DemoOptions = {}): Promise<{ server: Server; ws: string; tcp: string }> {
+  const server = await listen(['ws://127.0.0.1:0/gotalk/', 'tcp://127.0.0.1:0'], { ws: { bundle: null }, peer: demoPeerOptions });
+  installDemoHandlers(server, options);
   cleanup.add(async () => {
     for (const p of server.peers) p.destroy();
     await server.close();
@@ -19,13 +22,28 @@ async function demoServer(): Promise<{ server: Server; ws: string; tcp: string }
   return { server, ws, tcp };
 }
 
-/** A connection that records the chat messages it is sent. */
-async function member(address: string, retries = 3): Promise<{ peer: Peer; chats: { from: string; text: string; via: string }[] }> {
-  const chats: { from: string; text: string; via: string }[] = [];
+type Chat = { from: string; text: string; via: string };
+
+/** A connection that records the chat messages and every notification it is sent. */
+async function member(address: string, retries = 3): Promise<{ peer: Peer; chats: Chat[]; notes: { name: string; value: unknown }[] }> {
+  const chats: Chat[] = [];
+  const notes: { name: string; value: unknown }[] = [];
   const peer = await connect(address, { retries });
-  peer.handlers.onNotification('chat', (m) => void chats.push(m as (typeof chats)[number]));
+  peer.handlers.onNotification('chat', (m) => void chats.push(m as Chat));
+  for (const name of ['roster', 'roster-changes', 'answers']) peer.handlers.onNotification(name, (value) => void notes.push({ name, value }));
+  peer.onActivity((e) => {
+    if (e.type === 'notification' && e.dir === 'in' && !['chat', 'roster', 'roster-changes', 'answers'].includes(e.name)) notes.push({ name: e.name, value: null });
+  });
   cleanup.add(() => peer.destroy());
-  return { peer, chats };
+  return { peer, chats, notes };
+}
+
+/** The server's side of the connection that `connectIt` makes. */
+async function serverSideOf<T>(server: Server, connectIt: () => Promise<T>): Promise<{ client: T; peer: Peer }> {
+  const before = new Set(server.peers);
+  const client = await connectIt();
+  await until(() => [...server.peers].some((p) => !before.has(p)), 'the server side of the connection');
+  return { client, peer: [...server.peers].find((p) => !before.has(p))! };
 }
 
 describe('the demo handlers', () => {
@@ -45,6 +63,15 @@ describe('the demo handlers', () => {
     expect(a.chats[1]).toMatchObject({ from: 'ops', via: 'tcp' });
   });
 
+  it('a name is numbered up to (20); past that it is refused, at a bounded cost', async () => {
+    const { tcp } = await demoServer();
+    const peers = await Promise.all(Array.from({ length: 21 }, () => member(tcp)));
+    const names: string[] = [];
+    for (const { peer } of peers.slice(0, 20)) names.push(((await peer.request('hello', { name: 'x' })) as { you: string }).you);
+    expect(names).toEqual(['x', ...Array.from({ length: 19 }, (_, i) => `x (${i + 2})`)]);
+    await expect(peers[20]!.peer.request('hello', { name: 'x' })).rejects.toMatchObject({ code: 'REMOTE_ERROR' });
+  });
+
   it('ask-pages relays a short question and shows every answer as a short string', async () => {
     const { ws, tcp } = await demoServer();
     const polite = await member(ws);
@@ -54,7 +81,7 @@ describe('the demo handlers', () => {
     const asked: unknown[] = [];
     polite.peer.handlers.handle('ask', (q) => (asked.push(q), 'fine'));
     hostile.peer.handlers.handle('ask', () => ({ toString: 0, nested: 'x'.repeat(10_000) }));
-    const answers = (await (await member(tcp)).peer.request('ask-pages', 'q'.repeat(100_000))) as { page: string; answer: string }[];
+    const answers = (await (await member(tcp)).peer.request('ask-pages', 'q'.repeat(60_000))) as { page: string; answer: string }[];
     expect(asked).toEqual(['q'.repeat(200)]);
     expect(answers.find((a) => a.page === 'polite')?.answer).toBe('fine');
     const odd = answers.find((a) => a.page === 'hostile')!.answer;
@@ -70,8 +97,9 @@ describe('the demo handlers', () => {
       code: 'REMOTE_ERROR',
       message: 'primes takes one number, the limit',
     });
-    // Four long runs hold the server's sieves; a fifth is asked to retry (retries: 0 here).
-    const running = Array.from({ length: 4 }, () => peer.stream('primes', [utf8('5000000')])[Symbol.asyncIterator]());
+    // Four long runs (from four connections) hold the server's sieves; a fifth is asked to retry (retries: 0 here).
+    const runners = await Promise.all(Array.from({ length: 4 }, () => member(tcp, 0)));
+    const running = runners.map((r) => r.peer.stream('primes', [utf8('5000000')])[Symbol.asyncIterator]());
     await Promise.all(running.map((r) => r.next()));
     const fifth = await peer
       .stream('primes', [utf8('100')])
@@ -86,6 +114,153 @@ describe('the demo handlers', () => {
     const parts = await collectParts(patient.peer, '1000');
     expect(JSON.parse(parts.at(-1)!)).toMatchObject({ done: 1000, total: 1000, found: 168, last: 997 });
   }, 30_000);
+});
+
+describe('the demo facing strangers', () => {
+  it('idle connections are not pages: not counted, not listed, and they cause no broadcasts', async () => {
+    const { server, ws, tcp } = await demoServer();
+    const page = await member(ws);
+    const greeting = (await page.peer.request('hello', { name: 'page' })) as { you: string; peers: unknown[]; count: number };
+    expect(greeting).toMatchObject({ you: 'page', count: 1, peers: [{ name: 'page', kind: 'ws' }] });
+    // Its own arrival comes as a change too (to every page, itself included).
+    await until(() => page.notes.length === 1, 'the change of the hello');
+    expect(page.notes.splice(0)).toEqual([{ name: 'roster-changes', value: { joined: [{ name: 'page', kind: 'ws' }], left: [], count: 1 } }]);
+    // 200 connections that send nothing, or only the version: half WebSocket, half TCP.
+    const idle: RawConnection[] = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const c = i % 2 ? await rawWebSocket(ws) : await rawSocket(hostPort(tcp.replace('tcp:', 'http:')));
+        if (i % 4 < 2) await c.write('01');
+        return c;
+      }),
+    );
+    cleanup.add(() => idle.forEach((c) => c.close()));
+    await until(() => server.peers.size === 201, 'the idle connections', 15_000);
+    await delay(1500); // what the demo once sent every second, on every connect
+    expect(page.notes).toEqual([]);
+    expect(await page.peer.request('roster')).toMatchObject({ count: 1 });
+    // A page that says hello is announced once, as a change; so is its leaving.
+    const other = await member(ws);
+    await other.peer.request('hello', { name: 'other' });
+    await until(() => page.notes.length > 0, 'the join');
+    expect(page.notes).toEqual([{ name: 'roster-changes', value: { joined: [{ name: 'other', kind: 'ws' }], left: [], count: 2 } }]);
+    for (const c of idle) c.close();
+    other.peer.destroy();
+    await until(() => page.notes.length > 1, 'the leave');
+    await until(() => server.peers.size === 1, 'the idle connections closed', 15_000);
+    await delay(500);
+    expect(page.notes.slice(1)).toEqual([{ name: 'roster-changes', value: { joined: [], left: ['other'], count: 1 } }]);
+  }, 40_000);
+
+  it('a new page gets the first 50 of the roster and the count; a burst of joins reaches a page as a few changes', async () => {
+    const { tcp } = await demoServer();
+    const first = await member(tcp);
+    await first.peer.request('hello', { name: 'first' });
+    const crowd = await Promise.all(Array.from({ length: 80 }, () => member(tcp)));
+    await Promise.all(crowd.map((c, i) => c.peer.request('hello', { name: `p${i}` })));
+    const late = await member(tcp);
+    const greeting = (await late.peer.request('hello', { name: 'late' })) as { peers: { name: string }[]; count: number };
+    expect(greeting.count).toBe(82);
+    // The first 50 to say hello (the others said it at once, in any order).
+    expect(greeting.peers).toHaveLength(50);
+    expect(greeting.peers[0]!.name).toBe('first');
+    expect(new Set(greeting.peers.map((p) => p.name)).size).toBe(50);
+    await until(() => first.notes.some((n) => (n.value as { count?: number }).count === 82), 'the last change');
+    // 81 joins in a burst: each change notification costs the same whatever their number.
+    expect(first.notes.length).toBeLessThanOrEqual(10);
+    for (const n of first.notes) expect(JSON.stringify(n.value).length).toBeLessThan(4000);
+  }, 30_000);
+
+  it('a page that stops reading is dropped, while the others keep getting every message', async () => {
+    const flood = { burst: 1_000_000, perSecond: 1_000_000 };
+    const { server, ws, tcp } = await demoServer({ chat: flood, roomChat: flood });
+    const reader = await member(ws);
+    await reader.peer.request('hello', { name: 'reader' });
+    const { client: socket, peer: stalled } = await serverSideOf(server, async () => (await upgrade(new URL(ws)))!);
+    cleanup.add(() => socket.destroy());
+    socket.write(wsFrame(helloFrames('stalled')));
+    expect(await stopAfterHello(socket)).toBe(true);
+    const terminal = await member(tcp);
+    const line = 'x'.repeat(500);
+    let sent = 0;
+    // Batches of lines until the page that does not read is gone (its socket buffers fill first:
+    // a few MiB), each read in full by the page that does; at most 40 MiB in all.
+    while (stalled.open && sent < 80_000) {
+      for (let i = 0; i < 500; i++) terminal.peer.notify('chat', { text: line });
+      sent += 500;
+      await until(() => reader.chats.length === sent, `${sent} lines read`, 20_000);
+    }
+    expect(stalled.open).toBe(false);
+    expect((await stalled.closed).reason).toMatch(/^(destroyed|transport)$/);
+    for (let i = 0; i < 10; i++) terminal.peer.notify('chat', { text: `after ${i}` });
+    await until(() => reader.chats.length === sent + 10, 'the lines after the drop', 20_000);
+    expect(await reader.peer.request('roster')).toMatchObject({ count: 1 });
+  }, 90_000);
+
+  it('one connection runs one sieve at a time; another connection still may', async () => {
+    const { tcp } = await demoServer();
+    const a = await member(tcp, 0);
+    const b = await member(tcp, 0);
+    const running = a.peer.stream('primes', [utf8('5000000')])[Symbol.asyncIterator]();
+    await running.next();
+    await expect(a.peer.stream('primes', [utf8('100')]).collect()).rejects.toMatchObject({ code: 'REMOTE_ERROR' });
+    const parts = await collectParts(b.peer, '1000');
+    expect(JSON.parse(parts.at(-1)!)).toMatchObject({ found: 168 });
+    await running.return?.();
+  }, 30_000);
+
+  it('one connection asks the pages one question at a time', async () => {
+    const { ws, tcp } = await demoServer();
+    const page = await member(ws);
+    await page.peer.request('hello', { name: 'slow' });
+    const answer = deferred<string>();
+    page.peer.handlers.handle('ask', () => answer.promise);
+    const asker = await member(tcp, 0);
+    const first = asker.peer.request('ask-pages', 'first?');
+    await until(() => asker.peer.inFlight === 1, 'the first question out');
+    await delay(100);
+    await expect(asker.peer.request('ask-pages', 'second?')).rejects.toMatchObject({ code: 'REMOTE_ERROR' });
+    answer.resolve('done');
+    expect(await first).toEqual([expect.objectContaining({ page: 'slow', answer: 'done' })]);
+  }, 30_000);
+
+  it('chat is rate limited per connection: past the limit, an error result (a notification is dropped)', async () => {
+    const { ws, tcp } = await demoServer();
+    const reader = await member(ws);
+    await reader.peer.request('hello', { name: 'reader' });
+    const page = await member(ws);
+    await page.peer.request('hello', { name: 'flooder' });
+    const started = performance.now();
+    const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => page.peer.request('chat', { text: `line ${i}` })));
+    const seconds = (performance.now() - started) / 1000;
+    const accepted = results.filter((r) => r.status === 'fulfilled').length;
+    const refused = results.filter((r) => r.status === 'rejected');
+    // A burst of 8, then 2 a second.
+    expect(accepted).toBeGreaterThanOrEqual(8);
+    expect(accepted).toBeLessThanOrEqual(8 + Math.ceil(2 * seconds) + 1);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'REMOTE_ERROR' });
+    // Notifications from a terminal: past the limit they are dropped.
+    const terminal = await member(tcp);
+    const t0 = performance.now();
+    for (let i = 0; i < 40; i++) terminal.peer.notify('chat', { text: `note ${i}` });
+    expect(await terminal.peer.request('echo', 'sync')).toBe('sync');
+    const noteSeconds = (performance.now() - t0) / 1000;
+    const count = (prefix: string) => reader.chats.filter((c) => c.text.startsWith(prefix)).length;
+    await until(() => count('line') === accepted && count('note') >= 8, 'the lines let through');
+    await delay(300); // any more would have arrived by now
+    expect(count('note')).toBeLessThanOrEqual(8 + Math.ceil(2 * noteSeconds) + 1);
+    expect(count('line')).toBe(accepted);
+  });
+
+  it('the terminal log prints a burst of connection lines, then counts the rest in one line', async () => {
+    const lines: string[] = [];
+    const log = new QuietLog((l) => lines.push(l), () => ' (3 open)');
+    for (let i = 0; i < 500; i++) log.line(`+ ${i}`);
+    expect(lines.length).toBeLessThanOrEqual(21);
+    await until(() => lines.some((l) => l.startsWith('…')), 'the count of lines not shown', 10_000);
+    const untold = Number(/… and (\d+) more/.exec(lines.at(-1)!)?.[1]);
+    expect(lines.length - 1 + untold).toBe(500);
+    expect(lines.at(-1)).toContain('(3 open)');
+  });
 });
 
 async function collectParts(peer: Peer, limit: string): Promise<string[]> {
