@@ -1,6 +1,6 @@
 // The demo's operations, shared by every connection of the demo server. The demo faces strangers:
 // every operation's cost is bounded per call, and what one connection may ask for is limited.
-import { defineOperation, type Peer, type PeerOptions, type Server } from '@gotalk/node';
+import { defineOperation, type Connection, type PeerOptions, type Server } from '@gotalk/node';
 import { z } from 'zod';
 import { Room, type RoomOptions } from './room.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -61,14 +61,14 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
   const chatRate = options.chat ?? { burst: 8, perSecond: 2 };
   const roomRate = options.roomChat ?? { burst: 40, perSecond: 20 };
   const roomChat = new TokenBucket(roomRate.burst, roomRate.perSecond);
-  const clients = new WeakMap<Peer, ClientState>();
-  const clientOf = (peer: Peer): ClientState => {
+  const clients = new WeakMap<Connection, ClientState>();
+  const clientOf = (peer: Connection): ClientState => {
     let c = clients.get(peer);
     if (!c) clients.set(peer, (c = { chat: new TokenBucket(chatRate.burst, chatRate.perSecond), primes: false, asking: false }));
     return c;
   };
   /** Takes a token for something that goes to every page; throws the error result past the limit. */
-  const spend = (peer: Peer): void => {
+  const spend = (peer: Connection): void => {
     if (!clientOf(peer).chat.take()) throw new Error(`too many messages from this connection: at most ${chatRate.perSecond} a second`);
     if (!roomChat.take()) throw new Error('too many messages in the room right now: try again in a moment');
   };
@@ -137,7 +137,7 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
   h.handle('addresses', () => server.addresses);
 
   /** Chat from any connection to every page; throws the error result past the limits. */
-  const chat = (value: unknown, peer: Peer): void => {
+  const chat = (value: unknown, peer: Connection): void => {
     const msg = value as { from?: unknown; text?: unknown } | null;
     const said = text(msg?.text, MAX_CHAT);
     if (!said) throw new Error('say something: {"text": "…"}');
@@ -163,7 +163,7 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
 }
 
 /** Asks one page; whatever it answers, the others are shown a short string. */
-async function ask(peer: Peer, page: string, question: string) {
+async function ask(peer: Connection, page: string, question: string) {
   const started = Date.now();
   try {
     const answer = text(await peer.request('ask', question, { timeout: 5000 }), MAX_ANSWER);

@@ -3,7 +3,7 @@
 // only once it says hello, roster changes go out as gathered deltas (never the whole roster to
 // everyone), and a page that does not read is dropped before it is sent more.
 import type { IncomingMessage } from 'node:http';
-import { utf8, type Peer } from '@gotalk/node';
+import { utf8, type Connection } from '@gotalk/node';
 
 /** One line of the roster. */
 export interface RosterEntry {
@@ -53,8 +53,8 @@ export class Room {
   readonly shown: number;
   readonly #delay: number;
   readonly #maxUnsent: number;
-  readonly #names = new Map<Peer, string>();
-  readonly #byName = new Map<string, Peer>();
+  readonly #names = new Map<Connection, string>();
+  readonly #byName = new Map<string, Connection>();
   /** Changes not sent yet: name → kind joined; names left. */
   #joined = new Map<string, string>();
   #left = new Set<string>();
@@ -73,12 +73,12 @@ export class Room {
   }
 
   /** The name `peer` said hello with, or undefined if it has not. */
-  nameOf(peer: Peer): string | undefined {
+  nameOf(peer: Connection): string | undefined {
     return this.#names.get(peer);
   }
 
   /** The pages, in the order they said hello. */
-  pages(): IterableIterator<Peer> {
+  pages(): IterableIterator<Connection> {
     return this.#names.keys();
   }
 
@@ -86,7 +86,7 @@ export class Room {
    * Counts `peer` as a page named `wanted` (or `wanted (2)`… if another page has it; a second
    * hello renames). Returns the name given, or null when it and its numbered forms are all taken.
    */
-  join(peer: Peer, wanted: string): string | null {
+  join(peer: Connection, wanted: string): string | null {
     const base = wanted || 'anonymous';
     let name: string | null = null;
     for (let n = 1; n <= MAX_SUFFIX && name === null; n++) {
@@ -105,7 +105,7 @@ export class Room {
   }
 
   /** Stops counting `peer` (it disconnected). */
-  leave(peer: Peer): void {
+  leave(peer: Connection): void {
     const name = this.#names.get(peer);
     if (name !== undefined) this.#forget(peer, name);
   }
@@ -130,14 +130,14 @@ export class Room {
    * True when `peer` is open and reading. A page whose unread bytes are past `maxUnsent` is
    * dropped here (it would only pile up more), and false is returned.
    */
-  reachable(peer: Peer): boolean {
+  reachable(peer: Connection): boolean {
     if (!peer.open) return false;
     if (unsentBytes(peer) <= this.#maxUnsent) return true;
     peer.destroy();
     return false;
   }
 
-  #forget(peer: Peer, name: string): void {
+  #forget(peer: Connection, name: string): void {
     this.#names.delete(peer);
     if (this.#byName.get(name) === peer) this.#byName.delete(name);
     this.#changed(() => {
@@ -173,7 +173,7 @@ export class Room {
 }
 
 /** Bytes written to `peer`'s connection and not yet handed to the system (WebSocket pages; 0 otherwise). */
-function unsentBytes(peer: Peer): number {
+function unsentBytes(peer: Connection): number {
   const request = peer.info?.request as IncomingMessage | undefined;
   return request?.socket?.writableLength ?? 0;
 }

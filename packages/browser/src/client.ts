@@ -1,24 +1,19 @@
 import {
-  checkPeerOptions,
+  CallerBase,
   ClosedError,
   countOption,
   Handlers,
   msOption,
   Peer,
-  toJson,
+  resolveLimits,
   type ActivityEvent,
   type ActivityListener,
   type CloseInfo,
-  type InputOf,
-  type NotificationType,
-  type Operation,
-  type OutputOf,
+  type Limits,
   type PartSource,
   type PeerOptions,
   type RequestOptions,
   type ResultStream,
-  type StandardSchemaV1,
-  type StreamOperation,
 } from '@gotalk/peer';
 import { Emitter } from './emitter.ts';
 import { resolveEndpoint } from './endpoint-url.ts';
@@ -100,7 +95,7 @@ function browserOffline(): boolean {
  * connection drops fails with the peer's `ClosedError` (code `CLOSED`) and is never resent: only
  * the caller knows whether it may run twice.
  */
-export class Client extends Emitter<ClientEvents> {
+export class Client extends CallerBase {
   /** The client's handlers, served on every connection (each peer's own `handlers` are per connection). */
   readonly handlers: Handlers;
   /** The WebSocket address. */
@@ -114,6 +109,8 @@ export class Client extends Emitter<ClientEvents> {
   readonly #connectTimeout: number;
   readonly #highWaterMark: number;
   readonly #activity: ActivityListener[] = [];
+  readonly #events = new Emitter<ClientEvents>();
+  readonly #limits: Limits;
   #current: Peer | null = null;
   /** When the current peer completed its handshake (performance.now()), or 0 before. */
   #liveSince = 0;
@@ -134,7 +131,7 @@ export class Client extends Emitter<ClientEvents> {
     this.#WebSocket = ctor;
     this.handlers = new Handlers(handlers);
     this.#peerOptions = { ...peerOptions, handlers: this.handlers, onActivity: (e) => this.#report(e) };
-    checkPeerOptions(this.#peerOptions); // a bad option throws here, not in the WebSocket's open event
+    this.#limits = resolveLimits(this.#peerOptions); // a bad option throws here, not in the WebSocket's open event
     if (onActivity) this.#activity.push(onActivity);
     this.#policy = reconnect === false ? false : reconnectPolicy(reconnect ?? {});
     this.#failOffline = offline === 'fail';
@@ -142,6 +139,15 @@ export class Client extends Emitter<ClientEvents> {
     this.#connectTimeout = msOption(connectTimeout, 10_000, 'connectTimeout', 1);
     this.#highWaterMark = countOption(highWaterMark, 1024 * 1024, 'highWaterMark');
     this.#dial();
+  }
+
+  /** Calls `fn` on each `event` (see {@link ClientEvents}) until the returned function is called. */
+  on<K extends keyof ClientEvents>(event: K, fn: (value: ClientEvents[K]) => void): () => void {
+    return this.#events.on(event, fn);
+  }
+
+  protected get jsonLimits(): Limits {
+    return this.#limits;
   }
 
   /** The current connection's peer (possibly still in its handshake), or null while disconnected. */
@@ -156,19 +162,9 @@ export class Client extends Emitter<ClientEvents> {
 
   // ----- the peer API, on whichever connection is current -----
 
-  /** Sends a JSON request; see {@link Peer.request}. */
-  request(op: string, value?: unknown, options: RequestOptions = {}): Promise<unknown> {
-    return this.#via(options, (p) => p.request(op, value, options));
-  }
-
   /** Sends a request with a raw payload; see {@link Peer.requestBytes}. */
   requestBytes(op: string, payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
     return this.#via(options, (p) => p.requestBytes(op, payload, options));
-  }
-
-  /** Calls a typed operation; see {@link Peer.call}. */
-  call<I extends StandardSchemaV1, O extends StandardSchemaV1>(operation: Operation<I, O>, input: InputOf<I>, options: RequestOptions = {}): Promise<OutputOf<O>> {
-    return this.#via(options, (p) => p.call(operation, input, options));
   }
 
   /** Opens a stream call; see {@link Peer.stream}. While disconnected it starts on the next connection. */
@@ -185,28 +181,11 @@ export class Client extends Emitter<ClientEvents> {
     };
   }
 
-  /** Calls a typed streaming operation; see {@link Peer.callStream}. */
-  async *callStream<I extends StandardSchemaV1, O extends StandardSchemaV1>(
-    operation: StreamOperation<I, O>,
-    inputs: Iterable<InputOf<I>> | AsyncIterable<InputOf<I>>,
-    options: RequestOptions = {},
-  ): AsyncGenerator<OutputOf<O>, void, undefined> {
-    yield* (this.peer ?? (await this.#wait(options))).callStream(operation, inputs, options);
-  }
-
   /**
-   * Sends a JSON notification. While disconnected it is queued like a request (a failure to
-   * send it later is reported as an `error` activity event), or throws with `offline: 'fail'`.
+   * Sends a notification with a raw payload. While disconnected it is queued like a request (a
+   * failure to send it later is reported as an `error` activity event), or throws with
+   * `offline: 'fail'`. `notify()` (JSON or typed) sends through it.
    */
-  notify(name: string, value?: unknown): void;
-  /** Sends a typed notification; the promise settles once it was sent (or failed). */
-  notify<S extends StandardSchemaV1>(type: NotificationType<S>, value: InputOf<S>): Promise<void>;
-  notify(nameOrType: string | NotificationType, value?: unknown): void | Promise<void> {
-    if (typeof nameOrType === 'string') return this.notifyBytes(nameOrType, toJson(value));
-    return this.#via({}, (p) => p.notify(nameOrType, value as never));
-  }
-
-  /** Sends a notification with a raw payload; see {@link notify}. */
   notifyBytes(name: string, payload: Uint8Array): void {
     const peer = this.peer;
     if (peer) return peer.notifyBytes(name, payload);
@@ -308,7 +287,7 @@ export class Client extends Emitter<ClientEvents> {
         () => {
           if (this.#current !== p) return;
           this.#liveSince = performance.now();
-          this.emit('open', p);
+          this.#events.emit('open', p);
         },
         () => {},
       );
@@ -326,7 +305,7 @@ export class Client extends Emitter<ClientEvents> {
     this.#socket = null;
     this.#current = null;
     this.#liveSince = 0;
-    this.emit('close', end);
+    this.#events.emit('close', end);
     if (this.#stopped) return this.#resolveStopped();
     if (!this.#policy) {
       void this.close();
@@ -340,7 +319,7 @@ export class Client extends Emitter<ClientEvents> {
       };
       addEventListener('online', online);
       this.#stopWaitingOnline = () => removeEventListener('online', online);
-      this.emit('offline', undefined);
+      this.#events.emit('offline', undefined);
       return;
     }
     const restart = this.#attempt === 0 && end.code !== undefined && RESTART_CODES.includes(end.code);
@@ -349,7 +328,7 @@ export class Client extends Emitter<ClientEvents> {
 
   #retry(delay: number): void {
     this.#attempt++;
-    this.emit('reconnecting', { attempt: this.#attempt, delay });
+    this.#events.emit('reconnecting', { attempt: this.#attempt, delay });
     this.#timer = setTimeout(() => this.#dial(), delay);
   }
 }

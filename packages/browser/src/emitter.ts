@@ -14,7 +14,8 @@ export class Emitter<Events extends object> {
     return () => void set.delete(fn);
   }
 
-  protected emit<K extends keyof Events>(event: K, value: Events[K]): void {
+  /** Calls every listener of `event` with `value`. */
+  emit<K extends keyof Events>(event: K, value: Events[K]): void {
     for (const fn of [...(this.#listeners.get(event) ?? [])]) {
       try {
         (fn as (value: Events[K]) => void)(value);

@@ -2,7 +2,7 @@
 // same cases must pass over the in-memory pair, TCP, TLS, Unix sockets, ws:// and wss://.
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ActivityEvent, Handlers, Peer, PeerOptions } from '@gotalk/node';
+import type { ActivityEvent, Connection, Handlers, Peer, PeerOptions } from '@gotalk/node';
 import { bytes, deferred, delay, str, until, within, type Deferred } from './support.ts';
 
 /** A connected pair of peers over the transport under test. */
@@ -153,7 +153,7 @@ export function describeTransport(name: string, setup: PairSetup): void {
 
     it('delivers notifications both ways', async () => {
       const { client, serverPeer, handlers } = await open();
-      const atServer = deferred<[unknown, Peer]>();
+      const atServer = deferred<[unknown, Connection]>();
       const atClient = deferred<unknown>();
       const rawAtClient = deferred<Uint8Array>();
       handlers.onNotification('hello', (v, ctx) => atServer.resolve([v, ctx.peer]));

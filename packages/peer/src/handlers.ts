@@ -2,15 +2,15 @@ import type { RequestId } from '@gotalk/protocol';
 import { GotalkError, RetryLater } from './errors.ts';
 import { andThen, type MaybePromise } from './maybe-async.ts';
 import type { NotificationType, Operation, StreamOperation } from './operation.ts';
-import type { Limits } from './options.ts';
+import type { Limits } from './limits.ts';
 import { fromJson, toJson } from './payload.ts';
-import type { Peer } from './peer.ts';
+import type { Connection } from './api.ts';
 import { validate, type InputOf, type OutputOf, type StandardSchemaV1 } from './schema.ts';
 
 /** What every handler gets besides its input. */
 export interface HandlerContext {
-  /** The peer on whose connection the request came: call the other side back through it. */
-  readonly peer: Peer;
+  /** The connection the request came on: call the other side back through it. */
+  readonly peer: Connection;
   /** The operation name as requested. */
   readonly op: string;
   /** The request id (4 wire bytes as a uint32). */
@@ -25,7 +25,8 @@ export interface HandlerContext {
 
 /** What a notification handler gets besides its payload. */
 export interface NotificationContext {
-  readonly peer: Peer;
+  /** The connection the notification came on. */
+  readonly peer: Connection;
   readonly name: string;
   /** The limits of this connection (the JSON helpers parse within them). */
   readonly limits: Limits;

@@ -1,16 +1,7 @@
 import type { Frame } from '@gotalk/protocol';
 import type { ActivityEvent } from './activity.ts';
+import type { RemoteHeartbeat } from './api.ts';
 import type { Settings } from './options.ts';
-
-/** The last heartbeat the other side sent. */
-export interface RemoteHeartbeat {
-  /** Its load, 0 (idle) .. 0xffff (saturated). */
-  readonly load: number;
-  /** Its clock, in Unix seconds. */
-  readonly time: number;
-  /** When it arrived, in ms since the epoch (this side's clock). */
-  readonly receivedAt: number;
-}
 
 interface HeartbeatHooks {
   send(frame: Frame): void;

@@ -4,16 +4,17 @@ import type { BudgetAccount } from './budget.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, RetryLater } from './errors.ts';
 import { retry, type BytesHandler, type HandlerContext, type Handlers, type OpEntry, type StreamHandler } from './handlers.ts';
 import { isPromiseLike } from './maybe-async.ts';
-import type { Limits, Settings } from './options.ts';
+import type { Limits } from './limits.ts';
+import type { Settings } from './options.ts';
 import { PartQueue } from './part-queue.ts';
 import { concat, EMPTY, errorText, utf8 } from './payload.ts';
-import type { Peer } from './peer.ts';
+import type { Connection } from './api.ts';
 
 /** What the responder needs from its peer. */
 export interface ResponderHost {
   readonly settings: Settings;
   readonly handlers: Handlers;
-  readonly peer: Peer;
+  readonly peer: Connection;
   /** Where this connection's held payloads count (a server's memory budget), or null. */
   readonly account: BudgetAccount | null;
   /** The CLOSED error saying why the connection ended. */
@@ -59,7 +60,7 @@ class Context implements HandlerContext {
   ) {
     this.#responder = responder;
   }
-  get peer(): Peer {
+  get peer(): Connection {
     return this.#responder.host.peer;
   }
   get limits(): Limits {

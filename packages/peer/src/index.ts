@@ -7,10 +7,10 @@ export { Handlers, type BytesHandler, type FallbackHandler, type HandlerContext,
 export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
 export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
 export { MemoryBudget, type BudgetAccount } from './budget.ts';
-export { checkPeerOptions, countOption, DEFAULT_LIMITS, msOption, type Limits, type PeerOptions, type RequestOptions } from './options.ts';
+export { CallerBase, jsonResult, type Caller, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
+export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+export { checkPeerOptions, countOption, msOption, resolveLimits, type PeerOptions } from './options.ts';
 export type { ActivityEvent, ActivityListener, CloseInfo, CloseReason } from './activity.ts';
-export type { RemoteHeartbeat } from './heartbeats.ts';
-export type { PartSource, ResultStream } from './stream-call.ts';
 export type { Transport, TransportEvents, TransportInfo } from './transport.ts';
 export { memoryPair, type MemoryPairOptions } from './memory-transport.ts';
 export { ReplyText } from './incoming.ts';

@@ -1,30 +1,8 @@
-import { DEFAULT_MAX_PAYLOAD, MAX_WIRE_PAYLOAD } from '@gotalk/protocol';
+import { MAX_WIRE_PAYLOAD } from '@gotalk/protocol';
 import type { ActivityListener } from './activity.ts';
 import type { MemoryBudget } from './budget.ts';
 import type { Handlers } from './handlers.ts';
-
-/** Per-connection limits of what this peer serves. Each has a safe default. */
-export interface Limits {
-  /** Single requests served at once (default 1024). Past it: a retry result. */
-  readonly maxRequests: number;
-  /** Stream requests served at once (default 64); 0 disables stream requests. Past it: a retry result. */
-  readonly maxStreams: number;
-  /** Largest payload accepted or sent, in bytes (default 8 MiB). */
-  readonly maxPayload: number;
-  /** Bytes one stream may buffer before the peer stops reading the connection (default 1 MiB). */
-  readonly streamBuffer: number;
-  /**
-   * Unsent bytes (replies the other side does not read) past which the connection is closed
-   * (default 64 MiB). Needs a transport that reports `bufferedAmount` (sockets and WebSocket do).
-   */
-  readonly maxBacklog: number;
-  /** The range, in ms, of the random wait asked for in retry results past a limit (default 500..5000). */
-  readonly retryWait: readonly [number, number];
-  /** Largest JSON value parsed, in bytes (default 1 MiB): JSON inputs, results and notifications; raw bytes are not limited by it. */
-  readonly maxJsonBytes: number;
-  /** Deepest nesting of arrays and objects in JSON parsed (default 128), checked before the parser runs. */
-  readonly maxJsonDepth: number;
-}
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
 /** Options of a peer. Every field is optional. */
 export interface PeerOptions {
@@ -69,28 +47,6 @@ export interface PeerOptions {
   readonly budget?: MemoryBudget;
 }
 
-/** Options of a request. */
-export interface RequestOptions {
-  /** Milliseconds until the request fails with `TIMEOUT` (covers retries); 0 for none. */
-  readonly timeout?: number;
-  /** Aborting fails the request at once with `ABORTED`; a late reply is ignored. */
-  readonly signal?: AbortSignal;
-  /** How many times to retry after retry results before failing with `RETRY_EXHAUSTED`. */
-  readonly retries?: number;
-}
-
-/** The defaults of {@link Limits}. */
-export const DEFAULT_LIMITS: Limits = {
-  maxRequests: 1024,
-  maxStreams: 64,
-  maxPayload: DEFAULT_MAX_PAYLOAD,
-  streamBuffer: 1024 * 1024,
-  maxBacklog: 64 * 1024 * 1024,
-  retryWait: [500, 5000],
-  maxJsonBytes: 1024 * 1024,
-  maxJsonDepth: 128,
-};
-
 /** Resolved options, every field set. */
 export interface Settings {
   readonly limits: Limits;
@@ -129,6 +85,11 @@ export function countOption(value: number | undefined, fallback: number, name: s
  */
 export function checkPeerOptions(options: PeerOptions): void {
   resolveSettings(options);
+}
+
+/** The limits `options` give a peer, defaults filled in; throws the RangeError naming a bad option that `new Peer` would throw. */
+export function resolveLimits(options: PeerOptions): Limits {
+  return resolveSettings(options).limits;
 }
 
 /** Fills in defaults and checks ranges; throws RangeError naming a bad option. */

@@ -2,7 +2,8 @@ import type { Frame, ReplyFrame, RequestFrame, RequestId, StreamRequestFrame } f
 import { requestEvent, type ActivityEvent } from './activity.ts';
 import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError, invalidName } from './errors.ts';
 import type { Deadline, Deadlines } from './deadlines.ts';
-import { MAX_DELAY, type RequestOptions, type Settings } from './options.ts';
+import type { RequestOptions } from './api.ts';
+import { MAX_DELAY, type Settings } from './options.ts';
 import { concat, EMPTY, text } from './payload.ts';
 
 /** What a request in flight needs from its peer. */

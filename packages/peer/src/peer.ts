@@ -11,36 +11,22 @@ import {
   type RequestId,
 } from '@gotalk/protocol';
 import { replyEvent, type ActivityEvent, type ActivityListener, type CloseInfo, type CloseReason } from './activity.ts';
+import { CallerBase, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
 import type { BudgetAccount } from './budget.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutError, invalidName } from './errors.ts';
 import { Deadlines } from './deadlines.ts';
 import { Handlers } from './handlers.ts';
-import { Heartbeats, type RemoteHeartbeat } from './heartbeats.ts';
+import { Heartbeats } from './heartbeats.ts';
 import { overBudget, Responder, type ResponderHost } from './incoming.ts';
-import { andThen } from './maybe-async.ts';
-import type { NotificationType, Operation, StreamOperation } from './operation.ts';
-import { resolveSettings, type Limits, type PeerOptions, type RequestOptions, type Settings } from './options.ts';
+import type { Limits } from './limits.ts';
+import { resolveSettings, type PeerOptions, type Settings } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { SingleRequest, type Outgoing, type RequestHost } from './outgoing.ts';
-import { errorText, fromJson, toJson } from './payload.ts';
-import { validate, type InputOf, type OutputOf, type StandardSchemaV1 } from './schema.ts';
-import { StreamCall, type PartSource, type ResultStream } from './stream-call.ts';
+import { errorText } from './payload.ts';
+import { StreamCall } from './stream-call.ts';
 import type { Transport, TransportInfo } from './transport.ts';
 
 type State = 'handshake' | 'open' | 'closing' | 'closed';
-
-/**
- * A JSON request's result (or result part): `INVALID_JSON` when the other side sent something
- * else, `JSON_TOO_LARGE` or `JSON_TOO_DEEP` past the limits.
- */
-function jsonResult(payload: Uint8Array, op: string, limits: Limits): unknown {
-  try {
-    return fromJson(payload, limits);
-  } catch (err) {
-    if (err instanceof GotalkError) throw err;
-    throw new GotalkError('INVALID_JSON', `the result of "${op}" is not JSON: ${errorText(err)}`, { cause: err });
-  }
-}
 
 const FIRST_STREAM_ID = 0x80000000;
 
@@ -54,7 +40,7 @@ function isReply(f: PayloadFrame): f is PayloadFrame & { type: 'R' | 'S' | 'E' |
  * handlers and calls the other's. Made over any {@link Transport}; it sends its version at once
  * and is usable right away (requests made before the handshake completes queue behind it).
  */
-export class Peer {
+export class Peer extends CallerBase implements Connection {
   /** This peer's handlers; they take precedence over the shared registry given in the options. */
   readonly handlers: Handlers;
   /** Resolves when the other side's version arrived; rejects if the connection ends first. */
@@ -93,6 +79,7 @@ export class Peer {
   #resolveClosed!: (info: CloseInfo) => void;
 
   constructor(transport: Transport, options: PeerOptions = {}) {
+    super();
     this.#settings = resolveSettings(options);
     this.#transport = transport;
     this.data = options.data;
@@ -141,6 +128,10 @@ export class Peer {
     });
   }
 
+  protected get jsonLimits(): Limits {
+    return this.#settings.limits;
+  }
+
   /** What the transport knows about the other end (address, certificate, HTTP request…). */
   get info(): TransportInfo | undefined {
     return this.#transport.info;
@@ -163,24 +154,9 @@ export class Peer {
 
   // ----- requests -----
 
-  /** Sends a JSON request and resolves with the JSON result (`undefined` for an empty result). */
-  request(op: string, value?: unknown, options: RequestOptions = {}): Promise<unknown> {
-    return this.requestBytes(op, toJson(value), options).then((result) => jsonResult(result, op, this.#settings.limits));
-  }
-
   /** Sends a request with a raw payload and resolves with the raw result. */
   requestBytes(op: string, payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
     return new SingleRequest(this.#host, op, payload, options).promise;
-  }
-
-  /** Calls a typed operation: input typed by its schema, result validated by its output schema. */
-  async call<I extends StandardSchemaV1, O extends StandardSchemaV1>(
-    operation: Operation<I, O>,
-    input: InputOf<I>,
-    options: RequestOptions = {},
-  ): Promise<OutputOf<O>> {
-    const result = await this.request(operation.name, input, options);
-    return validate(operation.output, result, 'output');
   }
 
   /**
@@ -192,34 +168,7 @@ export class Peer {
     return new StreamCall(this.#host, op, input, options);
   }
 
-  /** Calls a typed streaming operation: each input value and each output value is one part. */
-  async *callStream<I extends StandardSchemaV1, O extends StandardSchemaV1>(
-    operation: StreamOperation<I, O>,
-    inputs: Iterable<InputOf<I>> | AsyncIterable<InputOf<I>>,
-    options: RequestOptions = {},
-  ): AsyncGenerator<OutputOf<O>, void, undefined> {
-    async function* encode() {
-      for await (const v of inputs) yield toJson(v);
-    }
-    for await (const part of this.stream(operation.name, encode(), options)) {
-      yield await validate(operation.output, jsonResult(part, operation.name, this.#settings.limits), 'output');
-    }
-  }
-
   // ----- notifications -----
-
-  /** Sends a JSON notification. Throws ClosedError when closed. */
-  notify(name: string, value?: unknown): void;
-  /** Sends a typed notification (validated before it is sent). */
-  notify<S extends StandardSchemaV1>(type: NotificationType<S>, value: InputOf<S>): Promise<void>;
-  notify(nameOrType: string | NotificationType, value?: unknown): void | Promise<void> {
-    if (typeof nameOrType === 'string') return this.notifyBytes(nameOrType, toJson(value));
-    // A promise in every case (never a synchronous throw); the value is sent as given, once it passed
-    // the schema, since the receiver parses it with the same schema.
-    return new Promise<void>((resolve) =>
-      resolve(andThen(validate(nameOrType.schema, value, 'notification'), () => this.notifyBytes(nameOrType.name, toJson(value)))),
-    );
-  }
 
   /** Sends a notification with a raw payload. Throws ClosedError when closed, PayloadTooLargeError over `maxPayload`, `INVALID_NAME` for an empty or over-long name. */
   notifyBytes(name: string, payload: Uint8Array): void {

@@ -1,25 +1,9 @@
 import type { ReplyFrame } from '@gotalk/protocol';
 import { ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError } from './errors.ts';
-import type { RequestOptions } from './options.ts';
+import type { PartSource, RequestOptions, ResultStream } from './api.ts';
 import { RequestBase, type RequestHost } from './outgoing.ts';
 import { PartQueue } from './part-queue.ts';
 import { EMPTY, text } from './payload.ts';
-
-/**
- * Parts to send as a stream request: any iterable or async iterable of byte chunks. A part is
- * handed over when yielded: large ones are written out without a copy, later, so a producer must
- * not change a part's bytes after yielding it (yield a fresh buffer each time).
- */
-export type PartSource = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
-
-/** The result of a stream call: its parts as they arrive, in order. */
-export interface ResultStream extends AsyncIterable<Uint8Array> {
-  /**
-   * Reads every remaining part and returns them joined; past the peer's `limits.maxPayload`
-   * bytes the call fails with `PAYLOAD_TOO_LARGE` (iterate the parts to take more).
-   */
-  collect(): Promise<Uint8Array>;
-}
 
 /**
  * A request whose result is a stream (`S` parts, or one `R`), sent either as a single request

@@ -10,6 +10,7 @@ import {
   ValidationError,
   type NotificationType,
   type Operation,
+  type Connection,
   type Peer,
   type StandardSchemaV1,
   type StreamOperation,
@@ -264,7 +265,7 @@ describe('types', () => {
     // Responder: parsed input in, the output schema's input type out.
     b.handlers.implement(greet, (input, ctx) => {
       expectTypeOf(input).toEqualTypeOf<{ name: string }>();
-      expectTypeOf(ctx.peer).toEqualTypeOf<Peer>();
+      expectTypeOf(ctx.peer).toEqualTypeOf<Connection>();
       return { greeting: input.name };
     });
     handlers.implement(measure, (len) => {

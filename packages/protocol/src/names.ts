@@ -52,46 +52,28 @@ export function readUtf8(buf: Uint8Array, at: number, length: number): string {
   return ascii;
 }
 
-/** The first byte of a sequence: how many continuation bytes follow and the least code point it may encode. */
-function sequence(b: number): readonly [number, number] | null {
-  if (b >= 0xc2 && b <= 0xdf) return [1, 0x80];
-  if (b >= 0xe0 && b <= 0xef) return [2, 0x800];
-  if (b >= 0xf0 && b <= 0xf4) return [3, 0x10000];
-  return null;
-}
-
-/** UTF-8 where each byte of an invalid sequence becomes U+DC00 + byte (bytes >= 0x80 only). */
+/**
+ * UTF-8 where each byte of an invalid sequence becomes U+DC00 + byte (bytes >= 0x80 only): at
+ * each byte, the shortest run of 1..4 bytes that is one whole character, else the byte escaped.
+ * Short rather than fast: it runs only for names that are not UTF-8.
+ */
 function decodeEscaped(bytes: Uint8Array): string {
   let out = '';
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      out += String.fromCharCode(b);
-      i++;
-      continue;
-    }
-    const seq = sequence(b);
-    let cp = -1;
-    if (seq && i + seq[0] < bytes.length) {
-      cp = b & (0x3f >> seq[0]);
-      for (let j = 1; j <= seq[0]; j++) {
-        const c = bytes[i + j]!;
-        if ((c & 0xc0) !== 0x80) {
-          cp = -1;
-          break;
-        }
-        cp = (cp << 6) | (c & 0x3f);
+  for (let i = 0; i < bytes.length; ) {
+    let len = 1;
+    for (; len <= 4 && i + len <= bytes.length; len++) {
+      try {
+        out += strict.decode(bytes.subarray(i, i + len));
+        break;
+      } catch {
+        // not one whole character (yet)
       }
-      if (cp < seq[1] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = -1;
     }
-    if (cp < 0) {
-      out += String.fromCharCode(0xdc00 + b);
-      i++;
-    } else {
-      out += String.fromCodePoint(cp);
-      i += seq![0] + 1;
+    if (len > 4 || i + len > bytes.length) {
+      out += String.fromCharCode(0xdc00 + bytes[i]!);
+      len = 1;
     }
+    i += len;
   }
   return out;
 }

@@ -11,31 +11,50 @@ import type { Frame } from '@gotalk/protocol';
 const encoder = new TextEncoder();
 // Names and text are UTF-8; a leading U+FEFF is part of the name, so never strip it.
 // Invalid sequences decode to U+FFFD, as any WHATWG decoder does in non-fatal mode.
-const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** The first byte of a UTF-8 sequence: how many continuation bytes follow and the least code point it may encode. */
+function sequence(b: number): readonly [number, number] | null {
+  if (b >= 0xc2 && b <= 0xdf) return [1, 0x80];
+  if (b >= 0xe0 && b <= 0xef) return [2, 0x800];
+  if (b >= 0xf0 && b <= 0xf4) return [3, 0x10000];
+  return null;
+}
 
 /**
  * Names as the decoder reads them: valid UTF-8 as text, each byte of an invalid sequence as
- * U+DC00 + byte. Done the slow, obvious way: at each byte, the shortest run of 1..4 bytes that
- * strictly decodes to one code point, else the escaped byte.
+ * U+DC00 + byte. Written out as the UTF-8 state machine (the decoder itself asks its
+ * TextDecoder instead), so the two check each other.
  */
 function naiveName(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
-  outer: while (i < bytes.length) {
-    for (let len = 1; len <= 4 && i + len <= bytes.length; len++) {
-      try {
-        const s = strict.decode(bytes.subarray(i, i + len));
-        if ([...s].length === 1) {
-          out += s;
-          i += len;
-          continue outer;
-        }
-      } catch {
-        // not a whole sequence yet
-      }
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      out += String.fromCharCode(b);
+      i++;
+      continue;
     }
-    out += String.fromCharCode(0xdc00 + bytes[i]!);
-    i++;
+    const seq = sequence(b);
+    let cp = -1;
+    if (seq && i + seq[0] < bytes.length) {
+      cp = b & (0x3f >> seq[0]);
+      for (let j = 1; j <= seq[0]; j++) {
+        const c = bytes[i + j]!;
+        if ((c & 0xc0) !== 0x80) {
+          cp = -1;
+          break;
+        }
+        cp = (cp << 6) | (c & 0x3f);
+      }
+      if (cp < seq[1] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = -1;
+    }
+    if (cp < 0) {
+      out += String.fromCharCode(0xdc00 + b);
+      i++;
+    } else {
+      out += String.fromCodePoint(cp);
+      i += seq![0] + 1;
+    }
   }
   return out;
 }
