@@ -4,10 +4,14 @@
  * - `CONNECT_FAILED`: the connection could not be made (refused, no such socket, TLS or HTTP failure).
  * - `CONNECT_TIMEOUT`: connecting (or the handshake) took longer than the timeout.
  * - `ADDRESS_IN_USE`: listening failed because something live is already there.
+ * - `HOST_NOT_ALLOWED`: a WebSocket upgrade from a page was refused for its `Host` (not a name of
+ *   the server: see `ws.allowedHosts`); told to `ws.onRefused`.
+ * - `ORIGIN_NOT_ALLOWED`: a WebSocket upgrade was refused for its `Origin` (`ws.origins`); told
+ *   to `ws.onRefused`.
  */
-export type NodeErrorCode = 'BAD_ADDRESS' | 'CONNECT_FAILED' | 'CONNECT_TIMEOUT' | 'ADDRESS_IN_USE';
+export type NodeErrorCode = 'BAD_ADDRESS' | 'CONNECT_FAILED' | 'CONNECT_TIMEOUT' | 'ADDRESS_IN_USE' | 'HOST_NOT_ALLOWED' | 'ORIGIN_NOT_ALLOWED';
 
-/** The error of `@gotalk/node`'s own operations: addresses, connecting, listening. */
+/** The error of `@gotalk/node`'s own operations: addresses, connecting, listening, refused upgrades. */
 export class NodeError extends Error {
   override name = 'NodeError';
   readonly code: NodeErrorCode;
