@@ -1,6 +1,7 @@
 /**
  * Stable codes of {@link NodeError}:
- * - `BAD_ADDRESS`: an address that does not parse, or a Unix socket path too long for a socket address.
+ * - `BAD_ADDRESS`: an address that does not parse, or a Unix socket path too long for a socket address
+ *   (to listen on, also one whose directory leaves no room for the private directory it is bound in).
  * - `CONNECT_FAILED`: the connection could not be made (refused, no such socket, TLS or HTTP failure).
  * - `CONNECT_TIMEOUT`: connecting (or the handshake) took longer than the timeout.
  * - `ADDRESS_IN_USE`: listening failed because something live is already there.
