@@ -9,5 +9,6 @@ export { DEFAULT_SERVER_BUDGETS, listen, Server, type AcceptHook, type Connectio
 export { SocketTransport } from './socket-transport.ts';
 export { WebSocketTransport, type WebSocketTransportOptions } from './ws-transport.ts';
 export { WebSocketEndpoint, type OriginPolicy, type WebSocketEndpointOptions } from './ws-endpoint.ts';
+export type { HostPolicy } from './host-policy.ts';
 export { loadBrowserBundle, makeBundle, type Bundle } from './bundle.ts';
 export * from '@gotalk/peer';

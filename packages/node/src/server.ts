@@ -12,7 +12,7 @@ import { loadBrowserBundle } from './bundle.ts';
 import { ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { NodeError } from './errors.ts';
 import { SocketTransport } from './socket-transport.ts';
-import { listenUnix, removeSocketFile } from './unix-socket.ts';
+import { listenUnix } from './unix-socket.ts';
 import { requestPath, TOO_MANY, WebSocketEndpoint, type WebSocketEndpointOptions } from './ws-endpoint.ts';
 import { WebSocketTransport } from './ws-transport.ts';
 
@@ -64,7 +64,7 @@ export interface ServerOptions {
   readonly allowHalfOpen?: boolean;
   /** File mode of Unix sockets (default 0o600: owner only). */
   readonly unixMode?: number;
-  /** WebSocket listeners: origin policy, bundle, and `splitMessages` for gotalk.js 1.2 clients. */
+  /** WebSocket listeners: host and origin policies, `onRefused`, bundle, and `splitMessages` for gotalk.js 1.2 clients. */
   readonly ws?: Omit<WebSocketEndpointOptions, 'path'> & { readonly splitMessages?: boolean };
 }
 
@@ -312,8 +312,8 @@ export class Server extends EventEmitter<ServerEvents> {
     const server =
       a.kind === 'tls' ? createTlsServer(this.options.tls ?? {}, onSocket) : createNetServer({ allowHalfOpen: this.options.allowHalfOpen === true }, onSocket);
     if (a.kind === 'unix') {
-      const file = await listenUnix(server, a.path, this.options.unixMode ?? 0o600);
-      return { address: formatAddress(a), close: () => closeNet(server).then(() => removeSocketFile(file)) };
+      const unix = await listenUnix(server, a.path, this.options.unixMode ?? 0o600);
+      return { address: formatAddress(a), close: () => unix.close() };
     }
     const port = await this.listenOn(server, a);
     return { address: formatAddress({ ...a, port }), close: () => closeNet(server) };

@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Bundle } from './bundle.ts';
+import { NodeError } from './errors.ts';
+import { checkHostPolicy, hostAllowed, hostOf, type HostPolicy } from './host-policy.ts';
 import { acceptsGzip, etagMatches } from './http-negotiation.ts';
 
 /** Which page origins may open a WebSocket: a list, a predicate, or `*` for any. */
@@ -17,6 +19,21 @@ export interface WebSocketEndpointOptions {
    * from the same host as the endpoint; `*` allows every origin.
    */
   readonly origins?: OriginPolicy;
+  /**
+   * The host names, besides loopback names (`localhost`, `*.localhost`) and IP literals, that
+   * browsers may reach the endpoint under: an upgrade with an `Origin` whose `Host` names
+   * anything else is refused (403), which defeats DNS rebinding. A name with a leading dot
+   * (`.example.com`) allows its subdomains too; `'*'` allows every host (behind a proxy that
+   * checks names itself). Default: none. Upgrades without an `Origin` come from programs, not
+   * pages, and are not checked.
+   */
+  readonly allowedHosts?: HostPolicy;
+  /**
+   * Told of each upgrade refused for its `Host` (`HOST_NOT_ALLOWED`) or its `Origin`
+   * (`ORIGIN_NOT_ALLOWED`), after the 403 is sent: browsers do not show pages why a WebSocket
+   * failed, so this is where a server can say it. What the hook throws is ignored.
+   */
+  readonly onRefused?: (error: NodeError, request: IncomingMessage) => void;
   /** The browser bundle to serve at `<path>gotalk.js`, or null to answer 404. */
   readonly bundle?: Bundle | null;
   /**
@@ -26,14 +43,21 @@ export interface WebSocketEndpointOptions {
   readonly maxMessage?: number;
 }
 
+/** Whether the origin policy allows `request`; a predicate that throws refuses it. */
 function originAllowed(policy: OriginPolicy | undefined, request: IncomingMessage): boolean {
   const origin = request.headers.origin;
   if (policy === '*') return true;
-  if (typeof policy === 'function') return policy(origin ?? '', request);
+  if (typeof policy === 'function') {
+    try {
+      return Boolean(policy(origin ?? '', request));
+    } catch {
+      return false;
+    }
+  }
   if (policy) return origin !== undefined && policy.includes(origin);
   if (origin === undefined) return true;
   try {
-    return new URL(origin).host === request.headers.host;
+    return new URL(origin).host === request.headers.host?.toLowerCase();
   } catch {
     return false;
   }
@@ -54,13 +78,30 @@ export function requestPath(req: IncomingMessage): string | null {
 /** What an endpoint's `admit` resolves to for a connection over a server's caps: answered 503. */
 export const TOO_MANY: unique symbol = Symbol('too many connections');
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
+/** Answers an upgrade with `status`, the reason phrase `reason` and `body` (default: the reason). */
+function refuse(socket: Duplex, status: number, reason: string, body = reason): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/**
+ * Why a browser's upgrade is refused for its `Host`, or null when the host is allowed (or the
+ * request has no `Origin`, so no page made it).
+ */
+function hostRefusal(policy: HostPolicy | undefined, request: IncomingMessage): NodeError | null {
+  if (policy === '*' || request.headers.origin === undefined) return null;
+  const host = hostOf(request.headers.host);
+  if (host !== null && hostAllowed(policy, host)) return null;
+  const named = host === null ? 'a missing or malformed Host header' : `the host ${host}`;
+  return new NodeError(
+    'HOST_NOT_ALLOWED',
+    `refused a WebSocket upgrade from a page for ${named}: only loopback names, IP addresses and the names in the allowedHosts option reach this server from a browser (a page under another name may be a DNS rebinding attack). If ${host ?? 'it'} is a name of this server, add it to allowedHosts (ws.allowedHosts; gotalk serve --allow-host ${host ?? 'NAME'})`,
+  );
 }
 
 /**
  * The HTTP side of a Gotalk WebSocket endpoint: serves the browser bundle and upgrades
- * requests at its path, checking the origin. `onSocket` receives each accepted WebSocket with
+ * requests at its path, checking the host and the origin. The bundle is served whatever the
+ * host: it is public, and any page can load it with a script tag anyway. `onSocket` receives each accepted WebSocket with
  * its upgrade request; it may reject before the upgrade by returning false from `admit` (403),
  * or {@link TOO_MANY} (503).
  */
@@ -73,6 +114,7 @@ export class WebSocketEndpoint {
     private readonly admit: (request: IncomingMessage) => Promise<unknown | false>,
     private readonly onSocket: (socket: WebSocket, request: IncomingMessage, data: unknown) => void,
   ) {
+    checkHostPolicy(options.allowedHosts);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessage ?? messageLimit(DEFAULT_MAX_PAYLOAD), perMessageDeflate: false });
     const path = options.path ?? '/gotalk/';
     this.path = path.endsWith('/') ? path : `${path}/`;
@@ -122,8 +164,16 @@ export class WebSocketEndpoint {
     const path = requestPath(req);
     const bare = this.path.slice(0, -1);
     if (path !== this.path && path !== bare) return false;
+    const badHost = hostRefusal(this.options.allowedHosts, req);
+    if (badHost) {
+      refuse(socket, 403, 'Forbidden host', `${badHost.message}\n`);
+      this.refused(badHost, req);
+      return true;
+    }
     if (!originAllowed(this.options.origins, req)) {
       refuse(socket, 403, 'Forbidden origin');
+      const origin = req.headers.origin;
+      this.refused(new NodeError('ORIGIN_NOT_ALLOWED', `refused a WebSocket upgrade from the origin ${origin === undefined ? '(none)' : JSON.stringify(origin)}: not allowed by the origins option`), req);
       return true;
     }
     this.admit(req).then(
@@ -135,6 +185,15 @@ export class WebSocketEndpoint {
       () => refuse(socket, 500, 'Accept hook failed'),
     );
     return true;
+  }
+
+  /** Tells `onRefused`; a hook that throws must not take the process down from inside an `upgrade` listener. */
+  private refused(error: NodeError, request: IncomingMessage): void {
+    try {
+      this.options.onRefused?.(error, request);
+    } catch {
+      // the refusal is already sent; nothing else depends on the hook
+    }
   }
 
   /** Closes the WebSocket server part (open sockets are closed by their peers). */

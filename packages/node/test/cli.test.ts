@@ -9,7 +9,7 @@ import { connect as netConnect, createServer, type AddressInfo, type Socket } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listen, RemoteError, type Server } from '@gotalk/node';
+import { connect, listen, RemoteError, type Server } from '@gotalk/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -236,6 +236,21 @@ describe.concurrent('gotalk serve', () => {
     expect(await s.stop()).toBe(0);
   });
 
+  test('50 sleep requests in flight on one connection: all answered, no MaxListenersExceededWarning', async () => {
+    const s = new Background(['serve', 'tcp://127.0.0.1:0']);
+    const [address] = (await s.first(1)) as [string];
+    const client = await connect(address);
+    try {
+      const results = await Promise.all(Array.from({ length: 50 }, () => client.request('sleep', 300)));
+      expect(results).toEqual(Array.from({ length: 50 }, () => ({ slept: 300 })));
+    } finally {
+      client.destroy();
+    }
+    expect(await s.stop()).toBe(0);
+    expect(s.stderr).not.toContain('MaxListenersExceededWarning');
+    expect(s.stderr).not.toContain('Warning');
+  });
+
   test('SIGTERM shuts down gracefully (exit 0) and removes the Unix socket file; --verbose logs activity', async () => {
     const sock = join(dir, 'graceful.sock');
     const s = new Background(['serve', '--verbose', `unix:${sock}`]);
@@ -248,6 +263,87 @@ describe.concurrent('gotalk serve', () => {
     expect(s.stderr).toMatch(/#1 connected from/);
     expect(await s.stop('SIGTERM')).toBe(0);
     expect(existsSync(sock)).toBe(false);
+  });
+});
+
+/**
+ * Opens a WebSocket to `address` as a page would (with the `Host` and `Origin` given) and
+ * resolves with the binary messages received within the first `count`, or with the HTTP status
+ * it was refused with. `send` is written once the socket opens.
+ */
+function pageSocket(address: string, options: { host?: string; origin: string; send?: string; count?: number }): Promise<{ status: number; messages: string[] }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(address, { origin: options.origin, perMessageDeflate: false, ...(options.host ? { headers: { host: options.host } } : {}) });
+    const messages: string[] = [];
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error(`only ${messages.length} messages: ${JSON.stringify(messages)}`));
+    }, 8000);
+    const done = (status: number) => {
+      clearTimeout(timer);
+      socket.terminate();
+      resolve({ status, messages });
+    };
+    socket.on('unexpected-response', (_req, res) => done(res.statusCode ?? 0));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('open', () => {
+      if (options.send !== undefined) socket.send(Buffer.from(options.send));
+      if (!options.count) done(101);
+    });
+    socket.on('message', (data: Buffer) => {
+      // Heartbeats come when they come: the one sent on opening leads a message, or is one.
+      const text = data.toString('latin1').replace(/^h[0-9a-f]{12}/, '');
+      if (text !== '') messages.push(text);
+      if (messages.length >= (options.count ?? 0)) done(101);
+    });
+  });
+}
+
+describe.concurrent('gotalk serve, WebSocket options', () => {
+  const request = '01r0001004echo00000007"hello"';
+
+  test('--split-messages: the version, each header and each payload in a message of its own (gotalk.js 1.2)', async ({ expect }) => {
+    const s = new Background(['serve', '--split-messages', 'ws://127.0.0.1:0/gotalk/']);
+    const [address] = (await s.first(1)) as [string];
+    const split = await pageSocket(address, { origin: `http://${new URL(address).host}`, send: request, count: 3 });
+    expect(split.status).toBe(101);
+    expect(split.messages).toEqual(['01', 'R000100000007', '"hello"']);
+    // Without it, a reply is one message.
+    const batched = await pageSocket(ws, { origin: `http://${new URL(ws).host}`, send: request, count: 2 });
+    expect(batched.messages).toEqual(['01', 'R000100000007"hello"']);
+    expect(await s.stop()).toBe(0);
+  });
+
+  test('--allow-host: pages under that name connect; other names get 403, reported once on stderr naming the option', async ({ expect }) => {
+    const s = new Background(['serve', '--allow-host', 'app.example', '--allow-host', '.corp.example', 'ws://127.0.0.1:0/gotalk/']);
+    const [address] = (await s.first(1)) as [string];
+    const port = new URL(address).port;
+    const as = (name: string) => pageSocket(address, { host: `${name}:${port}`, origin: `http://${name}:${port}` });
+    expect((await as('app.example')).status).toBe(101);
+    expect((await as('x.corp.example')).status).toBe(101);
+    expect((await as('localhost')).status).toBe(101);
+    expect((await as('127.0.0.1')).status).toBe(101);
+    // A DNS rebinding page: its Host and Origin agree, but its name is not one of the server's.
+    expect((await as('evil.example')).status).toBe(403);
+    expect((await as('evil.example')).status).toBe(403);
+    await expect.poll(() => s.stderr).toContain('--allow-host evil.example');
+    expect(s.stderr.match(/refused a WebSocket upgrade/g)).toHaveLength(1);
+    // Without --allow-host, app.example is refused too.
+    expect((await pageSocket(ws, { host: `app.example:${new URL(ws).port}`, origin: `http://app.example:${new URL(ws).port}` })).status).toBe(403);
+    expect(await s.stop()).toBe(0);
+  });
+
+  test("--allow-host '*' allows any host; a value that is not a host name is a usage error", async ({ expect }) => {
+    const s = new Background(['serve', '--allow-host', '*', 'ws://127.0.0.1:0/gotalk/']);
+    const [address] = (await s.first(1)) as [string];
+    expect((await pageSocket(address, { host: 'evil.example', origin: 'http://evil.example' })).status).toBe(101);
+    expect(await s.stop()).toBe(0);
+    const bad = await gotalk(['serve', '--allow-host', 'example.com:8080', 'ws://127.0.0.1:0/gotalk/']);
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain('--allow-host: "example.com:8080" is not a host name');
   });
 });
 

@@ -1,9 +1,10 @@
 // Unix socket listeners: file mode, stale socket files, never stealing a live socket.
 import { spawn } from 'node:child_process';
-import { lstat, mkdir, readdir, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { connect as netConnect, createServer as createNetServer, type Server as NetServer } from 'node:net';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { lstatSync, statSync } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { connect as netConnect, createServer as createNetServer, Server as NetServerClass, type ListenOptions, type Server as NetServer } from 'node:net';
+import { dirname, join, relative } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, listen, NodeError, type Server, type ServerOptions } from '@gotalk/node';
 import { Cleanup, tempDir, within } from './support.ts';
 
@@ -236,4 +237,123 @@ describe('Unix socket listeners', () => {
     }
     expect(await readdir(dir)).toEqual([]);
   });
+
 });
+
+/**
+ * Whether the socket bound at `bound` could be connected to by other users at that moment, when
+ * its mode grants more than `mode`: it is within `publicDir` and every directory between them
+ * lets others (group or world) through.
+ */
+function exposedBeyond(bound: string, publicDir: string, mode: number): boolean {
+  const extra = lstatSync(bound).mode & 0o777 & ~mode;
+  if (extra === 0) return false;
+  for (let d = dirname(bound); d !== publicDir; d = dirname(d)) {
+    if (relative(publicDir, d).startsWith('..')) return true; // not below publicDir: count it as public
+    if ((statSync(d).mode & 0o011) === 0) return false;
+  }
+  return true;
+}
+
+describe('Unix socket listeners facing other local users', () => {
+  it('under umask 0, no socket is ever bound where others can reach it with more than the mode asked for', async () => {
+    const dir = await tempDir(cleanup);
+    await chmod(dir, 0o777); // a directory everyone can enter, such as /tmp
+    const original = NetServerClass.prototype.listen;
+    const bound: { path: string; exposed: boolean }[] = [];
+    // bind() happens inside listen(), synchronously: what was bound is looked at right then,
+    // before anything could chmod it.
+    const spy = vi.spyOn(NetServerClass.prototype, 'listen').mockImplementation(function (this: NetServer, ...args: unknown[]) {
+      const result = (original as (...a: unknown[]) => NetServer).apply(this, args);
+      const path = (args[0] as ListenOptions | undefined)?.path;
+      if (typeof path === 'string') bound.push({ path, exposed: exposedBeyond(path, dir, 0o600) });
+      return result;
+    });
+    const umask = process.umask(0);
+    try {
+      const fresh = join(dir, 'fresh.sock');
+      const stale = join(dir, 'stale.sock');
+      await staleSocket(stale);
+      bound.length = 0; // the child's binds are not ours
+      for (const path of [fresh, stale]) {
+        const server = await serve(path);
+        expect((await stat(path)).mode & 0o777).toBe(0o600);
+        expect(await roundTrip(path)).toEqual({ via: path });
+        void server;
+      }
+    } finally {
+      process.umask(umask);
+      spy.mockRestore();
+    }
+    expect(bound.length).toBeGreaterThanOrEqual(2);
+    expect(bound.filter((b) => b.exposed)).toEqual([]);
+    // Nothing is left next to the sockets: no temporary name, no private directory, no lock.
+    expect((await readdir(dir)).sort()).toEqual(['fresh.sock', 'stale.sock']);
+  });
+
+  it('a planted <path>.lock dated in the future delays neither start nor close, and close leaves no socket file', async () => {
+    const dir = await tempDir(cleanup);
+    const future = new Date(Date.now() + 3_600_000);
+    const fresh = join(dir, 'fresh.sock');
+    const stale = join(dir, 'stale.sock');
+    await staleSocket(stale);
+    for (const path of [fresh, stale]) {
+      await writeFile(`${path}.lock`, '');
+      await utimes(`${path}.lock`, future, future);
+      const server = await within(listen(`unix:${path}`), 4000, `listen(${path}) with a planted lock`);
+      server.handlers.handle('echo', (v) => v);
+      expect(await roundTrip(path)).toEqual({ via: path });
+      await within(server.close(), 4000, `close() with a planted lock`);
+      expect(await exists(path)).toBe(false);
+    }
+  });
+
+  it('a lock held by a live process is waited for: the takeover goes on once it is let go', async () => {
+    const dir = await tempDir(cleanup);
+    const path = join(dir, 'held.sock');
+    await staleSocket(path);
+    const holder = createNetServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => holder.listen(`${path}.lock`, resolve));
+    let listening = false;
+    const started = listen(`unix:${path}`).then((server) => {
+      listening = true;
+      cleanup.add(() => server.close());
+      return server;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(listening).toBe(false); // a takeover under someone else's lock would be done by now
+    await new Promise<void>((resolve) => holder.close(() => resolve())); // unlinks the lock
+    const server = await within(started, 8000, 'the takeover after the lock was let go');
+    server.handlers.handle('echo', (v) => v);
+    expect(await roundTrip(path)).toEqual({ via: path });
+  });
+
+  it('something at <path>.lock that cannot be removed is ADDRESS_IN_USE, soon, not a hang', async () => {
+    const dir = await tempDir(cleanup);
+    const path = join(dir, 'blocked.sock');
+    await staleSocket(path);
+    await mkdir(`${path}.lock`);
+    await writeFile(join(`${path}.lock`, 'keep'), 'x');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(`${path}.lock`, old, old);
+    const err = await within(listen(`unix:${path}`).then(() => null, (e: unknown) => e), 8000, 'listen to give up');
+    expect(err).toBeInstanceOf(NodeError);
+    expect(err).toMatchObject({ code: 'ADDRESS_IN_USE' });
+    expect((err as Error).message).toContain(`${path}.lock`);
+    expect(await readFile(join(`${path}.lock`, 'keep'), 'utf8')).toBe('x');
+  });
+
+  it('a path that leaves no room for the private directory it is bound in is BAD_ADDRESS, and nothing is left', async () => {
+    const base = await tempDir(cleanup);
+    // The directory's path is 4 bytes short of the limit: "/s" fits, "/.gNNN/NNN" does not.
+    const dir = join(base, 'd'.repeat(SUN_PATH_MAX - 4 - base.length - 1));
+    await mkdir(dir);
+    const path = join(dir, 's');
+    expect(Buffer.byteLength(path)).toBeLessThanOrEqual(SUN_PATH_MAX);
+    const err = await listenFailure(`unix:${path}`, 'listened without a private directory');
+    expect(err).toBeInstanceOf(NodeError);
+    expect(err).toMatchObject({ code: 'BAD_ADDRESS' });
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+

@@ -2,11 +2,11 @@
 // policy, byte-stream reading of arbitrarily split messages, and big payloads.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { connect, listen, makeBundle, Server, type Peer, type ServerOptions } from '@gotalk/node';
+import { connect, listen, makeBundle, NodeError, Server, type Peer, type ServerOptions } from '@gotalk/node';
 import { Cleanup, rawWebSocket, until, type RawConnection } from './support.ts';
 
 const cleanup = new Cleanup();
@@ -260,6 +260,149 @@ describe('origin policy', () => {
     const address = server.addresses[0]!;
     expect(await upgradeStatus(address, 'https://a.trusted.example')).toBe(101);
     expect(await upgradeStatus(address, 'https://untrusted.example')).toBe(403);
+  });
+});
+
+/**
+ * Sends a WebSocket upgrade to `address` with the `Host` and `Origin` headers given (a browser
+ * always sends an Origin; leave it out for a program) and resolves with the status and body.
+ */
+function upgradeAs(address: string, host: string, origin?: string): Promise<{ status: number; body: string }> {
+  const { hostname, port, pathname } = new URL(address);
+  const request = [
+    `GET ${pathname} HTTP/1.1`,
+    `Host: ${host}`,
+    ...(origin === undefined ? [] : [`Origin: ${origin}`]),
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Version: 13',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+  ].join('\r\n');
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(Number(port), hostname, () => socket.write(`${request}\r\n\r\n`));
+    let reply = '';
+    const done = () => {
+      socket.destroy();
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0);
+      resolve({ status, body: reply.slice(reply.indexOf('\r\n\r\n') + 4) });
+    };
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString('latin1');
+      // A 101 keeps the connection open: its headers are all there is to read.
+      if (reply.startsWith('HTTP/1.1 101') && reply.includes('\r\n\r\n')) done();
+    });
+    socket.on('end', done);
+    socket.on('error', reject);
+  });
+}
+
+describe('host check (DNS rebinding)', () => {
+  it('refuses a rebinding page (Host and Origin both evil.example) with 403 naming allowedHosts, and tells onRefused', async () => {
+    const refusals: NodeError[] = [];
+    const server = await serve({ ws: { bundle: null, onRefused: (err) => refusals.push(err) } });
+    const address = server.addresses[0]!;
+    const port = new URL(address).port;
+    // The default origin policy alone lets this through: the Origin names the request's own Host.
+    const res = await upgradeAs(address, `evil.example:${port}`, `http://evil.example:${port}`);
+    expect(res.status).toBe(403);
+    expect(res.body).toContain('allowedHosts');
+    expect(res.body).toContain('--allow-host evil.example');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toBeInstanceOf(NodeError);
+    expect(refusals[0]).toMatchObject({ code: 'HOST_NOT_ALLOWED' });
+    // A page under a name that only looks local is refused too.
+    for (const name of ['localhost.evil.example', '127.0.0.1.nip.io', 'evil.example.']) {
+      expect((await upgradeAs(address, `${name}:${port}`, `http://${name}:${port}`)).status, name).toBe(403);
+    }
+    expect(server.peers.size).toBe(0);
+  });
+
+  it('lets pages reach the server by loopback names and IP literals', async () => {
+    const server = await serve();
+    const address = server.addresses[0]!;
+    const port = new URL(address).port;
+    for (const host of ['localhost', 'LocalHost', 'localhost.', 'app.localhost', '127.0.0.1', '[::1]', '[fe80::1]', '10.1.2.3']) {
+      expect((await upgradeAs(address, `${host}:${port}`, `http://${host}:${port}`)).status, host).toBe(101);
+    }
+    // A Host without a port, as behind a proxy on port 80.
+    expect((await upgradeAs(address, 'localhost', 'http://localhost')).status).toBe(101);
+  });
+
+  it('allowedHosts adds names (a leading dot: the name and its subdomains); * allows every host', async () => {
+    const server = await serve({ ws: { bundle: null, allowedHosts: ['app.example', '.corp.example'] } });
+    const address = server.addresses[0]!;
+    const page = async (host: string) => (await upgradeAs(address, host, `https://${host}`)).status;
+    expect(await page('app.example')).toBe(101);
+    expect(await page('APP.example')).toBe(101);
+    expect(await page('corp.example')).toBe(101);
+    expect(await page('a.b.corp.example')).toBe(101);
+    expect(await page('localhost')).toBe(101);
+    expect(await page('x.app.example')).toBe(403);
+    expect(await page('app.example.evil')).toBe(403);
+    expect(await page('evilcorp.example')).toBe(403);
+    const any = await serve({ ws: { bundle: null, allowedHosts: '*' } });
+    expect((await upgradeAs(any.addresses[0]!, 'evil.example', 'http://evil.example')).status).toBe(101);
+  });
+
+  it('does not check programs (no Origin), and refuses a page whose Host is malformed or missing', async () => {
+    const server = await serve();
+    const address = server.addresses[0]!;
+    expect((await upgradeAs(address, 'gotalk.internal:1234')).status).toBe(101);
+    // Any origin, so that only the host check can refuse.
+    const anyOrigin = await serve({ ws: { bundle: null, origins: '*' } });
+    for (const host of ['evil.example@127.0.0.1', '127.0.0.1/x', '[::1', '127.0.0.1:99999999', 'local host', '']) {
+      expect((await upgradeAs(anyOrigin.addresses[0]!, host, 'http://127.0.0.1')).status, JSON.stringify(host)).toBe(403);
+    }
+  });
+
+  it('the host check comes before and besides the origin policy; a refused origin is ORIGIN_NOT_ALLOWED', async () => {
+    const refusals: string[] = [];
+    const server = await serve({ ws: { bundle: null, origins: '*', onRefused: (err) => refusals.push(err.code) } });
+    const address = server.addresses[0]!;
+    expect((await upgradeAs(address, 'evil.example', 'http://evil.example')).status).toBe(403);
+    expect((await upgradeAs(address, '127.0.0.1', 'http://evil.example')).status).toBe(101);
+    const strict = await serve({ ws: { bundle: null, onRefused: (err) => refusals.push(err.code) } });
+    expect((await upgradeAs(strict.addresses[0]!, '127.0.0.1', 'http://evil.example')).status).toBe(403);
+    expect(refusals).toEqual(['HOST_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED']);
+  });
+
+  it('a hook or an origin predicate that throws neither crashes the server nor lets the request in', async () => {
+    const server = await serve({
+      ws: {
+        bundle: null,
+        origins: () => {
+          throw new Error('predicate bug');
+        },
+        onRefused: () => {
+          throw new Error('hook bug');
+        },
+      },
+    });
+    const address = server.addresses[0]!;
+    expect((await upgradeAs(address, 'evil.example', 'http://evil.example')).status).toBe(403);
+    expect((await upgradeAs(address, '127.0.0.1', 'http://127.0.0.1')).status).toBe(403);
+    expect(await connect(address).catch((e: unknown) => e)).toMatchObject({ code: 'CONNECT_FAILED' });
+  });
+
+  it('an allowedHosts entry that is not a host name fails listen() with a TypeError naming it', async () => {
+    for (const bad of ['example.com:8080', 'http://example.com', '', 'a b']) {
+      const err = await listen('ws://127.0.0.1:0/gotalk/', { ws: { bundle: null, allowedHosts: [bad] } }).then(
+        async (s) => {
+          await s.close();
+          return null;
+        },
+        (e: unknown) => e,
+      );
+      expect(err, bad).toBeInstanceOf(TypeError);
+      expect((err as Error).message).toContain(JSON.stringify(bad));
+    }
+  });
+
+  it('gotalk.js is served whatever the host (it is public; any page can load it with a script tag)', async () => {
+    const server = await listen('ws://127.0.0.1:0/gotalk/', { ws: { bundle: makeBundle('/* js */') } });
+    cleanup.add(() => server.close());
+    const res = await get(httpUrl(server.addresses[0]!, '/gotalk/gotalk.js'), { host: 'evil.example', origin: 'http://evil.example' });
+    expect(res.status).toBe(200);
   });
 });
 

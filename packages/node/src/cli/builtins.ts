@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { defineOperation, fromJson, type Handlers } from '@gotalk/peer';
 import { z } from 'zod';
+import { sleep } from './sleep.ts';
 
 /** `greet`: `{"name": N}` → `{"greeting": "Hello N"}`, typed and validated with zod. */
 export const greet = defineOperation('greet', {
@@ -41,7 +41,7 @@ export function registerBuiltins(handlers: Handlers): void {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_SLEEP) {
       throw new Error(`sleep takes a whole number of milliseconds from 0 to ${MAX_SLEEP}`);
     }
-    await sleep(value, undefined, { signal: ctx.signal });
+    await sleep(value, ctx.signal);
     return { slept: value };
   });
   handlers.onNotificationBytes('ping', (payload, ctx) => {

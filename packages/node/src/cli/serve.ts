@@ -1,6 +1,8 @@
 import { formatId } from '@gotalk/protocol';
 import { Handlers, type ActivityEvent, type Peer } from '@gotalk/peer';
 import { parseAddress } from '../address.ts';
+import type { NodeError } from '../errors.ts';
+import { checkHostPolicy, type HostPolicy } from '../host-policy.ts';
 import { listen, type Server, type ServerOptions } from '../server.ts';
 import { Exit, UsageError, parse, readArgFile } from './args.ts';
 import { BUILTINS, registerBuiltins } from './builtins.ts';
@@ -26,14 +28,52 @@ Options:
   --cert <file>        tls/wss: certificate chain (PEM)
   --key <file>         tls/wss: private key (PEM)
   --any-origin         ws/wss: accept WebSocket upgrades from any Origin
+  --allow-host <name>  ws/wss: let pages reach the server under this host name too (by
+                       default only localhost, *.localhost and IP addresses: a page under
+                       another name may be a DNS rebinding attack); repeatable; .example.com
+                       allows example.com and its subdomains; '*' allows any (behind a proxy)
+  --split-messages     ws/wss: send the version, each header and each payload as a message
+                       of its own, as gotalk.js 1.2 pages expect
   -h, --help           show this help
+
+Refused WebSocket upgrades (their Host or Origin) are reported on stderr, each reason once.
 
 Exit codes: 0 after a graceful shutdown, 2 usage or bad --handlers module, 3 cannot listen.
 
 Examples:
   gotalk serve tcp://127.0.0.1:0 unix:/tmp/gotalk.sock ws://127.0.0.1:8080/gotalk/
   gotalk serve --verbose --handlers ./my-handlers.ts tcp://localhost:1234
+  gotalk serve --allow-host devbox.lan ws://0.0.0.0:8080/gotalk/
 `;
+
+/** How many distinct refusal reasons are reported before the rest are left out. */
+const MAX_REFUSALS_SHOWN = 20;
+
+/**
+ * Reports refused WebSocket upgrades on stderr, escaped, each distinct text once and at most
+ * {@link MAX_REFUSALS_SHOWN} of them: a browser does not show its page why the upgrade failed,
+ * and clients that retry, or strangers, must not fill the terminal or the memory.
+ */
+function refusalReporter(): (error: NodeError) => void {
+  const shown = new Set<string>();
+  return (error) => {
+    if (shown.size >= MAX_REFUSALS_SHOWN || shown.has(error.message)) return;
+    shown.add(error.message);
+    const more = shown.size === MAX_REFUSALS_SHOWN ? ' (further refusals are not reported)' : '';
+    process.stderr.write(`gotalk serve: ${escapeText(error.message)}${more}\n`);
+  };
+}
+
+/** The `--allow-host` values as a host policy (`*` among them allows any); a bad name is a usage error. */
+function allowedHosts(names: readonly string[]): HostPolicy {
+  if (names.includes('*')) return '*';
+  try {
+    checkHostPolicy(names);
+  } catch (err) {
+    throw new UsageError(`--allow-host: ${(err as Error).message.replace(/^ws\.allowedHosts: /, '')}`, 'serve');
+  }
+  return names;
+}
 
 /** Prints connections and their activity (heartbeats left out) on stderr, one line each, names and error texts escaped. */
 function logActivity(server: Server): void {
@@ -76,6 +116,8 @@ export async function run(argv: string[]): Promise<number> {
     cert: { type: 'string' },
     key: { type: 'string' },
     'any-origin': { type: 'boolean' },
+    'allow-host': { type: 'string', multiple: true },
+    'split-messages': { type: 'boolean' },
   });
   if (values.help) {
     await writeOut(help);
@@ -87,13 +129,19 @@ export async function run(argv: string[]): Promise<number> {
     return kind === 'tls' || kind === 'wss';
   });
   if (secure.length > 0 && (!values.cert || !values.key)) throw new UsageError(`${secure[0]} needs --cert and --key`, 'serve');
+  const hosts = values['allow-host'] ? allowedHosts(values['allow-host']) : undefined;
   const handlers = new Handlers();
   registerBuiltins(handlers);
   if (values.handlers) await loadHandlers(values.handlers, handlers);
   const options: ServerOptions = {
     handlers,
     ...(values.cert && values.key ? { tls: { cert: Buffer.from(await readArgFile('serve', values.cert)), key: Buffer.from(await readArgFile('serve', values.key)) } } : {}),
-    ...(values['any-origin'] ? { ws: { origins: '*' as const } } : {}),
+    ws: {
+      ...(values['any-origin'] ? { origins: '*' as const } : {}),
+      ...(hosts ? { allowedHosts: hosts } : {}),
+      ...(values['split-messages'] ? { splitMessages: true } : {}),
+      onRefused: refusalReporter(),
+    },
   };
   const signal = interrupted();
   const server = await listen(addresses, options);

@@ -4,7 +4,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { formatAddress, parseAddress } from '../address.ts';
-import { listenUnix, removeSocketFile } from '../unix-socket.ts';
+import { listenUnix } from '../unix-socket.ts';
 import { UsageError } from './args.ts';
 
 /** One side of a forwarded connection, as a byte stream (a socket or a WebSocket). */
@@ -176,8 +176,8 @@ export async function listenTrace(address: string, accept: (end: End) => void): 
       accept(socketEnd(socket, a.kind === 'unix' ? 'unix' : `${socket.remoteAddress}:${socket.remotePort}`));
     });
     if (a.kind === 'unix') {
-      const file = await listenUnix(server, a.path, 0o600);
-      return { address: formatAddress(a), close: () => new Promise<void>((r) => server.close(() => r())).then(() => removeSocketFile(file)) };
+      const unix = await listenUnix(server, a.path, 0o600);
+      return { address: formatAddress(a), close: () => unix.close() };
     }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
