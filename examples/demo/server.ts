@@ -2,7 +2,10 @@
 // and the same operations over TCP and a Unix socket, so browsers, the `gotalk` CLI and other
 // programs all meet on one set of handlers.
 //
-//   pnpm demo [--http host:port] [--tcp host:port] [--unix path]
+//   pnpm demo [--http host:port] [--tcp host:port] [--unix path] [--allow-host name]…
+//
+// Pages reach it by a loopback name or an IP address; --allow-host adds a DNS name they may use
+// (the Host check against DNS rebinding, see docs/security.md).
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -17,6 +20,7 @@ const { values } = parseArgs({
     http: { type: 'string', default: '127.0.0.1:8080' },
     tcp: { type: 'string', default: '127.0.0.1:7000' },
     unix: { type: 'string', default: join(tmpdir(), 'gotalk-demo.sock') },
+    'allow-host': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -28,7 +32,7 @@ const types: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-const gotalk = new Server({ peer: demoPeerOptions });
+const gotalk = new Server({ peer: demoPeerOptions, ws: { allowedHosts: values['allow-host'] } });
 installDemoHandlers(gotalk);
 
 /** The path of a request target, or null for one that is not a URL path (`//`, say). */
