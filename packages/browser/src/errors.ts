@@ -1,3 +1,5 @@
+import { GotalkError } from '@gotalk/peer';
+
 /**
  * Stable codes of {@link BrowserError}; code on these, never on messages.
  * - `BAD_URL`: the address is not a `ws:`/`wss:` (or `http:`/`https:`) URL, or none was given
@@ -15,12 +17,6 @@ export type BrowserErrorCode = 'BAD_URL' | 'OFFLINE' | 'QUEUE_FULL' | 'QUEUE_TIM
  * The error of `@gotalk/browser`'s own operations: addresses, requests made while
  * disconnected, and data received faster than the page reads it. Failures of requests on a connection are the peer's `GotalkError`s.
  */
-export class BrowserError extends Error {
+export class BrowserError extends GotalkError<BrowserErrorCode> {
   override name = 'BrowserError';
-  readonly code: BrowserErrorCode;
-
-  constructor(code: BrowserErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

@@ -7,6 +7,7 @@ import { Peer, WebSocketTransport as NodeWebSocketTransport } from '@gotalk/node
 import {
   BrowserError,
   ClosedError,
+  GotalkError,
   defineOperation,
   defineStreamOperation,
   text,
@@ -200,6 +201,7 @@ describe('reconnection', () => {
     const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { offline: 'fail' });
     const err = await rejection(c.request('echo', 1));
     expect(err).toBeInstanceOf(BrowserError);
+    expect(err).toBeInstanceOf(GotalkError); // one root for every layer's errors
     expect(err).toMatchObject({ code: 'OFFLINE' });
     expect(() => c.notify('n', 1)).toThrow(expect.objectContaining({ code: 'OFFLINE' }) as Error);
     await expect(c.stream('echo').collect()).rejects.toMatchObject({ code: 'OFFLINE' });

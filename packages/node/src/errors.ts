@@ -1,3 +1,5 @@
+import { GotalkError } from '@gotalk/peer';
+
 /**
  * Stable codes of {@link NodeError}:
  * - `BAD_ADDRESS`: an address that does not parse, or a Unix socket path too long for a socket address
@@ -23,12 +25,6 @@ export type NodeErrorCode =
   | 'ORIGIN_NOT_ALLOWED';
 
 /** The error of `@gotalk/node`'s own operations: addresses, connecting, listening, refused upgrades. */
-export class NodeError extends Error {
+export class NodeError extends GotalkError<NodeErrorCode> {
   override name = 'NodeError';
-  readonly code: NodeErrorCode;
-
-  constructor(code: NodeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }

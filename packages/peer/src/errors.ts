@@ -35,12 +35,17 @@ export type GotalkErrorCode =
   | 'JSON_TOO_DEEP'
   | 'OVER_BUDGET';
 
-/** The peer layer's error. Every rejection and close reason of `@gotalk/peer` is one of these. */
-export class GotalkError extends Error {
+/**
+ * The one root of every Gotalk error: each layer's errors extend it with that layer's codes
+ * (`@gotalk/peer`: {@link GotalkErrorCode}; `@gotalk/node`: `NodeError`; `@gotalk/browser`:
+ * `BrowserError`), so `instanceof GotalkError` catches them all and `code` tells them apart.
+ * Every rejection and close reason of `@gotalk/peer` is one of these.
+ */
+export class GotalkError<C extends string = string> extends Error {
   override name = 'GotalkError';
-  readonly code: GotalkErrorCode;
+  readonly code: C;
 
-  constructor(code: GotalkErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
@@ -50,7 +55,7 @@ export class GotalkError extends Error {
  * The `INVALID_NAME` error for an op or notification name the wire cannot carry (not a string,
  * empty, or over 4095 UTF-8 bytes); null for a good name. Cheap for the usual short names.
  */
-export function invalidName(name: string, what: 'op' | 'notification'): GotalkError | null {
+export function invalidName(name: string, what: 'op' | 'notification'): GotalkError<'INVALID_NAME'> | null {
   if (typeof name !== 'string') return new GotalkError('INVALID_NAME', `${what} name must be a string, got ${typeof name}`);
   // 1365 UTF-16 units are at most 4095 UTF-8 bytes: only longer names need counting.
   const n = name.length <= 1365 ? name.length : utf8Length(name);
@@ -59,7 +64,7 @@ export function invalidName(name: string, what: 'op' | 'notification'): GotalkEr
 }
 
 /** The remote answered with an error result; `message` is the text it sent. */
-export class RemoteError extends GotalkError {
+export class RemoteError extends GotalkError<GotalkErrorCode> {
   override name = 'RemoteError';
   constructor(message: string) {
     super('REMOTE_ERROR', message);
@@ -67,7 +72,7 @@ export class RemoteError extends GotalkError {
 }
 
 /** A deadline passed: a request timeout, an idle timeout or a handshake timeout. */
-export class TimeoutError extends GotalkError {
+export class TimeoutError extends GotalkError<GotalkErrorCode> {
   override name = 'TimeoutError';
   constructor(message: string) {
     super('TIMEOUT', message);
@@ -75,7 +80,7 @@ export class TimeoutError extends GotalkError {
 }
 
 /** The caller aborted; `cause` is the signal's reason. */
-export class AbortedError extends GotalkError {
+export class AbortedError extends GotalkError<GotalkErrorCode> {
   override name = 'AbortedError';
   constructor(reason?: unknown) {
     super('ABORTED', 'the request was aborted', { cause: reason });
@@ -83,7 +88,7 @@ export class AbortedError extends GotalkError {
 }
 
 /** The connection is closed (or closing); `cause` says why when known. */
-export class ClosedError extends GotalkError {
+export class ClosedError extends GotalkError<GotalkErrorCode> {
   override name = 'ClosedError';
   constructor(message = 'the connection is closed', cause?: unknown) {
     super('CLOSED', message, cause === undefined ? undefined : { cause });
@@ -94,7 +99,7 @@ export class ClosedError extends GotalkError {
  * The protocol was broken. `protocolCode` is the code of the `f` frame sent or received
  * (0 abnormal, 1 unsupported version, 2 invalid message, 3 timeout).
  */
-export class ProtocolError extends GotalkError {
+export class ProtocolError extends GotalkError<GotalkErrorCode> {
   override name = 'ProtocolError';
   readonly protocolCode: number;
   readonly remote: boolean;
@@ -106,7 +111,7 @@ export class ProtocolError extends GotalkError {
 }
 
 /** A payload over the configured maximum. */
-export class PayloadTooLargeError extends GotalkError {
+export class PayloadTooLargeError extends GotalkError<GotalkErrorCode> {
   override name = 'PayloadTooLargeError';
   readonly size: number;
   readonly limit: number;
@@ -124,7 +129,7 @@ export interface ValidationIssue {
 }
 
 /** A value did not match a schema. `where` is `input`, `output` or `notification`. */
-export class ValidationError extends GotalkError {
+export class ValidationError extends GotalkError<GotalkErrorCode> {
   override name = 'ValidationError';
   readonly issues: readonly ValidationIssue[];
   constructor(where: string, issues: readonly ValidationIssue[]) {
@@ -135,7 +140,7 @@ export class ValidationError extends GotalkError {
 }
 
 /** The responder asked to retry more times than allowed, or when a retry was no longer possible. `wait` is its last requested wait in ms. */
-export class RetryExhaustedError extends GotalkError {
+export class RetryExhaustedError extends GotalkError<GotalkErrorCode> {
   override name = 'RetryExhaustedError';
   readonly wait: number;
   readonly attempts: number;

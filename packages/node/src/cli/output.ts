@@ -1,5 +1,5 @@
-import { GotalkError, ProtocolError } from '@gotalk/peer';
-import { NodeError } from '../errors.ts';
+import { GotalkError, ProtocolError, type GotalkErrorCode } from '@gotalk/peer';
+import type { NodeErrorCode } from '../errors.ts';
 import { CliError, Exit, UsageError } from './args.ts';
 
 /** ANSI colouring that is a no-op when disabled. */
@@ -114,28 +114,27 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
   // A connection lost to a protocol error (seen as a failed connect or a closed request) is a protocol error.
   if (causedByProtocolError(err)) return Exit.other;
-  if (err instanceof NodeError) {
-    switch (err.code) {
-      case 'BAD_ADDRESS':
-        return Exit.usage;
-      case 'CONNECT_TIMEOUT':
-        return Exit.timeout;
-      default:
-        return Exit.connection;
-    }
-  }
   if (err instanceof GotalkError) {
-    switch (err.code) {
+    // One hierarchy: the codes of @gotalk/peer and of @gotalk/node.
+    switch ((err as GotalkError<GotalkErrorCode | NodeErrorCode>).code) {
+      case 'BAD_ADDRESS':
       case 'INVALID_NAME':
         return Exit.usage;
-      case 'REMOTE_ERROR':
-        return Exit.remote;
+      case 'CONNECT_TIMEOUT':
       case 'TIMEOUT':
         return Exit.timeout;
-      case 'CLOSED':
-        return Exit.connection;
+      case 'REMOTE_ERROR':
+        return Exit.remote;
       case 'ABORTED':
         return Exit.interrupted;
+      case 'CLOSED':
+      case 'CONNECT_FAILED':
+      case 'ADDRESS_IN_USE':
+      case 'CONNECTION_LIMIT':
+      case 'ADDRESS_LIMIT':
+      case 'HOST_NOT_ALLOWED':
+      case 'ORIGIN_NOT_ALLOWED':
+        return Exit.connection;
       default:
         return Exit.other;
     }
