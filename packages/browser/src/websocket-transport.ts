@@ -1,5 +1,5 @@
 import { DEFAULT_LIMITS, utf8, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
-import { sendInChunks } from '@gotalk/protocol';
+import { isCleanClose, sendInChunks } from '@gotalk/protocol';
 import { BrowserError } from './errors.ts';
 
 /** What this package uses of a WebSocket event: a message's `data`, a close's `code` and `reason`. */
@@ -74,12 +74,11 @@ export class WebSocketTransport implements Transport {
       }
     });
     socket.addEventListener('close', ({ code }) => {
-      // 1000 normal, 1001 going away, 1005 no code, 1012 service restart: clean ends.
       // Messages held by a pause are delivered first: they arrived before the close.
       const held = this.#held ?? [];
       this.#held = null;
       for (const bytes of held) if (!this.#ended) events.data(bytes);
-      this.#end(code === 1000 || code === 1001 || code === 1005 || code === 1012 ? undefined : new Error(`WebSocket closed with code ${code}`));
+      this.#end(code !== undefined && isCleanClose(code) ? undefined : new Error(`WebSocket closed with code ${code}`));
     });
     if (socket.readyState !== OPEN) queueMicrotask(() => this.#end(new Error('WebSocket not open')));
   }

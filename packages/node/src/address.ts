@@ -46,9 +46,13 @@ export function parseAddress(address: string): Address {
   return { kind, host, port };
 }
 
+/** `host:port` as it is written in URLs and addresses: an IPv6 host in brackets (`[::1]:7000`). */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** Formats an address back into the common syntax. */
 export function formatAddress(a: Address): string {
   if (a.kind === 'unix') return `unix:${a.path}`;
-  const host = a.host.includes(':') ? `[${a.host}]` : a.host;
-  return a.kind === 'ws' || a.kind === 'wss' ? `${a.kind}://${host}:${a.port}${a.path}` : `${a.kind}://${host}:${a.port}`;
+  return a.kind === 'ws' || a.kind === 'wss' ? `${a.kind}://${hostPort(a.host, a.port)}${a.path}` : `${a.kind}://${hostPort(a.host, a.port)}`;
 }

@@ -1,18 +1,18 @@
 import { EventEmitter } from 'node:events';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
+import type { TlsOptions, TLSSocket } from 'node:tls';
 import { checkPeerOptions, countOption, Handlers, MemoryBudget, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import type { WebSocket } from 'ws';
-import { formatAddress, parseAddress, type Address } from './address.ts';
+import { formatAddress, hostPort, parseAddress, type Address } from './address.ts';
 import { loadBrowserBundle } from './bundle.ts';
 import { ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { NodeError } from './errors.ts';
 import { SocketTransport } from './socket-transport.ts';
-import { listenUnix } from './unix-socket.ts';
+import { listenHttp, listenSockets, type Listener } from './listen.ts';
 import { requestPath, TOO_MANY, WebSocketEndpoint, type WebSocketEndpointOptions } from './ws-endpoint.ts';
 import { WebSocketTransport } from './ws-transport.ts';
 
@@ -68,12 +68,6 @@ export interface ServerOptions {
   readonly ws?: Omit<WebSocketEndpointOptions, 'path'> & { readonly splitMessages?: boolean };
 }
 
-interface Listener {
-  /** Where it listens; null for an endpoint attached to an HTTP server that is not listening. */
-  readonly address: string | null;
-  close(): Promise<void>;
-}
-
 /** The defaults of the budgets a server adds to its peers' own limits. */
 export const DEFAULT_SERVER_BUDGETS = {
   ...DEFAULT_CONNECTION_LIMITS,
@@ -92,16 +86,6 @@ interface ServerEvents {
   error: [error: Error];
 }
 
-function closeNet(server: NetServer): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** A listen error: an address in use becomes `ADDRESS_IN_USE`, as for a live Unix socket. */
-function listenError(err: Error, where: string): Error {
-  if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') return err;
-  return new NodeError('ADDRESS_IN_USE', `${where} is already in use`, { cause: err });
-}
-
 /** `wss` for a WebSocket upgraded over TLS (a wss:// listener, or an attached HTTPS server), else `ws`. */
 function wsKind(request: IncomingMessage): 'ws' | 'wss' {
   return (request.socket as TLSSocket).encrypted ? 'wss' : 'ws';
@@ -116,8 +100,7 @@ function wsInfo(request: IncomingMessage): ConnectionInfo {
 }
 
 function endpointName(kind: string, host: string | undefined, port: number | undefined): string {
-  const h = host ?? '?';
-  return `${kind}://${h.includes(':') ? `[${h}]` : h}:${port ?? 0}`;
+  return `${kind}://${hostPort(host ?? '?', port ?? 0)}`;
 }
 
 /**
@@ -286,7 +269,7 @@ export class Server extends EventEmitter<ServerEvents> {
     return peer;
   }
 
-  private async listenSocket(a: Address & { kind: 'tcp' | 'tls' | 'unix' }): Promise<Listener> {
+  private listenSocket(a: Exclude<Address, { kind: 'ws' | 'wss' }>): Promise<Listener> {
     const onSocket = (socket: Socket) => {
       socket.on('error', () => {});
       const unix = a.kind === 'unix';
@@ -309,28 +292,7 @@ export class Server extends EventEmitter<ServerEvents> {
           this.report(err);
         });
     };
-    const server =
-      a.kind === 'tls' ? createTlsServer(this.options.tls ?? {}, onSocket) : createNetServer({ allowHalfOpen: this.options.allowHalfOpen === true }, onSocket);
-    if (a.kind === 'unix') {
-      const unix = await listenUnix(server, a.path, this.options.unixMode ?? 0o600);
-      return { address: formatAddress(a), close: () => unix.close() };
-    }
-    const port = await this.listenOn(server, a);
-    return { address: formatAddress({ ...a, port }), close: () => closeNet(server) };
-  }
-
-  /** Listens on `a`'s host and port; resolves with the port bound, then reports later errors as `error`. */
-  private async listenOn(server: NetServer, a: Address & { host: string; port: number }): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(listenError(err, formatAddress(a)));
-      server.once('error', onError);
-      server.listen({ host: a.host, port: a.port }, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
-    server.on('error', (err) => this.report(err));
-    return (server.address() as AddressInfo).port;
+    return listenSockets(a, { ...this.options, onError: (err) => this.report(err) }, onSocket);
   }
 
   private async endpoint(path: string | undefined): Promise<WebSocketEndpoint> {
@@ -353,27 +315,25 @@ export class Server extends EventEmitter<ServerEvents> {
     );
   }
 
-  private async listenWebSocket(a: Address & { kind: 'ws' | 'wss' }): Promise<Listener> {
+  private async listenWebSocket(a: Extract<Address, { kind: 'ws' | 'wss' }>): Promise<Listener> {
     const endpoint = await this.endpoint(a.path);
-    const http = a.kind === 'wss' ? createHttpsServer(this.options.tls ?? {}) : createHttpServer();
-    http.on('request', (req, res) => {
-      if (!endpoint.handleRequest(req, res)) {
-        res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end(`not found; the Gotalk endpoint is ${endpoint.path}\n`);
-      }
+    const listener = await listenHttp({ ...a, path: endpoint.path }, { ...this.options, onError: (err) => this.report(err) }, (http) => {
+      http.on('request', (req, res) => {
+        if (!endpoint.handleRequest(req, res)) {
+          res.writeHead(404, { 'content-type': 'text/plain' });
+          res.end(`not found; the Gotalk endpoint is ${endpoint.path}\n`);
+        }
+      });
+      http.on('upgrade', (req, socket, head) => {
+        if (!endpoint.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      });
     });
-    http.on('upgrade', (req, socket, head) => {
-      if (!endpoint.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-    });
-    const port = await this.listenOn(http, a);
     return {
-      address: formatAddress({ ...a, port, path: endpoint.path }),
-      close: () =>
-        new Promise<void>((resolve) => {
-          endpoint.close();
-          http.close(() => resolve());
-          http.closeIdleConnections();
-        }),
+      address: listener.address,
+      close: () => {
+        endpoint.close();
+        return listener.close();
+      },
     };
   }
 }

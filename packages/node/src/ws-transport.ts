@@ -1,4 +1,4 @@
-import { FrameDecoder, frameSize, sendInChunks, type DecodedFrame } from '@gotalk/protocol';
+import { FrameDecoder, frameSize, isCleanClose, sendInChunks, type DecodedFrame } from '@gotalk/protocol';
 import type { Transport, TransportEvents, TransportInfo } from '@gotalk/peer';
 import type { RawData, WebSocket } from 'ws';
 
@@ -56,18 +56,15 @@ export class WebSocketTransport implements Transport {
     this.events = events;
     const socket = this.socket;
     let failure: Error | undefined;
-    socket.on('message', (data, isBinary) => {
-      // Text messages are read as their UTF-8 bytes: the wire format is ASCII headers anyway.
-      void isBinary;
-      events.data(toBytes(data));
-    });
+    // Text messages are read as their UTF-8 bytes, like binary ones: the wire format is ASCII headers anyway.
+    socket.on('message', (data) => events.data(toBytes(data)));
     socket.on('error', (err) => {
       failure ??= err;
     });
     socket.on('close', (code) => {
       if (this.closed) return;
       this.closed = true;
-      events.close(failure ?? (code === 1000 || code === 1001 || code === 1005 ? undefined : new Error(`WebSocket closed with code ${code}`)));
+      events.close(failure ?? (isCleanClose(code) ? undefined : new Error(`WebSocket closed with code ${code}`)));
     });
     if (socket.readyState !== socket.OPEN) {
       this.closed = true;

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as netConnect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 interface Result {
   readonly code: number | null;
@@ -684,6 +686,28 @@ describe.concurrent('gotalk listen', () => {
 });
 
 describe.concurrent('gotalk trace', () => {
+  test('to a tls:// upstream at an IP address, sends no SNI (as connect() does; Node deprecates an IP there)', async ({ expect }) => {
+    const names: (string | false | undefined)[] = [];
+    const upstream = createTlsServer({ cert: readFileSync(fixture('server.pem')), key: readFileSync(fixture('server-key.pem')) }, (socket) => {
+      names.push((socket as unknown as { servername?: string | false }).servername);
+      socket.end();
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const t = new Background(['trace', '--insecure', 'tcp://127.0.0.1:0', `tls://127.0.0.1:${(upstream.address() as AddressInfo).port}`]);
+    const raw = netConnect(Number(new URL(await traceAddress(t)).port), '127.0.0.1');
+    try {
+      await once(raw, 'connect');
+      raw.write('01');
+      await expect.poll(() => names.length, { timeout: 10_000 }).toBe(1);
+      expect(names[0]).toBeFalsy();
+    } finally {
+      raw.destroy();
+      upstream.close();
+    }
+    expect(await t.stop()).toBe(0);
+    expect(t.stderr).not.toMatch(/DEP0123|RFC 6066/);
+  });
+
   test('forwards verbatim and prints each frame (text): arrow, type, id, op, size, preview', async () => {
     const t = new Background(['trace', 'tcp://127.0.0.1:0', tcp]);
     const [first] = await t.first(1);

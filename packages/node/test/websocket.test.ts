@@ -538,3 +538,34 @@ describe('close codes', () => {
     expect(await second.code).toBe(1001);
   });
 });
+
+describe('WebSocket close codes', () => {
+  it.each([1000, 1001, 1005, 1012])('a server that closes with %i ends the connection cleanly (reason remote, no error), as in the browser', async (code) => {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    cleanup.add(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (ws) => {
+      ws.send(Buffer.from('01'));
+      setTimeout(() => (code === 1005 ? ws.close() : ws.close(code)), 20);
+    });
+    const peer = await connect(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
+    const info = await peer.closed;
+    expect(info).toEqual({ reason: 'remote', error: null });
+  });
+
+  it('any other code is an abnormal end', async () => {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    cleanup.add(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (ws) => {
+      ws.send(Buffer.from('01'));
+      setTimeout(() => ws.close(1011), 20);
+    });
+    const peer = await connect(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
+    const info = await peer.closed;
+    expect(info.reason).toBe('transport');
+    expect(info.error?.cause).toMatchObject({ message: 'WebSocket closed with code 1011' });
+  });
+});

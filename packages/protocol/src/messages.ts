@@ -21,3 +21,15 @@ export function sendInChunks(bytes: Uint8Array, send: (piece: Uint8Array) => voi
   if (bytes.length <= MESSAGE_CHUNK) return send(bytes);
   for (let at = 0; at < bytes.length; at += MESSAGE_CHUNK) send(bytes.subarray(at, at + MESSAGE_CHUNK));
 }
+
+/**
+ * WebSocket close codes that end a Gotalk connection cleanly: 1000 (normal), 1001 (going away:
+ * a server shutting down), 1005 (no code given) and 1012 (service restart). Any other code is
+ * an abnormal end. One list for every WebSocket transport.
+ */
+export const CLEAN_CLOSE_CODES: readonly number[] = [1000, 1001, 1005, 1012];
+
+/** True when a WebSocket closed with `code` ended cleanly (see {@link CLEAN_CLOSE_CODES}). */
+export function isCleanClose(code: number): boolean {
+  return CLEAN_CLOSE_CODES.includes(code);
+}

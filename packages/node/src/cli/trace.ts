@@ -2,7 +2,8 @@ import { FrameDecoder } from '@gotalk/protocol';
 import { parseAddress } from '../address.ts';
 import { Exit, intOption, parse, positionals, readArgFile } from './args.ts';
 import { colors, escapeText, useColor, writeOut, type Colors } from './output.ts';
-import { connectUpstream, listenTrace, type End, type UpstreamTls } from './trace-ends.ts';
+import type { Transport } from '@gotalk/peer';
+import { connectUpstream, listenTrace, type UpstreamTls } from './trace-ends.ts';
 import { interrupted } from './signals.ts';
 import { frameJson, frameLine, type Side } from './trace-format.ts';
 
@@ -64,7 +65,7 @@ const EARLY_LIMIT = 1024 * 1024;
  * Forwards `src` to `dst` with backpressure, decoding (and printing) every frame on the way.
  * Forwarding is byte-exact whatever the decoding does.
  */
-function forward(conn: number, from: Side, src: End, dst: End, print: Printer, previewBytes: number, onClosed: (error?: Error) => void): void {
+function forward(conn: number, from: Side, src: Transport, dst: Relay, print: Printer, previewBytes: number, onClosed: (error?: Error) => void): void {
   const decoder = new FrameDecoder({ expectVersion: true, maxPayload: Math.max(previewBytes, PREVIEW_DECODE_LIMIT) });
   let decoding = true;
   src.start({
@@ -81,9 +82,12 @@ function forward(conn: number, from: Side, src: End, dst: End, print: Printer, p
       if (!dst.write(bytes)) src.pause();
     },
     drain: () => dst.resume(),
-    closed: onClosed,
+    close: onClosed,
   });
 }
+
+/** Where one side's bytes go: the other side's transport, or (before it is connected) a holding pen. */
+type Relay = Pick<Transport, 'write' | 'resume'>;
 
 /** Runs `gotalk trace` until a signal; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
@@ -106,26 +110,22 @@ export async function run(argv: string[]): Promise<number> {
   };
   const json = values.json === true;
   const print = printer(json, previewBytes, colors(!json && useColor(process.stdout)));
-  const open = new Set<End>();
+  const open = new Set<Transport>();
   let next = 1;
 
-  const accept = (client: End) => {
+  const accept = (client: Transport) => {
     const conn = next++;
     open.add(client);
-    print.event(conn, 'open', `connection from ${client.remote}, connecting to ${upstream}`, { client: client.remote, upstream });
+    const from = client.info?.remote ?? '?';
+    print.event(conn, 'open', `connection from ${from}, connecting to ${upstream}`, { client: from, upstream });
     // What the client sends before the upstream is connected waits here, in order.
     const early: Uint8Array[] = [];
     let earlyBytes = 0;
-    let server: End | null = null;
+    let server: Transport | null = null;
     let closed = false;
-    const relay: End = {
-      remote: upstream,
+    const relay: Relay = {
       write: (bytes) => (server ? server.write(bytes) : (early.push(bytes), (earlyBytes += bytes.length) < EARLY_LIMIT)),
-      start: () => {},
-      pause: () => server?.pause(),
       resume: () => server?.resume(),
-      end: () => (server ? server.end() : undefined),
-      destroy: () => server?.destroy(),
     };
     const close = (by: Side, error?: Error) => {
       if (closed) return;
@@ -133,8 +133,8 @@ export async function run(argv: string[]): Promise<number> {
       open.delete(client);
       const why = error ? `: ${error.message}` : '';
       print.event(conn, 'close', `closed by the ${by}${why}`, { by, ...(error ? { message: error.message } : {}) });
-      if (by === 'client') relay.end();
-      else client.end();
+      if (by === 'client') server?.close();
+      else client.close();
     };
     forward(conn, 'client', client, relay, print, previewBytes, (error) => close('client', error));
     connectUpstream(upstream, tls, 10_000).then(

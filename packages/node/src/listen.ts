@@ -1,0 +1,92 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { formatAddress, type Address } from './address.ts';
+import { NodeError } from './errors.ts';
+import { listenUnix } from './unix-socket.ts';
+
+/** Something listening: where (ports resolved), and how to stop. */
+export interface Listener {
+  /** Where it listens; null while it does not (an endpoint on an HTTP server not listening yet). */
+  readonly address: string | null;
+  /** Stops listening (connections already accepted are the caller's). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link listenSockets} and {@link listenHttp}. */
+export interface ListenOptions {
+  /** Certificates for `tls://` and `wss://`. */
+  readonly tls?: TlsOptions | undefined;
+  /** TCP and Unix: keep accepted sockets writable after the other side's half-close. */
+  readonly allowHalfOpen?: boolean | undefined;
+  /** File mode of a Unix socket (default 0o600). */
+  readonly unixMode?: number | undefined;
+  /** Errors of the listening socket after it listens (never thrown: a listener must not end the process). */
+  readonly onError?: ((err: Error) => void) | undefined;
+}
+
+/** A listen error: an address in use becomes `ADDRESS_IN_USE`, as for a live Unix socket. */
+function listenError(err: Error, where: string): Error {
+  if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') return err;
+  return new NodeError('ADDRESS_IN_USE', `${where} is already in use`, { cause: err });
+}
+
+function closeNet(server: NetServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Listens `server` on the host and port of `a` and resolves with the port bound (port 0 is
+ * resolved); later errors of the listening socket go to `onError`.
+ */
+export async function listenPort(server: NetServer, a: Address & { host: string; port: number }, onError: (err: Error) => void = () => {}): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => reject(listenError(err, formatAddress(a)));
+    server.once('error', fail);
+    server.listen({ host: a.host, port: a.port }, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+  server.on('error', onError);
+  return (server.address() as AddressInfo).port;
+}
+
+/**
+ * The one place that listens for stream sockets: TCP, TLS (with `options.tls`) or a Unix socket
+ * (its file made safely, see `listenUnix`). `onSocket` receives each accepted socket.
+ */
+export async function listenSockets(a: Exclude<Address, { kind: 'ws' | 'wss' }>, options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
+  const server = a.kind === 'tls' ? createTlsServer(options.tls ?? {}, onSocket) : createNetServer({ allowHalfOpen: options.allowHalfOpen === true }, onSocket);
+  if (a.kind === 'unix') {
+    const unix = await listenUnix(server, a.path, options.unixMode ?? 0o600);
+    if (options.onError) server.on('error', options.onError);
+    return { address: formatAddress(a), close: () => unix.close() };
+  }
+  const port = await listenPort(server, a, options.onError);
+  return { address: formatAddress({ ...a, port }), close: () => closeNet(server) };
+}
+
+/**
+ * Listens a new HTTP server (HTTPS for `wss://`, with `options.tls`) on the host and port of a
+ * WebSocket address. `setup` attaches its request and upgrade handlers before it listens.
+ * `close()` stops it and ends its idle connections.
+ */
+export async function listenHttp(
+  a: Extract<Address, { kind: 'ws' | 'wss' }>,
+  options: ListenOptions,
+  setup: (http: HttpServer) => void,
+): Promise<Listener & { readonly address: string }> {
+  const http: HttpServer = a.kind === 'wss' ? createHttpsServer(options.tls ?? {}) : createHttpServer();
+  setup(http);
+  const port = await listenPort(http, a, options.onError);
+  return {
+    address: formatAddress({ ...a, port }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeIdleConnections();
+      }),
+  };
+}
