@@ -32,7 +32,7 @@ const types: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-const gotalk = new Server({ peer: demoPeerOptions, ws: { allowedHosts: values['allow-host'] } });
+const gotalk = new Server({ ...demoPeerOptions, ws: { allowedHosts: values['allow-host'] } });
 installDemoHandlers(gotalk);
 
 /** The path of a request target, or null for one that is not a URL path (`//`, say). */

@@ -2,6 +2,7 @@ import {
   CallerBase,
   ClosedError,
   countOption,
+  DEFAULTS,
   Handlers,
   msOption,
   Peer,
@@ -46,7 +47,7 @@ export interface ClientOptions extends PeerOptions {
   readonly queueLimit?: number;
   /** A request waits this many ms for a connection (default 10 000; 0 without limit), then fails with `QUEUE_TIMEOUT`. */
   readonly queueTimeout?: number;
-  /** Give up on a WebSocket that has not opened after this many ms (default 10 000; at least 1) and try again. */
+  /** Give up on a connection whose WebSocket has not opened and completed its handshake after this many ms (default 10 000; at least 1), and try again. */
   readonly connectTimeout?: number;
   /** Bytes the WebSocket may buffer before writers wait (an integer, default 1 MiB). */
   readonly highWaterMark?: number;
@@ -136,8 +137,8 @@ export class Client extends CallerBase {
     this.#policy = reconnect === false ? false : reconnectPolicy(reconnect ?? {});
     this.#failOffline = offline === 'fail';
     this.#queue = new OfflineQueue(countOption(queueLimit, 100, 'queueLimit'), msOption(queueTimeout, 10_000, 'queueTimeout'));
-    this.#connectTimeout = msOption(connectTimeout, 10_000, 'connectTimeout', 1);
-    this.#highWaterMark = countOption(highWaterMark, 1024 * 1024, 'highWaterMark');
+    this.#connectTimeout = msOption(connectTimeout, DEFAULTS.connectTimeout, 'connectTimeout', 1);
+    this.#highWaterMark = countOption(highWaterMark, DEFAULTS.highWaterMark, 'highWaterMark');
     this.#dial();
   }
 
@@ -277,14 +278,17 @@ export class Client extends CallerBase {
       if (!peer) this.#ended(socket, { info: null, code, reason });
     });
     socket.addEventListener('open', () => {
-      clearTimeout(connectTimer);
-      if (this.#stopped) return socket.close(1000);
+      if (this.#stopped) {
+        clearTimeout(connectTimer);
+        return socket.close(1000);
+      }
       const kind = this.url.startsWith('wss:') ? 'wss' : 'ws';
       const p = (peer = new Peer(new WebSocketTransport(socket, { kind, remote: this.url }, this.#highWaterMark, this.#peerOptions.limits?.maxBacklog), this.#peerOptions));
       this.#current = p;
       if (this.#load !== undefined) p.setLoad(this.#load);
       void p.ready.then(
         () => {
+          clearTimeout(connectTimer); // the timeout covers the handshake too, as connect()'s in Node
           if (this.#current !== p) return;
           this.#liveSince = performance.now();
           this.#events.emit('open', p);

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, utf8, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
+import { DEFAULTS, utf8, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
 import { isCleanClose, sendInChunks } from '@gotalk/protocol';
 import { BrowserError } from './errors.ts';
 
@@ -53,7 +53,7 @@ export class WebSocketTransport implements Transport {
   readonly #highWaterMark: number;
   readonly #maxHeld: number;
 
-  constructor(socket: WebSocketLike, info: TransportInfo, highWaterMark = 1024 * 1024, maxHeld = DEFAULT_LIMITS.maxBacklog) {
+  constructor(socket: WebSocketLike, info: TransportInfo, highWaterMark: number = DEFAULTS.highWaterMark, maxHeld: number = DEFAULTS.limits.maxBacklog) {
     this.#socket = socket;
     this.info = info;
     this.#highWaterMark = highWaterMark;

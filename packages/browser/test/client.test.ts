@@ -15,7 +15,7 @@ import {
   type ClientEvents,
   type HandlerContext,
 } from '@gotalk/browser';
-import { Cleanup, client, connected, delay, freePort, next, rejection, restartableAddress, schema, serve, stop } from './support.ts';
+import { Cleanup, client, connected, delay, fast, freePort, next, rejection, restartableAddress, schema, serve, stop } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(async () => {
@@ -143,6 +143,22 @@ describe('requests, streams and notifications both ways', () => {
 });
 
 describe('reconnection', () => {
+  it('connectTimeout covers the handshake: a server that opens the WebSocket and never sends its version is left and tried again', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    let connections = 0;
+    wss.on('connection', () => void connections++); // never a byte
+    cleanup.add(() => new Promise((resolve) => wss.close(resolve)));
+    cleanup.add(() => wss.clients.forEach((s) => s.terminate()));
+    const c = client(cleanup, `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, { connectTimeout: 200, handshakeTimeout: 60_000, reconnect: fast });
+    const started = performance.now();
+    const end = await next(c, 'close');
+    expect(performance.now() - started).toBeLessThan(5000); // not the 60 s handshake timeout
+    expect(end.info?.reason).not.toBe('handshake');
+    await next(c, 'reconnecting');
+    await vi.waitFor(() => expect(connections).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+  });
+
   it('reconnects after the server restarts on the same port: handlers kept, queued requests sent', async () => {
     let server = await serve(cleanup, await restartableAddress());
     const address = server.addresses[0]!;

@@ -34,7 +34,7 @@ afterEach(async () => {
 
 /** A Gotalk WebSocket server serving the real built bundle (found by @gotalk/node itself). */
 async function serve(address = 'ws://127.0.0.1:0/gotalk/'): Promise<Server> {
-  const server = await listen(address, { peer: { heartbeatInterval: 200 } });
+  const server = await listen(address, { heartbeatInterval: 200 });
   servers.push(server);
   server.handlers.handle('echo', (v) => v);
   server.handlers.handle('fail', () => {

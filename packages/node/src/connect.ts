@@ -1,5 +1,5 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { checkPeerOptions, msOption, Peer, type PeerOptions } from '@gotalk/peer';
+import { checkPeerOptions, DEFAULTS, msOption, Peer, type PeerOptions } from '@gotalk/peer';
 import { parseAddress } from './address.ts';
 import { dial } from './dial.ts';
 import { NodeError } from './errors.ts';
@@ -36,7 +36,7 @@ export interface ConnectOptions extends PeerOptions {
 export async function connect(address: string, options: ConnectOptions = {}): Promise<Peer> {
   const parsed = parseAddress(address);
   if (parsed.kind === 'unix') checkUnixPath(parsed.path);
-  const timeout = msOption(options.connectTimeout, 10_000, 'connectTimeout');
+  const timeout = msOption(options.connectTimeout, DEFAULTS.connectTimeout, 'connectTimeout');
   checkPeerOptions(options);
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;

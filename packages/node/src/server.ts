@@ -31,15 +31,14 @@ export interface ConnectionInfo extends TransportInfo {
  */
 export type AcceptHook = (info: ConnectionInfo) => unknown;
 
-/** Options of {@link listen}. */
-export interface ServerOptions {
+/**
+ * Options of {@link listen}: the options of each connection's peer (limits, heartbeats,
+ * timeouts, flat, as for `connect()` and the browser client; a server's peers default to
+ * `silenceTimeout: 60 000`, see {@link DEFAULT_SERVER_BUDGETS}), plus the server's own.
+ */
+export interface ServerOptions extends Omit<PeerOptions, 'handlers' | 'data' | 'onActivity' | 'budget'> {
   /** The routing table shared by every connection (default: a new one, `server.handlers`). */
   readonly handlers?: Handlers;
-  /**
-   * Options for each connection's peer (limits, heartbeats, timeouts). A server's peers default
-   * to `silenceTimeout: 60 000` (see {@link DEFAULT_SERVER_BUDGETS}).
-   */
-  readonly peer?: Omit<PeerOptions, 'handlers' | 'data' | 'onActivity' | 'budget'>;
   /**
    * Bytes all connections together may hold: payloads kept for handlers (joined requests,
    * buffered stream parts, payloads being received) and replies not yet sent (default 256 MiB).
@@ -123,7 +122,8 @@ export class Server extends EventEmitter<ServerEvents> {
 
   constructor(private readonly options: ServerOptions = {}) {
     super();
-    this.peerOptions = { silenceTimeout: DEFAULT_SERVER_BUDGETS.silenceTimeout, ...options.peer };
+    const { handlers, memoryBudget, maxConnections, maxConnectionsPerAddress, accept, tls, allowHalfOpen, unixMode, ws, ...peer } = options;
+    this.peerOptions = { silenceTimeout: DEFAULT_SERVER_BUDGETS.silenceTimeout, ...peer };
     checkPeerOptions(this.peerOptions); // a bad option fails here, not at the first connection
     const budget = options.memoryBudget ?? DEFAULT_SERVER_BUDGETS.memoryBudget;
     this.budget = budget instanceof MemoryBudget ? budget : new MemoryBudget(countOption(budget, 0, 'memoryBudget'));
@@ -299,7 +299,7 @@ export class Server extends EventEmitter<ServerEvents> {
     const ws = this.options.ws ?? {};
     const bundle = ws.bundle !== undefined ? ws.bundle : await loadBrowserBundle();
     return new WebSocketEndpoint(
-      { ...ws, bundle, maxMessage: messageLimit(this.options.peer?.limits?.maxPayload ?? DEFAULT_MAX_PAYLOAD), ...(path ? { path } : {}) },
+      { ...ws, bundle, maxMessage: messageLimit(this.options.limits?.maxPayload ?? DEFAULT_MAX_PAYLOAD), ...(path ? { path } : {}) },
       (request) => {
         const info = wsInfo(request);
         if (!this.counted(request.socket, info.remote!)) return Promise.resolve(TOO_MANY);

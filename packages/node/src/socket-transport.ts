@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Transport, TransportEvents, TransportInfo } from '@gotalk/peer';
+import { DEFAULTS, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
 
 /**
  * A {@link Transport} over a connected stream socket: TCP, TLS or a Unix socket. Sets
@@ -15,7 +15,7 @@ export class SocketTransport implements Transport {
   constructor(
     private readonly socket: Socket | TLSSocket,
     info: TransportInfo,
-    private readonly highWaterMark = 1024 * 1024,
+    private readonly highWaterMark: number = DEFAULTS.highWaterMark,
   ) {
     this.info = info;
     if (info.kind === 'tcp' || info.kind === 'tls') {
@@ -92,7 +92,7 @@ export class SocketTransport implements Transport {
   close(): void {
     this.socket.end();
     // A peer that never closes its side must not keep the socket open forever.
-    setTimeout(() => this.socket.destroy(), 5000).unref();
+    setTimeout(() => this.socket.destroy(), DEFAULTS.closeGrace).unref();
   }
 
   destroy(error?: Error): void {

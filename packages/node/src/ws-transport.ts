@@ -1,5 +1,5 @@
 import { FrameDecoder, frameSize, isCleanClose, sendInChunks, type DecodedFrame } from '@gotalk/protocol';
-import type { Transport, TransportEvents, TransportInfo } from '@gotalk/peer';
+import { DEFAULTS, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
 import type { RawData, WebSocket } from 'ws';
 
 /** Options of {@link WebSocketTransport}. */
@@ -45,7 +45,7 @@ export class WebSocketTransport implements Transport {
     options: WebSocketTransportOptions = {},
   ) {
     this.info = info;
-    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.highWaterMark = options.highWaterMark ?? DEFAULTS.highWaterMark;
     this.closeCode = options.closeCode ?? 1000;
     this.splitter = options.splitMessages ? new FrameDecoder({ expectVersion: true, maxPayload: 0xffffffff }) : null;
     socket.binaryType = 'nodebuffer';
@@ -110,7 +110,7 @@ export class WebSocketTransport implements Transport {
   close(): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(this.closeCode);
-      setTimeout(() => this.socket.terminate(), 5000).unref();
+      setTimeout(() => this.socket.terminate(), DEFAULTS.closeGrace).unref();
     }
   }
 

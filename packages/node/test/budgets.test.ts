@@ -89,7 +89,7 @@ describe('connection caps', () => {
 
 describe('hundreds of hostile connections at once', () => {
   it('300 connections that send 01 and then nothing are all closed by the silence timeout; a client on its own connection is served throughout', async () => {
-    const server = await serve('tcp://127.0.0.1:0', { peer: { silenceTimeout: 1000 }, maxConnectionsPerAddress: 1000 });
+    const server = await serve('tcp://127.0.0.1:0', { silenceTimeout: 1000, maxConnectionsPerAddress: 1000 });
     server.handlers.handle('echo', (v) => v);
     const { port } = hostPort(server.addresses[0]!.replace('tcp:', 'http:'));
     const good = await dial(server.addresses[0]!);

@@ -13,7 +13,7 @@ async function serverPair(
   connectOptions: ConnectOptions = {},
   after: () => Promise<void> = async () => {},
 ): Promise<ConnectedPair> {
-  const server = await listen(address, { ws: { bundle: null }, ...serverOptions, peer });
+  const server = await listen(address, { ws: { bundle: null }, ...serverOptions, ...peer });
   const accepted = new Promise<Peer>((resolve) => server.once('connection', resolve));
   let client: Peer;
   try {

@@ -12,7 +12,7 @@ const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 async function demoServer(options: DemoOptions = {}): Promise<{ server: Server; ws: string; tcp: string }> {
-  const server = await listen(['ws://127.0.0.1:0/gotalk/', 'tcp://127.0.0.1:0'], { ws: { bundle: null }, peer: demoPeerOptions });
+  const server = await listen(['ws://127.0.0.1:0/gotalk/', 'tcp://127.0.0.1:0'], { ws: { bundle: null }, ...demoPeerOptions });
   installDemoHandlers(server, options);
   cleanup.add(async () => {
     for (const p of server.peers) p.destroy();

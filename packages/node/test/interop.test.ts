@@ -39,7 +39,7 @@ const upper = async function* (parts: AsyncIterable<Uint8Array>) {
 async function ourServer(kind: Kind, options: ServerOptions = {}): Promise<{ server: Server; raw(): Promise<RawConnection> }> {
   const address =
     kind === 'tcp' ? 'tcp://127.0.0.1:0' : kind === 'unix' ? `unix:${join(await tempDir(cleanup), 's.sock')}` : 'ws://127.0.0.1:0/gotalk/';
-  const server = await listen(address, { ws: { bundle: null }, ...options, peer: { heartbeatInterval: 0, ...options.peer } });
+  const server = await listen(address, { ws: { bundle: null }, heartbeatInterval: 0, ...options });
   cleanup.add(async () => {
     for (const p of server.peers) p.destroy();
     await server.close();
@@ -105,14 +105,14 @@ describe.each(KINDS)('reference exchanges replayed against our server over %s', 
   });
 
   it('stream request while streams are disabled: the reference error text', async () => {
-    const { raw } = await ourServer(kind, { peer: { limits: { maxStreams: 0 } } });
+    const { raw } = await ourServer(kind, { limits: { maxStreams: 0 } });
     const c = await raw();
     await c.writeEach(['01', 's0001005sjoin00000003', 'abc']);
     await c.expectReceived('01E00010000001dstream requests not supported');
   });
 
   it('past the request limit: e with the wait and "request rate limit"', async () => {
-    const { server, raw } = await ourServer(kind, { peer: { limits: { maxRequests: 1, retryWait: [585, 585] } } });
+    const { server, raw } = await ourServer(kind, { limits: { maxRequests: 1, retryWait: [585, 585] } });
     const release = deferred();
     cleanup.add(() => release.resolve());
     server.handlers.handleBytes('hold', async () => {
@@ -139,7 +139,7 @@ describe.each(KINDS)('reference exchanges replayed against our server over %s', 
   });
 
   it('reads a heartbeat and sends its own (lowercase hex, Unix seconds)', async () => {
-    const { server, raw } = await ourServer(kind, { peer: { heartbeatInterval: 60_000 } });
+    const { server, raw } = await ourServer(kind, { heartbeatInterval: 60_000 });
     const c = await raw();
     await c.writeEach(['01', 'h00025f63ee48']);
     await until(() => c.received.length >= 15, 'the version and a heartbeat');
@@ -160,7 +160,7 @@ describe.each(KINDS)('reference exchanges replayed against our server over %s', 
   });
 
   it('idle past the read timeout after heartbeating: f00000003, then close', async () => {
-    const { raw } = await ourServer(kind, { peer: { idleTimeout: 150 } });
+    const { raw } = await ourServer(kind, { idleTimeout: 150 });
     const c = await raw();
     await c.writeEach(['01', 'h00025f63ee48']);
     await c.expectClosed(5000);
@@ -555,7 +555,7 @@ describe('WebSocket split mode', () => {
   });
 
   it('includes heartbeats as their own messages', async () => {
-    const { raw } = await ourServer('ws', { ws: { splitMessages: true, bundle: null }, peer: { heartbeatInterval: 60_000 } });
+    const { raw } = await ourServer('ws', { ws: { splitMessages: true, bundle: null }, heartbeatInterval: 60_000 });
     const c = await raw();
     await c.write('01');
     await until(() => c.chunks.length >= 2, 'the version and a heartbeat');

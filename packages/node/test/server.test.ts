@@ -282,8 +282,8 @@ describe('the accept hook', () => {
 
 describe('peer options', () => {
   it('listen() refuses bad peer options at once, before any connection', async () => {
-    await expect(listen('tcp://127.0.0.1:0', { peer: { heartbeatInterval: -1 } })).rejects.toThrow(/heartbeatInterval must be a number of ms/);
-    expect(() => new Server({ peer: { limits: { retryWait: [1, 0.5] } } })).toThrow(RangeError);
+    await expect(listen('tcp://127.0.0.1:0', { heartbeatInterval: -1 })).rejects.toThrow(/heartbeatInterval must be a number of ms/);
+    expect(() => new Server({ limits: { retryWait: [1, 0.5] } })).toThrow(RangeError);
   });
 });
 
@@ -325,7 +325,7 @@ describe('graceful close', () => {
   });
 
   it('the peer close timeout bounds a handler that never finishes', async () => {
-    const server = await serve('tcp://127.0.0.1:0', { peer: { closeTimeout: 200 } });
+    const server = await serve('tcp://127.0.0.1:0', { closeTimeout: 200 });
     const started = deferred();
     const aborted = deferred<unknown>();
     server.handlers.handle('forever', (_v, ctx) => {
@@ -348,7 +348,7 @@ describe('graceful close', () => {
 
 describe('a client that never reads', () => {
   it('is disconnected once its unsent replies pass limits.maxBacklog; other clients are served on', async () => {
-    const server = await serve('tcp://127.0.0.1:0', { peer: { limits: { maxBacklog: 4 * 1024 * 1024 } } });
+    const server = await serve('tcp://127.0.0.1:0', { limits: { maxBacklog: 4 * 1024 * 1024 } });
     server.handlers.handleBytes('big', () => new Uint8Array(256 * 1024));
     const closed = new Promise<CloseInfo>((resolve) => server.once('disconnect', (_peer, info) => resolve(info)));
     const { connect: netConnect } = await import('node:net');

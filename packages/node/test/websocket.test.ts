@@ -408,7 +408,7 @@ describe('host check (DNS rebinding)', () => {
 
 describe('the WebSocket byte stream', () => {
   it('reads messages split at arbitrary points (one byte per message) as one byte stream', async () => {
-    const server = await serve({ peer: { heartbeatInterval: 0 } });
+    const server = await serve({ heartbeatInterval: 0 });
     const conn = await raw(server.addresses[0]!);
     const exchange = '01r\x00\x00\x00\x01004echo00000019{"message":"Hello World"}n004note00000002{}r\x00\x00\x00\x02004echo000000021';
     await conn.writeEach([...exchange]);
@@ -418,7 +418,7 @@ describe('the WebSocket byte stream', () => {
   });
 
   it('reads several frames in one message', async () => {
-    const server = await serve({ peer: { heartbeatInterval: 0 } });
+    const server = await serve({ heartbeatInterval: 0 });
     const conn = await raw(server.addresses[0]!);
     await conn.write('01r0001004echo00000001' + '1r0002004echo00000001' + '2r0003004nope00000000');
     await conn.expectReceived('01R0001000000011R0002000000012E000300000018unknown operation "nope"');
@@ -448,7 +448,7 @@ describe('the WebSocket byte stream', () => {
 
 describe('message size', () => {
   it('refuses a WebSocket message larger than one frame under the payload limit (ws buffers messages whole)', async () => {
-    const server = await serve({ peer: { limits: { maxPayload: 64 * 1024 } } });
+    const server = await serve({ limits: { maxPayload: 64 * 1024 } });
     const { WebSocket } = await import('ws');
     const socket = new WebSocket(server.addresses[0]!);
     cleanup.add(() => socket.terminate());
@@ -462,7 +462,7 @@ describe('message size', () => {
   });
 
   it('cuts batches bigger than one message into pieces the other side accepts', async () => {
-    const server = await serve({ peer: { limits: { maxPayload: 1024 * 1024 } } });
+    const server = await serve({ limits: { maxPayload: 1024 * 1024 } });
     server.handlers.handleBytes('size', (payload) => new TextEncoder().encode(String(payload.length)));
     const client = await dial(server.addresses[0]!);
     // Three 900 KiB requests in one tick: one batch of 2.7 MB, over the 1 MiB message limit.

@@ -1,8 +1,9 @@
+import { DEFAULTS } from './defaults.ts';
 import type { Transport, TransportEvents, TransportInfo } from './transport.ts';
 
 /** Options of {@link memoryPair}. */
 export interface MemoryPairOptions {
-  /** Bytes the receiving side may hold undelivered before `write` returns false (default 256 KiB). */
+  /** Bytes the receiving side may hold undelivered before `write` returns false (default {@link DEFAULTS}`.highWaterMark`, 1 MiB). */
   readonly highWaterMark?: number;
 }
 
@@ -107,7 +108,7 @@ class MemoryTransport implements Transport {
 
 /** Two connected in-memory transports, for tests and in-process peers. */
 export function memoryPair(options: MemoryPairOptions = {}): [Transport, Transport] {
-  const hwm = options.highWaterMark ?? 256 * 1024;
+  const hwm = options.highWaterMark ?? DEFAULTS.highWaterMark;
   const a = new MemoryTransport(hwm);
   const b = new MemoryTransport(hwm);
   a.other = b;

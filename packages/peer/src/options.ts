@@ -2,6 +2,7 @@ import { MAX_WIRE_PAYLOAD } from '@gotalk/protocol';
 import type { ActivityListener } from './activity.ts';
 import type { MemoryBudget } from './budget.ts';
 import type { Handlers } from './handlers.ts';
+import { DEFAULTS } from './defaults.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
 /** Options of a peer. Every field is optional. */
@@ -111,12 +112,12 @@ export function resolveSettings(options: PeerOptions): Settings {
       maxJsonBytes: countOption(l.maxJsonBytes, DEFAULT_LIMITS.maxJsonBytes, 'limits.maxJsonBytes'),
       maxJsonDepth: countOption(l.maxJsonDepth, DEFAULT_LIMITS.maxJsonDepth, 'limits.maxJsonDepth'),
     },
-    heartbeatInterval: msOption(options.heartbeatInterval, 20_000, 'heartbeatInterval'),
-    idleTimeout: msOption(options.idleTimeout, 120_000, 'idleTimeout'),
-    silenceTimeout: msOption(options.silenceTimeout, 0, 'silenceTimeout'),
-    handshakeTimeout: msOption(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
-    closeTimeout: msOption(options.closeTimeout, 5_000, 'closeTimeout'),
-    requestTimeout: msOption(options.requestTimeout, 30_000, 'requestTimeout'),
-    retries: countOption(options.retries, 3, 'retries'),
+    heartbeatInterval: msOption(options.heartbeatInterval, DEFAULTS.heartbeatInterval, 'heartbeatInterval'),
+    idleTimeout: msOption(options.idleTimeout, DEFAULTS.idleTimeout, 'idleTimeout'),
+    silenceTimeout: msOption(options.silenceTimeout, DEFAULTS.silenceTimeout, 'silenceTimeout'),
+    handshakeTimeout: msOption(options.handshakeTimeout, DEFAULTS.handshakeTimeout, 'handshakeTimeout'),
+    closeTimeout: msOption(options.closeTimeout, DEFAULTS.closeTimeout, 'closeTimeout'),
+    requestTimeout: msOption(options.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
+    retries: countOption(options.retries, DEFAULTS.retries, 'retries'),
   };
 }

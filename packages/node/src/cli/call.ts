@@ -1,3 +1,4 @@
+import { DEFAULTS } from '@gotalk/peer';
 import { connectOptions, Exit, nameArg, parse, positionals, readPayload } from './args.ts';
 import { explainTimeout, openClient } from './client.ts';
 import { formatJson, writeOut } from './output.ts';
@@ -43,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   nameArg('call', op, 'op');
   const raw = values.raw === true;
   const payload = await readPayload('call', payloadArg, raw);
-  const client = await openClient('call', address, values, 30_000);
+  const client = await openClient('call', address, values, DEFAULTS.requestTimeout);
   try {
     const result = await client.peer
       .requestBytes(op, payload, {

@@ -1,4 +1,4 @@
-import { GotalkError, type Handlers, type Peer } from '@gotalk/peer';
+import { DEFAULTS, GotalkError, type Handlers, type Peer } from '@gotalk/peer';
 import { connect, type ConnectOptions } from '../connect.ts';
 import { NodeError } from '../errors.ts';
 import { CliError, Exit, intOption, readArgFile } from './args.ts';
@@ -35,7 +35,7 @@ export function explainTimeout(err: unknown, client: Client, op: string): never 
 }
 
 /** Connect timeout when `--timeout` is 0 or not given for commands without a default. */
-const CONNECT_TIMEOUT = 10_000;
+const CONNECT_TIMEOUT = DEFAULTS.connectTimeout;
 
 /**
  * Connects to `address` for `command` with the shared options. `--timeout` (default

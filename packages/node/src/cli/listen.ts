@@ -1,3 +1,4 @@
+import { DEFAULTS } from '@gotalk/peer';
 import { Exit, connectOptions, parse, positionals } from './args.ts';
 import { openClient } from './client.ts';
 import { CatchAllHandlers, printIncoming } from './incoming.ts';
@@ -51,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new Error(NOT_SERVING);
   });
   const signal = interrupted().then(() => 'signal' as const);
-  const client = await openClient('listen', address, values, 10_000, handlers);
+  const client = await openClient('listen', address, values, DEFAULTS.connectTimeout, handlers);
   const peer = client.peer;
   process.stderr.write(`gotalk listen: connected to ${address}; Ctrl-C to stop\n`);
   const outcome = await Promise.race([signal, peer.closed]);

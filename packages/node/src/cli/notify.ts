@@ -1,3 +1,4 @@
+import { DEFAULTS } from '@gotalk/peer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectOptions, Exit, intOption, nameArg, parse, positionals, readPayload } from './args.ts';
 import { openClient } from './client.ts';
@@ -49,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const json = values.json === true;
   const printing: Promise<void>[] = [];
   const handlers = new CatchAllHandlers((p, ctx) => void printing.push(printIncoming({ kind: 'notification', name: ctx.name, payload: p }, json, c)));
-  const client = await openClient('notify', address, values, 10_000, handlers);
+  const client = await openClient('notify', address, values, DEFAULTS.connectTimeout, handlers);
   try {
     client.peer.notifyBytes(name, payload);
     if (wait > 0) await Promise.race([sleep(wait), client.peer.closed]);

@@ -2,7 +2,7 @@ import { FrameDecoder } from '@gotalk/protocol';
 import { parseAddress } from '../address.ts';
 import { Exit, intOption, parse, positionals, readArgFile } from './args.ts';
 import { colors, escapeText, useColor, writeOut, type Colors } from './output.ts';
-import type { Transport } from '@gotalk/peer';
+import { DEFAULTS, type Transport } from '@gotalk/peer';
 import { connectUpstream, listenTrace, type UpstreamTls } from './trace-ends.ts';
 import { interrupted } from './signals.ts';
 import { frameJson, frameLine, type Side } from './trace-format.ts';
@@ -137,7 +137,7 @@ export async function run(argv: string[]): Promise<number> {
       else client.close();
     };
     forward(conn, 'client', client, relay, print, previewBytes, (error) => close('client', error));
-    connectUpstream(upstream, tls, 10_000).then(
+    connectUpstream(upstream, tls, DEFAULTS.connectTimeout).then(
       (end) => {
         if (closed) return end.destroy();
         server = end;
