@@ -77,9 +77,9 @@ export function payloadBytes(rng: Rng, ctx: SessionContext): Uint8Array {
     return latin1Bytes('['.repeat(depth) + (rng.chance(0.5) ? ']'.repeat(depth) : ''));
   }
   if (r < 800) return rng.bytes(Math.min(max, rng.int(17)));
-  if (r < 960) return rng.bytes(Math.min(max, rng.int(257)));
-  if (r < 995) return rng.bytes(Math.max(0, Math.min(max, 4096) - rng.int(2))); // at the limit, for the small limits
-  return rng.bytes(Math.max(0, max - rng.int(2))); // at any limit: large enough for the zero-copy write path
+  if (r < 960) return rng.view(Math.min(max, rng.int(257)));
+  if (r < 995) return rng.view(Math.max(0, Math.min(max, 4096) - rng.int(2))); // at the limit, for the small limits
+  return rng.view(Math.max(0, max - rng.int(2))); // at any limit: large enough for the zero-copy write path
 }
 
 /** A request id: mostly from a small pool (so ids repeat), sometimes any 4 bytes. */
@@ -99,7 +99,7 @@ function replyId(rng: Rng, ctx: SessionContext): number {
 function oversize(rng: Rng, ctx: SessionContext): { declared: number; payload: Uint8Array } {
   const declared = rng.chance(0.2) ? 0xffffffff : ctx.maxPayload + 1 + rng.int(64);
   const present = declared <= ctx.maxPayload + 65 && rng.chance(0.9);
-  return { declared, payload: present ? rng.bytes(declared) : rng.bytes(rng.int(8)) };
+  return { declared, payload: present ? rng.view(declared) : rng.bytes(rng.int(8)) };
 }
 
 /**

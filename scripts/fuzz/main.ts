@@ -1,13 +1,13 @@
 // pnpm fuzz: feeds generated and mutated Gotalk input to the decoder and to a peer, checks their
 // invariants on every case, and prints what it ran and what failed. Exits 1 on any failure.
 //
-//   pnpm fuzz [--seed N] [--count N] [--case N] [--target decoder|peer] [--heap-bound MiB]
+//   pnpm fuzz [--seed N] [--count N] [--case N] [--target decoder|peer] [--heap-bound MiB] [--workers N]
 //
 // --seed     the run seed, decimal or 0x-hex (default: random, printed); the same seed runs the same cases
 // --count    cases to run (default 1000000)
 // --case     run only case N of the seed, and print its input (replays a reported failure)
 // --target   feed only the decoder or only the peer (default both)
-// --heap-bound  fail when the heap after GC grows more than this over the run (default 32 MiB; needs --expose-gc, which pnpm fuzz passes)
+// --heap-bound  fail when the heap + external memory after GC grow more than this over the run (default 32 MiB; needs --expose-gc, which pnpm fuzz passes)
 // --workers  processes sharing the cases (default: one per core, at most 2); each case is built from
 //            the seed and its index alone, so the split does not change what is run
 import { fork, type ChildProcess } from 'node:child_process';
@@ -59,7 +59,7 @@ function print(report: FuzzReport, targets: readonly Target[]): void {
   const secs = report.ms / 1000;
   console.log(`cases run: ${report.cases.toLocaleString('en-US')} (each fed to the ${targets.join(' and the ')}), ${mib(report.inputBytes)} of input`);
   for (const [key, n] of Object.entries(report.tally).sort()) console.log(`  ${key}: ${n.toLocaleString('en-US')}`);
-  if (report.heap) console.log(`heap after GC: ${mib(report.heap.start)} once warm, ${mib(report.heap.end)} at the end (bound +${mib(report.heap.bound)}${report.heap.bound ? '' : ''}; per process)`);
+  if (report.heap) console.log(`heap + external memory after GC: ${mib(report.heap.start)} once warm, ${mib(report.heap.end)} at the end (bound +${mib(report.heap.bound)}, per process)`);
   console.log(`failures: ${report.failureCount}`);
   for (const [kind, n] of report.kinds) console.log(`  ${kind}: ${n}`);
   for (const f of report.failures) {

@@ -81,6 +81,16 @@ export class Rng {
     return this.chance(0.9) ? this.int(small + 1) : this.int(large + 1);
   }
 
+  /**
+   * `n` random-looking bytes without making them: a view of a fixed pool of random bytes at a
+   * random offset (the caller must not write to it). For payload bodies, whose exact bytes matter little.
+   */
+  view(n: number): Uint8Array {
+    if (n > POOL.length) return this.bytes(n);
+    const at = this.int(POOL.length - n + 1);
+    return POOL.subarray(at, at + n);
+  }
+
   /** `n` random bytes. */
   bytes(n: number): Uint8Array {
     const out = new Uint8Array(n);
@@ -94,3 +104,6 @@ export class Rng {
     return out;
   }
 }
+
+/** The bytes {@link Rng.view} hands out views of: 128 KiB, the same on every run. */
+const POOL = new Rng(0x5eed).bytes(128 * 1024);

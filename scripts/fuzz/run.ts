@@ -23,7 +23,7 @@ export interface FuzzOptions {
   readonly report?: number;
   /** Tries the shrinker may spend on each reported failure (default 2000 for the decoder, 400 for the peer). */
   readonly shrinkBudget?: number;
-  /** Check that the heap after GC does not grow over the run by more than this (bytes); needs `--expose-gc`. */
+  /** Check that the heap and external memory after GC do not grow over the run by more than this (bytes); needs `--expose-gc`. */
   readonly heapBound?: number;
   /** Called every `progressEvery` cases. */
   readonly onProgress?: (done: number, failures: number) => void;
@@ -64,16 +64,18 @@ export interface FuzzReport {
   /** How the inputs ended for the decoder and the peer (coverage, not checks). */
   readonly tally: Readonly<Record<string, number>>;
   readonly ms: number;
-  /** Heap used after GC once warm and at the end, when GC could be forced. */
+  /** Heap used plus external memory after GC, once warm and at the end, when GC could be forced. */
   readonly heap: { readonly start: number; readonly end: number; readonly bound: number } | null;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/** The JS heap and the memory outside it (buffers) after GC. */
 function heapAfterGc(): number {
   gc!();
   gc!();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 /** Runs `options.count` cases; never throws for a failure (they are in the report). */
@@ -154,7 +156,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       failures.push({
         target: 'peer',
         kind: 'memory grew over the run',
-        detail: `heap after GC ${(heapStart / 2 ** 20).toFixed(1)} MiB once warm, ${(end / 2 ** 20).toFixed(1)} MiB at the end (bound +${(options.heapBound! / 2 ** 20).toFixed(0)} MiB)`,
+        detail: `heap + external after GC ${(heapStart / 2 ** 20).toFixed(1)} MiB once warm, ${(end / 2 ** 20).toFixed(1)} MiB at the end (bound +${(options.heapBound! / 2 ** 20).toFixed(0)} MiB)`,
         caseIndex: -1,
         caseSeed: 0,
         origin: 'the whole run',
