@@ -172,7 +172,8 @@ function ownRequests(peer: Peer, config: PeerConfig): { settled: boolean; error:
   return records;
 }
 
-function closeError(info: CloseInfo | null): string {
+/** How the peer ended, for failure details. */
+function describeClose(info: CloseInfo | null): string {
   if (!info) return 'still open';
   const e = info.error;
   return `closed (${info.reason}${e ? `, ${e.code}${e instanceof ProtocolError ? ` ${e.protocolCode}${e.remote ? ' remote' : ''}` : ''}` : ''})`;
@@ -234,7 +235,7 @@ export async function checkPeer(
     }
     const out = written(t.writes);
     if (out.problem) return fail('peer wrote invalid Gotalk', out.problem);
-    const state = closeError(info);
+    const state = describeClose(info);
     if (exp.end === null) {
       if (!peer.open || info) return fail('peer closed on valid input', state);
     } else if (exp.end.kind === 'f') {
