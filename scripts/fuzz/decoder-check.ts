@@ -132,23 +132,6 @@ export function count(tally: Record<string, number>, key: string, n = 1): void {
   tally[key] = (tally[key] ?? 0) + n;
 }
 
-/**
- * The known bug of a decoder that notices a bad name-length field only once a byte past the
- * bytes it needed arrives: true when one more byte makes `decoder` throw `error` (same code, same offset).
- */
-export function deferredError(decoder: DecoderLike, error: CodecError): boolean {
-  if (decoder.idle) return false;
-  try {
-    decoder.push(Uint8Array.of(0x78), () => {});
-  } catch (e) {
-    return e instanceof CodecError && e.code === error.code && e.offset === error.offset;
-  }
-  return false;
-}
-
-/** The tally entry of failures let through as {@link deferredError}. */
-export const DEFERRED = 'known bug: header errors noticed only at the next byte';
-
 function sameError(a: CodecError | null, b: CodecError | null): boolean {
   if (a === null || b === null) return a === b;
   return a.code === b.code && a.offset === b.offset;
@@ -162,7 +145,6 @@ export function checkDecoder(
   make: MakeDecoder = realDecoder,
   tally: Record<string, number> = {},
   exhaustive = false,
-  tolerateDeferred = false,
 ): Failure | null {
   const whole = decode(make, config, [input], input.length);
   if ('kind' in whole) return whole;
@@ -177,11 +159,6 @@ export function checkDecoder(
     if ('kind' in split) return split;
     const where = `chunks of ${chunks.map((c) => c.length).join('+')} bytes`;
     if (!sameError(whole.error, split.error)) {
-      if (tolerateDeferred && whole.error && !split.error && deferredError(split.decoder, whole.error)) {
-        count(tally, DEFERRED);
-        if (!sameFrames(whole.frames, split.frames)) return { kind: 'decoding depends on the chunking (frames)', detail: `${where}: ${whole.frames.length} frames in one chunk, ${split.frames.length} split` };
-        continue;
-      }
       return { kind: 'decoding depends on the chunking (error)', detail: `${where}: ${whole.error ? describeError(whole.error) : 'no error'} in one chunk, ${split.error ? describeError(split.error) : 'no error'} split` };
     }
     if (!sameFrames(whole.frames, split.frames)) {

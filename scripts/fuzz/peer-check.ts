@@ -7,7 +7,7 @@
 import { GotalkError, Peer, ProtocolError, type CloseInfo, type PeerOptions, type Transport } from '@gotalk/peer';
 import { CodecError, FrameDecoder, MAX_WIRE_PAYLOAD, type DecodedFrame } from '@gotalk/protocol';
 import type { PeerConfig } from './cases.ts';
-import { count, DEFERRED, type Failure } from './decoder-check.ts';
+import { count, type Failure } from './decoder-check.ts';
 import type { Guard } from './guard.ts';
 import { fuzzHandlers, HANGING_OPS } from './peer-fixture.ts';
 import { Rng } from './rng.ts';
@@ -190,7 +190,6 @@ export async function checkPeer(
   guard: Guard,
   make: MakePeer = realPeer,
   tally: Record<string, number> = {},
-  tolerateDeferred = false,
 ): Promise<Failure | null> {
   const rng = new Rng(chunkSeed ^ 0x9e3779b9);
   const t = new FuzzTransport({ highWaterMark: config.highWaterMark, writev: config.writev });
@@ -223,16 +222,8 @@ export async function checkPeer(
     if (t.starts !== 1) return fail('peer started its transport more than once', `${t.starts} starts`);
 
     // Open or closed, as the bytes it read say.
-    let read = concatBytes(t.delivered);
-    let exp = expected(read, config);
-    if (tolerateDeferred && exp.end?.kind === 'invalid' && peer.open && !t.paused) {
-      // The decoder's known bug: a bad header ending a chunk is noticed at the next byte only.
-      t.feed(Uint8Array.of(0x78));
-      await settle(t, peer);
-      if (!peer.open) count(tally, `peer: ${DEFERRED}`);
-      read = concatBytes(t.delivered);
-      exp = expected(read, config);
-    }
+    const read = concatBytes(t.delivered);
+    const exp = expected(read, config);
     const out = written(t.writes);
     if (out.problem) return fail('peer wrote invalid Gotalk', out.problem);
     const state = describeClose(info);

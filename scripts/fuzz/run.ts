@@ -28,11 +28,6 @@ export interface FuzzOptions {
   /** Called every `progressEvery` cases. */
   readonly onProgress?: (done: number, failures: number) => void;
   readonly progressEvery?: number;
-  /**
-   * Let through (and count) the decoder's known bug of noticing a bad header only at the next
-   * byte (see packages/protocol/test/fuzz-findings.test.ts); off by default, so `pnpm fuzz` reports it.
-   */
-  readonly tolerateDeferred?: boolean;
   /** The decoder and peer under test (tests give faulty ones to prove the checks catch them). */
   readonly makeDecoder?: MakeDecoder;
   readonly makePeer?: MakePeer;
@@ -95,7 +90,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   let heapStart = 0;
 
   const peerFailure = async (c: FuzzCase, input: Uint8Array, counts: Record<string, number> = {}): Promise<Failure | null> => {
-    const f = await checkPeer(input, c.peer, c.chunkSeed, guard, options.makePeer, counts, options.tolerateDeferred);
+    const f = await checkPeer(input, c.peer, c.chunkSeed, guard, options.makePeer, counts);
     const problems = guard.take();
     if (problems.length > 0) return { kind: `peer crashed the process (${problems[0]!.split(':')[0]})`, detail: problems.join('\n') };
     return f;
@@ -130,8 +125,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (targets.has('decoder')) {
         // While shrinking a chunking failure, every two-chunk split is tried: where the cut must fall moves as bytes go.
         const again = async (input: Uint8Array, kind: string) =>
-          checkDecoder(input, c.decoder, c.chunkSeed, options.makeDecoder, {}, kind.startsWith('decoding depends on the chunking'), options.tolerateDeferred);
-        const f = checkDecoder(c.input, c.decoder, c.chunkSeed, options.makeDecoder, tally, false, options.tolerateDeferred);
+          checkDecoder(input, c.decoder, c.chunkSeed, options.makeDecoder, {}, kind.startsWith('decoding depends on the chunking'));
+        const f = checkDecoder(c.input, c.decoder, c.chunkSeed, options.makeDecoder, tally, false);
         if (f) await record('decoder', c, f, again);
       }
       if (targets.has('peer')) {

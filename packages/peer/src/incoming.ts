@@ -169,7 +169,8 @@ export class Responder {
     const parts = this.#streams.get(frame.id);
     if (!parts) {
       this.#free(frame.payload.length);
-      this.host.activity({ type: 'error', error: new Error('stream part for an unknown request ignored'), id: frame.id });
+      // Built only when watched: a flood of stray parts must not cost a stack trace each.
+      if (this.host.watched) this.host.activity({ type: 'error', error: new Error('stream part for an unknown request ignored'), id: frame.id });
       return;
     }
     if (frame.payload.length === 0) parts.end();
@@ -194,12 +195,15 @@ export class Responder {
     if (frame.type === 'p') {
       const parts = this.#streams.get(frame.id);
       if (!parts) return; // a part of no stream: it is ignored anyway
-      this.host.activity({ type: 'error', error: overBudget(size), id: frame.id });
-      return parts.fail(overBudget(size));
+      const error = overBudget(size);
+      this.host.activity({ type: 'error', error, id: frame.id });
+      return parts.fail(error);
     }
     if (frame.type !== 'r' && frame.type !== 's') return;
-    if (this.host.watched) this.host.activity(requestEvent('in', frame));
-    this.host.activity({ type: 'error', error: overBudget(size), id: frame.id, op: frame.op });
+    if (this.host.watched) {
+      this.host.activity(requestEvent('in', frame));
+      this.host.activity({ type: 'error', error: overBudget(size), id: frame.id, op: frame.op });
+    }
     this.#retryResult(frame.id, ReplyText.overBudget);
   }
 

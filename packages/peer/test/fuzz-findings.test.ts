@@ -1,6 +1,5 @@
-// KNOWN BUG found by `pnpm fuzz` (issue 10, section 7); NOT FIXED: the decoder's, seen from the
-// peer (see packages/protocol/test/fuzz-findings.test.ts for the cause). Marked `it.fails`: it
-// passes while the bug is there; once FrameDecoder is fixed, make it a plain `it`.
+// Found by `pnpm fuzz`, now fixed, seen from the peer (see packages/protocol/test/fuzz-findings.test.ts):
+// a peer sent an invalid header that ends a chunk closes at once with f00000002.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError, type Peer } from '@gotalk/peer';
 import { bin, scriptedPeer } from './scripted-transport.ts';
@@ -10,7 +9,7 @@ afterEach(() => {
   for (const p of peers.splice(0)) p.destroy();
 });
 
-describe('KNOWN BUG: a peer sent an invalid header that ends a chunk stays open', () => {
+describe('a peer sent an invalid header that ends a chunk', () => {
   it('fed 01r\\0\\0\\0r\\0\\0\\0 in one chunk, it closes with f00000002 (the reference behaviour)', async () => {
     const { peer, t } = scriptedPeer();
     peers.push(peer);
@@ -21,7 +20,7 @@ describe('KNOWN BUG: a peer sent an invalid header that ends a chunk stays open'
     expect(t.outputText.endsWith('f00000002')).toBe(true);
   });
 
-  it.fails('fed the same bytes as 01r\\0\\0\\0r | \\0\\0\\0 (the name length last), it closes with f00000002 too', async () => {
+  it('fed the same bytes as 01r\\0\\0\\0r | \\0\\0\\0 (the name length last), it closes with f00000002 too', async () => {
     const { peer, t } = scriptedPeer();
     peers.push(peer);
     t.feed(bin('01r\x00\x00\x00r'));

@@ -43,8 +43,7 @@ function wrapped(hooks: { onData?: (chunk: Uint8Array, events: TransportEvents) 
 
 describe('fuzzing the peer', () => {
   it('holds every invariant over 8,000 generated and mutated inputs (fixed seed)', async () => {
-    // tolerateDeferred: the decoder's known bug (protocol/test/fuzz-findings.test.ts) is counted, not failed; drop it once fixed.
-    const report = await runFuzz({ seed: 0x9ee7, count: 8_000, targets: ['peer'], tolerateDeferred: true });
+    const report = await runFuzz({ seed: 0x9ee7, count: 8_000, targets: ['peer'] });
     expect(report.failureCount, describeFailures(report)).toBe(0);
     // The inputs reach every ending: open, closed on invalid bytes, closed on the other side's f.
     expect(report.tally['peer: stayed open']).toBeGreaterThan(2_000);
@@ -55,7 +54,7 @@ describe('fuzzing the peer', () => {
 
   it('holds every invariant over 2,000 inputs of a random seed (printed on failure)', async () => {
     const seed = (Math.random() * 2 ** 32) >>> 0;
-    const report = await runFuzz({ seed, count: 2_000, targets: ['peer'], tolerateDeferred: true });
+    const report = await runFuzz({ seed, count: 2_000, targets: ['peer'] });
     expect(report.failureCount, `seed ${hex32(seed)}:\n${describeFailures(report)}`).toBe(0);
   }, 60_000);
 
@@ -91,7 +90,7 @@ describe('fuzzing the peer', () => {
     ],
   ];
   it.each(faults)('catches a peer that %s, with seed, replay and a shrunk input', async (_what, make, kind) => {
-    const report = await runFuzz({ seed: 11, count: 300, targets: ['peer'], makePeer: make, tolerateDeferred: true });
+    const report = await runFuzz({ seed: 11, count: 300, targets: ['peer'], makePeer: make });
     const failure = report.failures.find((f) => f.kind === kind);
     expect(failure, `${[...report.kinds.keys()].join(', ')}\n${describeFailures(report)}`).toBeDefined();
     expect(failure!.replay).toBe(`pnpm fuzz --seed 0x0000000b --case ${failure!.caseIndex}`);

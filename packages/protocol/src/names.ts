@@ -52,28 +52,47 @@ export function readUtf8(buf: Uint8Array, at: number, length: number): string {
   return ascii;
 }
 
+/** The first byte of a UTF-8 sequence: how many continuation bytes follow and the least code point it may encode. */
+function sequence(b: number): number {
+  // Packed as count * 0x1000000 + least code point: no array per byte.
+  if (b >= 0xc2 && b <= 0xdf) return 0x1000080;
+  if (b >= 0xe0 && b <= 0xef) return 0x2000800;
+  if (b >= 0xf0 && b <= 0xf4) return 0x3010000;
+  return 0;
+}
+
 /**
- * UTF-8 where each byte of an invalid sequence becomes U+DC00 + byte (bytes >= 0x80 only): at
- * each byte, the shortest run of 1..4 bytes that is one whole character, else the byte escaped.
- * Short rather than fast: it runs only for names that are not UTF-8.
+ * UTF-8 where each byte of an invalid sequence becomes U+DC00 + byte (bytes >= 0x80 only).
+ * A plain state machine: linear in the name's length whatever its bytes (a name of 4095 invalid
+ * bytes costs no more than a valid one).
  */
 function decodeEscaped(bytes: Uint8Array): string {
   let out = '';
-  for (let i = 0; i < bytes.length; ) {
-    let len = 1;
-    for (; len <= 4 && i + len <= bytes.length; len++) {
-      try {
-        out += strict.decode(bytes.subarray(i, i + len));
-        break;
-      } catch {
-        // not one whole character (yet)
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const seq = b < 0x80 ? 0 : sequence(b);
+    const need = seq >>> 24;
+    let cp = b < 0x80 ? b : -1;
+    if (need > 0 && i + need < bytes.length) {
+      cp = b & (0x3f >> need);
+      for (let j = 1; j <= need; j++) {
+        const c = bytes[i + j]!;
+        if ((c & 0xc0) !== 0x80) {
+          cp = -1;
+          break;
+        }
+        cp = (cp << 6) | (c & 0x3f);
       }
+      if (cp < (seq & 0xffffff) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = -1;
     }
-    if (len > 4 || i + len > bytes.length) {
-      out += String.fromCharCode(0xdc00 + bytes[i]!);
-      len = 1;
+    if (cp < 0) {
+      out += String.fromCharCode(0xdc00 + b);
+      i++;
+    } else {
+      out += String.fromCodePoint(cp);
+      i += need + 1;
     }
-    i += len;
   }
   return out;
 }

@@ -16,8 +16,7 @@ function describeFailures(report: FuzzReport): string {
 
 describe('fuzzing the decoder', () => {
   it('holds every invariant over 20,000 generated and mutated inputs (fixed seed)', async () => {
-    // tolerateDeferred: the known bug of fuzz-findings.test.ts is counted, not failed; drop it once fixed.
-    const report = await runFuzz({ seed: 0x60741c, count: 20_000, targets: ['decoder'], tolerateDeferred: true });
+    const report = await runFuzz({ seed: 0x60741c, count: 20_000, targets: ['decoder'] });
     expect(report.failureCount, describeFailures(report)).toBe(0);
     // The inputs reach both outcomes and the skip path, not just one of them.
     expect(report.tally['decoder: inputs accepted']).toBeGreaterThan(5_000);
@@ -27,7 +26,7 @@ describe('fuzzing the decoder', () => {
 
   it('holds every invariant over 5,000 inputs of a random seed (printed on failure)', async () => {
     const seed = (Math.random() * 2 ** 32) >>> 0;
-    const report = await runFuzz({ seed, count: 5_000, targets: ['decoder'], tolerateDeferred: true });
+    const report = await runFuzz({ seed, count: 5_000, targets: ['decoder'] });
     expect(report.failureCount, `seed ${hex32(seed)}:\n${describeFailures(report)}`).toBe(0);
   }, 60_000);
 
@@ -50,7 +49,7 @@ describe('fuzzing the decoder', () => {
         },
       };
     };
-    const report = await runFuzz({ seed: 7, count: 500, targets: ['decoder'], makeDecoder: broken, tolerateDeferred: true });
+    const report = await runFuzz({ seed: 7, count: 500, targets: ['decoder'], makeDecoder: broken });
     const failure = report.failures.find((f) => f.kind === 'decoder threw something other than a CodecError');
     expect(failure, describeFailures(report)).toBeDefined();
     expect(failure!.detail).toContain('TypeError: boom');
@@ -78,7 +77,7 @@ describe('fuzzing the decoder', () => {
         },
       };
     };
-    const report = await runFuzz({ seed: 8, count: 2_000, targets: ['decoder'], makeDecoder: lossy, tolerateDeferred: true });
+    const report = await runFuzz({ seed: 8, count: 2_000, targets: ['decoder'], makeDecoder: lossy });
     expect([...report.kinds.keys()], describeFailures(report)).toContain('decoder: decoding depends on the chunking (frames)');
   }, 60_000);
 });

@@ -11,50 +11,28 @@ import type { Frame } from '@gotalk/protocol';
 const encoder = new TextEncoder();
 // Names and text are UTF-8; a leading U+FEFF is part of the name, so never strip it.
 // Invalid sequences decode to U+FFFD, as any WHATWG decoder does in non-fatal mode.
-/** The first byte of a UTF-8 sequence: how many continuation bytes follow and the least code point it may encode. */
-function sequence(b: number): readonly [number, number] | null {
-  if (b >= 0xc2 && b <= 0xdf) return [1, 0x80];
-  if (b >= 0xe0 && b <= 0xef) return [2, 0x800];
-  if (b >= 0xf0 && b <= 0xf4) return [3, 0x10000];
-  return null;
-}
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Names as the decoder reads them: valid UTF-8 as text, each byte of an invalid sequence as
- * U+DC00 + byte. Written out as the UTF-8 state machine (the decoder itself asks its
- * TextDecoder instead), so the two check each other.
+ * U+DC00 + byte. Done the slow, obvious way (the decoder runs a state machine instead, so the
+ * two check each other): at each byte, the shortest run of 1..4 bytes that strictly decodes to
+ * one character, else the escaped byte.
  */
 function naiveName(bytes: Uint8Array): string {
   let out = '';
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      out += String.fromCharCode(b);
-      i++;
-      continue;
-    }
-    const seq = sequence(b);
-    let cp = -1;
-    if (seq && i + seq[0] < bytes.length) {
-      cp = b & (0x3f >> seq[0]);
-      for (let j = 1; j <= seq[0]; j++) {
-        const c = bytes[i + j]!;
-        if ((c & 0xc0) !== 0x80) {
-          cp = -1;
-          break;
-        }
-        cp = (cp << 6) | (c & 0x3f);
+  outer: for (let i = 0; i < bytes.length; ) {
+    for (let len = 1; len <= 4 && i + len <= bytes.length; len++) {
+      try {
+        out += strict.decode(bytes.subarray(i, i + len));
+        i += len;
+        continue outer;
+      } catch {
+        // not one whole character (yet)
       }
-      if (cp < seq[1] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = -1;
     }
-    if (cp < 0) {
-      out += String.fromCharCode(0xdc00 + b);
-      i++;
-    } else {
-      out += String.fromCodePoint(cp);
-      i += seq![0] + 1;
-    }
+    out += String.fromCharCode(0xdc00 + bytes[i]!);
+    i++;
   }
   return out;
 }
