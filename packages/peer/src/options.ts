@@ -93,6 +93,12 @@ export function resolveLimits(options: PeerOptions): Limits {
   return resolveSettings(options).limits;
 }
 
+/** The limits that are counts, each checked the same way (`maxPayload` also against the wire's maximum). */
+const COUNT_LIMITS = ['maxRequests', 'maxStreams', 'maxPayload', 'streamBuffer', 'maxBacklog', 'maxJsonBytes', 'maxJsonDepth'] as const;
+
+/** The options that are durations in ms. */
+const DURATIONS = ['heartbeatInterval', 'idleTimeout', 'silenceTimeout', 'handshakeTimeout', 'closeTimeout', 'requestTimeout'] as const;
+
 /** Fills in defaults and checks ranges; throws RangeError naming a bad option. */
 export function resolveSettings(options: PeerOptions): Settings {
   const l = options.limits ?? {};
@@ -101,23 +107,9 @@ export function resolveSettings(options: PeerOptions): Settings {
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 0 && hi >= lo && hi <= 0xffffffff)) {
     throw new RangeError(`limits.retryWait must be integers [min, max] with 0 <= min <= max, got [${lo}, ${hi}]`);
   }
-  return {
-    limits: {
-      maxRequests: countOption(l.maxRequests, DEFAULT_LIMITS.maxRequests, 'limits.maxRequests'),
-      maxStreams: countOption(l.maxStreams, DEFAULT_LIMITS.maxStreams, 'limits.maxStreams'),
-      maxPayload: countOption(l.maxPayload, DEFAULT_LIMITS.maxPayload, 'limits.maxPayload', MAX_WIRE_PAYLOAD),
-      streamBuffer: countOption(l.streamBuffer, DEFAULT_LIMITS.streamBuffer, 'limits.streamBuffer'),
-      maxBacklog: countOption(l.maxBacklog, DEFAULT_LIMITS.maxBacklog, 'limits.maxBacklog'),
-      retryWait: [lo, hi],
-      maxJsonBytes: countOption(l.maxJsonBytes, DEFAULT_LIMITS.maxJsonBytes, 'limits.maxJsonBytes'),
-      maxJsonDepth: countOption(l.maxJsonDepth, DEFAULT_LIMITS.maxJsonDepth, 'limits.maxJsonDepth'),
-    },
-    heartbeatInterval: msOption(options.heartbeatInterval, DEFAULTS.heartbeatInterval, 'heartbeatInterval'),
-    idleTimeout: msOption(options.idleTimeout, DEFAULTS.idleTimeout, 'idleTimeout'),
-    silenceTimeout: msOption(options.silenceTimeout, DEFAULTS.silenceTimeout, 'silenceTimeout'),
-    handshakeTimeout: msOption(options.handshakeTimeout, DEFAULTS.handshakeTimeout, 'handshakeTimeout'),
-    closeTimeout: msOption(options.closeTimeout, DEFAULTS.closeTimeout, 'closeTimeout'),
-    requestTimeout: msOption(options.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
-    retries: countOption(options.retries, DEFAULTS.retries, 'retries'),
-  };
+  const limits: Record<string, unknown> = { retryWait: [lo, hi] };
+  for (const k of COUNT_LIMITS) limits[k] = countOption(l[k], DEFAULT_LIMITS[k], `limits.${k}`, k === 'maxPayload' ? MAX_WIRE_PAYLOAD : undefined);
+  const settings: Record<string, unknown> = { limits, retries: countOption(options.retries, DEFAULTS.retries, 'retries') };
+  for (const k of DURATIONS) settings[k] = msOption(options[k], DEFAULTS[k], k);
+  return settings as unknown as Settings;
 }

@@ -52,14 +52,8 @@ export function readUtf8(buf: Uint8Array, at: number, length: number): string {
   return ascii;
 }
 
-/** The first byte of a UTF-8 sequence: how many continuation bytes follow and the least code point it may encode. */
-function sequence(b: number): number {
-  // Packed as count * 0x1000000 + least code point: no array per byte.
-  if (b >= 0xc2 && b <= 0xdf) return 0x1000080;
-  if (b >= 0xe0 && b <= 0xef) return 0x2000800;
-  if (b >= 0xf0 && b <= 0xf4) return 0x3010000;
-  return 0;
-}
+/** The least code point a UTF-8 sequence of 1 + n bytes may encode (shorter ones are overlong). */
+const LEAST = [0, 0x80, 0x800, 0x10000];
 
 /**
  * UTF-8 where each byte of an invalid sequence becomes U+DC00 + byte (bytes >= 0x80 only).
@@ -71,8 +65,8 @@ function decodeEscaped(bytes: Uint8Array): string {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
-    const seq = b < 0x80 ? 0 : sequence(b);
-    const need = seq >>> 24;
+    // Continuation bytes after a lead byte: 0 for ASCII and for bytes that cannot lead.
+    const need = b < 0xc2 || b > 0xf4 ? 0 : b < 0xe0 ? 1 : b < 0xf0 ? 2 : 3;
     let cp = b < 0x80 ? b : -1;
     if (need > 0 && i + need < bytes.length) {
       cp = b & (0x3f >> need);
@@ -84,7 +78,7 @@ function decodeEscaped(bytes: Uint8Array): string {
         }
         cp = (cp << 6) | (c & 0x3f);
       }
-      if (cp < (seq & 0xffffff) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = -1;
+      if (cp < LEAST[need]! || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = -1;
     }
     if (cp < 0) {
       out += String.fromCharCode(0xdc00 + b);
