@@ -84,6 +84,13 @@ export interface ClientEvents {
 
 const RESTART_CODES = [1001, 1012];
 
+/**
+ * Where a {@link Client} is: `connecting` (a WebSocket opening, or its handshake), `open`
+ * (handshake done), `waiting` (for the next attempt, after a backoff delay), `offline` (for the
+ * browser's `online` event), `closed` (by `close()`, or without reconnection after the first end).
+ */
+export type ClientState = 'connecting' | 'open' | 'waiting' | 'offline' | 'closed';
+
 function browserOffline(): boolean {
   return typeof navigator !== 'undefined' && navigator.onLine === false && typeof addEventListener === 'function';
 }
@@ -112,14 +119,16 @@ export class Client extends CallerBase {
   readonly #activity: ActivityListener[] = [];
   readonly #events = new Emitter<ClientEvents>();
   readonly #limits: Limits;
+  #state: ClientState = 'connecting';
   #current: Peer | null = null;
-  /** When the current peer completed its handshake (performance.now()), or 0 before. */
-  #liveSince = 0;
+  /** When the current peer completed its handshake (performance.now()). */
+  #openedAt = 0;
   #socket: WebSocketLike | null = null;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopWaitingOnline: (() => void) | null = null;
   #load: number | undefined;
+  /** Resolves once `close()` has closed everything. */
   #stopped: Promise<void> | null = null;
   #resolveStopped: () => void = () => {};
 
@@ -158,7 +167,12 @@ export class Client extends CallerBase {
 
   /** True while a connection is open (handshake done) and not closing. */
   get connected(): boolean {
-    return this.#liveSince > 0 && this.#current!.open;
+    return this.#state === 'open' && this.#current!.open;
+  }
+
+  /** Where the client is now (see {@link ClientState}). */
+  get state(): ClientState {
+    return this.#state;
   }
 
   // ----- the peer API, on whichever connection is current -----
@@ -219,6 +233,7 @@ export class Client extends CallerBase {
   close(): Promise<void> {
     if (this.#stopped) return this.#stopped;
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.#state = 'closed';
     clearTimeout(this.#timer);
     this.#stopWaitingOnline?.();
     this.#queue.fail();
@@ -247,7 +262,7 @@ export class Client extends CallerBase {
 
   /** Why a request made now, while disconnected, cannot wait; null when it can. */
   #refusal(): Error | null {
-    if (this.#stopped) return new ClosedError('the client is closed');
+    if (this.#state === 'closed') return new ClosedError('the client is closed');
     if (this.#failOffline) return new BrowserError('OFFLINE', 'not connected');
     return this.#queue.refusal();
   }
@@ -260,6 +275,7 @@ export class Client extends CallerBase {
   /** Opens a WebSocket and, once it is open, a peer on it. */
   #dial(): void {
     this.#timer = undefined;
+    this.#state = 'connecting';
     let socket: WebSocketLike;
     try {
       socket = new this.#WebSocket(this.url);
@@ -278,7 +294,7 @@ export class Client extends CallerBase {
       if (!peer) this.#ended(socket, { info: null, code, reason });
     });
     socket.addEventListener('open', () => {
-      if (this.#stopped) {
+      if (this.#state === 'closed') {
         clearTimeout(connectTimer);
         return socket.close(1000);
       }
@@ -289,8 +305,9 @@ export class Client extends CallerBase {
       void p.ready.then(
         () => {
           clearTimeout(connectTimer); // the timeout covers the handshake too, as connect()'s in Node
-          if (this.#current !== p) return;
-          this.#liveSince = performance.now();
+          if (this.#current !== p || this.#state === 'closed') return;
+          this.#state = 'open';
+          this.#openedAt = performance.now();
           this.#events.emit('open', p);
         },
         () => {},
@@ -305,12 +322,11 @@ export class Client extends CallerBase {
   #ended(socket: WebSocketLike | null, end: ConnectionEnd): void {
     if (socket && socket !== this.#socket) return;
     // Only a connection that stayed up restarts the count (and so allows an immediate reconnect).
-    if (this.#liveSince && this.#policy && performance.now() - this.#liveSince >= this.#policy.maxDelay) this.#attempt = 0;
+    if (this.#state === 'open' && this.#policy && performance.now() - this.#openedAt >= this.#policy.maxDelay) this.#attempt = 0;
     this.#socket = null;
     this.#current = null;
-    this.#liveSince = 0;
     this.#events.emit('close', end);
-    if (this.#stopped) return this.#resolveStopped();
+    if (this.#state === 'closed') return this.#resolveStopped();
     if (!this.#policy) {
       void this.close();
       return;
@@ -323,6 +339,7 @@ export class Client extends CallerBase {
       };
       addEventListener('online', online);
       this.#stopWaitingOnline = () => removeEventListener('online', online);
+      this.#state = 'offline';
       this.#events.emit('offline', undefined);
       return;
     }
@@ -331,6 +348,7 @@ export class Client extends CallerBase {
   }
 
   #retry(delay: number): void {
+    this.#state = 'waiting';
     this.#attempt++;
     this.#events.emit('reconnecting', { attempt: this.#attempt, delay });
     this.#timer = setTimeout(() => this.#dial(), delay);

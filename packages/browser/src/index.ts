@@ -7,7 +7,7 @@
 // What the bundles carry (the client, the peer and handler API, errors, payload helpers)…
 export * from './bundle.ts';
 // …and the building blocks a bundler user may want besides, with the types.
-export { type ClientEvents, type ClientOptions, type ConnectionEnd } from './client.ts';
+export { type ClientEvents, type ClientOptions, type ClientState, type ConnectionEnd } from './client.ts';
 export { type BrowserErrorCode } from './errors.ts';
 export { DEFAULT_PATH, defaultEndpoint, endpointFromScript } from './endpoint-url.ts';
 export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';

@@ -143,6 +143,20 @@ describe('requests, streams and notifications both ways', () => {
 });
 
 describe('reconnection', () => {
+  it('says where it is: connecting, open, waiting after a drop, closed', async () => {
+    const server = await serve(cleanup);
+    const c = client(cleanup, server.addresses[0]!, { reconnect: { minDelay: 5_000, maxDelay: 10_000 } });
+    expect(c.state).toBe('connecting');
+    await connected(c);
+    expect(c.state).toBe('open');
+    const reconnecting = next(c, 'reconnecting');
+    await stop(server);
+    await reconnecting;
+    expect(c.state).toBe('waiting');
+    await c.close();
+    expect(c.state).toBe('closed');
+  });
+
   it('connectTimeout covers the handshake: a server that opens the WebSocket and never sends its version is left and tried again', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => wss.once('listening', resolve));

@@ -50,12 +50,19 @@ export function backoff(attempt: number): number {
  * Deadline, abort signal and retry bookkeeping shared by single and stream requests. A
  * subclass sends the request (`transmit`) and settles it (`settle`).
  */
+/** Where a request is in its life. */
+export type RequestState =
+  /** Sent (or about to be) under its current id: its replies are taken. */
+  | 'pending'
+  /** Between a retry result and the resend under a new id: replies are ignored. */
+  | 'retrying'
+  /** Settled (result, error, timeout, abort or close): nothing more happens. */
+  | 'settled';
+
 export abstract class RequestBase implements Outgoing {
   protected id: RequestId = -1;
   protected attempts = 0;
-  protected done = false;
-  /** Between a retry result and the resend: replies are ignored. */
-  protected waiting = false;
+  protected state: RequestState = 'pending';
   readonly #timeout: number;
   #retryTimer: unknown = null;
   #deadline: Deadline | null = null;
@@ -81,9 +88,9 @@ export abstract class RequestBase implements Outgoing {
     }
   }
 
-  /** For the peer's deadlines: true once settled. */
+  /** True once settled (also what the peer's deadlines read). */
   get finished(): boolean {
-    return this.done;
+    return this.state === 'settled';
   }
 
   /** The request's time ran out. */
@@ -121,13 +128,13 @@ export abstract class RequestBase implements Outgoing {
       this.finish(new RetryExhaustedError(this.attempts, wait, message));
       return;
     }
-    this.waiting = true;
+    this.state = 'retrying';
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
-      if (this.done) return;
+      if (this.state === 'settled') return;
       if (!this.host.open) return this.finish(this.host.closedError());
       this.host.unregister(this.id);
-      this.waiting = false;
+      this.state = 'pending';
       this.#registerAndTransmit(stream);
     }, wait > 0 ? Math.min(wait, MAX_DELAY) : backoff(this.attempts)); // a remote may ask for up to 0xffffffff ms
   }
@@ -151,8 +158,8 @@ export abstract class RequestBase implements Outgoing {
 
   /** Ends the request once: clears timers and listeners, forgets the id, settles. */
   protected finish(error: Error | null): void {
-    if (this.done) return;
-    this.done = true;
+    if (this.state === 'settled') return;
+    this.state = 'settled';
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#deadline?.release();
     this.#deadline = null;
@@ -192,7 +199,7 @@ export class SingleRequest extends RequestBase {
   }
 
   reply(frame: ReplyFrame): void {
-    if (this.waiting) return;
+    if (this.state !== 'pending') return;
     switch (frame.type) {
       case 'R':
         this.#result = frame.payload;

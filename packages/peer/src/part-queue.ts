@@ -9,13 +9,24 @@ import { concat } from './payload.ts';
  * (`break`) discards the rest. `release` (optional) is told of every part's bytes once the
  * queue no longer holds them: handed to the consumer, dropped, or pushed after the end.
  */
+/** Where a {@link PartQueue} is in its life. */
+type QueueState =
+  /** Parts may still arrive. */
+  | 'open'
+  /** No more parts will come: the consumer reads what is left, then the end. */
+  | 'ended'
+  /** Failed: the consumer reads what is left, then the error. */
+  | 'failed'
+  /** The consumer has read the end or the error, or stopped early: nothing more happens. */
+  | 'done';
+
 export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
   #items: Uint8Array[] = [];
   #head = 0;
   #buffered = 0;
-  #ended = false;
-  #failure: unknown = null;
-  #cancelled = false;
+  #state: QueueState = 'open';
+  #failure: unknown;
+  /** Over the byte budget: the peer has stopped reading the connection for this queue. */
   #congested = false;
   #waiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | null = null;
 
@@ -29,9 +40,9 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
     this.#release = release;
   }
 
-  /** True once ended, failed or cancelled: further pushes are ignored. */
+  /** True once ended, failed or given up by the consumer: further pushes are ignored. */
   get closed(): boolean {
-    return this.#ended || this.#failure !== null || this.#cancelled;
+    return this.#state !== 'open';
   }
 
   /** Adds a part (ignored when closed). */
@@ -54,14 +65,15 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   /** Ends the stream after the parts already pushed. */
   end(): void {
-    if (this.closed) return;
-    this.#ended = true;
+    if (this.#state !== 'open') return;
+    this.#state = 'ended';
     this.#closing();
   }
 
   /** Fails the stream: the consumer gets `error` after the parts already pushed. */
   fail(error: unknown): void {
-    if (this.closed) return;
+    if (this.#state !== 'open') return;
+    this.#state = 'failed';
     this.#failure = error;
     this.#closing();
   }
@@ -79,13 +91,12 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
       this.#relieve();
       return Promise.resolve({ value: part, done: false });
     }
-    if (this.#failure !== null && !this.#cancelled) {
-      const failure = this.#failure;
-      this.#cancelled = true;
-      return Promise.reject(failure);
+    if (this.#state === 'failed') {
+      this.#state = 'done';
+      return Promise.reject(this.#failure);
     }
-    if (this.#ended || this.#cancelled) {
-      this.#cancelled = true;
+    if (this.#state !== 'open') {
+      this.#state = 'done';
       return Promise.resolve({ value: undefined, done: true });
     }
     if (this.#waiter) return Promise.reject(new Error('PartQueue has a single consumer'));
@@ -96,7 +107,7 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   /** The consumer is done (e.g. `break`): drop what is buffered and ignore further parts. */
   return(): Promise<IteratorResult<Uint8Array>> {
-    this.#cancelled = true;
+    this.#state = 'done';
     const dropped = this.#buffered;
     this.#items = [];
     this.#head = 0;
@@ -131,8 +142,10 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
     const w = this.#waiter;
     if (!w || this.#head < this.#items.length) return;
     this.#waiter = null;
-    if (this.#ended) w.resolve({ value: undefined, done: true });
-    else w.reject(this.#failure);
+    const failed = this.#state === 'failed';
+    this.#state = 'done';
+    if (failed) w.reject(this.#failure);
+    else w.resolve({ value: undefined, done: true });
   }
 
   /** Stops holding the transport back: no more parts can arrive, or the consumer caught up. */

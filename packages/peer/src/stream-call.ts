@@ -5,6 +5,15 @@ import { RequestBase, type RequestHost } from './outgoing.ts';
 import { PartQueue } from './part-queue.ts';
 import { EMPTY, text } from './payload.ts';
 
+/** How far a stream call's input has gone out under its current id. */
+type Upload =
+  /** Nothing yet: the `s` that opens the stream request is still to be sent (again, after a retry result). */
+  | 'unopened'
+  /** The `s` went out; parts follow as the source yields them. */
+  | 'open'
+  /** The empty `p` went out: the input is complete (a retry resends it whole, end included). */
+  | 'ended';
+
 /**
  * A request whose result is a stream (`S` parts, or one `R`), sent either as a single request
  * (`r`, when the input is one payload) or as a stream request (`s` + `p` parts + an empty `p`).
@@ -20,10 +29,7 @@ export class StreamCall extends RequestBase implements ResultStream {
   /** A reply other than a retry result came: the result has begun, and can no longer be retried. */
   #answered = false;
   #replayBytes = 0;
-  /** The source has been read to its end. */
-  #inputDone = false;
-  /** Parts reached the wire under the current id (the `s` went out). */
-  #started = false;
+  #upload: Upload = 'unopened';
   #gate: Promise<void> | null = null;
   #openGate: (() => void) | null = null;
   readonly #input: Uint8Array | PartSource;
@@ -35,7 +41,7 @@ export class StreamCall extends RequestBase implements ResultStream {
     this.#input = input;
     this.#queue = new PartQueue(host.settings.limits.streamBuffer, (on) => host.congestion(on));
     this.begin(true);
-    if (!this.done && !(input instanceof Uint8Array)) void this.#pump(input);
+    if (!this.finished && !(input instanceof Uint8Array)) void this.#pump(input);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -60,19 +66,26 @@ export class StreamCall extends RequestBase implements ResultStream {
     }
     // A retry: replay what was sent under the previous id, then let the pump go on.
     if (!this.#replay || this.#replay.length === 0) return;
-    this.#started = false;
+    const ended = this.#upload === 'ended';
+    this.#upload = 'unopened';
     for (const part of this.#replay) this.#sendPart(part);
-    if (this.#inputDone) this.host.send({ type: 'p', id: this.id, payload: EMPTY });
+    if (ended) this.#sendEnd();
     this.#release();
   }
 
   #sendPart(part: Uint8Array): void {
-    if (this.#started) {
+    if (this.#upload !== 'unopened') {
       this.host.send({ type: 'p', id: this.id, payload: part });
     } else {
-      this.sendRequest('s', part); // throws for an invalid op name: then nothing was started
-      this.#started = true;
+      this.sendRequest('s', part); // throws for an invalid op name: then nothing was opened
+      this.#upload = 'open';
     }
+  }
+
+  /** The empty `p` that completes the input. */
+  #sendEnd(): void {
+    this.#upload = 'ended';
+    this.host.send({ type: 'p', id: this.id, payload: EMPTY });
   }
 
   /**
@@ -102,8 +115,8 @@ export class StreamCall extends RequestBase implements ResultStream {
         }
         const part = step.value;
         if (this.#gate) await this.#gate;
-        if (this.done) break;
-        if (part.length === 0 && this.#started) continue; // an empty p would end the stream
+        if (this.finished) break;
+        if (part.length === 0 && this.#upload !== 'unopened') continue; // an empty p would end the stream
         const max = this.host.settings.limits.maxPayload;
         if (part.length > max) throw new PayloadTooLargeError(part.length, max);
         this.#keep(part);
@@ -112,14 +125,13 @@ export class StreamCall extends RequestBase implements ResultStream {
       }
       if (this.#gate) await this.#gate;
       // Settled (aborted, timed out, failed) before the input ended: never start the request now.
-      if (this.done) return this.#endInput();
-      if (this.#inputDone || !this.host.open) return;
-      this.#inputDone = true;
-      if (!this.#started) {
+      if (this.finished) return this.#endInput();
+      if (this.#upload === 'ended' || !this.host.open) return;
+      if (this.#upload === 'unopened') {
         this.#keep(EMPTY); // an empty stream is resent as such after a retry result
         this.#sendPart(EMPTY);
       }
-      this.host.send({ type: 'p', id: this.id, payload: EMPTY });
+      this.#sendEnd();
     } catch (err) {
       // The source failed: end the request on the wire and fail it here.
       this.#endInput();
@@ -142,12 +154,9 @@ export class StreamCall extends RequestBase implements ResultStream {
     }
   }
 
-  /** Ends the input on the wire if it was started and not yet ended. */
+  /** Ends the input on the wire if it was opened and not yet ended. */
   #endInput(): void {
-    if (this.#started && !this.#inputDone && this.host.open) {
-      this.#inputDone = true;
-      this.host.send({ type: 'p', id: this.id, payload: EMPTY });
-    }
+    if (this.#upload === 'open' && this.host.open) this.#sendEnd();
   }
 
   #release(): void {
@@ -165,7 +174,7 @@ export class StreamCall extends RequestBase implements ResultStream {
   }
 
   reply(frame: ReplyFrame): void {
-    if (this.waiting) return;
+    if (this.state !== 'pending') return;
     if (frame.type === 'e') {
       if (this.#answered) {
         return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, `retry asked for after the result began: ${text(frame.payload)}`));
