@@ -11,6 +11,13 @@ export interface BudgetAccount {
   free(n: number): void;
   /** Sets the unsent bytes this connection holds (its transport's backlog) to `n`. */
   backlog(n: number): void;
+  /**
+   * Whether a frame's payload of `size` bytes may be taken in, and takes it if so (a decoder's
+   * `admit`): a part (`p`) only for a stream being served (`serving(id)`); new work (`r`, `s`)
+   * once this connection's unsent replies are counted afresh, so a burst of requests in one
+   * chunk sees the replies of those before it.
+   */
+  admit(type: string, id: number, size: number, serving: (id: number) => boolean): boolean;
   /** The connection is gone: gives back everything it holds. */
   close(): void;
 }
@@ -44,7 +51,7 @@ export class MemoryBudget {
     return this.#used >= this.limit;
   }
 
-  /** Opens an account for one connection. `unsent` reads its transport's backlog afresh. */
+  /** Opens an account for one connection. `unsent` reads its unsent bytes afresh (queued and in its transport). */
   account(unsent: () => number = () => 0): BudgetAccount {
     const budget = this;
     let payloads = 0;
@@ -70,6 +77,11 @@ export class MemoryBudget {
         if (!open) return;
         budget.#used += n - backlog;
         backlog = n;
+      },
+      admit(type: string, id: number, size: number, serving: (id: number) => boolean): boolean {
+        if (type === 'p') return serving(id) && account.take(size);
+        if (type === 'r' || type === 's') refresh();
+        return account.take(size);
       },
       close(): void {
         if (!open) return;

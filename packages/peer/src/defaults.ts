@@ -1,4 +1,39 @@
-import { DEFAULT_LIMITS } from './limits.ts';
+import { DEFAULT_MAX_PAYLOAD } from '@gotalk/protocol';
+
+/** Per-connection limits of what this peer serves. Each has a safe default. */
+export interface Limits {
+  /** Single requests served at once (default 1024). Past it: a retry result. */
+  readonly maxRequests: number;
+  /** Stream requests served at once (default 64); 0 disables stream requests. Past it: a retry result. */
+  readonly maxStreams: number;
+  /** Largest payload accepted or sent, in bytes (default 8 MiB). */
+  readonly maxPayload: number;
+  /** Bytes one stream may buffer before the peer stops reading the connection (default 1 MiB). */
+  readonly streamBuffer: number;
+  /**
+   * Unsent bytes (replies the other side does not read) past which the connection is closed
+   * (default 64 MiB). Needs a transport that reports `bufferedAmount` (sockets and WebSocket do).
+   */
+  readonly maxBacklog: number;
+  /** The range, in ms, of the random wait asked for in retry results past a limit (default 500..5000). */
+  readonly retryWait: readonly [number, number];
+  /** Largest JSON value parsed, in bytes (default 1 MiB): JSON inputs, results and notifications; raw bytes are not limited by it. */
+  readonly maxJsonBytes: number;
+  /** Deepest nesting of arrays and objects in JSON parsed (default 128), checked before the parser runs. */
+  readonly maxJsonDepth: number;
+}
+
+/** The defaults of {@link Limits}. */
+export const DEFAULT_LIMITS: Limits = {
+  maxRequests: 1024,
+  maxStreams: 64,
+  maxPayload: DEFAULT_MAX_PAYLOAD,
+  streamBuffer: 1024 * 1024,
+  maxBacklog: 64 * 1024 * 1024,
+  retryWait: [500, 5000],
+  maxJsonBytes: 1024 * 1024,
+  maxJsonDepth: 128,
+};
 
 /**
  * Every default of the library in one place, one meaning per name. The peer options

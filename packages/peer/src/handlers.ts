@@ -2,7 +2,7 @@ import type { RequestId } from '@gotalk/protocol';
 import { GotalkError, RetryLater } from './errors.ts';
 import { andThen, type MaybePromise } from './maybe-async.ts';
 import type { NotificationType, Operation, StreamOperation } from './operation.ts';
-import type { Limits } from './limits.ts';
+import type { Limits } from './defaults.ts';
 import { fromJson, toJson } from './payload.ts';
 import type { Connection } from './api.ts';
 import { validate, type InputOf, type OutputOf, type StandardSchemaV1 } from './schema.ts';

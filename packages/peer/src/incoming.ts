@@ -4,7 +4,7 @@ import type { BudgetAccount } from './budget.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, RetryLater } from './errors.ts';
 import { retry, type BytesHandler, type HandlerContext, type Handlers, type OpEntry, type StreamHandler } from './handlers.ts';
 import { isPromiseLike } from './maybe-async.ts';
-import type { Limits } from './limits.ts';
+import type { Limits } from './defaults.ts';
 import type { Settings } from './options.ts';
 import { PartQueue } from './part-queue.ts';
 import { concat, EMPTY, errorText, utf8 } from './payload.ts';

@@ -8,8 +8,7 @@ export { defineNotification, defineOperation, defineStreamOperation, type Notifi
 export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
 export { MemoryBudget, type BudgetAccount } from './budget.ts';
 export { CallerBase, jsonResult, type Caller, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
-export { DEFAULTS } from './defaults.ts';
-export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+export { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
 export { checkPeerOptions, countOption, msOption, resolveLimits, type PeerOptions } from './options.ts';
 export type { ActivityEvent, ActivityListener, CloseInfo, CloseReason } from './activity.ts';
 export type { Transport, TransportEvents, TransportInfo } from './transport.ts';

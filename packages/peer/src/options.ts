@@ -2,8 +2,7 @@ import { MAX_WIRE_PAYLOAD } from '@gotalk/protocol';
 import type { ActivityListener } from './activity.ts';
 import type { MemoryBudget } from './budget.ts';
 import type { Handlers } from './handlers.ts';
-import { DEFAULTS } from './defaults.ts';
-import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
 
 /** Options of a peer. Every field is optional. */
 export interface PeerOptions {

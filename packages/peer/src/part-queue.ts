@@ -9,22 +9,23 @@ import { concat } from './payload.ts';
  * (`break`) discards the rest. `release` (optional) is told of every part's bytes once the
  * queue no longer holds them: handed to the consumer, dropped, or pushed after the end.
  */
-/** Where a {@link PartQueue} is in its life. */
-type QueueState =
+/** Where a {@link PartQueue} is in its life (a const enum: names here, small numbers in the bundle). */
+const enum QueueState {
   /** Parts may still arrive. */
-  | 'open'
+  Open,
   /** No more parts will come: the consumer reads what is left, then the end. */
-  | 'ended'
+  Ended,
   /** Failed: the consumer reads what is left, then the error. */
-  | 'failed'
+  Failed,
   /** The consumer has read the end or the error, or stopped early: nothing more happens. */
-  | 'done';
+  Done,
+}
 
 export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
   #items: Uint8Array[] = [];
   #head = 0;
   #buffered = 0;
-  #state: QueueState = 'open';
+  #state = QueueState.Open;
   #failure: unknown;
   /** Over the byte budget: the peer has stopped reading the connection for this queue. */
   #congested = false;
@@ -42,7 +43,7 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   /** True once ended, failed or given up by the consumer: further pushes are ignored. */
   get closed(): boolean {
-    return this.#state !== 'open';
+    return this.#state !== QueueState.Open;
   }
 
   /** Adds a part (ignored when closed). */
@@ -65,15 +66,15 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   /** Ends the stream after the parts already pushed. */
   end(): void {
-    if (this.#state !== 'open') return;
-    this.#state = 'ended';
+    if (this.#state !== QueueState.Open) return;
+    this.#state = QueueState.Ended;
     this.#closing();
   }
 
   /** Fails the stream: the consumer gets `error` after the parts already pushed. */
   fail(error: unknown): void {
-    if (this.#state !== 'open') return;
-    this.#state = 'failed';
+    if (this.#state !== QueueState.Open) return;
+    this.#state = QueueState.Failed;
     this.#failure = error;
     this.#closing();
   }
@@ -91,12 +92,12 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
       this.#relieve();
       return Promise.resolve({ value: part, done: false });
     }
-    if (this.#state === 'failed') {
-      this.#state = 'done';
+    if (this.#state === QueueState.Failed) {
+      this.#state = QueueState.Done;
       return Promise.reject(this.#failure);
     }
-    if (this.#state !== 'open') {
-      this.#state = 'done';
+    if (this.#state !== QueueState.Open) {
+      this.#state = QueueState.Done;
       return Promise.resolve({ value: undefined, done: true });
     }
     if (this.#waiter) return Promise.reject(new Error('PartQueue has a single consumer'));
@@ -107,7 +108,7 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
 
   /** The consumer is done (e.g. `break`): drop what is buffered and ignore further parts. */
   return(): Promise<IteratorResult<Uint8Array>> {
-    this.#state = 'done';
+    this.#state = QueueState.Done;
     const dropped = this.#buffered;
     this.#items = [];
     this.#head = 0;
@@ -142,8 +143,8 @@ export class PartQueue implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8
     const w = this.#waiter;
     if (!w || this.#head < this.#items.length) return;
     this.#waiter = null;
-    const failed = this.#state === 'failed';
-    this.#state = 'done';
+    const failed = this.#state === QueueState.Failed;
+    this.#state = QueueState.Done;
     if (failed) w.reject(this.#failure);
     else w.resolve({ value: undefined, done: true });
   }

@@ -18,7 +18,7 @@ import { Deadlines } from './deadlines.ts';
 import { Handlers } from './handlers.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { overBudget, Responder, type ResponderHost } from './incoming.ts';
-import type { Limits } from './limits.ts';
+import type { Limits } from './defaults.ts';
 import { resolveSettings, type PeerOptions, type Settings } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { SingleRequest, type Outgoing, type RequestHost } from './outgoing.ts';
@@ -91,11 +91,12 @@ export class Peer extends CallerBase implements Connection {
     });
     this.ready.catch(() => {});
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.#account = options.budget?.account(() => transport.bufferedAmount ?? 0) ?? null;
+    // Unsent: what waits in the outbox and what the transport has not sent yet.
+    this.#account = options.budget?.account(() => this.#outbox.pending + (transport.bufferedAmount ?? 0)) ?? null;
     this.#decoder = new FrameDecoder({
       maxPayload: this.#settings.limits.maxPayload,
       expectVersion: true,
-      ...(this.#account ? { admit: (type: string, id: number, size: number) => this.#admit(type, id, size) } : {}),
+      ...(this.#account ? { admit: (type: string, id: number, size: number) => this.#account!.admit(type, id, size, this.#serving) } : {}),
     });
     this.#outbox = new Outbox(transport, encodeVersion(), {
       maxBacklog: this.#settings.limits.maxBacklog,
@@ -109,7 +110,7 @@ export class Peer extends CallerBase implements Connection {
       timedOut: (silent) =>
         this.#fail(
           'idle',
-          new TimeoutError(silent ? 'the other side sent nothing, and never a heartbeat, within the silence timeout' : 'no data from the other side within the idle timeout'),
+          new TimeoutError(silent ? 'nothing arrived, and never a heartbeat, within the silence timeout' : 'no data from the other side within the idle timeout'),
           ProtocolErrorCode.timeout,
         ),
       activity: (e) => this.#activity(e),
@@ -338,12 +339,10 @@ export class Peer extends CallerBase implements Connection {
     if (this.#state === 'closed') return;
     switch (frame.type) {
       case 'r':
-        // New work with no payload: no admit call came, but the budget may still be spent.
-        if (this.#account !== null && frame.payload.length === 0 && !this.#mayTake(0)) return this.#refused(frame, 0);
-        return this.#responder.request(frame);
       case 's':
-        if (this.#account !== null && frame.payload.length === 0 && !this.#mayTake(0)) return this.#refused(frame, 0);
-        return this.#responder.streamRequest(frame);
+        // New work with no payload: no admit call came, but the budget may still be spent.
+        if (this.#account !== null && frame.payload.length === 0 && !this.#account.admit(frame.type, frame.id, 0, this.#serving)) return this.#refused(frame, 0);
+        return frame.type === 'r' ? this.#responder.request(frame) : this.#responder.streamRequest(frame);
       case 'p':
         return this.#responder.part(frame);
       case 'R':
@@ -382,28 +381,14 @@ export class Peer extends CallerBase implements Connection {
   /** A frame whose payload (`size` bytes) the memory budget could not hold, skipped unread. */
   #refused(f: PayloadFrame, size: number): void {
     // Out of memory while this side's replies pile up unread: the other side is not reading.
-    if ((f.type === 'r' || f.type === 's') && this.#outbox.congested) return this.#notReading('the memory budget is spent and replies are piling up unread');
+    if ((f.type === 'r' || f.type === 's') && this.#outbox.congested) return this.#notReading('the memory budget is spent and replies pile up unread');
     if (isReply(f)) this.#outgoing.get(f.id)?.fail(overBudget(size));
     else if (f.type === 'n') this.#activity({ type: 'error', error: overBudget(size) });
     else this.#responder.refused(f, size);
   }
 
-  /** The decoder asks whether a payload may be taken in: only if the memory budget holds it, and never for parts of no stream. */
-  #admit(type: string, id: number, size: number): boolean {
-    if (type === 'p') return this.#responder.hasStream(id) && this.#account!.take(size);
-    return type === 'r' || type === 's' ? this.#mayTake(size) : this.#account!.take(size);
-  }
-
-  /**
-   * Takes `size` bytes for new work, once this connection's unsent replies (queued and in the
-   * transport) are counted afresh: a burst of requests in one chunk sees the replies of those
-   * before it.
-   */
-  #mayTake(size: number): boolean {
-    const account = this.#account!;
-    account.backlog(this.#outbox.pending + (this.#transport.bufferedAmount ?? 0));
-    return account.take(size);
-  }
+  /** For the memory budget: true while a stream request `id` is being served (its parts are wanted). */
+  readonly #serving = (id: number): boolean => this.#responder.hasStream(id);
 
   /** Closes a connection whose other side does not read what this side sends. */
   #notReading(why: string): void {
@@ -424,7 +409,7 @@ export class Peer extends CallerBase implements Connection {
   #notification(name: string, payload: Uint8Array): void {
     this.#activity({ type: 'notification', dir: 'in', name, size: payload.length });
     if (!isValidName(name)) {
-      this.#activity({ type: 'error', error: new GotalkError('INVALID_NAME', `notification name is not valid UTF-8: ${quoteName(name)}; ignored`) });
+      this.#activity({ type: 'error', error: new GotalkError('INVALID_NAME', `notification name is not valid UTF-8: ${quoteName(name)}`) });
       return;
     }
     const handler = this.handlers.lookupNotification(name);
@@ -485,8 +470,7 @@ export class Peer extends CallerBase implements Connection {
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#heartbeats.stop();
     this.#deadlines.close();
-    if (abrupt) this.#outbox.close();
-    else this.#outbox.flush();
+    if (!abrupt) this.#outbox.flush();
     this.#outbox.close();
     // One error for everything still pending, made only if something is (a stack trace costs).
     let failure: ClosedError | undefined;

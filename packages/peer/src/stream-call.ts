@@ -1,18 +1,19 @@
 import type { ReplyFrame } from '@gotalk/protocol';
 import { ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError } from './errors.ts';
 import type { PartSource, RequestOptions, ResultStream } from './api.ts';
-import { RequestBase, type RequestHost } from './outgoing.ts';
+import { RequestBase, RequestState, type RequestHost } from './outgoing.ts';
 import { PartQueue } from './part-queue.ts';
 import { EMPTY, text } from './payload.ts';
 
-/** How far a stream call's input has gone out under its current id. */
-type Upload =
+/** How far a stream call's input has gone out under its current id (a const enum, as {@link RequestState}). */
+const enum Upload {
   /** Nothing yet: the `s` that opens the stream request is still to be sent (again, after a retry result). */
-  | 'unopened'
+  Unopened,
   /** The `s` went out; parts follow as the source yields them. */
-  | 'open'
+  Open,
   /** The empty `p` went out: the input is complete (a retry resends it whole, end included). */
-  | 'ended';
+  Ended,
+}
 
 /**
  * A request whose result is a stream (`S` parts, or one `R`), sent either as a single request
@@ -29,7 +30,7 @@ export class StreamCall extends RequestBase implements ResultStream {
   /** A reply other than a retry result came: the result has begun, and can no longer be retried. */
   #answered = false;
   #replayBytes = 0;
-  #upload: Upload = 'unopened';
+  #upload = Upload.Unopened;
   #gate: Promise<void> | null = null;
   #openGate: (() => void) | null = null;
   readonly #input: Uint8Array | PartSource;
@@ -66,25 +67,25 @@ export class StreamCall extends RequestBase implements ResultStream {
     }
     // A retry: replay what was sent under the previous id, then let the pump go on.
     if (!this.#replay || this.#replay.length === 0) return;
-    const ended = this.#upload === 'ended';
-    this.#upload = 'unopened';
+    const ended = this.#upload === Upload.Ended;
+    this.#upload = Upload.Unopened;
     for (const part of this.#replay) this.#sendPart(part);
     if (ended) this.#sendEnd();
     this.#release();
   }
 
   #sendPart(part: Uint8Array): void {
-    if (this.#upload !== 'unopened') {
+    if (this.#upload !== Upload.Unopened) {
       this.host.send({ type: 'p', id: this.id, payload: part });
     } else {
       this.sendRequest('s', part); // throws for an invalid op name: then nothing was opened
-      this.#upload = 'open';
+      this.#upload = Upload.Open;
     }
   }
 
   /** The empty `p` that completes the input. */
   #sendEnd(): void {
-    this.#upload = 'ended';
+    this.#upload = Upload.Ended;
     this.host.send({ type: 'p', id: this.id, payload: EMPTY });
   }
 
@@ -116,7 +117,7 @@ export class StreamCall extends RequestBase implements ResultStream {
         const part = step.value;
         if (this.#gate) await this.#gate;
         if (this.finished) break;
-        if (part.length === 0 && this.#upload !== 'unopened') continue; // an empty p would end the stream
+        if (part.length === 0 && this.#upload !== Upload.Unopened) continue; // an empty p would end the stream
         const max = this.host.settings.limits.maxPayload;
         if (part.length > max) throw new PayloadTooLargeError(part.length, max);
         this.#keep(part);
@@ -126,8 +127,8 @@ export class StreamCall extends RequestBase implements ResultStream {
       if (this.#gate) await this.#gate;
       // Settled (aborted, timed out, failed) before the input ended: never start the request now.
       if (this.finished) return this.#endInput();
-      if (this.#upload === 'ended' || !this.host.open) return;
-      if (this.#upload === 'unopened') {
+      if (this.#upload === Upload.Ended || !this.host.open) return;
+      if (this.#upload === Upload.Unopened) {
         this.#keep(EMPTY); // an empty stream is resent as such after a retry result
         this.#sendPart(EMPTY);
       }
@@ -156,7 +157,7 @@ export class StreamCall extends RequestBase implements ResultStream {
 
   /** Ends the input on the wire if it was opened and not yet ended. */
   #endInput(): void {
-    if (this.#upload === 'open' && this.host.open) this.#sendEnd();
+    if (this.#upload === Upload.Open && this.host.open) this.#sendEnd();
   }
 
   #release(): void {
@@ -174,7 +175,7 @@ export class StreamCall extends RequestBase implements ResultStream {
   }
 
   reply(frame: ReplyFrame): void {
-    if (this.state !== 'pending') return;
+    if (this.state !== RequestState.Pending) return;
     if (frame.type === 'e') {
       if (this.#answered) {
         return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, `retry asked for after the result began: ${text(frame.payload)}`));

@@ -23,13 +23,10 @@ export function sendInChunks(bytes: Uint8Array, send: (piece: Uint8Array) => voi
 }
 
 /**
- * WebSocket close codes that end a Gotalk connection cleanly: 1000 (normal), 1001 (going away:
- * a server shutting down), 1005 (no code given) and 1012 (service restart). Any other code is
- * an abnormal end. One list for every WebSocket transport.
+ * True when a WebSocket closed with `code` ended the Gotalk connection cleanly: 1000 (normal),
+ * 1001 (going away: a server shutting down), 1005 (no code given) or 1012 (service restart). Any
+ * other code is an abnormal end. The one list for every WebSocket transport.
  */
-export const CLEAN_CLOSE_CODES: readonly number[] = [1000, 1001, 1005, 1012];
-
-/** True when a WebSocket closed with `code` ended cleanly (see {@link CLEAN_CLOSE_CODES}). */
 export function isCleanClose(code: number): boolean {
-  return CLEAN_CLOSE_CODES.includes(code);
+  return code === 1000 || code === 1001 || code === 1005 || code === 1012;
 }

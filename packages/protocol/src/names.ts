@@ -110,20 +110,7 @@ export function isValidName(name: string): boolean {
  * `\xHH` (so `a\xffb` for the bytes 61 ff 62).
  */
 export function quoteName(name: string): string {
-  let out = '';
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const paired = c >= 0xd800 && c <= 0xdbff && i + 1 < name.length && (name.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
-    if (paired) {
-      out += name.slice(i, i + 2);
-      i++;
-    } else if (c >= 0xdc80 && c <= 0xdcff) {
-      out += `\\x${(c - 0xdc00).toString(16)}`;
-    } else if (c >= 0xd800 && c <= 0xdfff) {
-      out += `\\u${c.toString(16)}`;
-    } else {
-      out += JSON.stringify(name[i]).slice(1, -1);
-    }
-  }
-  return `"${out}"`;
+  // JSON.stringify escapes lone surrogates as \udcHH: the decoder's invalid bytes become \xHH
+  // (an escaped backslash is matched first, so a name's own "\udc80" text stays as it is).
+  return JSON.stringify(name).replace(/\\(\\|udc[89a-f][0-9a-f])/g, (m, e: string) => (e === '\\' ? m : `\\x${e.slice(3)}`));
 }
