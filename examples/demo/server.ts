@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Server, type Peer } from '@gotalk/node';
+import { requestPath, Server, type Peer } from '@gotalk/node';
 import { demoPeerOptions, installDemoHandlers } from './handlers.ts';
 import { QuietLog } from './quiet-log.ts';
 
@@ -35,17 +35,8 @@ const types: Record<string, string> = {
 const gotalk = new Server({ ...demoPeerOptions, ws: { allowedHosts: values['allow-host'] } });
 installDemoHandlers(gotalk);
 
-/** The path of a request target, or null for one that is not a URL path (`//`, say). */
-function pathOf(target: string | undefined): string | null {
-  try {
-    return new URL(target ?? '/', 'http://x').pathname;
-  } catch {
-    return null;
-  }
-}
-
 const http = createServer(async (req, res) => {
-  const path = pathOf(req.url);
+  const path = requestPath(req);
   const file = path === '/' ? 'index.html' : (path ?? '').slice(1);
   if (!/^[\w.-]+$/.test(file)) {
     res.writeHead(404).end('not found\n');

@@ -19,6 +19,7 @@ export {
   AbortedError,
   ClosedError,
   GotalkError,
+  invalidName,
   PayloadTooLargeError,
   ProtocolError,
   RemoteError,
