@@ -79,11 +79,11 @@ export class TimeoutError extends GotalkError<GotalkErrorCode> {
   }
 }
 
-/** The caller aborted; `cause` is the signal's reason. */
+/** The caller aborted (`cause` is the signal's reason), or, to a handler, the requestor cancelled. */
 export class AbortedError extends GotalkError<GotalkErrorCode> {
   override name = 'AbortedError';
-  constructor(reason?: unknown) {
-    super('ABORTED', 'the request was aborted', { cause: reason });
+  constructor(reason?: unknown, message = 'the request was aborted') {
+    super('ABORTED', message, { cause: reason });
   }
 }
 

@@ -2,13 +2,13 @@ import { isValidName, quoteName, type Frame, type OversizeFrame, type PayloadFra
 import { replyEvent, requestEvent, type ActivityEvent } from './activity.ts';
 import type { BudgetAccount } from './budget.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, RetryLater } from './errors.ts';
-import { retry, type BytesHandler, type HandlerContext, type Handlers, type OpEntry, type StreamHandler } from './handlers.ts';
+import type { BytesHandler, Handlers, OpEntry, StreamHandler } from './handlers.ts';
 import { isPromiseLike } from './maybe-async.ts';
-import type { Limits } from './defaults.ts';
 import type { Settings } from './options.ts';
 import { PartQueue } from './part-queue.ts';
 import { concat, EMPTY, errorText, utf8 } from './payload.ts';
 import type { Connection } from './api.ts';
+import { RequestContext, type ContextHost } from './request-context.ts';
 
 /** What the responder needs from its peer. */
 export interface ResponderHost {
@@ -49,44 +49,6 @@ export function overBudget(size: number): GotalkError {
   return new GotalkError('OVER_BUDGET', `a payload of ${size} bytes does not fit in the memory budget`);
 }
 
-/** One request being served: what its handler sees, and its own abort signal, made on first use. */
-class Context implements HandlerContext {
-  readonly #responder: Responder;
-  #controller: AbortController | null = null;
-  constructor(
-    responder: Responder,
-    readonly op: string,
-    readonly id: RequestId,
-  ) {
-    this.#responder = responder;
-  }
-  get peer(): Connection {
-    return this.#responder.host.peer;
-  }
-  get limits(): Limits {
-    return this.#responder.host.settings.limits;
-  }
-  /** Made when a handler first asks: most requests never need one. */
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      this.#responder.watching(this);
-    }
-    return this.#controller.signal;
-  }
-  retry(wait?: number, message?: string): never {
-    return retry(wait, message);
-  }
-  /** Fires this request's signal (the connection went). */
-  abort(reason: Error): void {
-    this.#controller?.abort(reason);
-  }
-  /** The request is answered: its signal is no longer watched. */
-  end(): void {
-    if (this.#controller) this.#responder.unwatch(this);
-  }
-}
-
 /** A handler's result as a payload to send: bytes within the payload limit, or an error to answer. */
 function asBytes(value: unknown, max: number): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`handler returned ${value === null ? 'null' : typeof value}, not bytes`);
@@ -100,49 +62,63 @@ function asBytes(value: unknown, max: number): Uint8Array {
  * the connection: every outcome becomes a reply frame.
  */
 export class Responder {
-  /** Ids of the single requests being served. */
-  readonly #singles = new Set<RequestId>();
-  readonly #streams = new Map<RequestId, PartQueue>();
+  /** The requests being served that may still be answered, by id (a cancelled one leaves at once). */
+  readonly #serving = new Map<RequestId, RequestContext>();
+  /** Handlers running, single and stream (a cancelled one counts until it returns). */
+  #singles = 0;
+  #streams = 0;
   /** Requests whose handler asked for `ctx.signal`: fired when the connection goes. */
-  readonly #signalled = new Set<Context>();
-  /** @internal The peer, for the contexts. */
-  readonly host: ResponderHost;
+  readonly #signalled = new Set<RequestContext>();
+  readonly #host: ResponderHost;
+  /** What the contexts need of this responder. */
+  readonly #contextHost: ContextHost;
 
   constructor(host: ResponderHost) {
-    this.host = host;
+    this.#host = host;
+    this.#contextHost = {
+      peer: host.peer,
+      get limits() {
+        return host.settings.limits;
+      },
+      watch: (ctx) => {
+        // Asked for after the connection went: it has already fired.
+        if (!host.open) ctx.abort(host.closedError());
+        else this.#signalled.add(ctx);
+      },
+      unwatch: (ctx) => void this.#signalled.delete(ctx),
+    };
   }
 
-  /** Requests being served. */
+  /** Handlers running (a cancelled request's too, until its handler returns). */
   get busy(): number {
-    return this.#singles.size + this.#streams.size;
+    return this.#singles + this.#streams;
   }
 
   /** True while a stream request `id` is being served (its parts are wanted). */
   hasStream(id: RequestId): boolean {
-    return this.#streams.has(id);
+    return this.#serving.get(id)?.stream === true;
   }
 
   request(frame: RequestFrame): void {
-    const host = this.host;
+    const host = this.#host;
     const size = frame.payload.length;
     if (host.watched) host.activity(requestEvent('in', frame));
-    if (this.#refuse(frame.id, frame.op, this.#singles.size >= host.settings.limits.maxRequests)) return this.#free(size);
+    if (this.#refuse(frame.id, frame.op, this.#singles >= host.settings.limits.maxRequests)) return this.#free(size);
     const entry = host.handlers.lookup(frame.op);
     if (!entry) {
       this.#free(size);
       return this.#error(frame.id, ReplyText.unknownOp(frame.op));
     }
-    this.#singles.add(frame.id);
-    const ctx = new Context(this, frame.op, frame.id);
-    if (entry.kind === 'single') return this.#runSingle(entry.fn, frame.payload, ctx);
+    this.#singles++;
+    if (entry.kind === 'single') return this.#runSingle(entry.fn, frame.payload, this.#begin(frame.id, frame.op, false, null));
     const parts = this.#queue();
     if (size > 0) parts.push(frame.payload);
     parts.end();
-    void this.#runStream(entry.fn, parts, ctx);
+    void this.#runStream(entry.fn, this.#begin(frame.id, frame.op, false, parts));
   }
 
   streamRequest(frame: StreamRequestFrame): void {
-    const host = this.host;
+    const host = this.#host;
     const limits = host.settings.limits;
     const size = frame.payload.length;
     if (host.watched) host.activity(requestEvent('in', frame));
@@ -150,40 +126,52 @@ export class Responder {
       this.#free(size);
       return this.#error(frame.id, ReplyText.streamsDisabled);
     }
-    if (this.#refuse(frame.id, frame.op, this.#streams.size >= limits.maxStreams)) return this.#free(size);
+    if (this.#refuse(frame.id, frame.op, this.#streams >= limits.maxStreams)) return this.#free(size);
     const entry: OpEntry | undefined = host.handlers.lookup(frame.op);
     if (!entry) {
       this.#free(size);
       return this.#error(frame.id, ReplyText.unknownOp(frame.op));
     }
+    this.#streams++;
     const parts = this.#queue();
-    this.#streams.set(frame.id, parts);
     if (size > 0) parts.push(frame.payload);
-    const ctx = new Context(this, frame.op, frame.id);
-    if (entry.kind === 'stream') void this.#runStream(entry.fn, parts, ctx);
-    else void this.#runCollected(entry.fn, parts, ctx);
+    const ctx = this.#begin(frame.id, frame.op, true, parts);
+    if (entry.kind === 'stream') void this.#runStream(entry.fn, ctx);
+    else void this.#runCollected(entry.fn, ctx);
   }
 
   /** A `p` frame: the next part of a stream being served; ignored for an unknown id. */
   part(frame: StreamPartFrame): void {
-    const parts = this.#streams.get(frame.id);
-    if (!parts) {
+    const ctx = this.#serving.get(frame.id);
+    if (!ctx?.stream) {
       this.#free(frame.payload.length);
       // Built only when watched: a flood of stray parts must not cost a stack trace each.
-      if (this.host.watched) this.host.activity({ type: 'error', error: new Error('stream part for an unknown request ignored'), id: frame.id });
+      if (this.#host.watched) this.#host.activity({ type: 'error', error: new Error('stream part for an unknown request ignored'), id: frame.id });
       return;
     }
-    if (frame.payload.length === 0) parts.end();
-    else parts.push(frame.payload);
+    if (frame.payload.length === 0) ctx.parts!.end();
+    else ctx.parts!.push(frame.payload);
+  }
+
+  /**
+   * The requestor gave up on request `id` (the cancel extension): its signal fires, its stream
+   * input fails with `ABORTED`, and nothing more is sent for it; the id is free for a new
+   * request at once. An id not being served (unknown, already answered) is ignored.
+   */
+  cancel(id: RequestId): void {
+    const ctx = this.#serving.get(id);
+    if (!ctx) return;
+    this.#serving.delete(id);
+    ctx.cancel();
   }
 
   /** A request or part whose payload was over the limit: answer that request with an error. */
   oversize(o: OversizeFrame): void {
-    const error = new PayloadTooLargeError(o.size, this.host.settings.limits.maxPayload);
+    const error = new PayloadTooLargeError(o.size, this.#host.settings.limits.maxPayload);
     const { frame } = o;
-    this.host.activity({ type: 'error', error, ...('id' in frame ? { id: frame.id } : {}) });
+    this.#host.activity({ type: 'error', error, ...('id' in frame ? { id: frame.id } : {}) });
     if (frame.type === 'r' || frame.type === 's') this.#error(frame.id, error.message);
-    else if (frame.type === 'p') this.#streams.get(frame.id)?.fail(error);
+    else if (frame.type === 'p') this.#streamParts(frame.id)?.fail(error);
   }
 
   /**
@@ -193,23 +181,23 @@ export class Responder {
    */
   refused(frame: PayloadFrame, size: number): void {
     if (frame.type === 'p') {
-      const parts = this.#streams.get(frame.id);
+      const parts = this.#streamParts(frame.id);
       if (!parts) return; // a part of no stream: it is ignored anyway
       const error = overBudget(size);
-      this.host.activity({ type: 'error', error, id: frame.id });
+      this.#host.activity({ type: 'error', error, id: frame.id });
       return parts.fail(error);
     }
     if (frame.type !== 'r' && frame.type !== 's') return;
-    if (this.host.watched) {
-      this.host.activity(requestEvent('in', frame));
-      this.host.activity({ type: 'error', error: overBudget(size), id: frame.id, op: frame.op });
+    if (this.#host.watched) {
+      this.#host.activity(requestEvent('in', frame));
+      this.#host.activity({ type: 'error', error: overBudget(size), id: frame.id, op: frame.op });
     }
     this.#retryResult(frame.id, ReplyText.overBudget);
   }
 
   /** The connection's input is gone: the inputs of running stream handlers fail with `error`. */
   failAll(error: Error): void {
-    for (const parts of this.#streams.values()) parts.fail(error);
+    for (const ctx of this.#serving.values()) if (ctx.stream) ctx.parts!.fail(error);
   }
 
   /** The connection is gone: every request's signal fires with `reason`. */
@@ -219,25 +207,34 @@ export class Responder {
     for (const ctx of contexts) ctx.abort(reason);
   }
 
-  /** @internal A handler asked for its signal. */
-  watching(ctx: Context): void {
-    // Asked for after the connection went: it has already fired.
-    if (!this.host.open) ctx.abort(this.host.closedError());
-    else this.#signalled.add(ctx);
+  #begin(id: RequestId, op: string, stream: boolean, parts: PartQueue | null): RequestContext {
+    const ctx = new RequestContext(this.#contextHost, op, id, stream, parts);
+    this.#serving.set(id, ctx);
+    return ctx;
   }
 
-  /** @internal */
-  unwatch(ctx: Context): void {
-    this.#signalled.delete(ctx);
+  /** The handler of `ctx` returned: its slot is free, its id too (unless it was cancelled and reused). */
+  #done(ctx: RequestContext): void {
+    if (this.#serving.get(ctx.id) === ctx) this.#serving.delete(ctx.id);
+    if (ctx.stream) this.#streams--;
+    else this.#singles--;
+    ctx.parts?.return(); // input the handler did not read is dropped, and its backpressure released
+    ctx.end();
+    if (this.busy === 0) this.#host.idle();
+  }
+
+  #streamParts(id: RequestId): PartQueue | null {
+    const ctx = this.#serving.get(id);
+    return ctx?.stream ? ctx.parts : null;
   }
 
   #free(bytes: number): void {
-    if (bytes > 0) this.host.account?.free(bytes);
+    if (bytes > 0) this.#host.account?.free(bytes);
   }
 
   #queue(): PartQueue {
-    const account = this.host.account;
-    return new PartQueue(this.host.settings.limits.streamBuffer, (on) => this.host.congestion(on), account ? (n) => account.free(n) : null);
+    const account = this.#host.account;
+    return new PartQueue(this.#host.settings.limits.streamBuffer, (on) => this.#host.congestion(on), account ? (n) => account.free(n) : null);
   }
 
   /**
@@ -245,7 +242,7 @@ export class Responder {
    * that is not UTF-8, a retry result when closing or over a limit. Returns true if it did.
    */
   #refuse(id: RequestId, op: string, overLimit: boolean): boolean {
-    if (this.#singles.has(id) || this.#streams.has(id)) {
+    if (this.#serving.has(id)) {
       this.#error(id, ReplyText.idInUse);
       return true;
     }
@@ -253,7 +250,7 @@ export class Responder {
       this.#error(id, ReplyText.invalidName(op));
       return true;
     }
-    const closing = this.host.closing;
+    const closing = this.#host.closing;
     if (!closing && !overLimit) return false;
     this.#retryResult(id, closing ? ReplyText.closing : ReplyText.rateLimit);
     return true;
@@ -261,12 +258,12 @@ export class Responder {
 
   /** A retry result with a random wait in `limits.retryWait`. */
   #retryResult(id: RequestId, message: string): void {
-    const [lo, hi] = this.host.settings.limits.retryWait;
+    const [lo, hi] = this.#host.settings.limits.retryWait;
     const wait = lo + Math.floor(Math.random() * (hi - lo + 1));
     this.#reply({ type: 'e', id, wait, payload: utf8(message) });
   }
 
-  #runSingle(fn: BytesHandler, payload: Uint8Array, ctx: Context): void {
+  #runSingle(fn: BytesHandler, payload: Uint8Array, ctx: RequestContext): void {
     const size = payload.length;
     let out;
     try {
@@ -284,35 +281,34 @@ export class Responder {
     }
   }
 
-  #finishSingle(ctx: Context, size: number, result: unknown, error: unknown): void {
-    this.#singles.delete(ctx.id);
+  #finishSingle(ctx: RequestContext, size: number, result: unknown, error: unknown): void {
     this.#free(size);
-    ctx.end();
-    if (error === null) {
-      try {
-        const payload = asBytes(result, this.host.settings.limits.maxPayload);
-        this.#reply({ type: 'R', id: ctx.id, payload });
-      } catch (err) {
-        this.#failed(ctx.id, err);
+    if (!ctx.cancelled) {
+      if (error === null) {
+        try {
+          this.#reply({ type: 'R', id: ctx.id, payload: asBytes(result, this.#host.settings.limits.maxPayload) });
+        } catch (err) {
+          this.#failed(ctx.id, err);
+        }
+      } else {
+        this.#failed(ctx.id, error);
       }
-    } else {
-      this.#failed(ctx.id, error);
     }
-    this.#settled();
+    this.#done(ctx);
   }
 
   /**
    * A single handler serving a stream request: its parts are joined first, within the payload
    * limit and, with a memory budget, held against it until the handler is done.
    */
-  async #runCollected(fn: BytesHandler, parts: PartQueue, ctx: Context): Promise<void> {
-    const account = this.host.account;
+  async #runCollected(fn: BytesHandler, ctx: RequestContext): Promise<void> {
+    const account = this.#host.account;
     let held = 0;
     try {
-      const max = this.host.settings.limits.maxPayload;
+      const max = this.#host.settings.limits.maxPayload;
       const chunks: Uint8Array[] = [];
       let total = 0;
-      for await (const p of parts) {
+      for await (const p of ctx.parts!) {
         total += p.length;
         if (total > max) throw new PayloadTooLargeError(total, max);
         if (account) {
@@ -321,52 +317,42 @@ export class Responder {
         }
         chunks.push(p);
       }
-      this.#reply({ type: 'R', id: ctx.id, payload: asBytes(await fn(concat(chunks, total), ctx), max) });
+      const result = asBytes(await fn(concat(chunks, total), ctx), max);
+      if (!ctx.cancelled) this.#reply({ type: 'R', id: ctx.id, payload: result });
     } catch (err) {
-      this.#failed(ctx.id, err);
+      if (!ctx.cancelled) this.#failed(ctx.id, err);
     } finally {
       account?.free(held);
-      this.#endStream(ctx, parts);
+      this.#done(ctx);
     }
   }
 
-  async #runStream(fn: StreamHandler, parts: PartQueue, ctx: Context): Promise<void> {
+  async #runStream(fn: StreamHandler, ctx: RequestContext): Promise<void> {
     let sent = false;
     try {
-      const result = await fn(parts, ctx);
+      const result = await fn(ctx.parts!, ctx);
+      if (ctx.cancelled) return;
       if (result instanceof Uint8Array) {
-        this.#reply({ type: 'R', id: ctx.id, payload: asBytes(result, this.host.settings.limits.maxPayload) });
+        this.#reply({ type: 'R', id: ctx.id, payload: asBytes(result, this.#host.settings.limits.maxPayload) });
         return;
       }
       if (result != null) {
         for await (const part of result) {
-          if (!this.host.open) return;
-          if (asBytes(part, this.host.settings.limits.maxPayload).length === 0) continue; // an empty S would end the result
+          // Leaving the loop tells the producer to stop (its return()): nobody reads what it makes.
+          if (!this.#host.open || ctx.cancelled) return;
+          if (asBytes(part, this.#host.settings.limits.maxPayload).length === 0) continue; // an empty S would end the result
           sent = true;
           this.#reply({ type: 'S', id: ctx.id, payload: part });
-          if (this.host.congested) await this.host.writable();
+          if (this.#host.congested) await this.#host.writable();
         }
       }
-      this.#reply({ type: 'S', id: ctx.id, payload: EMPTY });
+      if (!ctx.cancelled) this.#reply({ type: 'S', id: ctx.id, payload: EMPTY });
     } catch (err) {
       // A retry result only makes sense before any part went out.
-      this.#failed(ctx.id, sent && (err instanceof RetryLater || isOverBudget(err)) ? new Error((err as Error).message) : err);
+      if (!ctx.cancelled) this.#failed(ctx.id, sent && (err instanceof RetryLater || isOverBudget(err)) ? new Error((err as Error).message) : err);
     } finally {
-      if (this.#streams.get(ctx.id) === parts) this.#endStream(ctx, parts);
-      else {
-        parts.return();
-        this.#singles.delete(ctx.id);
-        ctx.end();
-        this.#settled();
-      }
+      this.#done(ctx);
     }
-  }
-
-  #endStream(ctx: Context, parts: PartQueue): void {
-    parts.return(); // input the handler did not read is dropped, and its backpressure released
-    this.#streams.delete(ctx.id);
-    ctx.end();
-    this.#settled();
   }
 
   #failed(id: RequestId, err: unknown): void {
@@ -376,7 +362,7 @@ export class Responder {
     } else if (isOverBudget(err)) {
       this.#retryResult(id, ReplyText.overBudget);
     } else {
-      if (this.host.open) this.host.activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)), id });
+      if (this.#host.open) this.#host.activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)), id });
       this.#error(id, errorText(err));
     }
   }
@@ -386,13 +372,9 @@ export class Responder {
   }
 
   #reply(frame: ReplyFrame): void {
-    if (!this.host.open) return;
-    this.host.send(frame);
-    if (this.host.watched) this.host.activity(replyEvent('out', frame));
-  }
-
-  #settled(): void {
-    if (this.busy === 0) this.host.idle();
+    if (!this.#host.open) return;
+    this.#host.send(frame);
+    if (this.#host.watched) this.#host.activity(replyEvent('out', frame));
   }
 }
 

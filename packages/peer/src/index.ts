@@ -7,6 +7,7 @@ export { Handlers, type BytesHandler, type FallbackHandler, type HandlerContext,
 export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
 export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
 export { MemoryBudget, type BudgetAccount } from './budget.ts';
+export { CANCEL_NOTIFICATION } from './cancel.ts';
 export { CallerBase, jsonResult, type Caller, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
 export { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
 export { checkPeerOptions, countOption, msOption, resolveLimits, type PeerOptions } from './options.ts';

@@ -17,6 +17,8 @@ export interface RequestHost {
   closedError(): ClosedError;
   /** Forgets an id: later replies to it are ignored. */
   unregister(id: RequestId): void;
+  /** Tells the other side that this side gave up on request `id` (the cancel extension). */
+  cancel(id: RequestId): void;
   send(frame: Frame): void;
   /** Resolves when the transport can take more bytes. */
   writable(): Promise<void>;
@@ -35,8 +37,6 @@ export interface RequestHost {
 export interface Outgoing {
   /** A reply frame for this request's current id. */
   reply(frame: ReplyFrame): void;
-  /** A reply whose payload was over the limit and was skipped. */
-  oversize(size: number): void;
   /** Ends the request with `error` (connection closed). */
   fail(error: Error): void;
 }
@@ -84,7 +84,7 @@ export abstract class RequestBase implements Outgoing {
     if (this.#timeout > 0) this.#deadline = host.deadlines.add(this, this.#timeout);
     if (this.#signal) {
       const signal = this.#signal;
-      this.#onAbort = () => this.finish(new AbortedError(signal.reason));
+      this.#onAbort = () => this.finish(new AbortedError(signal.reason), true);
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
   }
@@ -96,7 +96,7 @@ export abstract class RequestBase implements Outgoing {
 
   /** The request's time ran out. */
   expire(): void {
-    this.finish(new TimeoutError(`request "${this.op}" timed out after ${this.#timeout} ms`));
+    this.finish(new TimeoutError(`request "${this.op}" timed out after ${this.#timeout} ms`), true);
   }
 
   abstract reply(frame: ReplyFrame): void;
@@ -112,10 +112,6 @@ export abstract class RequestBase implements Outgoing {
     const badName = invalidName(this.op, 'op');
     if (badName) return this.finish(badName);
     this.#registerAndTransmit(stream);
-  }
-
-  oversize(size: number): void {
-    this.finish(new PayloadTooLargeError(size, this.host.settings.limits.maxPayload));
   }
 
   fail(error: Error): void {
@@ -157,9 +153,14 @@ export abstract class RequestBase implements Outgoing {
     if (this.host.watched) this.host.activity(requestEvent('out', frame));
   }
 
-  /** Ends the request once: clears timers and listeners, forgets the id, settles. */
-  protected finish(error: Error | null): void {
+  /**
+   * Ends the request once: clears timers and listeners, forgets the id, settles. `giveUp`: this
+   * side stops waiting before the other side answered (abort, timeout, a result it will not
+   * read), so the other side is told to stop too (the cancel extension).
+   */
+  protected finish(error: Error | null, giveUp = false): void {
     if (this.state === RequestState.Settled) return;
+    if (giveUp && this.state === RequestState.Pending && this.id >= 0 && this.host.open) this.host.cancel(this.id);
     this.state = RequestState.Settled;
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#deadline?.release();
@@ -218,7 +219,7 @@ export class SingleRequest extends RequestBase {
         }
         this.#total += frame.payload.length;
         const max = this.host.settings.limits.maxPayload;
-        if (this.#total > max) return this.finish(new PayloadTooLargeError(this.#total, max));
+        if (this.#total > max) return this.finish(new PayloadTooLargeError(this.#total, max), true);
         (this.#parts ??= []).push(frame.payload);
       }
     }

@@ -13,6 +13,7 @@ import {
 import { replyEvent, type ActivityEvent, type ActivityListener, type CloseInfo, type CloseReason } from './activity.ts';
 import { CallerBase, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
 import type { BudgetAccount } from './budget.ts';
+import { CANCEL_NOTIFICATION, cancelledId, cancelPayload } from './cancel.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutError, invalidName } from './errors.ts';
 import { Deadlines } from './deadlines.ts';
 import { Handlers } from './handlers.ts';
@@ -282,6 +283,7 @@ export class Peer extends CallerBase implements Connection {
       activity: (e) => this.#activity(e),
       idle: () => this.#maybeFinishClose(),
       register: (request, stream) => this.#register(request, stream),
+      cancel: (id) => this.#send({ type: 'n', name: CANCEL_NOTIFICATION, payload: cancelPayload(id) }),
       unregister: (id) => {
         this.#outgoing.delete(id);
         this.#maybeFinishClose();
@@ -408,6 +410,12 @@ export class Peer extends CallerBase implements Connection {
 
   #notification(name: string, payload: Uint8Array): void {
     this.#activity({ type: 'notification', dir: 'in', name, size: payload.length });
+    if (name === CANCEL_NOTIFICATION) {
+      // The cancel extension: never a handler's. A malformed one names no request and is ignored.
+      const id = cancelledId(payload);
+      if (id >= 0) this.#responder.cancel(id);
+      return;
+    }
     if (!isValidName(name)) {
       this.#activity({ type: 'error', error: new GotalkError('INVALID_NAME', `notification name is not valid UTF-8: ${quoteName(name)}`) });
       return;

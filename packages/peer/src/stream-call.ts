@@ -45,8 +45,16 @@ export class StreamCall extends RequestBase implements ResultStream {
     if (!this.finished && !(input instanceof Uint8Array)) void this.#pump(input);
   }
 
+  /** The result's parts. Stopping early (`break`) cancels the call: the other side stops producing. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return this.#queue;
+    const queue = this.#queue;
+    return {
+      next: () => queue.next(),
+      return: () => {
+        this.finish(null, true);
+        return queue.return();
+      },
+    };
   }
 
   async collect(): Promise<Uint8Array> {
@@ -54,7 +62,7 @@ export class StreamCall extends RequestBase implements ResultStream {
       return await this.#queue.collect(this.host.settings.limits.maxPayload);
     } catch (err) {
       // Over the limit: the call ends here (later parts are ignored), as a single request's would.
-      if (err instanceof PayloadTooLargeError) this.finish(err);
+      if (err instanceof PayloadTooLargeError) this.finish(err, true);
       throw err;
     }
   }
@@ -136,7 +144,7 @@ export class StreamCall extends RequestBase implements ResultStream {
     } catch (err) {
       // The source failed: end the request on the wire and fail it here.
       this.#endInput();
-      this.finish(err instanceof Error ? err : new Error(String(err)));
+      this.finish(err instanceof Error ? err : new Error(String(err)), true);
     } finally {
       if (exhausted && this.#source === iterator) this.#source = null;
       this.#letGoOfSource();
