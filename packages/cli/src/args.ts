@@ -78,6 +78,8 @@ export function positionals(command: string, given: string[], min: number, max: 
   return given;
 }
 
+// TODO(lead): use invalidName (packages/peer/src/errors.ts), the library's one name check, once
+// @gotalk/peer exports it; until then this repeats its 1..MAX_NAME_BYTES test.
 /** Checks an op or notification name argument: 1..4095 UTF-8 bytes, as the wire allows. */
 export function nameArg(command: string, value: string, what: 'op' | 'name'): string {
   const n = Buffer.byteLength(value);
