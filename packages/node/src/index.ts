@@ -3,12 +3,25 @@
  * sharing one handler registry across connections.
  */
 export { formatAddress, parseAddress, type Address } from './address.ts';
+/** `host:port` as addresses and URLs write it, an IPv6 host in brackets (`[::1]:7000`). */
+export { hostPort } from './address.ts';
 export { connect, type ConnectOptions } from './connect.ts';
+/**
+ * The dialer under `connect()`: a parsed address in, a connected `Transport` out (no peer, no
+ * handshake), for programs that put their own peer or a proxy on it, as `gotalk trace` does.
+ */
+export { dial, type DialOptions } from './dial.ts';
+/**
+ * The listeners under `listen()`: raw accepted sockets (TCP, TLS, Unix) or an HTTP(S) server
+ * for a WebSocket address, for programs that do not want a `Server` of peers.
+ */
+export { listenHttp, listenSockets, type Listener, type ListenOptions } from './listen.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
 export { DEFAULT_SERVER_BUDGETS, listen, Server, type AcceptHook, type ConnectionInfo, type ServerOptions } from './server.ts';
 export { SocketTransport } from './socket-transport.ts';
 export { WebSocketTransport, type WebSocketTransportOptions } from './ws-transport.ts';
 export { requestPath, WebSocketEndpoint, type OriginPolicy, type WebSocketEndpointOptions } from './ws-endpoint.ts';
-export type { HostPolicy } from './host-policy.ts';
+/** The `ws.allowedHosts` policy, and its check (throws a TypeError naming the first bad entry), for options read from a command line or a config file. */
+export { checkHostPolicy, type HostPolicy } from './host-policy.ts';
 export { loadBrowserBundle, makeBundle, type Bundle } from './bundle.ts';
 export * from '@gotalk/peer';

@@ -1,4 +1,4 @@
-import { DEFAULTS } from '@gotalk/peer';
+import { DEFAULTS } from '@gotalk/node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectOptions, Exit, intOption, nameArg, parse, positionals, readPayload } from './args.ts';
 import { openClient } from './client.ts';

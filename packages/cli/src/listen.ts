@@ -1,4 +1,4 @@
-import { DEFAULTS } from '@gotalk/peer';
+import { DEFAULTS } from '@gotalk/node';
 import { Exit, connectOptions, parse, positionals } from './args.ts';
 import { openClient } from './client.ts';
 import { CatchAllHandlers, printIncoming } from './incoming.ts';

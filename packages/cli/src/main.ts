@@ -47,7 +47,7 @@ Run 'gotalk <command> --help' for a command's options. Docs: docs/cli.md.
 
 function version(): string {
   try {
-    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+    return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -1,5 +1,4 @@
-import { GotalkError, ProtocolError, type GotalkErrorCode } from '@gotalk/peer';
-import type { NodeErrorCode } from '../errors.ts';
+import { GotalkError, ProtocolError, type GotalkErrorCode, type NodeErrorCode } from '@gotalk/node';
 import { CliError, Exit, UsageError } from './args.ts';
 
 /** ANSI colouring that is a no-op when disabled. */

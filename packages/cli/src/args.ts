@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { invalidName } from '@gotalk/node';
 import { DEFAULT_MAX_PAYLOAD, MAX_NAME_BYTES } from '@gotalk/protocol';
 
 /** Exit codes of the CLI; documented in docs/cli.md and in `gotalk --help`. */
@@ -78,10 +79,11 @@ export function positionals(command: string, given: string[], min: number, max: 
   return given;
 }
 
-/** Checks an op or notification name argument: 1..4095 UTF-8 bytes, as the wire allows. */
+/** Checks an op or notification name argument with the library's one check: 1..4095 UTF-8 bytes, as the wire allows. */
 export function nameArg(command: string, value: string, what: 'op' | 'name'): string {
-  const n = Buffer.byteLength(value);
-  if (n === 0 || n > MAX_NAME_BYTES) throw new UsageError(`<${what}> must be 1 to ${MAX_NAME_BYTES} bytes of UTF-8, got ${n}`, command);
+  if (invalidName(value, what === 'op' ? 'op' : 'notification')) {
+    throw new UsageError(`<${what}> must be 1 to ${MAX_NAME_BYTES} bytes of UTF-8, got ${Buffer.byteLength(value)}`, command);
+  }
   return value;
 }
 

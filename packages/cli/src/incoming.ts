@@ -1,4 +1,4 @@
-import { Handlers, type NotificationHandler } from '@gotalk/peer';
+import { Handlers, type NotificationHandler } from '@gotalk/node';
 import { escapeText, formatJson, payloadLine, writeOut, type Colors } from './output.ts';
 
 /**

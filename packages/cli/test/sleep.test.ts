@@ -2,7 +2,7 @@
 // requests sleep on it at once.
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { sleep } from '../src/cli/sleep.ts';
+import { sleep } from '../src/sleep.ts';
 
 const abortListeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
 

@@ -1,4 +1,4 @@
-import { defineOperation, fromJson, type Handlers } from '@gotalk/peer';
+import { defineOperation, fromJson, type Handlers } from '@gotalk/node';
 import { z } from 'zod';
 import { sleep } from './sleep.ts';
 

@@ -1,9 +1,5 @@
 import { formatId } from '@gotalk/protocol';
-import { Handlers, type ActivityEvent, type Peer } from '@gotalk/peer';
-import { parseAddress } from '../address.ts';
-import type { NodeError } from '../errors.ts';
-import { checkHostPolicy, type HostPolicy } from '../host-policy.ts';
-import { listen, type Server, type ServerOptions } from '../server.ts';
+import { checkHostPolicy, Handlers, listen, parseAddress, type ActivityEvent, type HostPolicy, type NodeError, type Peer, type Server, type ServerOptions } from '@gotalk/node';
 import { Exit, UsageError, parse, readArgFile } from './args.ts';
 import { BUILTINS, registerBuiltins } from './builtins.ts';
 import { loadHandlers } from './load-handlers.ts';

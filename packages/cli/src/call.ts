@@ -1,4 +1,4 @@
-import { DEFAULTS } from '@gotalk/peer';
+import { DEFAULTS } from '@gotalk/node';
 import { connectOptions, Exit, nameArg, parse, positionals, readPayload } from './args.ts';
 import { explainTimeout, openClient } from './client.ts';
 import { formatJson, writeOut } from './output.ts';

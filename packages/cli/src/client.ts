@@ -1,6 +1,4 @@
-import { DEFAULTS, GotalkError, type Handlers, type Peer } from '@gotalk/peer';
-import { connect, type ConnectOptions } from '../connect.ts';
-import { NodeError } from '../errors.ts';
+import { connect, DEFAULTS, GotalkError, NodeError, type ConnectOptions, type Handlers, type Peer } from '@gotalk/node';
 import { CliError, Exit, intOption, readArgFile } from './args.ts';
 
 /** The parsed values of the shared connect options (see `connectOptions` in args.ts). */

@@ -1,12 +1,7 @@
-import type { Transport } from '@gotalk/peer';
+import { dial, hostPort, listenHttp, listenSockets, parseAddress, SocketTransport, WebSocketTransport, type Listener, type Transport } from '@gotalk/node';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import type { ConnectionOptions } from 'node:tls';
 import { WebSocketServer } from 'ws';
-import { hostPort, parseAddress } from '../address.ts';
-import { dial } from '../dial.ts';
-import { listenHttp, listenSockets, type Listener } from '../listen.ts';
-import { SocketTransport } from '../socket-transport.ts';
-import { WebSocketTransport } from '../ws-transport.ts';
 import { UsageError } from './args.ts';
 
 /**

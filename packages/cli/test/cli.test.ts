@@ -1,4 +1,4 @@
-// End-to-end tests of the `gotalk` CLI: they run the REAL built binary (packages/node/dist/cli/main.js)
+// End-to-end tests of the `gotalk` CLI: they run the REAL built binary (packages/cli/dist/main.js)
 // as child processes against a `gotalk serve` child listening on TCP, a Unix socket and WebSocket.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,8 +14,10 @@ import { connect, listen, RemoteError, type Server } from '@gotalk/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 
-const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+// The repository's test certificates (see their generate.sh), kept with @gotalk/node's tests.
+const FIXTURES = fileURLToPath(new URL('../../node/test/fixtures/', import.meta.url));
+const fixture = (name: string) => join(FIXTURES, name);
 
 interface Result {
   readonly code: number | null;
@@ -189,7 +191,7 @@ const MiB = 1024 * 1024;
 
 beforeAll(async () => {
   if (!existsSync(MAIN)) {
-    throw new Error(`${MAIN} is missing: build the CLI first (pnpm exec tsc -b packages/node)`);
+    throw new Error(`${MAIN} is missing: build the CLI first (pnpm exec tsc -b packages/cli)`);
   }
   dir = await mkdtemp(join(tmpdir(), 'gotalk-cli-'));
   serve = new Background(['serve', 'tcp://127.0.0.1:0', `unix:${dir}/s.sock`, 'ws://127.0.0.1:0/gotalk/']);
@@ -223,11 +225,10 @@ describe.concurrent('gotalk serve', () => {
   });
 
   test('tls:// and wss:// with --cert/--key; clients verify with --ca, or not with -k', async () => {
-    const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-    const s = new Background(['serve', '--cert', `${fixtures}server.pem`, '--key', `${fixtures}server-key.pem`, 'tls://127.0.0.1:0', 'wss://127.0.0.1:0/g/']);
+    const s = new Background(['serve', '--cert', fixture('server.pem'), '--key', fixture('server-key.pem'), 'tls://127.0.0.1:0', 'wss://127.0.0.1:0/g/']);
     const [tls, wss] = (await s.first(2)) as [string, string];
     const [trusted, untrusted, insecure] = await Promise.all([
-      gotalk(['call', '--ca', `${fixtures}ca.pem`, tls, 'greet', '{"name":"TLS"}']),
+      gotalk(['call', '--ca', fixture('ca.pem'), tls, 'greet', '{"name":"TLS"}']),
       gotalk(['call', tls, 'echo', '1']),
       gotalk(['call', '-k', wss, 'echo', '2']),
     ]);

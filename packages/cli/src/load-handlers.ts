@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Handlers } from '@gotalk/peer';
+import type { Handlers } from '@gotalk/node';
 import { UsageError } from './args.ts';
 
 /** What a `--handlers` module default-exports. */

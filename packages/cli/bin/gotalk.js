@@ -3,9 +3,9 @@
 // its own, in the repository, so that package managers can link the command at install time,
 // before anything is built.
 try {
-  await import('../dist/cli/main.js');
+  await import('../dist/main.js');
 } catch (err) {
-  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/main.js')) {
     console.error('gotalk: the command line is not built yet; run `pnpm run build` first');
     process.exit(5);
   }

@@ -1,8 +1,7 @@
+import { DEFAULTS, parseAddress, type Transport } from '@gotalk/node';
 import { FrameDecoder } from '@gotalk/protocol';
-import { parseAddress } from '../address.ts';
 import { Exit, intOption, parse, positionals, readArgFile } from './args.ts';
 import { colors, escapeText, useColor, writeOut, type Colors } from './output.ts';
-import { DEFAULTS, type Transport } from '@gotalk/peer';
 import { connectUpstream, listenTrace, type UpstreamTls } from './trace-ends.ts';
 import { interrupted } from './signals.ts';
 import { frameJson, frameLine, type Side } from './trace-format.ts';
