@@ -70,7 +70,10 @@ function wsTransport(address: Extract<Address, { kind: 'ws' | 'wss' }>, options:
     });
     socket.once('error', (err) => fail(err.message, err));
     // Past the deadline, the attempt is abandoned (an unanswered upgrade request would linger).
-    const onAbort = () => socket.terminate();
+    const onAbort = () => {
+      reject(new NodeError('CONNECT_TIMEOUT', `connecting to ${url} was abandoned`)); // first: the socket's error that follows is not the reason
+      socket.terminate();
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     socket.once('open', () => {
       signal.removeEventListener('abort', onAbort);

@@ -18,3 +18,24 @@ describe('the error root', () => {
     expect(refused).toMatchObject({ code: 'CONNECT_FAILED' });
   });
 });
+
+describe('dial', () => {
+  it('an attempt abandoned through its signal is CONNECT_TIMEOUT, for a WebSocket as for a socket', async () => {
+    const { createServer } = await import('node:net');
+    const { dial, parseAddress } = await import('@gotalk/node');
+    // A server that accepts and never answers the upgrade request.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      for (const address of [`ws://127.0.0.1:${port}/`]) {
+        const attempt = new AbortController();
+        const pending = dial(parseAddress(address), {}, attempt.signal).catch((e: unknown) => e);
+        setTimeout(() => attempt.abort(), 50);
+        expect(await pending).toMatchObject({ code: 'CONNECT_TIMEOUT' });
+      }
+    } finally {
+      silent.close();
+    }
+  });
+});
