@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { Peer, WebSocketTransport as NodeWebSocketTransport } from '@gotalk/node';
 import {
   BrowserError,
+  ClientError,
   ClosedError,
   GotalkError,
   defineOperation,
@@ -230,7 +231,7 @@ describe('reconnection', () => {
     const port = await freePort();
     const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { offline: 'fail' });
     const err = await rejection(c.request('echo', 1));
-    expect(err).toBeInstanceOf(BrowserError);
+    expect(err).toBeInstanceOf(ClientError); // the reconnecting client's own (runtime-neutral, in @gotalk/peer)
     expect(err).toBeInstanceOf(GotalkError); // one root for every layer's errors
     expect(err).toMatchObject({ code: 'OFFLINE' });
     expect(() => c.notify('n', 1)).toThrow(expect.objectContaining({ code: 'OFFLINE' }) as Error);

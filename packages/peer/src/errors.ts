@@ -163,3 +163,16 @@ export class RetryLater extends Error {
     this.wait = Math.max(0, Math.min(0xffffffff, Math.round(wait)));
   }
 }
+
+/**
+ * Stable codes of {@link ClientError}, the reconnecting client's own:
+ * - `OFFLINE`: a request was made while disconnected, with `offline: 'fail'`.
+ * - `QUEUE_FULL`: a request was made while disconnected and `queueLimit` requests already wait.
+ * - `QUEUE_TIMEOUT`: a request waited `queueTimeout` ms for a connection and gave up.
+ */
+export type ClientErrorCode = 'OFFLINE' | 'QUEUE_FULL' | 'QUEUE_TIMEOUT';
+
+/** A request a reconnecting client could not send: it is disconnected (see {@link ClientErrorCode}). */
+export class ClientError extends GotalkError<ClientErrorCode> {
+  override name = 'ClientError';
+}
