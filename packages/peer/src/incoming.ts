@@ -218,7 +218,7 @@ export class Responder {
     if (this.#serving.get(ctx.id) === ctx) this.#serving.delete(ctx.id);
     if (ctx.stream) this.#streams--;
     else this.#singles--;
-    ctx.parts?.return(); // input the handler did not read is dropped, and its backpressure released
+    void ctx.parts?.return(); // input the handler did not read is dropped, and its backpressure released
     ctx.end();
     if (this.busy === 0) this.#host.idle();
   }

@@ -11,7 +11,6 @@ import {
   type NotificationType,
   type Operation,
   type Connection,
-  type Peer,
   type StandardSchemaV1,
   type StreamOperation,
 } from '@gotalk/peer';
