@@ -15,7 +15,9 @@ import {
   type ClientEvents,
   type HandlerContext,
 } from '@gotalk/browser';
-import { Cleanup, client, connected, delay, fast, freePort, next, rejection, restartableAddress, schema, serve, stop } from './support.ts';
+import { Cleanup, delay, errorOf, waitFor } from '@gotalk/test-kit';
+import { freePort, restartableAddress, serve, stop } from '@gotalk/test-kit/node';
+import { client, connected, fast, next, schema } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(async () => {
@@ -112,11 +114,11 @@ describe('requests, streams and notifications both ways', () => {
     server.handlers.handle('flaky', (_v, ctx: HandlerContext) => (++calls === 1 ? ctx.retry(20, 'busy') : 'done'));
     server.handlers.handle('busy', (_v, ctx: HandlerContext) => ctx.retry(5, 'always busy'));
     const c = client(cleanup, server.addresses[0]!);
-    const err = await rejection(c.request('fail'));
+    const err = await errorOf(c.request('fail'));
     expect(err).toMatchObject({ code: 'REMOTE_ERROR', message: 'no such user' });
     expect(await c.request('flaky')).toBe('done');
     expect(calls).toBe(2);
-    expect(await rejection(c.request('busy', null, { retries: 1 }))).toMatchObject({ code: 'RETRY_EXHAUSTED' });
+    expect(await errorOf(c.request('busy', null, { retries: 1 }))).toMatchObject({ code: 'RETRY_EXHAUSTED' });
   });
 
   it('reads a server that sends each header and payload as its own message (gotalk.js 1.2 style)', async () => {
@@ -202,9 +204,9 @@ describe('reconnection', () => {
     const c = client(cleanup, server.addresses[0]!);
     await connected(c);
     const pending = c.request('slow');
-    while (started === 0) await delay(5);
+    await waitFor(() => started > 0, 'the handler to start');
     [...server.peers][0]!.destroy();
-    const err = await rejection(pending);
+    const err = await errorOf(pending);
     expect(err).toBeInstanceOf(ClosedError);
     expect(err).toMatchObject({ code: 'CLOSED' });
     await next(c, 'open');
@@ -215,7 +217,7 @@ describe('reconnection', () => {
   it("with offline: 'fail', fails requests and notifications at once while disconnected", async () => {
     const port = await freePort();
     const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { offline: 'fail' });
-    const err = await rejection(c.request('echo', 1));
+    const err = await errorOf(c.request('echo', 1));
     expect(err).toBeInstanceOf(BrowserError);
     expect(err).toBeInstanceOf(GotalkError); // one root for every layer's errors
     expect(err).toMatchObject({ code: 'OFFLINE' });
@@ -227,10 +229,10 @@ describe('reconnection', () => {
     const port = await freePort();
     const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { queueLimit: 2, queueTimeout: 150 });
     const started = Date.now();
-    const a = rejection(c.request('a'));
+    const a = errorOf(c.request('a'));
     const controller = new AbortController();
-    const b = rejection(c.request('b', null, { signal: controller.signal }));
-    expect(await rejection(c.request('c'))).toMatchObject({ code: 'QUEUE_FULL' });
+    const b = errorOf(c.request('b', null, { signal: controller.signal }));
+    expect(await errorOf(c.request('c'))).toMatchObject({ code: 'QUEUE_FULL' });
     controller.abort();
     expect(await b).toMatchObject({ code: 'ABORTED' });
     expect(await a).toMatchObject({ code: 'QUEUE_TIMEOUT' });
@@ -243,7 +245,7 @@ describe('reconnection', () => {
     const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { reconnect: policy });
     const seen = record(c, 'reconnecting');
     const closes = record(c, 'close');
-    while (seen.length < 6) await delay(10);
+    await waitFor(() => seen.length >= 6, 'six reconnecting events');
     seen.forEach(({ attempt, delay: d }, i) => {
       expect(attempt).toBe(i + 1);
       expect(d).toBeGreaterThanOrEqual(policy.minDelay);
@@ -283,7 +285,7 @@ describe('reconnection', () => {
       const c = client(cleanup, wss.url, { reconnect: { minDelay: 10, maxDelay: 1000, factor: 2 } });
       const seen = record(c, 'reconnecting');
       const opens = record(c, 'open');
-      while (seen.length < 5) await delay(5);
+      await waitFor(() => seen.length >= 5, 'five reconnecting events');
       // Only the first close after a fresh start reconnects at once; the rest grow: 10 × 2^attempt.
       expect(seen).toEqual([
         { attempt: 1, delay: 0 },
@@ -303,7 +305,7 @@ describe('reconnection', () => {
     const wss = await restartingServer((n) => (n <= 2 ? 0 : 300));
     const c = client(cleanup, wss.url, { reconnect: { minDelay: 10, maxDelay: 200, factor: 2 } });
     const seen = record(c, 'reconnecting');
-    while (seen.length < 3) await delay(5);
+    await waitFor(() => seen.length >= 3, 'three reconnecting events');
     expect(seen[0]).toEqual({ attempt: 1, delay: 0 });
     expect(seen[1]).toMatchObject({ attempt: 2 });
     expect(seen[1]!.delay).toBeGreaterThanOrEqual(10);
@@ -357,7 +359,7 @@ describe('reading backpressure', () => {
     const rest = (async () => {
       while (!(await parts.next()).done);
     })();
-    expect(await rejection(rest)).toMatchObject({ code: 'CLOSED' });
+    expect(await errorOf(rest)).toMatchObject({ code: 'CLOSED' });
     expect(sent).toBeLessThan(1000); // the server stopped: the connection ended early
   });
 
@@ -383,11 +385,11 @@ describe('close()', () => {
     const port = await freePort();
     const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`);
     await next(c, 'reconnecting');
-    const waiting = rejection(c.request('x'));
+    const waiting = errorOf(c.request('x'));
     const seen = record(c, 'reconnecting');
     await c.close();
     expect(await waiting).toMatchObject({ code: 'CLOSED' });
-    expect(await rejection(c.request('y'))).toMatchObject({ code: 'CLOSED' });
+    expect(await errorOf(c.request('y'))).toMatchObject({ code: 'CLOSED' });
     await delay(250);
     expect(seen).toEqual([]);
   });
@@ -404,7 +406,7 @@ describe('close()', () => {
     expect(await answer).toBe('last');
     expect(closes).toEqual([{ info: { reason: 'closed', error: null } }]);
     expect(c.connected).toBe(false);
-    while (server.peers.size > 0) await delay(5);
+    await waitFor(() => server.peers.size === 0, 'the server side to close');
     await delay(100);
     expect(seen).toEqual([]);
   });
@@ -416,7 +418,7 @@ describe('close()', () => {
     const closed = next(c, 'close');
     [...server.peers][0]!.destroy();
     await closed;
-    expect(await rejection(c.request('x'))).toMatchObject({ code: 'CLOSED' });
+    expect(await errorOf(c.request('x'))).toMatchObject({ code: 'CLOSED' });
   });
 });
 

@@ -6,17 +6,15 @@ import { connect as netConnect, createServer as createNetServer, Server as NetSe
 import { dirname, join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, listen, NodeError, type Server, type ServerOptions } from '@gotalk/node';
-import { Cleanup, tempDir, within } from './support.ts';
+import { Cleanup, within } from '@gotalk/test-kit';
+import { serve, tempDir } from '@gotalk/test-kit/node';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function serve(path: string, options: ServerOptions = {}): Promise<Server> {
-  const server = await listen(`unix:${path}`, options);
-  cleanup.add(async () => {
-    for (const p of server.peers) p.destroy();
-    await server.close();
-  });
+/** A server on the Unix socket `path` (stopped by cleanup) with an `echo` operation. */
+async function echoServer(path: string, options: ServerOptions = {}): Promise<Server> {
+  const server = await serve(cleanup, `unix:${path}`, options);
   server.handlers.handle('echo', (v) => v);
   return server;
 }
@@ -85,7 +83,7 @@ describe('Unix socket listeners', () => {
 
   it('uses the configured unixMode', async () => {
     const path = join(await tempDir(cleanup), 'group.sock');
-    await serve(path, { unixMode: 0o660 });
+    await echoServer(path, { unixMode: 0o660 });
     expect((await stat(path)).mode & 0o777).toBe(0o660);
   });
 
@@ -95,7 +93,7 @@ describe('Unix socket listeners', () => {
     expect((await lstat(path)).isSocket()).toBe(true);
     // Nobody listens there any more.
     await expect(connect(`unix:${path}`)).rejects.toMatchObject({ code: 'CONNECT_FAILED' });
-    const server = await serve(path);
+    const server = await echoServer(path);
     expect(server.addresses).toEqual([`unix:${path}`]);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(await roundTrip(path)).toEqual({ via: path });
@@ -125,7 +123,7 @@ describe('Unix socket listeners', () => {
 
   it('never steals a live Gotalk server either', async () => {
     const path = join(await tempDir(cleanup), 'gotalk.sock');
-    await serve(path);
+    await echoServer(path);
     await expect(listen(`unix:${path}`)).rejects.toMatchObject({ code: 'ADDRESS_IN_USE' });
     expect(await roundTrip(path)).toEqual({ via: path });
   });
@@ -178,7 +176,7 @@ describe('Unix socket listeners', () => {
     await writeFile(`${path}.lock`, '');
     const old = new Date(Date.now() - 60_000);
     await utimes(`${path}.lock`, old, old);
-    await serve(path);
+    await echoServer(path);
     expect(await roundTrip(path)).toEqual({ via: path });
     expect(await exists(`${path}.lock`)).toBe(false);
   });
@@ -189,7 +187,7 @@ describe('Unix socket listeners', () => {
     cleanup.add(() => first.close());
     // Someone removes the first server's file and listens at the path themselves.
     await unlink(path);
-    const second = await serve(path);
+    const second = await echoServer(path);
     await first.close();
     expect((await lstat(path)).isSocket()).toBe(true);
     expect(await roundTrip(path)).toEqual({ via: path });
@@ -215,7 +213,7 @@ describe('Unix socket listeners', () => {
     // A path of exactly the limit works.
     const fits = join(dir, 'f'.repeat(SUN_PATH_MAX - dir.length - 1));
     expect(Buffer.byteLength(fits)).toBe(SUN_PATH_MAX);
-    await serve(fits);
+    await echoServer(fits);
     expect(await roundTrip(fits)).toEqual({ via: fits });
   });
 
@@ -276,7 +274,7 @@ describe('Unix socket listeners facing other local users', () => {
       await staleSocket(stale);
       bound.length = 0; // the child's binds are not ours
       for (const path of [fresh, stale]) {
-        const server = await serve(path);
+        const server = await echoServer(path);
         expect((await stat(path)).mode & 0o777).toBe(0o600);
         expect(await roundTrip(path)).toEqual({ via: path });
         void server;

@@ -2,7 +2,7 @@
 // wait for the transport instead of running ahead of their consumer.
 import { afterEach, describe, expect, test } from 'vitest';
 import { memoryPair, Peer, text, utf8, type PeerOptions, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
-import { scriptedPeer } from './scripted-transport.ts';
+import { deferred, delay, scriptedPeer, waitFor } from '@gotalk/test-kit';
 
 const KiB = 1024;
 const EMPTY = new Uint8Array(0);
@@ -12,25 +12,9 @@ afterEach(() => {
   for (const p of peers.splice(0)) p.destroy();
 });
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((r) => (open = r));
-  return { promise, open };
-}
-
 /** A part of `size` bytes whose every byte is `i & 0xff`, so order can be checked. */
 function part(i: number, size = 16 * KiB): Uint8Array {
   return new Uint8Array(size).fill(i & 0xff);
-}
-
-async function eventually(cond: () => boolean, what: string, timeout = 2000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
 }
 
 /** Wraps a transport to count the peer's pause and resume calls. */
@@ -82,7 +66,7 @@ describe('reading stops when a stream buffer is full', () => {
     const limit = 64 * KiB;
     const { peer, t } = scriptedPeer({ limits: { streamBuffer: limit } });
     peers.push(peer);
-    const go = gate();
+    const go = deferred();
     let consumed = 0;
     let maxHeld = 0;
     let fed = 0;
@@ -116,9 +100,9 @@ describe('reading stops when a stream buffer is full', () => {
     expect(taken).toBeGreaterThan(limit);
     expect(taken).toBeLessThanOrEqual(limit + 2 * (16 * KiB + frameOverhead));
 
-    await sleep(20);
+    await delay(20);
     expect(t.pending).toBe(fed - taken); // nothing more was read while the handler waits
-    go.open();
+    go.resolve();
     const r = await t.nextFrame('R');
     expect(text(r.payload)).toBe(String(n * 16 * KiB));
     expect(order).toEqual(Array.from({ length: n }, (_, i) => i & 0xff));
@@ -133,8 +117,8 @@ describe('reading stops when a stream buffer is full', () => {
       for (let i = 0; i < 64; i++) yield part(i);
     });
     const call = a.stream('produce', utf8('go'));
-    await eventually(() => ta.pauses > 0, 'the requestor to pause reading');
-    await sleep(20);
+    await waitFor(() => ta.pauses > 0, 'the requestor to pause reading');
+    await delay(20);
     expect(ta.paused).toBe(true);
     expect(ta.resumes).toBe(0);
     const order: number[] = [];
@@ -170,7 +154,7 @@ describe('reading stops when a stream buffer is full', () => {
   test('a congested stream that ends, or whose handler returns unread, releases the transport', async () => {
     const { peer, t } = scriptedPeer({ limits: { streamBuffer: 32 * KiB } });
     peers.push(peer);
-    const go = gate();
+    const go = deferred();
     peer.handlers.handleStream('ignore', async () => {
       await go.promise;
       return utf8('ignored');
@@ -189,7 +173,7 @@ describe('reading stops when a stream buffer is full', () => {
     await t.until(() => t.pauses === 2, 'the stream request to congest');
     expect((await it.next()).value?.[0]).toBe(2);
     expect((await it.next()).done).toBe(true);
-    go.open(); // the handler returns without reading its input
+    go.resolve(); // the handler returns without reading its input
     await t.nextFrame('R');
     await t.until(() => !t.paused, 'resume after the handler returned');
     expect(t.resumes).toBe(2);
@@ -210,10 +194,10 @@ describe('producers wait for the transport', () => {
     });
     t.feed('01r0001007produce00000000');
     await t.until(() => produced > 0, 'the producer to start');
-    await sleep(30);
+    await delay(30);
     const stalled = produced;
     expect(stalled).toBeLessThanOrEqual(4);
-    await sleep(30);
+    await delay(30);
     expect(produced).toBe(stalled);
     let drains = 0;
     while (!t.frames.some((f) => f.type === 'S' && f.payload.length === 0)) {
@@ -221,7 +205,7 @@ describe('producers wait for the transport', () => {
       t.drain();
       drains++;
       await t.until(() => produced > before || produced === total, 'progress after drain');
-      await sleep(1);
+      await delay(1);
       expect(produced - before).toBeLessThanOrEqual(4);
       if (drains > 200) throw new Error('no end');
     }
@@ -241,11 +225,11 @@ describe('producers wait for the transport', () => {
       }
     });
     const call = a.stream('produce', utf8('go'));
-    await eventually(() => ta.pauses > 0, 'the consumer side to pause');
-    await sleep(30);
+    await waitFor(() => ta.pauses > 0, 'the consumer side to pause');
+    await delay(30);
     const stalled = produced;
     expect(stalled).toBeLessThan(16);
-    await sleep(30);
+    await delay(30);
     expect(produced).toBe(stalled);
     let consumed = 0;
     let maxLag = 0;
@@ -253,7 +237,7 @@ describe('producers wait for the transport', () => {
       expect(p[0]).toBe(consumed & 0xff);
       consumed++;
       maxLag = Math.max(maxLag, produced - consumed);
-      if (consumed % 8 === 0) await sleep(1); // a slow consumer
+      if (consumed % 8 === 0) await delay(1); // a slow consumer
     }
     expect(consumed).toBe(total);
     expect(maxLag).toBeLessThan(16);
@@ -265,14 +249,14 @@ describe('producers wait for the transport', () => {
     let pulled = 0;
     let consumed = 0;
     let maxLag = 0;
-    const go = gate();
+    const go = deferred();
     b.handlers.handleStream('sink', async (parts) => {
       await go.promise;
       for await (const p of parts) {
         expect(p[0]).toBe(consumed & 0xff);
         consumed++;
         maxLag = Math.max(maxLag, pulled - consumed);
-        if (consumed % 8 === 0) await sleep(1);
+        if (consumed % 8 === 0) await delay(1);
       }
       return utf8(String(consumed));
     });
@@ -283,13 +267,13 @@ describe('producers wait for the transport', () => {
       }
     }
     const call = a.stream('sink', source());
-    await eventually(() => tb.pauses > 0, 'the handler side to pause');
-    await sleep(30);
+    await waitFor(() => tb.pauses > 0, 'the handler side to pause');
+    await delay(30);
     const stalled = pulled;
     expect(stalled).toBeLessThan(16);
-    await sleep(30);
+    await delay(30);
     expect(pulled).toBe(stalled);
-    go.open();
+    go.resolve();
     expect(text(await call.collect())).toBe(String(total));
     expect(maxLag).toBeLessThan(16);
   });

@@ -13,8 +13,7 @@ import {
   RetryExhaustedError,
   utf8,
 } from '@gotalk/peer';
-import { errorOf, str, thrownBy } from './helpers.ts';
-import { scriptedPeer } from './scripted-transport.ts';
+import { delay, errorOf, scriptedPeer, str, thrownBy } from '@gotalk/test-kit';
 
 const quiet = { heartbeatInterval: 0 };
 
@@ -60,7 +59,7 @@ describe('names the wire cannot carry', () => {
       expect((await errorOf(peer.stream(op, utf8('a')).collect())).code).toBe('INVALID_NAME');
     }
     expect(peer.inFlight).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await delay(10);
     expect(t.frames.filter((f) => f.type === 'r' || f.type === 's' || f.type === 'p')).toHaveLength(0);
     peer.destroy();
   });
@@ -86,7 +85,7 @@ describe('a retry result after parts of the result', () => {
     expect(err).toBeInstanceOf(RetryExhaustedError);
     expect(err.message).toMatch(/after the result began: later/);
     // No second attempt went out.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await delay(20);
     expect(t.frames.filter((f) => f.type === 'r')).toHaveLength(1);
     peer.destroy();
   });
@@ -159,7 +158,7 @@ describe('a retry result after parts of a stream result', () => {
     const err = await done;
     expect(err).toBeInstanceOf(RetryExhaustedError);
     expect(parts).toEqual(['abc']);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await delay(20);
     expect(t.frames.filter((f) => f.type === 'r' || f.type === 's')).toHaveLength(1);
     peer.destroy();
   });
@@ -209,7 +208,7 @@ describe('a stream source', () => {
     // Aborted while waiting: the same.
     const controller = new AbortController();
     const aborted = errorOf(client.stream('first', source, { signal: controller.signal }).collect());
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await delay(10);
     controller.abort();
     expect((await aborted).code).toBe('ABORTED');
     expect(returned).toBe(2);

@@ -2,8 +2,7 @@
 // ids, a listener per request on one signal, and connections that stay silent without beating.
 import { afterEach, describe, expect, test } from 'vitest';
 import { checkJson, connectedPeers, DEFAULT_LIMITS, Peer, type ActivityEvent, type PeerOptions } from '@gotalk/peer';
-import { bin, scriptedPeer, type ScriptedTransport } from './scripted-transport.ts';
-import { errorOf, thrownBy, waitFor } from './helpers.ts';
+import { bin, delay, errorOf, scriptedPeer, type ScriptedTransport, thrownBy, waitFor } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {
@@ -66,7 +65,7 @@ describe('JSON bombs', () => {
     let got = 0;
     a.handlers.onNotification('deep', () => void got++);
     b.notifyBytes('deep', new TextEncoder().encode('['.repeat(20) + ']'.repeat(20)));
-    await waitFor(() => errors.length > 0, 2000, 'the notification reported');
+    await waitFor(() => errors.length > 0, 'the notification reported', 2000);
     expect((errors[0] as { code?: string }).code).toBe('JSON_TOO_DEEP');
     expect(got).toBe(0);
   });
@@ -129,7 +128,7 @@ describe('a request id reused while in flight', () => {
     release();
     expect(textOf(await t.nextFrame('R'))).toBe('first');
     expect(calls).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await delay(20);
     expect(t.frames.filter((f) => f.type === 'R' || f.type === 'E').length).toBe(2);
     // Once answered, the id is free again.
     t.feed('r0001004slow00000000');
@@ -160,7 +159,7 @@ describe('a signal per request', () => {
       return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(null), { once: true }));
     });
     const pending = Array.from({ length: 50 }, () => errorOf(a.request('wait', null, { timeout: 0 })));
-    await waitFor(() => signals.length === 50, 2000, '50 handlers running');
+    await waitFor(() => signals.length === 50, '50 handlers running', 2000);
     expect(new Set(signals).size).toBe(50);
     expect(signals.some((s) => s.aborted)).toBe(false);
     b.destroy();
@@ -198,7 +197,7 @@ describe('the silence timeout', () => {
   test('a peer that beats once right after the handshake (as gotalk.js and the Go client do) is then watched by the idle timeout only', async () => {
     const { peer, t } = setup({ silenceTimeout: 100, idleTimeout: 60_000 });
     t.feed('01h00005f63ee48');
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await delay(400);
     expect(peer.open).toBe(true);
   });
 
@@ -207,13 +206,13 @@ describe('the silence timeout', () => {
     peer.handlers.handleBytes('echo', (p) => p);
     t.feed('01');
     for (let i = 0; i < 6; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await delay(60);
       t.feed(`r000${i}004echo00000000`);
     }
     expect(peer.open).toBe(true);
     const plain = setup();
     plain.t.feed('01');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await delay(300);
     expect(plain.peer.open).toBe(true);
   });
 

@@ -14,7 +14,7 @@ import {
   type Peer,
   type PeerOptions,
 } from '@gotalk/peer';
-import { bin, latin1, scriptedPeer, type ScriptedTransport } from './scripted-transport.ts';
+import { bin, delay, latin1, scriptedPeer, type ScriptedTransport } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {
@@ -118,7 +118,7 @@ describe('broken input', () => {
     const { peer, t } = reference({ handshakeTimeout: 40 });
     t.handshake();
     await peer.ready;
-    await new Promise((r) => setTimeout(r, 120));
+    await delay(120);
     expect(peer.open).toBe(true);
     t.feed('r0001004echo00000001' + '7');
     await t.nextFrame('R');
@@ -353,7 +353,7 @@ describe('replay of the observed exchanges of the reference', () => {
     t.feed('01s0001005sjoin00000003abc');
     await t.nextFrame('E');
     t.feed('p000100000000'); // the rest of the refused stream is ignored
-    await new Promise((r) => setTimeout(r, 20));
+    await delay(20);
     expect(t.outputText).toBe('01E00010000001dstream requests not supported');
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { backoff, connectedPeers, RetryExhaustedError, RetryLater, ReplyText, TimeoutError, type ActivityEvent } from '@gotalk/peer';
-import { bytes, deferred, delay, errorOf, framesOf, rawPeer, str, tappedPeers, waitFor } from './helpers.ts';
+import { bytes, deferred, delay, errorOf, str, waitFor } from '@gotalk/test-kit';
+import { framesOf, rawPeer, tappedPeers } from './helpers.ts';
 
 /** A handler that asks for a retry `times` times (by throwing RetryLater), then answers its call count. */
 function flaky(times: number, wait: number, how: 'throw' | 'ctx' = 'throw', message?: string) {
