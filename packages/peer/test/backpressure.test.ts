@@ -17,11 +17,14 @@ function part(i: number, size = 16 * KiB): Uint8Array {
   return new Uint8Array(size).fill(i & 0xff);
 }
 
-/** Wraps a transport to count the peer's pause and resume calls. */
+/** Wraps a transport to count the peer's pause and resume calls, and its writes. */
 class Observed implements Transport {
   pauses = 0;
   resumes = 0;
   paused = false;
+  /** Writes the inner transport answered with false (over its high-water mark). */
+  refusedWrites = 0;
+  writtenBytes = 0;
   constructor(private readonly inner: Transport) {}
   get info(): TransportInfo {
     return this.inner.info ?? { kind: 'observed' };
@@ -30,7 +33,10 @@ class Observed implements Transport {
     this.inner.start(events);
   }
   write(bytes: Uint8Array): boolean {
-    return this.inner.write(bytes);
+    this.writtenBytes += bytes.length;
+    const ok = this.inner.write(bytes);
+    if (!ok) this.refusedWrites++;
+    return ok;
   }
   pause(): void {
     this.pauses++;
@@ -278,8 +284,8 @@ describe('producers wait for the transport', () => {
     expect(maxLag).toBeLessThan(16);
   });
 
-  test('64 MiB streamed through stays within a bounded window', async () => {
-    const { a, b } = observedPair({ limits: { streamBuffer: 256 * KiB } }, {}, 256 * KiB);
+  test('64 MiB streamed through stays within a bounded window, with a consumer that stops now and then', async () => {
+    const { a, b, ta } = observedPair({ limits: { streamBuffer: 256 * KiB } }, {}, 256 * KiB);
     const size = 64 * KiB;
     const total = 1024; // 64 MiB
     let produced = 0;
@@ -293,14 +299,24 @@ describe('producers wait for the transport', () => {
     let consumed = 0;
     let bytes = 0;
     let maxLagBytes = 0;
+    let stops = 0;
     const started = Date.now();
     for await (const p of a.stream('produce', utf8('go'))) {
       consumed++;
       bytes += p.length;
       maxLagBytes = Math.max(maxLagBytes, (produced - consumed) * size);
+      // Every 4 MiB the consumer stops for a few ms (a timer, so the producer's side of the event
+      // loop runs meanwhile): without backpressure the producer would run on, all 64 MiB ahead.
+      if (consumed % 64 === 1) {
+        stops++;
+        await delay(5);
+        maxLagBytes = Math.max(maxLagBytes, (produced - consumed) * size);
+      }
     }
     expect(bytes).toBe(64 * 1024 * KiB);
+    expect(stops).toBe(16);
     expect(maxLagBytes).toBeLessThanOrEqual(2 * 1024 * KiB);
+    expect(ta.pauses).toBeGreaterThanOrEqual(stops); // the consumer side stopped reading at each stop
     expect(Date.now() - started).toBeLessThan(3000);
   });
 });
@@ -337,18 +353,67 @@ describe('a peer that sends requests but never reads', () => {
     expect(queued).toBeLessThan(1024 * KiB + 2 * 64 * KiB); // stopped right past the limit
   });
 
-  test('a transport without bufferedAmount, or a backlog under the limit, is left alone', async () => {
-    const [a, b] = memoryPairPeers({ limits: { maxBacklog: 1024 * KiB } });
+  test('a transport without bufferedAmount is left alone, however far past the limit its writes are refused', async () => {
+    const [x, y] = memoryPair();
+    const tb = new Observed(y);
+    expect('bufferedAmount' in tb).toBe(false);
+    const a = new Peer(x, { heartbeatInterval: 0 });
+    const b = new Peer(tb, { heartbeatInterval: 0, limits: { maxBacklog: 1024 * KiB } });
+    peers.push(a, b);
     b.handlers.handleBytes('big', () => new Uint8Array(64 * KiB));
+    // 64 replies of 64 KiB in one batch: 4 MiB, over the pipe's 1 MiB high-water mark and the 1 MiB limit.
     const replies = await Promise.all(Array.from({ length: 64 }, () => a.requestBytes('big', EMPTY)));
     expect(replies.every((r) => r.length === 64 * KiB)).toBe(true);
+    expect(tb.refusedWrites).toBeGreaterThan(0); // the backlog check ran, and found nothing to read
+    expect(tb.writtenBytes).toBeGreaterThan(4 * 1024 * KiB);
     expect(b.open).toBe(true);
   });
-});
 
-function memoryPairPeers(options: PeerOptions): [Peer, Peer] {
-  const [ta, tb] = memoryPair();
-  const pair: [Peer, Peer] = [new Peer(ta, { heartbeatInterval: 0 }), new Peer(tb, { heartbeatInterval: 0, ...options })];
-  peers.push(...pair);
-  return pair;
-}
+  test('a backlog under limits.maxBacklog is left alone, though every reply is written past the high-water mark', async () => {
+    const limit = 1024 * KiB;
+    let events: TransportEvents | null = null;
+    let queued = 0;
+    let replies = 0;
+    let refused = 0;
+    const backlogsSeen: number[] = [];
+    let destroyed = false;
+    const transport: Transport = {
+      start: (e) => void (events = e),
+      write: (bytes) => {
+        queued += bytes.length;
+        if (bytes.length > 64 * KiB) replies++;
+        // The other side reads all of it a moment later.
+        setTimeout(() => {
+          queued = 0;
+          events?.drain();
+        }, 1);
+        const ok = queued <= 64 * KiB;
+        if (!ok) refused++;
+        return ok;
+      },
+      get bufferedAmount() {
+        backlogsSeen.push(queued);
+        return queued;
+      },
+      pause: () => {},
+      resume: () => {},
+      close: () => {},
+      destroy: () => void (destroyed = true),
+    };
+    const peer = new Peer(transport, { heartbeatInterval: 0, handshakeTimeout: 0, limits: { maxBacklog: limit } });
+    peers.push(peer);
+    peer.handlers.handleBytes('big', () => new Uint8Array(64 * KiB));
+    events!.data(utf8('01'));
+    for (let i = 0; i < 40; i++) {
+      events!.data(utf8(`r${String(i).padStart(4, '0')}003big00000000`));
+      await waitFor(() => (replies === i + 1 && queued === 0) || !peer.open, `reply ${i} written and read`);
+      if (!peer.open) break;
+    }
+    expect(refused).toBe(40); // every reply went over the high-water mark...
+    expect(backlogsSeen.length).toBeGreaterThanOrEqual(40); // ...so the backlog was looked at each time...
+    expect(Math.max(...backlogsSeen)).toBeGreaterThan(64 * KiB);
+    expect(Math.max(...backlogsSeen)).toBeLessThan(limit); // ...and it was always under the limit
+    expect(peer.open).toBe(true);
+    expect(destroyed).toBe(false);
+  });
+});
