@@ -3,3 +3,4 @@ export { freePort, restartableAddress } from './ports.ts';
 export { startGroup, type ProcessGroup } from './process-group.ts';
 export { serve, stop } from './serve.ts';
 export { tempDir } from './temp-dir.ts';
+export { waitForIo } from './wait-for-io.ts';
