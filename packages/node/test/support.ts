@@ -1,10 +1,11 @@
 // Helpers of the @gotalk/node integration tests that are about Node's transports: the test
 // certificates, and raw byte-level connections. What every package's tests share is
 // @gotalk/test-kit (and @gotalk/test-kit/node).
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
-import { delay, waitFor, within } from '@gotalk/test-kit';
+import { delay, waitFor, within, type Cleanup } from '@gotalk/test-kit';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -24,6 +25,27 @@ export const certs = {
 export const serverTls = { cert: certs.serverCert, key: certs.serverKey };
 /** TLS options of a client trusting the test CA. */
 export const clientTls = { ca: certs.ca };
+
+/**
+ * Leaves stale socket files at `paths`: a child process listens there and is killed with
+ * SIGKILL, so nothing unlinks the files and nobody listens on them any more.
+ */
+export async function staleSocket(cleanup: Cleanup, ...paths: string[]): Promise<void> {
+  const script = `let n = 0; for (const p of ${JSON.stringify(paths)}) require('net').createServer().listen(p, () => ++n === ${paths.length} && process.stdout.write('ready\\n'))`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanup.add(() => child.kill('SIGKILL'));
+  await within(
+    new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`the child exited early (${code})`)));
+    }),
+    10_000,
+    'the child to listen',
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await within(exited, 10_000, 'the child to die');
+}
 
 /**
  * A raw byte-level connection to a peer, for replaying exchanges byte by byte: every `write`
