@@ -411,6 +411,7 @@ class FakeGoServer {
 }
 
 describe.each(KINDS)('our client against a fake Go server over %s', (kind) => {
+  /** Our client connected to `fake`; the test fails if the client reports an error activity event before its end. */
   const connectTo = async (fake: FakeGoServer): Promise<Peer> => {
     const errors: Error[] = [];
     const peer = await connect(fake.address, {
@@ -419,6 +420,8 @@ describe.each(KINDS)('our client against a fake Go server over %s', (kind) => {
       },
     });
     cleanup.add(() => peer.destroy());
+    // Run before the destroy above (cleanup runs last first): what the exchange itself reported.
+    cleanup.add(() => expect(errors.map((e) => `${(e as { code?: string }).code}: ${e.message}`)).toEqual([]));
     return peer;
   };
 

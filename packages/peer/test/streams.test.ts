@@ -381,6 +381,8 @@ describe('order, failures and consumers', () => {
     }
     expect(first).toBe('part 0');
     await finished.promise;
+    // Gotalk has no cancel: the responder produced its whole result, which the requestor dropped.
+    expect(produced.n).toBe(200);
     await waitFor(() => a.inFlight === 0, 'the abandoned call to end');
     upper(b);
     expect(await texts(a.stream('upper', strs('still', 'ok')))).toEqual(['STILL', 'OK']);
