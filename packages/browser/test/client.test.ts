@@ -2,7 +2,7 @@
 // requests, streams and notifications both ways, error and retry results, reconnection
 // (handlers kept, queued requests sent, in-flight ones failed), backoff, offline modes, close.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { WebSocket, WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { Peer, WebSocketTransport as NodeWebSocketTransport } from '@gotalk/node';
 import {
   BrowserError,
@@ -14,13 +14,15 @@ import {
   utf8,
   type ClientEvents,
   type HandlerContext,
+  type WebSocketConstructor,
 } from '@gotalk/browser';
-import { Cleanup, delay, errorOf, waitFor } from '@gotalk/test-kit';
-import { freePort, restartableAddress, serve, stop } from '@gotalk/test-kit/node';
+import { Cleanup, delay, errorOf, useFakeClocks, waitFor } from '@gotalk/test-kit';
+import { freePort, restartableAddress, serve, stop, waitForIo } from '@gotalk/test-kit/node';
 import { client, connected, fast, next, schema } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(async () => {
+  vi.useRealTimers();
   vi.unstubAllGlobals();
   await cleanup.run();
 });
@@ -44,6 +46,20 @@ async function restartingServer(upFor: (n: number) => number): Promise<{ url: st
   cleanup.add(() => new Promise((resolve) => wss.close(resolve)));
   cleanup.add(() => sockets.forEach((s) => s.terminate()));
   return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/` };
+}
+
+/** `ws`'s WebSocket, counting the sockets made (each a connection attempt of the client). */
+function countingWebSocket(): { WebSocket: WebSocketConstructor; readonly count: number } {
+  const counter = {
+    count: 0,
+    WebSocket: class extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        counter.count++;
+      }
+    },
+  };
+  return counter;
 }
 
 /** Records a client's events in order. */
@@ -180,7 +196,11 @@ describe('reconnection', () => {
     const queued = c.request('echo', 'queued');
     const queuedStream = c.stream('echo', utf8('"s"')).collect();
     c.notify('late', 'queued notification');
-    await delay(50);
+    let settled = false;
+    void Promise.allSettled([queued, queuedStream]).then(() => (settled = true));
+    // An attempt made while nobody listens fails; what was queued waits on through it.
+    expect(await next(c, 'close')).toMatchObject({ info: null });
+    expect(settled).toBe(false);
 
     server = await serve(cleanup, address);
     server.handlers.handle('echo', (v) => v);
@@ -320,15 +340,20 @@ describe('reconnection', () => {
     vi.stubGlobal('removeEventListener', events.removeEventListener.bind(events));
     const server = await serve(cleanup);
     server.handlers.handle('echo', (v) => v);
-    const c = client(cleanup, server.addresses[0]!);
+    const dials = countingWebSocket();
+    const c = client(cleanup, server.addresses[0]!, { WebSocket: dials.WebSocket });
     await connected(c);
     const reconnecting = record(c, 'reconnecting');
     const offline = next(c, 'offline');
+    // From here a reconnection timer would be a fake one, and the clock is moved far past it.
+    useFakeClocks();
     nav.onLine = false;
     [...server.peers][0]!.destroy();
     await offline;
-    await delay(150); // several backoff periods
+    await vi.advanceTimersByTimeAsync(60_000); // hundreds of backoff periods
     expect(reconnecting).toEqual([]);
+    expect(dials.count).toBe(1);
+    vi.useRealTimers();
     nav.onLine = true;
     const reopened = next(c, 'open');
     events.dispatchEvent(new Event('online'));
@@ -383,32 +408,41 @@ describe('reading backpressure', () => {
 describe('close()', () => {
   it('stops reconnecting and fails waiting and later requests with CLOSED', async () => {
     const port = await freePort();
-    const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`);
-    await next(c, 'reconnecting');
+    // Every timer of the client is fake from the start: the clock is moved past any it left behind.
+    useFakeClocks();
+    const dials = countingWebSocket();
+    const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { WebSocket: dials.WebSocket });
+    await next(c, 'reconnecting'); // the first attempt was refused; the next one is a timer away
     const waiting = errorOf(c.request('x'));
     const seen = record(c, 'reconnecting');
     await c.close();
     expect(await waiting).toMatchObject({ code: 'CLOSED' });
     expect(await errorOf(c.request('y'))).toMatchObject({ code: 'CLOSED' });
-    await delay(250);
+    const dialed = dials.count;
+    await vi.advanceTimersByTimeAsync(60_000); // hundreds of backoff periods
     expect(seen).toEqual([]);
+    expect(dials.count).toBe(dialed);
   });
 
   it('closes an open connection gracefully and does not reconnect', async () => {
     const server = await serve(cleanup);
     server.handlers.handle('echo', (v) => v);
-    const c = client(cleanup, server.addresses[0]!);
+    const dials = countingWebSocket();
+    const c = client(cleanup, server.addresses[0]!, { WebSocket: dials.WebSocket });
     await connected(c);
     const seen = record(c, 'reconnecting');
     const closes = record(c, 'close');
     const answer = c.request('echo', 'last');
+    // From here a reconnection timer would be a fake one, and the clock is moved far past it.
+    useFakeClocks();
     await c.close();
     expect(await answer).toBe('last');
     expect(closes).toEqual([{ info: { reason: 'closed', error: null } }]);
     expect(c.connected).toBe(false);
-    await waitFor(() => server.peers.size === 0, 'the server side to close');
-    await delay(100);
+    await waitForIo(() => server.peers.size === 0, 'the server side to close');
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(seen).toEqual([]);
+    expect(dials.count).toBe(1);
   });
 
   it('with reconnect: false, closes for good when the connection ends', async () => {
@@ -426,10 +460,13 @@ describe('a notification queued while connecting', () => {
   it('that fails when finally sent is reported as an error event, not an unhandled rejection', async () => {
     const server = await serve(cleanup);
     const errors: Error[] = [];
+    server.handlers.handle('echo', (v) => v);
     const c = client(cleanup, server.addresses[0]!, { limits: { maxPayload: 10 }, onActivity: (e) => e.type === 'error' && errors.push(e.error) });
     c.notifyBytes('hello', new Uint8Array(100)); // queued: not connected yet
     await next(c, 'open');
-    await delay(20);
+    await waitFor(() => errors.length > 0, 'the error event');
+    // A round trip after it: any other report the notification caused came before its reply.
+    expect(await c.request('echo', 1)).toBe(1);
     expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['PAYLOAD_TOO_LARGE']);
   });
 });

@@ -7,10 +7,8 @@ import { WebSocket } from 'ws';
 import type { Peer as ServerPeer } from '@gotalk/node';
 import { connect, type ClientEvents } from '@gotalk/browser';
 import { DEFAULTS } from '@gotalk/peer';
-import { Cleanup } from '@gotalk/test-kit';
+import { Cleanup, useFakeClocks } from '@gotalk/test-kit';
 import { serve, waitForIo } from '@gotalk/test-kit/node';
-
-const CLOCKS = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] as const;
 
 const cleanup = new Cleanup();
 afterEach(async () => {
@@ -19,7 +17,7 @@ afterEach(async () => {
 });
 
 it('a client with its defaults and a default server stay connected through ten quiet minutes', async () => {
-  vi.useFakeTimers({ toFake: [...CLOCKS] });
+  useFakeClocks();
   // The fake monotonic clock starts at 0, which the client takes for "not connected yet" (a
   // page's performance.now() is past 0 by the time a script runs): start it a second in.
   vi.advanceTimersByTime(1000);

@@ -4,11 +4,8 @@
 // caused to cross the connection both ways before the next.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, DEFAULT_SERVER_BUDGETS, DEFAULTS, type CloseInfo, type Peer } from '@gotalk/node';
-import { Cleanup } from '@gotalk/test-kit';
+import { Cleanup, useFakeClocks } from '@gotalk/test-kit';
 import { serve, waitForIo } from '@gotalk/test-kit/node';
-
-/** The timers and clocks a peer, a server and a client use; setImmediate, nextTick and microtasks stay real, as does I/O. */
-const CLOCKS = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] as const;
 
 const cleanup = new Cleanup();
 afterEach(async () => {
@@ -34,7 +31,7 @@ describe('the defaults, over real connections', () => {
   for (const address of ['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/']) {
     const kind = address.split(':')[0];
     it(`${kind}: a default client and a default server stay connected through ten quiet minutes`, async () => {
-      vi.useFakeTimers({ toFake: [...CLOCKS] });
+      useFakeClocks();
       const server = await serve(cleanup, address);
       const accepted = new Promise<Peer>((resolve) => server.once('connection', resolve));
       const client = await connect(server.addresses[0]!);

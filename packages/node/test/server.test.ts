@@ -287,21 +287,28 @@ describe('graceful close', () => {
     const idle = await dial(ws);
     const pending = client.request('slow');
     await within(started.promise, 5000, 'the handler to start');
-    let closed = false;
-    const closing = server.close().then(() => (closed = true));
+    // What happens from here, in order: the busy connection must outlast everything but its request.
+    const order: string[] = [];
+    const closing = server.close().then(() => order.push('server closed'));
+    void client.closed.then(() => order.push('client closed'));
     // New connections fail at once on every listener.
     for (const a of [tcp, ws, unix]) {
       expect(await errorOf(connect(a, { connectTimeout: 5000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
     }
     // The idle connection is closed right away; the busy one waits for its request.
     expect((await within(idle.closed, 5000, 'the idle client to be closed')).reason).toBe('remote');
-    await delay(50);
-    expect(closed).toBe(false);
+    order.push('idle closed');
+    const serverSide = [...server.peers][0]!;
+    expect(server.peers.size).toBe(1);
     expect(client.open).toBe(true);
     release.resolve();
-    expect(await within(pending, 5000, 'the request in flight')).toBe('finished');
+    expect(await within(pending.then((v) => (order.push('reply'), v)), 5000, 'the request in flight')).toBe('finished');
     await within(closing, 5000, 'server.close()');
     expect(await within(client.closed, 5000, 'the client to see the close')).toEqual({ reason: 'remote', error: null });
+    // The request was answered before either side of its connection closed, and before the server did.
+    expect(order.slice(0, 2)).toEqual(['idle closed', 'reply']);
+    expect(order.slice(2).sort()).toEqual(['client closed', 'server closed']);
+    expect(serverSide.open).toBe(false);
     expect(server.peers.size).toBe(0);
     expect(server.close()).toBe(server.close()); // idempotent: the same promise
   });

@@ -3,9 +3,7 @@
 // fake here (vi fake timers, monotonic clock included): ten quiet minutes take milliseconds.
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { connectedPeers, DEFAULTS, type CloseInfo, type Peer } from '@gotalk/peer';
-
-/** Everything the peer measures time with; microtasks stay real (the memory pipe delivers in them). */
-const CLOCKS = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] as const;
+import { useFakeClocks } from '@gotalk/test-kit';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -27,7 +25,7 @@ describe('the defaults, against each other', () => {
   });
 
   test('two peers with default options stay connected through ten quiet minutes, beating all along', async () => {
-    vi.useFakeTimers({ toFake: [...CLOCKS] });
+    useFakeClocks();
     const [a, b] = connectedPeers();
     const closes: CloseInfo[] = [];
     for (const p of [a, b]) void p.closed.then((info) => closes.push(info));

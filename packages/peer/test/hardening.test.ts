@@ -1,12 +1,13 @@
 // Hostile input found by the attack run: JSON bombs, names that are not UTF-8, reused request
 // ids, a listener per request on one signal, and connections that stay silent without beating.
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { checkJson, connectedPeers, DEFAULT_LIMITS, Peer, type ActivityEvent, type PeerOptions } from '@gotalk/peer';
-import { bin, delay, errorOf, scriptedPeer, type ScriptedTransport, thrownBy, waitFor } from '@gotalk/test-kit';
+import { bin, errorOf, scriptedPeer, type ScriptedTransport, thrownBy, useFakeClocks, waitFor } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {
   for (const p of peers.splice(0)) p.destroy();
+  vi.useRealTimers();
 });
 
 function setup(options: PeerOptions = {}): { peer: Peer; t: ScriptedTransport; events: ActivityEvent[] } {
@@ -128,11 +129,10 @@ describe('a request id reused while in flight', () => {
     release();
     expect(textOf(await t.nextFrame('R'))).toBe('first');
     expect(calls).toBe(1);
-    await delay(20);
-    expect(t.frames.filter((f) => f.type === 'R' || f.type === 'E').length).toBe(2);
-    // Once answered, the id is free again.
+    // Once answered, the id is free again; its answer comes after any other the first could cause.
     t.feed('r0001004slow00000000');
     expect(textOf(await t.nextFrame('R'))).toBe('first');
+    expect(t.frames.filter((f) => f.type === 'R' || f.type === 'E').map((f) => f.type)).toEqual(['E', 'R', 'R']);
   });
 
   test('a single request under the id of a stream being served, and the other way round: error results', async () => {
@@ -195,24 +195,26 @@ describe('the silence timeout', () => {
   });
 
   test('a peer that beats once right after the handshake (as gotalk.js and the Go client do) is then watched by the idle timeout only', async () => {
+    useFakeClocks();
     const { peer, t } = setup({ silenceTimeout: 100, idleTimeout: 60_000 });
     t.feed('01h00005f63ee48');
-    await delay(400);
+    await vi.advanceTimersByTimeAsync(50_000); // 500 silence timeouts, within the idle timeout
     expect(peer.open).toBe(true);
   });
 
   test('requests keep a connection that never beats alive; off by default for a plain peer', async () => {
+    useFakeClocks();
     const { peer, t } = setup({ silenceTimeout: 150 });
     peer.handlers.handleBytes('echo', (p) => p);
     t.feed('01');
     for (let i = 0; i < 6; i++) {
-      await delay(60);
+      await vi.advanceTimersByTimeAsync(60);
       t.feed(`r000${i}004echo00000000`);
     }
     expect(peer.open).toBe(true);
     const plain = setup();
     plain.t.feed('01');
-    await delay(300);
+    await vi.advanceTimersByTimeAsync(3_600_000);
     expect(plain.peer.open).toBe(true);
   });
 

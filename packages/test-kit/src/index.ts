@@ -5,5 +5,6 @@ export { bin, bytes, dec, enc, latin1, str } from './bytes.ts';
 export { Cleanup } from './cleanup.ts';
 export { describeTransport, type ConnectedPair, type PairSetup } from './conformance.ts';
 export { errorOf, thrownBy, type TestError } from './failures.ts';
+export { FAKE_CLOCKS, useFakeClocks } from './fake-clocks.ts';
 export { ScriptedTransport, scriptedPeer, type ScriptedTransportOptions, type TransportCall } from './scripted-transport.ts';
 export { deferred, delay, waitFor, within, type Deferred } from './waiting.ts';
