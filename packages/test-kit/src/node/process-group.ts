@@ -1,11 +1,41 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Whether a process of group `pgid` is still running. On Linux, from /proc, not counting
+ * zombies: an orphan that has exited waits there until init reaps it (which some inits do only
+ * every few seconds), but it is gone. Elsewhere, whether the group can still be signalled.
+ */
+function groupRunning(pgid: number): boolean {
+  if (process.platform === 'linux') {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') return true;
+    }
+    return false;
+  }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A child process started in a process group of its own, with whatever it starts in turn. */
 export interface ProcessGroup {
   readonly child: ChildProcess;
   /** The group's id: the child's pid. */
   readonly pid: number;
-  /** True while any process of the group is alive. */
+  /** True while any process of the group is running (exited ones not yet reaped do not count). */
   alive(): boolean;
   /**
    * Ends the whole group: SIGTERM to every process in it, then, if any is still there after
@@ -23,7 +53,7 @@ export function startGroup(command: string, args: readonly string[], options: Sp
   const child = spawn(command, args, { ...options, detached: true });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${command}`);
-  const signal = (sig: NodeJS.Signals | 0): boolean => {
+  const signal = (sig: NodeJS.Signals): boolean => {
     try {
       process.kill(-pid, sig);
       return true;
@@ -33,7 +63,7 @@ export function startGroup(command: string, args: readonly string[], options: Sp
   };
   const gone = async (ms: number): Promise<boolean> => {
     const end = Date.now() + ms;
-    while (signal(0)) {
+    while (groupRunning(pid)) {
       if (Date.now() > end) return false;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -43,7 +73,7 @@ export function startGroup(command: string, args: readonly string[], options: Sp
   return {
     child,
     pid,
-    alive: () => signal(0),
+    alive: () => groupRunning(pid),
     stop(graceMs = 5000) {
       stopping ??= (async () => {
         if (!signal('SIGTERM')) return;
