@@ -2,8 +2,7 @@
 // back. On the wire it is readable JSON; a text error (the Go reference's) is still a RemoteError.
 import { afterEach, describe, expect, test } from 'vitest';
 import { connectedPeers, RemoteError, type Peer } from '@gotalk/peer';
-import { scriptedPeer } from './scripted-transport.ts';
-import { errorOf } from './helpers.ts';
+import { errorOf, scriptedPeer } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {
