@@ -1,19 +1,4 @@
-import { Handlers, type NotificationHandler } from '@gotalk/node';
 import { escapeText, formatJson, payloadLine, writeOut, type Colors } from './output.ts';
-
-/**
- * A registry that also hands every notification without a handler of its own to `catchAll`
- * (the peer's registry has no such hook; this one is given as its parent).
- */
-export class CatchAllHandlers extends Handlers {
-  constructor(private readonly catchAll: NotificationHandler) {
-    super();
-  }
-
-  override lookupNotification(name: string): NotificationHandler | undefined {
-    return super.lookupNotification(name) ?? this.catchAll;
-  }
-}
 
 /** What `listen` and `notify --wait` print about something the other side sent. */
 export interface Incoming {

@@ -1,28 +1,15 @@
 // The reconnecting client in Node (connectClient): the browser client's semantics over every
 // address kind. It survives a server restart with its handlers and its queued requests, and
 // recomputes where to connect on every attempt.
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectClient, listen, type Client, type ClientEvents, type Server, type ServerOptions } from '@gotalk/node';
-import { Cleanup, tempDir } from './support.ts';
+import { Cleanup } from '@gotalk/test-kit';
+import { freePort, tempDir } from '@gotalk/test-kit/node';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 const fast = { minDelay: 10, maxDelay: 200, factor: 2 };
-
-/** A port nothing listens on, below the ephemeral range, so no port-0 listener takes it while a server is down. */
-async function quietPort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 10_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
 
 async function serve(address: string, options: ServerOptions = {}): Promise<Server> {
   const server = await listen(address, { ws: { bundle: null }, ...options });
@@ -58,7 +45,7 @@ function next<K extends keyof ClientEvents>(c: Client, event: K, ms = 5000): Pro
 describe.each(['tcp', 'unix', 'ws'] as const)('connectClient over %s', (kind) => {
   it('survives a server restart: handlers kept, requests made while down sent once it is back', async () => {
     const address =
-      kind === 'tcp' ? `tcp://127.0.0.1:${await quietPort()}` : kind === 'ws' ? `ws://127.0.0.1:${await quietPort()}/gotalk/` : `unix:${await tempDir(cleanup)}/r.sock`;
+      kind === 'tcp' ? `tcp://127.0.0.1:${await freePort()}` : kind === 'ws' ? `ws://127.0.0.1:${await freePort()}/gotalk/` : `unix:${await tempDir(cleanup)}/r.sock`;
     const setup = (server: Server) => {
       server.handlers.handle('echo', (v) => v);
       server.handlers.handle('ask', (_v, ctx) => ctx.peer.request('whoami'));
@@ -118,7 +105,7 @@ describe('connectClient', () => {
 
   it('fails at once for an address that does not parse; with offline: fail, requests fail with OFFLINE while down', async () => {
     expect(() => connectClient('nope://x')).toThrow(expect.objectContaining({ code: 'BAD_ADDRESS' }) as Error);
-    const c = client(`tcp://127.0.0.1:${await quietPort()}`, { offline: 'fail', reconnect: fast });
+    const c = client(`tcp://127.0.0.1:${await freePort()}`, { offline: 'fail', reconnect: fast });
     await expect(c.request('x')).rejects.toMatchObject({ code: 'OFFLINE' });
     const end = await next(c, 'close');
     expect(end.info).toBeNull();
@@ -126,7 +113,7 @@ describe('connectClient', () => {
   });
 
   it('close() while an attempt is in progress stops for good', async () => {
-    const c = client(`tcp://127.0.0.1:${await quietPort()}`, { reconnect: fast });
+    const c = client(`tcp://127.0.0.1:${await freePort()}`, { reconnect: fast });
     await c.close();
     expect(c.state).toBe('closed');
     await expect(c.request('x')).rejects.toMatchObject({ code: 'CLOSED' });

@@ -84,6 +84,7 @@ export class Handlers {
   readonly #ops = new Map<string, OpEntry>();
   readonly #notifications = new Map<string, NotificationHandler>();
   #fallbackFn: FallbackHandler | undefined;
+  #notificationFallbackFn: NotificationHandler | undefined;
 
   /** `parent` is consulted for names this registry does not have. */
   constructor(readonly parent?: Handlers) {}
@@ -163,6 +164,16 @@ export class Handlers {
     return this;
   }
 
+  /**
+   * Handles every notification that has no handler here or in a parent (raw bytes; `ctx.name`
+   * says which), as the reference's handler for an empty name does. The cancel extension's
+   * reserved name never reaches it.
+   */
+  notificationFallback(fn: NotificationHandler | undefined): this {
+    this.#notificationFallbackFn = fn;
+    return this;
+  }
+
   /** Removes `op`'s handler from this registry (not from a parent). */
   remove(op: string): boolean {
     return this.#ops.delete(op);
@@ -183,9 +194,17 @@ export class Handlers {
     return fallback ? { kind: 'single', fn: fallback } : undefined;
   }
 
-  /** The handler for notification `name`, here or in a parent. */
+  /** The handler for notification `name`: this registry's, a parent's, or a fallback (nearest first). */
   lookupNotification(name: string): NotificationHandler | undefined {
-    return this.#notifications.get(name) ?? this.parent?.lookupNotification(name);
+    return this.lookupOwnNotification(name) ?? this.findNotificationFallback();
+  }
+
+  private lookupOwnNotification(name: string): NotificationHandler | undefined {
+    return this.#notifications.get(name) ?? this.parent?.lookupOwnNotification(name);
+  }
+
+  private findNotificationFallback(): NotificationHandler | undefined {
+    return this.#notificationFallbackFn ?? this.parent?.findNotificationFallback();
   }
 
   private lookupOwn(op: string): OpEntry | undefined {

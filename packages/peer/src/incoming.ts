@@ -8,6 +8,7 @@ import type { Settings } from './options.ts';
 import { PartQueue } from './part-queue.ts';
 import { concat, EMPTY, errorText, utf8 } from './payload.ts';
 import type { Connection } from './api.ts';
+import { errorPayload } from './remote-errors.ts';
 import { RequestContext, type ContextHost } from './request-context.ts';
 
 /** What the responder needs from its peer. */
@@ -363,7 +364,7 @@ export class Responder {
       this.#retryResult(id, ReplyText.overBudget);
     } else {
       if (this.#host.open) this.#host.activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)), id });
-      this.#error(id, errorText(err));
+      this.#reply({ type: 'E', id, payload: errorPayload(errorText(err), err) });
     }
   }
 

@@ -34,6 +34,7 @@ export {
   ValidationError,
   type ClientErrorCode,
   type GotalkErrorCode,
+  type RemoteErrorDetails,
   type ValidationIssue,
 } from './errors.ts';
 export { checkJson, fromJson, text, toJson, utf8, type JsonLimits } from './payload.ts';

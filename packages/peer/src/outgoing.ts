@@ -1,6 +1,7 @@
 import type { Frame, ReplyFrame, RequestFrame, RequestId, StreamRequestFrame } from '@gotalk/protocol';
 import { requestEvent, type ActivityEvent } from './activity.ts';
-import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError, invalidName } from './errors.ts';
+import { AbortedError, ClosedError, PayloadTooLargeError, RetryExhaustedError, TimeoutError, invalidName } from './errors.ts';
+import { remoteError } from './remote-errors.ts';
 import type { Deadline, Deadlines } from './deadlines.ts';
 import type { RequestOptions } from './api.ts';
 import { MAX_DELAY, type Settings } from './options.ts';
@@ -207,7 +208,7 @@ export class SingleRequest extends RequestBase {
         this.#result = frame.payload;
         return this.finish(null);
       case 'E':
-        return this.finish(new RemoteError(text(frame.payload)));
+        return this.finish(remoteError(frame.payload));
       case 'e':
         // Parts of this attempt's result already came: a resend could not be told apart from them.
         if (this.#parts) return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, `retry asked for after the result began: ${text(frame.payload)}`));

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { connectedPeers, RetryLater, type ActivityEvent } from '@gotalk/peer';
-import { bytes, errorOf, str, waitFor } from './helpers.ts';
+import { bytes, errorOf, str, waitFor } from '@gotalk/test-kit';
 
 type Of<T extends ActivityEvent['type']> = Extract<ActivityEvent, { type: T }>;
 const ofType = <T extends ActivityEvent['type']>(events: ActivityEvent[], type: T): Of<T>[] =>

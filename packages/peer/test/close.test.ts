@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ClosedError, connectedPeers, RetryExhaustedError, RetryLater, type CloseInfo, type Peer } from '@gotalk/peer';
-import { bytes, deferred, delay, errorOf, framesOf, rawPeer, str, tappedPeers, waitFor } from './helpers.ts';
+import { bytes, deferred, delay, errorOf, str, waitFor } from '@gotalk/test-kit';
+import { framesOf, rawPeer, tappedPeers } from './helpers.ts';
 
 /** True once `p` settled (checked after letting pending microtasks and I/O run). */
 async function settled(p: Promise<unknown>): Promise<boolean> {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { ClosedError, connectedPeers, defineNotification, Handlers, type ActivityEvent, type NotificationContext } from '@gotalk/peer';
-import { bytes, deferred, errorOf, framesOf, recordActivity, str, tappedPeers, thrownBy, waitFor } from './helpers.ts';
+import { bytes, deferred, errorOf, str, thrownBy, waitFor } from '@gotalk/test-kit';
+import { framesOf, recordActivity, tappedPeers } from './helpers.ts';
 
 const chat = defineNotification('chat', z.object({ text: z.string() }));
 

@@ -14,7 +14,8 @@ import {
   type StandardSchemaV1,
   type StreamOperation,
 } from '@gotalk/peer';
-import { errorOf, framesOf, recordActivity, str, tappedPeers, waitFor } from './helpers.ts';
+import { delay, errorOf, str, waitFor } from '@gotalk/test-kit';
+import { framesOf, recordActivity, tappedPeers } from './helpers.ts';
 
 const greet = defineOperation('greet', {
   input: z.object({ name: z.string() }),
@@ -100,7 +101,7 @@ describe('typed operations with zod', () => {
   test('async handlers work with typed operations', async () => {
     const [a, b] = connectedPeers();
     b.handlers.implement(greet, async ({ name }) => {
-      await new Promise((r) => setTimeout(r, 2));
+      await delay(2);
       return { greeting: `hey ${name}` };
     });
     expect(await a.call(greet, { name: 'Bo' })).toEqual({ greeting: 'hey Bo' });
