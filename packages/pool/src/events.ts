@@ -1,8 +1,11 @@
 import type { CloseInfo } from '@gotalk/peer';
 import type { PoolMember } from './member.ts';
 
-/** Where an outstanding job is: waiting for a worker, running on one, or waiting out a retry result's wait. */
-export type JobState = 'queued' | 'running' | 'retrying';
+/**
+ * Where a job is: waiting for a worker, running on one, or waiting out a retry result's wait;
+ * `done` only in the `settle` event.
+ */
+export type JobState = 'queued' | 'running' | 'retrying' | 'done';
 
 /** One outstanding job, as `pool.jobs()` and the events show it. */
 export interface JobInfo {

@@ -17,7 +17,7 @@ export const enum JobState {
 /** An empty payload, never written to. */
 const EMPTY_RESULT = new Uint8Array(0);
 
-const STATE_NAMES: readonly JobStateName[] = ['queued', 'running', 'retrying'];
+const STATE_NAMES: readonly JobStateName[] = ['queued', 'running', 'retrying', 'done'];
 
 /** What a job needs from its pool. */
 export interface JobHost {
@@ -111,7 +111,7 @@ export abstract class Job implements Queueable {
     return {
       id: this.id,
       op: this.op,
-      state: STATE_NAMES[this.state] ?? 'running',
+      state: STATE_NAMES[this.state]!,
       worker: this.member?.name ?? null,
       attempts: this.attempts,
       age: now - this.submittedAt,

@@ -3,7 +3,8 @@
 // cancel extension), as it does for a timeout and for a stream result the caller stops reading.
 import { afterEach, expect, test } from 'vitest';
 import { Pool, type PoolOptions } from '@gotalk/pool';
-import { addWorker, errorOf, Gate, startsOf, waitFor, type TestWorker } from './support.ts';
+import { waitFor } from '@gotalk/test-kit';
+import { addWorker, errorOf, Gate, startsOf, type TestWorker } from './support.ts';
 
 const pools: Pool[] = [];
 const workers: TestWorker[] = [];
@@ -45,8 +46,8 @@ test("aborting a running job fails it with ABORTED, and its worker's handler see
   await waitFor(() => w.running === 1);
   controller.abort();
   expect((await pending).code).toBe('ABORTED');
-  await waitFor(() => w.cancels.get('hold') === 1, 5000, "the handler's signal");
-  await waitFor(() => w.running === 0, 5000, 'the handler to end');
+  await waitFor(() => w.cancels.get('hold') === 1, "the handler's signal", 5000);
+  await waitFor(() => w.running === 0, 'the handler to end', 5000);
   expect(p.counts().total).toBe(0);
 });
 
@@ -66,7 +67,7 @@ test('aborting a job that waits out a retry result ends it there: no further att
   });
   const controller = new AbortController();
   const pending = errorOf(p.request('busy', null, { signal: controller.signal }));
-  await waitFor(() => p.counts().retrying === 1, 5000, 'the job to be retrying');
+  await waitFor(() => p.counts().retrying === 1, 'the job to be retrying', 5000);
   expect(p.jobs()[0]).toMatchObject({ op: 'busy', state: 'retrying', worker: 'w', attempts: 1 });
   controller.abort();
   expect((await pending).code).toBe('ABORTED');
@@ -77,7 +78,7 @@ test('aborting a job that waits out a retry result ends it there: no further att
 test("a timeout while running reaches the worker's handler too", async () => {
   const { p, w } = await setup();
   expect((await errorOf(p.request('hold', null, { timeout: 40 }))).code).toBe('TIMEOUT');
-  await waitFor(() => w.cancels.get('hold') === 1, 5000, "the handler's signal");
+  await waitFor(() => w.cancels.get('hold') === 1, "the handler's signal", 5000);
 });
 
 test("a stream result the caller stops reading: the worker's producer is told and stops, the slot is free again", async () => {
@@ -94,7 +95,7 @@ test("a stream result the caller stops reading: the worker's producer is told an
   });
   let read = 0;
   for await (const _part of p.stream('ticks')) if (++read === 3) break;
-  await waitFor(() => stopped, 5000, 'the producer to be told');
+  await waitFor(() => stopped, 'the producer to be told', 5000);
   expect(p.counts().total).toBe(0);
   expect(await p.request('echo', 'next')).toBe('next'); // the one slot is free
 });

@@ -2,7 +2,8 @@
 // (while fresh), never past its cap, and the better of two random members when there are many.
 import { afterEach, describe, expect, test } from 'vitest';
 import { Pool, type PoolOptions } from '@gotalk/pool';
-import { addWorker, Gate, record, startsOf, waitFor, type TestWorker } from './support.ts';
+import { waitFor } from '@gotalk/test-kit';
+import { addWorker, Gate, record, startsOf, type TestWorker } from './support.ts';
 
 const pools: Pool[] = [];
 const workers: TestWorker[] = [];
@@ -30,7 +31,7 @@ describe('choosing by requests in flight', () => {
     const small = await worker(p, 'small', gate, { concurrency: 2 });
     const large = await worker(p, 'large', gate, { concurrency: 4 });
     const jobs = Array.from({ length: 6 }, (_, i) => p.request('hold', i));
-    await waitFor(() => small.running + large.running === 6, 5000, 'all 6 running');
+    await waitFor(() => small.running + large.running === 6, 'all 6 running', 5000);
     // The larger cap takes twice as many: each job went where the share of the cap in use was lowest.
     expect([small.running, large.running]).toEqual([2, 4]);
     gate.open();
@@ -43,7 +44,7 @@ describe('choosing by requests in flight', () => {
     const a = await worker(p, 'a', gate);
     const b = await worker(p, 'b', gate);
     const held = p.request('hold');
-    await waitFor(() => a.running === 1, 5000, 'a running');
+    await waitFor(() => a.running === 1, 'a running', 5000);
     for (let i = 0; i < 5; i++) await p.request('echo', i);
     expect([startsOf(a, 'echo'), startsOf(b, 'echo')]).toEqual([0, 5]);
     gate.open();
@@ -57,9 +58,9 @@ describe('choosing by reported load', () => {
     const gate = new Gate();
     const busy = await worker(p, 'busy', gate, { concurrency: 4, load: Math.round(0.9 * 0xffff) });
     const idle = await worker(p, 'idle', gate, { concurrency: 4, load: 0 });
-    await waitFor(() => busy.coordinator.remoteHeartbeat && idle.coordinator.remoteHeartbeat, 5000, 'both heartbeats');
+    await waitFor(() => busy.coordinator.remoteHeartbeat && idle.coordinator.remoteHeartbeat, 'both heartbeats', 5000);
     const jobs = Array.from({ length: 4 }, (_, i) => p.request('hold', i));
-    await waitFor(() => busy.running + idle.running === 4, 5000, 'all 4 running');
+    await waitFor(() => busy.running + idle.running === 4, 'all 4 running', 5000);
     // idle: 1/4, 2/4, 3/4 beat busy's 0.9; a 4th would make idle full (1.0): busy takes it.
     expect({ busy: busy.running, idle: idle.running }).toEqual({ busy: 1, idle: 3 });
     const w = p.figures().workers.find((f) => f.name === 'busy')!;
@@ -73,10 +74,10 @@ describe('choosing by reported load', () => {
     const gate = new Gate();
     const busy = await worker(p, 'busy', gate, { concurrency: 4, load: 0xffff });
     const idle = await worker(p, 'idle', gate, { concurrency: 4, load: 0 });
-    await waitFor(() => busy.coordinator.remoteHeartbeat && idle.coordinator.remoteHeartbeat, 5000, 'both heartbeats');
-    await waitFor(() => Date.now() - busy.coordinator.remoteHeartbeat!.receivedAt > 5, 5000, 'the report to go stale');
+    await waitFor(() => busy.coordinator.remoteHeartbeat && idle.coordinator.remoteHeartbeat, 'both heartbeats', 5000);
+    await waitFor(() => Date.now() - busy.coordinator.remoteHeartbeat!.receivedAt > 5, 'the report to go stale', 5000);
     const jobs = Array.from({ length: 4 }, (_, i) => p.request('hold', i));
-    await waitFor(() => busy.running + idle.running === 4, 5000, 'all 4 running');
+    await waitFor(() => busy.running + idle.running === 4, 'all 4 running', 5000);
     expect({ busy: busy.running, idle: idle.running }).toEqual({ busy: 2, idle: 2 });
     expect(p.figures().workers.find((f) => f.name === 'busy')!.load).toBeNull();
     gate.open();
@@ -91,7 +92,7 @@ describe('the per-worker cap', () => {
     const a = await worker(p, 'a', gate);
     const b = await worker(p, 'b', gate);
     const jobs = Array.from({ length: 10 }, (_, i) => p.request('hold', i));
-    await waitFor(() => a.running + b.running === 4, 5000, '4 running');
+    await waitFor(() => a.running + b.running === 4, '4 running', 5000);
     expect(p.counts()).toEqual({ queued: 6, running: 4, retrying: 0, total: 10 });
     expect(p.figures().capacity).toBe(4);
     gate.open();
@@ -108,7 +109,7 @@ describe('power of two choices', () => {
     const gate = new Gate();
     const full = await worker(p, 'full', gate);
     const held = Array.from({ length: 3 }, () => p.request('hold'));
-    await waitFor(() => full.running === 3, 5000, '3 jobs on the first member');
+    await waitFor(() => full.running === 3, '3 jobs on the first member', 5000);
     const others = [await worker(p, 'b', gate), await worker(p, 'c', gate), await worker(p, 'd', gate)];
     const seen = record(p, 'dispatch');
     // One at a time: the others are always idle, and "full" loses every comparison it is drawn into.

@@ -3,7 +3,8 @@
 // it; attempts are bounded; nothing is lost and nothing that is not repeatable runs twice.
 import { afterEach, describe, expect, test } from 'vitest';
 import { Pool, type PoolOptions } from '@gotalk/pool';
-import { addWorker, errorOf, Gate, record, startsOf, waitFor, type TestWorker } from './support.ts';
+import { waitFor } from '@gotalk/test-kit';
+import { addWorker, errorOf, Gate, record, startsOf, type TestWorker } from './support.ts';
 
 const pools: Pool[] = [];
 const workers: TestWorker[] = [];
@@ -113,7 +114,7 @@ describe('a worker lost with jobs running', () => {
     const dying = await worker(p, 'dying', never);
     const survivor = await worker(p, 'survivor', later);
     const results = Array.from({ length: 8 }, (_, i) => request(p, i).then((value) => ({ value }), (error: Error & { code?: string; worker?: string }) => ({ error })));
-    await waitFor(() => dying.running === 4 && survivor.running === 4, 5000, '4 + 4 running');
+    await waitFor(() => dying.running === 4 && survivor.running === 4, '4 + 4 running', 5000);
     const events = record(p, 'failover', 'leave');
     dying.worker.destroy();
     return { p, dying, survivor, results, events, later };
@@ -121,7 +122,7 @@ describe('a worker lost with jobs running', () => {
 
   test('repeatable jobs run again on another worker: none lost, each result delivered once', async () => {
     const { p, dying, survivor, results, events, later } = await eightRunning({ repeatable: ['hold'] }, (p, i) => p.request('hold', i));
-    await waitFor(() => events.filter((e) => e.kind === 'failover').length === 4, 5000, '4 failovers');
+    await waitFor(() => events.filter((e) => e.kind === 'failover').length === 4, '4 failovers', 5000);
     expect(p.counts()).toMatchObject({ queued: 4, running: 4 }); // the survivor is full: they wait, ahead of new jobs
     later.open();
     const settled = await Promise.all(results);
@@ -153,7 +154,7 @@ describe('a worker lost with jobs running', () => {
   test("a request's own `repeatable` wins over the pool's list, both ways", async () => {
     const { results, events, later } = await eightRunning({ repeatable: ['hold'] }, (p, i) => p.request('hold', i, { repeatable: i % 4 === 0 }));
     const moved = () => events.filter((e) => e.kind === 'failover').map((e) => (e.value as { job: { id: number } }).job.id);
-    await waitFor(() => events.some((e) => e.kind === 'leave'), 5000, 'the member to leave');
+    await waitFor(() => events.some((e) => e.kind === 'leave'), 'the member to leave', 5000);
     later.open();
     const settled = await Promise.all(results);
     const lost = settled.flatMap((r, i) => ('error' in r ? [i] : []));

@@ -2,7 +2,8 @@
 // counts; utilization, queue length, wait and run time histograms (piscina's fields); events.
 import { afterEach, describe, expect, test } from 'vitest';
 import { Histogram, Pool } from '@gotalk/pool';
-import { addWorker, Gate, record, waitFor, type TestWorker } from './support.ts';
+import { waitFor } from '@gotalk/test-kit';
+import { addWorker, Gate, record, type TestWorker } from './support.ts';
 
 const pools: Pool[] = [];
 const workers: TestWorker[] = [];
@@ -85,7 +86,7 @@ describe('figures', () => {
     await waitFor(() => seen.some((e) => e.kind === 'leave'));
     expect(seen.map((e) => e.kind)).toEqual(['join', 'dispatch', 'settle', 'leave']);
     expect(seen[1]!.value).toMatchObject({ worker: 'w', job: { id: 1, op: 'echo', state: 'running', attempts: 1 } });
-    expect(seen[2]!.value).toMatchObject({ error: null, job: { id: 1 } });
+    expect(seen[2]!.value).toMatchObject({ error: null, job: { id: 1, state: 'done' } });
   });
 });
 

@@ -4,7 +4,8 @@ import { afterEach, expect, test } from 'vitest';
 import { z } from 'zod';
 import { defineOperation, toJson } from '@gotalk/peer';
 import { Pool } from '@gotalk/pool';
-import { addWorker, Gate, waitFor, type TestWorker } from './support.ts';
+import { waitFor } from '@gotalk/test-kit';
+import { addWorker, Gate, type TestWorker } from './support.ts';
 
 const pools: Pool[] = [];
 const workers: TestWorker[] = [];
@@ -50,7 +51,7 @@ test('gather: every member answers or fails by name, within the deadline; the sl
   expect(dead.error.worker).toBe('dying');
   expect(took).toBeGreaterThanOrEqual(190);
   expect(took).toBeLessThan(5000);
-  await waitFor(slowCancelled, 5000, "the slow member's cancel");
+  await waitFor(slowCancelled, "the slow member's cancel", 5000);
 });
 
 test('gather goes past caps and the queue: members busy with jobs still answer', async () => {
@@ -92,7 +93,7 @@ test('an aborted gather gives ABORTED for the answers still missing and keeps th
   const { p } = await three();
   const controller = new AbortController();
   const pending = p.gather('status', null, { signal: controller.signal, timeout: 0 });
-  await waitFor(() => p.members.length === 2, 5000, 'the dying member to leave');
+  await waitFor(() => p.members.length === 2, 'the dying member to leave', 5000);
   controller.abort();
   const results = await pending;
   expect(results.map((r) => (r.ok ? r.value : (r.error as Error & { code?: string }).code))).toEqual(['fine', 'ABORTED', 'WORKER_LOST']);

@@ -3,7 +3,8 @@
 import { afterEach, expect, test } from 'vitest';
 import { connectedPeers } from '@gotalk/peer';
 import { Pool, type PoolOptions } from '@gotalk/pool';
-import { addWorker, errorOf, Gate, record, startsOf, waitFor, type TestWorker } from './support.ts';
+import { waitFor } from '@gotalk/test-kit';
+import { addWorker, errorOf, Gate, record, startsOf, type TestWorker } from './support.ts';
 
 const pools: Pool[] = [];
 const workers: TestWorker[] = [];

@@ -4,7 +4,8 @@ import { afterEach, expect, test } from 'vitest';
 import { z } from 'zod';
 import { defineOperation, defineStreamOperation, toJson } from '@gotalk/peer';
 import { Pool } from '@gotalk/pool';
-import { addWorker, waitFor, type TestWorker } from './support.ts';
+import { waitFor } from '@gotalk/test-kit';
+import { addWorker, type TestWorker } from './support.ts';
 
 const pools: Pool[] = [];
 const workers: TestWorker[] = [];

@@ -1,28 +1,14 @@
-// Helpers of the pool tests: workers over the in-memory pair, handlers that hold until told, counters.
+// Helpers of the pool tests (the shared ones are @gotalk/test-kit's): workers over the in-memory
+// pair, handlers that hold until told, counters, events recorded.
 import { connectedPeers, type HandlerContext, type Peer, type PeerOptions } from '@gotalk/peer';
 import type { MemberOptions, Pool, PoolEvents, PoolMember } from '@gotalk/pool';
+import { errorOf as kitErrorOf, waitFor, type TestError } from '@gotalk/test-kit';
 
-/** Resolves after `ms` milliseconds. */
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** An error of a pooled request as tests look at it: its code, and the pool's or the retry's details. */
+export type PoolTestError = TestError & { worker?: string; attempts?: number; wait?: number };
 
-/** Polls `cond` every few ms until it is true; throws after `timeout` ms. */
-export async function waitFor(cond: () => unknown, timeout = 10_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeout) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await delay(2);
-  }
-}
-
-/** The error `promise` rejects with; throws if it resolves instead. */
-export async function errorOf(promise: Promise<unknown>): Promise<Error & { code?: string; worker?: string; attempts?: number; wait?: number }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
+/** The error `promise` rejects with (the kit's `errorOf`, typed for the pool's errors). */
+export const errorOf = (promise: Promise<unknown>): Promise<PoolTestError> => kitErrorOf(promise);
 
 /** A gate that handlers wait at until it opens (or their request is cancelled). */
 export class Gate {
@@ -129,7 +115,7 @@ export async function addWorker(pool: Pool, name: string, gate: Gate = new Gate(
   const { load: _load, coordinator: _c, worker: _w, ...memberOptions } = options;
   (t as { member: PoolMember }).member = pool.add(coordinator, { name, ...memberOptions });
   await coordinator.ready;
-  await waitFor(() => t.member.state === 'open', 5000, `${name} to join`);
+  await waitFor(() => t.member.state === 'open', `${name} to join`);
   return t;
 }
 

@@ -3,7 +3,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { connect, listen, type Peer, type Server } from '@gotalk/node';
 import { Pool } from '@gotalk/pool';
-import { waitFor } from './support.ts';
+import { waitFor } from '@gotalk/test-kit';
 
 const closing: (() => unknown)[] = [];
 afterEach(async () => {
@@ -37,14 +37,14 @@ test('workers dialling a server join the pool, share its jobs, and a cut socket 
   const hold = new Promise<void>((resolve) => (release = resolve));
   const a = await remoteWorker(address, 'a', new Promise(() => {})); // never finishes: it will be cut
   const b = await remoteWorker(address, 'b', hold);
-  await waitFor(() => pool.members.filter((m) => m.state === 'open').length === 2, 10_000, 'both to join');
+  await waitFor(() => pool.members.filter((m) => m.state === 'open').length === 2, 'both to join', 10_000);
 
   const jobs = Array.from({ length: 6 }, (_, i) => pool.request('job', i) as Promise<{ n: number; by: string }>);
-  await waitFor(() => a.ran.length === 3 && b.ran.length === 3, 10_000, '3 + 3 running');
+  await waitFor(() => a.ran.length === 3 && b.ran.length === 3, '3 + 3 running', 10_000);
   const failovers: string[] = [];
   pool.on('failover', (e) => failovers.push(e.worker));
   a.peer.destroy(); // the socket closes: the coordinator sees its 3 jobs lost
-  await waitFor(() => failovers.length === 3, 10_000, 'the 3 failovers');
+  await waitFor(() => failovers.length === 3, 'the 3 failovers', 10_000);
   release();
   const results = await Promise.all(jobs);
   expect(results.map((r) => r.n)).toEqual([0, 1, 2, 3, 4, 5]);
