@@ -22,36 +22,44 @@ function better(a: Member, b: Member, wallNow: number): Member {
   return b.running < a.running ? b : a;
 }
 
-/** A reused list of the members available for one choice (no allocation per job). */
-const candidates: Member[] = [];
-
 /**
  * Chooses the member for a job, or null when none can take one now (all at their cap, leaving,
  * not yet joined, or closed). Power of two choices: two members drawn at random among the
  * available ones, the better by {@link score} wins. With two members that is always the better
  * one; with many it stays good when load reports are stale, where always taking the least
  * loaded would send every job to the same worker until its next report. `avoid` (the member a
- * job just failed on) is taken only when no other member is available.
+ * job just failed on) is taken only when no other member is available. Allocates nothing: this
+ * runs for every job.
  */
 export function choose(members: readonly Member[], avoid: Member | null, wallNow: number, random: () => number): Member | null {
-  candidates.length = 0;
+  let n = 0;
+  let first: Member | null = null;
+  let second: Member | null = null;
   let avoided = false;
   for (const m of members) {
     if (!m.available) continue;
-    if (m === avoid) avoided = true;
-    else candidates.push(m);
+    if (m === avoid) {
+      avoided = true;
+      continue;
+    }
+    if (n === 0) first = m;
+    else if (n === 1) second = m;
+    n++;
   }
-  const n = candidates.length;
-  let chosen: Member | null;
-  if (n === 0) chosen = avoided ? avoid : null;
-  else if (n === 1) chosen = candidates[0]!;
-  else if (n === 2) chosen = better(candidates[0]!, candidates[1]!, wallNow);
-  else {
-    const i = Math.floor(random() * n) % n;
-    let j = Math.floor(random() * (n - 1)) % (n - 1);
-    if (j >= i) j++;
-    chosen = better(candidates[i]!, candidates[j]!, wallNow);
+  if (n === 0) return avoided ? avoid : null;
+  if (n === 1) return first;
+  if (n === 2) return better(first!, second!, wallNow);
+  const i = Math.floor(random() * n) % n;
+  let j = Math.floor(random() * (n - 1)) % (n - 1);
+  if (j >= i) j++;
+  return better(nth(members, avoid, i), nth(members, avoid, j), wallNow);
+}
+
+/** The `k`-th available member other than `avoid`. */
+function nth(members: readonly Member[], avoid: Member | null, k: number): Member {
+  for (const m of members) {
+    if (!m.available || m === avoid) continue;
+    if (k-- === 0) return m;
   }
-  candidates.length = 0;
-  return chosen;
+  throw new Error('unreachable: fewer members available than counted');
 }

@@ -106,7 +106,7 @@ export class Dispatcher {
     this.#runTime.reset();
   }
 
-  /** Fails every outstanding job with `error` (running attempts are cancelled on their workers), and stops the queue's timer. */
+  /** Fails every outstanding job with `error` (a running attempt's result, if it comes, is ignored), and stops the queue's timer. */
   stop(error: Error): void {
     for (const job of [...this.#jobs]) this.#settle(job, error);
     this.#queue.stop();
@@ -134,18 +134,18 @@ export class Dispatcher {
   /** Takes a new job: runs it now when a member has room and nothing waits, else queues it (or refuses it: closed, a bad name, already aborted, the queue full). */
   submit(job: Job): void {
     const signal = job.signal;
-    const refusal =
-      this.#hooks.state() !== 'open'
-        ? this.closedError()
-        : (invalidName(job.op, 'op') ?? (signal?.aborted ? new AbortedError(signal.reason) : null));
+    const refusal = this.#hooks.state() !== 'open' ? this.closedError() : signal?.aborted ? new AbortedError(signal.reason) : null;
     if (refusal) return this.#refuse(job, refusal);
     if (this.#queue.length === 0) {
       const m = choose(this.#members, null, Date.now(), this.#settings.random);
       if (m) {
         this.#accept(job);
-        return this.#run(job, m);
+        return this.#run(job, m); // a bad op name fails there, as the peer refuses it
       }
     }
+    // Checked before a job waits, so that one that can never be sent does not wait first.
+    const bad = invalidName(job.op, 'op');
+    if (bad) return this.#refuse(job, bad);
     if (this.#queue.length >= this.#settings.maxQueue) {
       return this.#refuse(job, new PoolError('QUEUE_FULL', `every worker is busy and ${this.#settings.maxQueue} jobs already wait`));
     }
@@ -158,8 +158,8 @@ export class Dispatcher {
     const signal = job.signal;
     if (!signal) return;
     job.onAbort = () => {
-      if (job.state === JobState.Running) job.controller?.abort(signal.reason); // the attempt fails with ABORTED, the worker is told
-      else this.#settle(job, new AbortedError(signal.reason));
+      // Running: the peer has the signal too; its attempt fails with ABORTED and the worker is told.
+      if (job.state !== JobState.Running) this.#settle(job, new AbortedError(signal.reason));
     };
     signal.addEventListener('abort', job.onAbort, { once: true });
   }
@@ -215,7 +215,6 @@ export class Dispatcher {
     const now = performance.now();
     m.ended(now);
     if (job.state === JobState.Running && job.member === m) {
-      job.controller = null;
       if (ranToEnd(error)) {
         m.completed++;
         this.#runTime.record(now - job.startedAt);
@@ -291,7 +290,7 @@ export class Dispatcher {
 
   /**
    * Ends a job once, with its result or `error`: out of its state (the queue, a retry's wait, a
-   * running attempt, which is cancelled), then the caller is told. `detached`: the job is in none
+   * running attempt, whose result is then ignored), then the caller is told. `detached`: the job is in none
    * of those (between a retry's wait and its next dispatch).
    */
   #settle(job: Job, error: Error | null, detached = false): void {
@@ -302,10 +301,9 @@ export class Dispatcher {
         clearTimeout(job.timer);
         job.timer = null;
         this.#retrying--;
-      } else if (error) job.controller?.abort(error); // still running (close's timeout): the worker is told to stop
+      } // still running (close's timeout): its result, if it comes, is ignored
     }
     job.state = JobState.Done;
-    job.controller = null;
     this.#jobs.delete(job);
     if (job.onAbort) job.signal!.removeEventListener('abort', job.onAbort);
     job.onAbort = null;

@@ -1,3 +1,4 @@
+import type { RequestOptions } from '@gotalk/peer';
 import type { JobInfo, JobState as JobStateName } from './events.ts';
 import type { Queueable } from './job-queue.ts';
 import type { Member } from './member.ts';
@@ -69,12 +70,6 @@ export abstract class Job implements Queueable {
   timer: unknown = null;
   /** The abort listener on the caller's signal, while the job is outstanding. */
   onAbort: (() => void) | null = null;
-  /**
-   * Aborts the running attempt: the peer fails it with `ABORTED` and tells the worker (the
-   * cancel extension). The caller's abort, a stream it stops reading and `close()`'s timeout
-   * come through here; the caller's signal itself is never handed to a peer.
-   */
-  controller: AbortController | null = null;
 
   constructor(
     protected readonly host: JobHost,
@@ -120,6 +115,15 @@ export abstract class Job implements Queueable {
   }
 }
 
+/**
+ * A peer's options for one attempt. The caller's signal goes to the peer as it is: aborting it
+ * fails the attempt with ABORTED and tells the worker (the cancel extension). No signal of the
+ * pool's own: an AbortController per job costs more than the rest of the pool's work on a job.
+ */
+export function attemptOptions(retries: number, timeout: number, signal: AbortSignal | undefined): RequestOptions {
+  return signal ? { retries, timeout, signal } : { retries, timeout };
+}
+
 /** A single request: one payload in, one payload out. */
 export class RequestJob extends Job {
   readonly promise: Promise<Uint8Array>;
@@ -139,8 +143,7 @@ export class RequestJob extends Job {
 
   start(member: Member, timeout: number): void {
     // retries: 0: a retry result comes back at once (with its wait), and the pool moves the job.
-    const controller = (this.controller = new AbortController());
-    member.connection.requestBytes(this.op, this.#payload, { retries: 0, timeout, signal: controller.signal }).then(
+    member.connection.requestBytes(this.op, this.#payload, attemptOptions(0, timeout, this.signal)).then(
       (result) => {
         this.#result = result;
         this.host.attemptEnded(this, member, null);

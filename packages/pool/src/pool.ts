@@ -329,9 +329,11 @@ export class Pool extends CallerBase {
   /**
    * Stops taking jobs (new ones fail with `CLOSED`; no member joins or is started again) and
    * waits for the outstanding ones, queued ones included, for at most `timeout` ms (default the
-   * pool's `closeTimeout`). Then what is still outstanding fails with `CLOSED`, its running
-   * attempts cancelled on their workers (the cancel extension); the members the pool started are
-   * closed, the others leave the pool still connected. Resolves once that is done.
+   * pool's `closeTimeout`). Then what is still outstanding fails with `CLOSED`. The members the
+   * pool started are closed, at once for those still running abandoned jobs (so their handlers'
+   * signals fire); the others leave the pool still connected, and their abandoned jobs run on
+   * (the connection is the caller's, and the pool has no signal of its own in a job). Resolves
+   * once that is done.
    */
   close(options: { readonly timeout?: number } = {}): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -358,6 +360,8 @@ export class Pool extends CallerBase {
     d.stop(new PoolError('CLOSED', `the pool closed with the job outstanding, after waiting ${timeout} ms`));
     this.#state = 'closed';
     const owned = this.#members.filter((m) => m.owned);
+    // A worker the pool started that still runs abandoned jobs is ended at once: its handlers' signals fire.
+    for (const m of owned) if (m.running > 0) m.connection.destroy();
     for (const m of [...this.#members]) this.#left(m, null);
     await Promise.all(owned.map((m) => m.connection.closed));
   }

@@ -1,5 +1,5 @@
 import { AbortedError, PayloadTooLargeError, type PartSource, type ResultStream } from '@gotalk/peer';
-import { Job, JobState, type JobHost, type JobTerms } from './job.ts';
+import { attemptOptions, Job, JobState, type JobHost, type JobTerms } from './job.ts';
 import type { Member } from './member.ts';
 
 /**
@@ -40,8 +40,7 @@ export class StreamJob extends Job implements ResultStream {
   start(member: Member, timeout: number): void {
     // One payload: the pool moves the job on a retry result. Parts: the peer retries them itself.
     const retries = this.#input instanceof Uint8Array ? 0 : this.#retries;
-    const controller = (this.controller = new AbortController());
-    const parts = member.connection.stream(this.op, this.#input, { retries, timeout, signal: controller.signal })[Symbol.asyncIterator]();
+    const parts = member.connection.stream(this.op, this.#input, attemptOptions(retries, timeout, this.signal))[Symbol.asyncIterator]();
     this.#currentMember = member;
     const w = this.#waiter;
     if (w) {
@@ -136,8 +135,7 @@ export class StreamJob extends Job implements ResultStream {
     const parts = this.#current ?? this.#ready;
     if (parts && this.state === JobState.Running) {
       this.#current = this.#ready = null;
-      this.controller?.abort(stopped); // the peer tells the worker (the cancel extension)
-      void parts.return?.();
+      void parts.return?.(); // the peer tells the worker (the cancel extension)
       this.host.attemptEnded(this, this.#currentMember!, stopped);
     } else this.host.cancel(this, stopped);
   }

@@ -35,21 +35,44 @@ test('close() refuses new jobs with CLOSED and resolves once running and queued 
   expect(w.coordinator.open).toBe(true); // a member the caller added stays connected
 });
 
-test("past close()'s timeout, what is outstanding fails with CLOSED and running handlers see their signal", async () => {
+test("past close()'s timeout, what is outstanding fails with CLOSED; a started worker still running is ended, its handler sees its signal", async () => {
   const p = new Pool({ concurrency: 1 });
-  const w = await addWorker(p, 'w', new Gate());
-  workers.push(w);
+  let cancelled = 0;
+  let worker: Peer | null = null;
+  const member = await p.start(async () => {
+    const [coordinator, w] = connectedPeers({ heartbeatInterval: 0 }, { heartbeatInterval: 0 });
+    peers.push(w);
+    worker = w;
+    w.handlers.handle('hold', (_v, ctx) => new Gate().pass(ctx.signal).finally(() => cancelled++));
+    return coordinator;
+  });
   const running = errorOf(p.request('hold'));
   const queued = errorOf(p.request('hold'));
-  await waitFor(() => w.running === 1);
+  await waitFor(() => member.running === 1);
   const started = performance.now();
   await p.close({ timeout: 50 });
   expect(performance.now() - started).toBeGreaterThanOrEqual(45);
   expect((await running).code).toBe('CLOSED');
   expect((await queued).code).toBe('CLOSED');
-  await waitFor(() => w.cancels.get('hold') === 1, "the running handler's signal", 5000);
+  await waitFor(() => cancelled === 1, "the running handler's signal");
+  expect(worker!.open).toBe(false);
   expect(p.counts().total).toBe(0);
   expect(p.figures().failed).toBe(2);
+});
+
+test("past close()'s timeout, a member the caller added is left connected, and its job's late result is ignored", async () => {
+  const p = new Pool({ concurrency: 1 });
+  const gate = new Gate();
+  const w = await addWorker(p, 'w', gate);
+  workers.push(w);
+  const running = errorOf(p.request('hold'));
+  await waitFor(() => w.running === 1);
+  await p.close({ timeout: 30 });
+  expect((await running).code).toBe('CLOSED');
+  expect(w.coordinator.open).toBe(true);
+  gate.open();
+  await waitFor(() => w.running === 0, 'the handler to end');
+  expect(p.figures()).toMatchObject({ completed: 0, failed: 1 });
 });
 
 test('close() closes the members the pool started, and starts none again', async () => {
