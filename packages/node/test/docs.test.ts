@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DOCS = ['peer.md', 'node.md', 'browser.md', 'protocol.md'];
+const DOCS = ['peer.md', 'node.md', 'browser.md', 'protocol.md', 'workers.md'];
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const SNIPPETS = path.join(ROOT, 'packages/node/.docs-snippets');
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -125,7 +125,7 @@ const blocks = DOCS.flatMap(blocksOf);
 let dir = '';
 
 beforeAll(() => {
-  for (const pkg of ['protocol', 'peer', 'node', 'browser']) {
+  for (const pkg of ['protocol', 'peer', 'pool', 'node', 'browser']) {
     if (!existsSync(path.join(ROOT, 'packages', pkg, 'dist/index.js'))) {
       throw new Error(`packages/${pkg}/dist is missing: the doc snippets run against the build, run \`pnpm run build\` first`);
     }
