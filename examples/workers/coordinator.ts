@@ -90,13 +90,17 @@ const address = server.addresses[0]!;
 
 // The admin socket, in a private temporary directory.
 const adminDir = mkdtempSync(join(tmpdir(), 'gotalk-workers-'));
+process.on('exit', () => rmSync(adminDir, { recursive: true, force: true })); // however the program ends
+let stopLingering: (() => void) | null = null;
+const stop = () => (stopLingering ? stopLingering() : process.exit(130));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
 const adminAddress = `unix:${join(adminDir, 'admin.sock')}`;
 const admin = await listen(adminAddress);
-let stopLingering = () => {};
 admin.handlers
   .handle('figures', () => pool.figures())
   .handle('jobs', () => pool.jobs())
-  .handle('stop', () => void stopLingering());
+  .handle('stop', () => void stopLingering?.());
 
 const remoteChildren: ChildProcess[] = [];
 for (let i = 0; i < o.remote; i++) {
@@ -153,15 +157,12 @@ if (o.linger > 0) {
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, o.linger);
     stopLingering = () => (clearTimeout(timer), resolve());
-    process.once('SIGTERM', stopLingering);
-    process.once('SIGINT', stopLingering);
   });
 }
 
 await pool.close();
 for (const c of remoteChildren) c.kill('SIGTERM');
 await Promise.all([server.close(), admin.close()]);
-rmSync(adminDir, { recursive: true, force: true });
 
 const lost = o.jobs - answered.size;
 const duplicated = [...completions.values()].filter((n) => n > 1).length + [...answered.values()].filter((n) => n > 1).length;
