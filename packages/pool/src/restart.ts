@@ -1,4 +1,5 @@
 import { DEFAULT_RECONNECT, reconnectDelay, type CloseInfo, type Connection, type ReconnectOptions, type ReconnectPolicy } from '@gotalk/peer';
+import { PoolError } from './errors.ts';
 import type { Member, MemberOptions } from './member.ts';
 
 /** Starts a worker and resolves with the connection to it (the spawn helpers of `@gotalk/node` are such functions). */
@@ -88,7 +89,7 @@ export class Restarter {
     const connection = await this.#factory();
     if (this.#stopped || !this.#host.open) {
       void connection.close();
-      throw new Error(`the pool stopped before worker "${this.#name}" started`);
+      throw new PoolError('CLOSED', `the pool closed before worker "${this.#name}" started`, { worker: this.#name });
     }
     this.#startedAt = performance.now();
     const member = this.#host.adopt(connection, this.#options, (info) => this.#left(member, info));

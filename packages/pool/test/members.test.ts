@@ -184,6 +184,22 @@ describe('workers the pool starts', () => {
     expect(p.members).toEqual([]);
   });
 
+  test('a start still under way when the pool closes is closed as it completes, and rejects with CLOSED', async () => {
+    const p = pool();
+    const f = factory();
+    let release!: () => void;
+    const slow = () => new Promise<void>((resolve) => (release = resolve)).then(f.start);
+    const starting = errorOf(p.start(slow, { name: 'late' }));
+    await waitFor(() => release !== undefined, 'the factory to be called');
+    await p.close();
+    release();
+    const err = await starting;
+    expect(err.code).toBe('CLOSED');
+    expect(err.worker).toBe('late');
+    await waitFor(() => !f.made[0]!.open, 'the late worker to be closed');
+    expect(p.members).toEqual([]);
+  });
+
   test('removing a started member closes it and does not start it again', async () => {
     const p = pool();
     const f = factory();
