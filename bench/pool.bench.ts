@@ -233,7 +233,8 @@ console.log('');
 console.log('tiny jobs (32-byte echo), 2 worker threads:');
 const rate = (await runPlan(tinyPlan)) as unknown as PoolBenchResult['tiny'];
 console.log('');
-console.log(`CPU-bound job (${FIVE_MS.toLocaleString('en-US')} rounds, about 5 ms):`);
+const cpuCores = await parallelism();
+console.log(`CPU-bound job (${FIVE_MS.toLocaleString('en-US')} rounds, about 5 ms; 2 busy threads get ${cpuCores.toFixed(2)} cores now):`);
 const cpuRates = (await runPlan(cpuPlan)) as unknown as PoolBenchResult['cpuBound'];
 
 console.log('');
@@ -252,6 +253,7 @@ const result: PoolBenchResult = {
   cores: os.cpus().length,
   loadAverage: { start: Number(load.toFixed(2)), end: Number(os.loadavg()[0]!.toFixed(2)) },
   parallelism: Number(cores.toFixed(2)),
+  cpuParallelism: Number(cpuCores.toFixed(2)),
   rounds: ROUNDS,
   timeMs: TIME_MS,
   cases,
