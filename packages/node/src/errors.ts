@@ -13,6 +13,11 @@ import { GotalkError } from '@gotalk/peer';
  *   the server: see `ws.allowedHosts`); told to `ws.onRefused`.
  * - `ORIGIN_NOT_ALLOWED`: a WebSocket upgrade was refused for its `Origin` (`ws.origins`); told
  *   to `ws.onRefused`.
+ * - `WORKER_EXITED`: a worker thread or child process exited (or was killed, or crashed) before
+ *   its connection was closed; a `WorkerExitedError` with `exitCode`, `signal` and, as `cause`,
+ *   the uncaught error that ended it when known.
+ * - `SPAWN_FAILED`: a child process could not be started (no such program, no permission), or
+ *   `loader: 'tsx'` was asked for where no tsx is installed.
  */
 export type NodeErrorCode =
   | 'BAD_ADDRESS'
@@ -22,9 +27,11 @@ export type NodeErrorCode =
   | 'CONNECTION_LIMIT'
   | 'ADDRESS_LIMIT'
   | 'HOST_NOT_ALLOWED'
-  | 'ORIGIN_NOT_ALLOWED';
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'WORKER_EXITED'
+  | 'SPAWN_FAILED';
 
-/** The error of `@gotalk/node`'s own operations: addresses, connecting, listening, refused upgrades. */
+/** The error of `@gotalk/node`'s own operations: addresses, connecting, listening, refused upgrades, workers. */
 export class NodeError extends GotalkError<NodeErrorCode> {
   override name = 'NodeError';
 }

@@ -18,10 +18,12 @@ export { dial, type DialOptions } from './dial.ts';
 export { listenHttp, listenSockets, type Listener, type ListenOptions } from './listen.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
 export { DEFAULT_SERVER_BUDGETS, listen, Server, type AcceptHook, type ConnectionInfo, type ServerOptions } from './server.ts';
+export { threadTransport, type ThreadTransportOptions } from './thread-transport.ts';
 export { SocketTransport } from './socket-transport.ts';
 export { WebSocketTransport, type WebSocketTransportOptions } from './ws-transport.ts';
 export { requestPath, WebSocketEndpoint, type OriginPolicy, type WebSocketEndpointOptions } from './ws-endpoint.ts';
 /** The `ws.allowedHosts` policy, and its check (throws a TypeError naming the first bad entry), for options read from a command line or a config file. */
 export { checkHostPolicy, type HostPolicy } from './host-policy.ts';
 export { loadBrowserBundle, makeBundle, type Bundle } from './bundle.ts';
+export { describeExit, WorkerExitedError, type ExitInfo } from './worker-exit.ts';
 export * from '@gotalk/peer';

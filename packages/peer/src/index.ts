@@ -14,6 +14,7 @@ export { checkPeerOptions, countOption, msOption, resolveLimits, type PeerOption
 export type { ActivityEvent, ActivityListener, CloseInfo, CloseReason } from './activity.ts';
 export type { Transport, TransportEvents, TransportInfo } from './transport.ts';
 export { memoryPair, type MemoryPairOptions } from './memory-transport.ts';
+export { MessagePortTransport, type MessageEventLike, type MessagePortLike, type MessagePortTransportOptions } from './message-port-transport.ts';
 export { ReplyText } from './incoming.ts';
 export { backoff } from './outgoing.ts';
 export {
