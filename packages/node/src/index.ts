@@ -18,6 +18,7 @@ export { dial, type DialOptions } from './dial.ts';
 export { listenHttp, listenSockets, type Listener, type ListenOptions } from './listen.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
 export { DEFAULT_SERVER_BUDGETS, listen, Server, type AcceptHook, type ConnectionInfo, type ServerOptions } from './server.ts';
+export { DuplexTransport, type DuplexTransportOptions, type StreamPair } from './duplex-transport.ts';
 export { threadTransport, type ThreadTransportOptions } from './thread-transport.ts';
 export { SocketTransport } from './socket-transport.ts';
 export { WebSocketTransport, type WebSocketTransportOptions } from './ws-transport.ts';
