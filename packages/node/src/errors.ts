@@ -3,7 +3,8 @@ import { GotalkError } from '@gotalk/peer';
 /**
  * Stable codes of {@link NodeError}:
  * - `BAD_ADDRESS`: an address that does not parse, or a Unix socket path too long for a socket address
- *   (to listen on, also one whose directory leaves no room for the private directory it is bound in).
+ *   (to listen on, also one whose directory leaves no room for the private directory it is bound in),
+ *   or an `fd:N` to listen on that is not a socket this process can listen on.
  * - `CONNECT_FAILED`: the connection could not be made (refused, no such socket, TLS or HTTP failure).
  * - `CONNECT_TIMEOUT`: connecting (or the handshake) took longer than the timeout.
  * - `ADDRESS_IN_USE`: listening failed because something live is already there.

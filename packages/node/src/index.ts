@@ -12,8 +12,9 @@ export { connect, type ConnectOptions } from './connect.ts';
  */
 export { dial, type DialOptions } from './dial.ts';
 /**
- * The listeners under `listen()`: raw accepted sockets (TCP, TLS, Unix) or an HTTP(S) server
- * for a WebSocket address, for programs that do not want a `Server` of peers.
+ * The listeners under `listen()`: raw accepted sockets (TCP, TLS, Unix, an inherited `fd:N`, or
+ * a `net.Server` made elsewhere) or an HTTP(S) server for a WebSocket address, for programs
+ * that do not want a `Server` of peers.
  */
 export { listenHttp, listenSockets, type Listener, type ListenOptions } from './listen.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
