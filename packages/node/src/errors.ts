@@ -19,6 +19,7 @@ import { GotalkError } from '@gotalk/peer';
  *   the uncaught error that ended it when known.
  * - `SPAWN_FAILED`: a child process could not be started (no such program, no permission), or
  *   `loader: 'tsx'` was asked for where no tsx is installed.
+ * - `NO_PARENT`: `connectToParent()` in a program that `spawnWorker`/`spawnProcess` did not start.
  */
 export type NodeErrorCode =
   | 'BAD_ADDRESS'
@@ -30,7 +31,8 @@ export type NodeErrorCode =
   | 'HOST_NOT_ALLOWED'
   | 'ORIGIN_NOT_ALLOWED'
   | 'WORKER_EXITED'
-  | 'SPAWN_FAILED';
+  | 'SPAWN_FAILED'
+  | 'NO_PARENT';
 
 /** The error of `@gotalk/node`'s own operations: addresses, connecting, listening, refused upgrades, workers. */
 export class NodeError extends GotalkError<NodeErrorCode> {

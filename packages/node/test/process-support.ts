@@ -20,11 +20,16 @@ export function killed(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The processes whose parent is this one (from ps, leaving out that ps): none should be left after a test. */
+/**
+ * The live processes whose parent is this one (from ps, leaving out that ps): none should be
+ * left after a test. Zombies (`<defunct>`) are left out: they have exited, and are only not
+ * reaped yet (the esbuild service that tsx starts inside a worker thread, once the thread is
+ * gone, is reaped when this process exits).
+ */
 export function childProcesses(): string[] {
   const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
   return out
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !/^\d+ ps /.test(line));
+    .filter((line) => line !== '' && !/^\d+ ps /.test(line) && !line.endsWith('<defunct>'));
 }
