@@ -15,14 +15,7 @@ import { GotalkError } from '@gotalk/peer';
  *   to `ws.onRefused`.
  */
 export type NodeErrorCode =
-  | 'BAD_ADDRESS'
-  | 'CONNECT_FAILED'
-  | 'CONNECT_TIMEOUT'
-  | 'ADDRESS_IN_USE'
-  | 'CONNECTION_LIMIT'
-  | 'ADDRESS_LIMIT'
-  | 'HOST_NOT_ALLOWED'
-  | 'ORIGIN_NOT_ALLOWED';
+  'BAD_ADDRESS' | 'CONNECT_FAILED' | 'CONNECT_TIMEOUT' | 'ADDRESS_IN_USE' | 'CONNECTION_LIMIT' | 'ADDRESS_LIMIT' | 'HOST_NOT_ALLOWED' | 'ORIGIN_NOT_ALLOWED';
 
 /** The error of `@gotalk/node`'s own operations: addresses, connecting, listening, refused upgrades. */
 export class NodeError extends GotalkError<NodeErrorCode> {

@@ -57,7 +57,11 @@ export async function listenPort(server: NetServer, a: Address & { host: string;
  * The one place that listens for stream sockets: TCP, TLS (with `options.tls`) or a Unix socket
  * (its file made safely, see `listenUnix`). `onSocket` receives each accepted socket.
  */
-export async function listenSockets(a: Exclude<Address, { kind: 'ws' | 'wss' }>, options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
+export async function listenSockets(
+  a: Exclude<Address, { kind: 'ws' | 'wss' }>,
+  options: ListenOptions,
+  onSocket: (socket: Socket) => void,
+): Promise<Listener> {
   const server = a.kind === 'tls' ? createTlsServer(options.tls ?? {}, onSocket) : createNetServer({ allowHalfOpen: options.allowHalfOpen === true }, onSocket);
   if (a.kind === 'unix') {
     const unix = await listenUnix(server, a.path, options.unixMode ?? 0o600);

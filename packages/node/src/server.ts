@@ -4,7 +4,18 @@ import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions, TLSSocket } from 'node:tls';
-import { checkPeerOptions, countOption, Handlers, MemoryBudget, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
+import {
+  checkPeerOptions,
+  countOption,
+  Handlers,
+  MemoryBudget,
+  Peer,
+  type ActivityEvent,
+  type CloseInfo,
+  type PeerOptions,
+  type Transport,
+  type TransportInfo,
+} from '@gotalk/peer';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import type { WebSocket } from 'ws';
 import { formatAddress, hostPort, parseAddress, type Address } from './address.ts';
@@ -149,7 +160,8 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Adds a listener at `address`. */
   async listen(address: string): Promise<string> {
     const a = parseAddress(address);
-    const listener = a.kind === 'ws' || a.kind === 'wss' ? await this.listenWebSocket(a) : await this.listenSocket(a as Address & { kind: 'tcp' | 'tls' | 'unix' });
+    const listener =
+      a.kind === 'ws' || a.kind === 'wss' ? await this.listenWebSocket(a) : await this.listenSocket(a as Address & { kind: 'tcp' | 'tls' | 'unix' });
     this.bound.push(listener);
     return listener.address!;
   }
@@ -278,9 +290,7 @@ export class Server extends EventEmitter<ServerEvents> {
       const local = unix ? formatAddress(a) : endpointName(a.kind, socket.localAddress, socket.localPort);
       const base = { kind: a.kind, remote, local };
       const info: ConnectionInfo =
-        a.kind === 'tls'
-          ? { ...base, certificate: (socket as TLSSocket).getPeerCertificate(), authorized: (socket as TLSSocket).authorized }
-          : base;
+        a.kind === 'tls' ? { ...base, certificate: (socket as TLSSocket).getPeerCertificate(), authorized: (socket as TLSSocket).authorized } : base;
       socket.pause();
       void this.admit(info)
         .then((data) => {

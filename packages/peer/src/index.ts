@@ -3,7 +3,16 @@
  * code runs in Node, browsers and workers.
  */
 export { Peer } from './peer.ts';
-export { Handlers, type BytesHandler, type FallbackHandler, type HandlerContext, type NotificationContext, type NotificationHandler, type StreamHandler, type StreamResult } from './handlers.ts';
+export {
+  Handlers,
+  type BytesHandler,
+  type FallbackHandler,
+  type HandlerContext,
+  type NotificationContext,
+  type NotificationHandler,
+  type StreamHandler,
+  type StreamResult,
+} from './handlers.ts';
 export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
 export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
 export { MemoryBudget, type BudgetAccount } from './budget.ts';

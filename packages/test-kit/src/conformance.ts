@@ -270,7 +270,7 @@ export function describeTransport(name: string, setup: PairSetup): void {
       expect(await within(client.closed, 5000, 'the client to see the close')).toEqual({ reason: 'remote', error: null });
     });
 
-    it('destroying one side fails the other side\'s pending requests with CLOSED', async () => {
+    it("destroying one side fails the other side's pending requests with CLOSED", async () => {
       const { client, serverPeer } = await open();
       const started = deferred();
       const release = gate();
