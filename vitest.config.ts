@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, entry = 'index.ts') => fileURLToPath(new URL(`./packages/${pkg}/src/${entry}`, import.meta.url));
 
-// Tests run against the TypeScript sources of every package, not their build output.
+// Tests run against the TypeScript sources of every package, not their build output. (An alias
+// also matches what starts with it and a slash: '@gotalk/test-kit/node' must come first.)
 export default defineConfig({
   resolve: {
     alias: {
@@ -11,6 +12,8 @@ export default defineConfig({
       '@gotalk/peer': src('peer'),
       '@gotalk/node': src('node'),
       '@gotalk/browser': src('browser'),
+      '@gotalk/test-kit/node': src('test-kit', 'node/index.ts'),
+      '@gotalk/test-kit': src('test-kit'),
     },
   },
   test: {

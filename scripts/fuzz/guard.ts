@@ -55,6 +55,7 @@ export class Guard {
     const live = this.#live;
     const patchedSet = function (this: unknown, fn: unknown, ...rest: unknown[]) {
       if (typeof fn !== 'function') return set.call(this, fn, ...rest);
+      // eslint-disable-next-line prefer-const -- the wrapper reads it, and it is set only once the timer exists
       let handle: unknown;
       const wrapped = function (this: unknown, ...args: unknown[]) {
         if (once) live.delete(handle);

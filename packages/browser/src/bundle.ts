@@ -9,6 +9,7 @@ export { Client, connect } from './client.ts';
 export { BrowserError } from './errors.ts';
 export {
   AbortedError,
+  ClientError,
   ClosedError,
   defineNotification,
   defineOperation,

@@ -4,18 +4,16 @@ import { GotalkError } from '@gotalk/peer';
  * Stable codes of {@link BrowserError}; code on these, never on messages.
  * - `BAD_URL`: the address is not a `ws:`/`wss:` (or `http:`/`https:`) URL, or none was given
  *   and none could be derived from where the script was loaded.
- * - `OFFLINE`: a request was made while disconnected, with `offline: 'fail'`.
- * - `QUEUE_FULL`: a request was made while disconnected and `queueLimit` requests already wait.
- * - `QUEUE_TIMEOUT`: a request waited `queueTimeout` ms for a connection and gave up.
  * - `READ_BACKLOG`: bytes received while reading was paused (a stream's buffer was full: the
  *   page was not reading it) passed `limits.maxBacklog`, so the connection was ended. It is the
  *   `cause` of the peer's close error (`reason: 'transport'`).
  */
-export type BrowserErrorCode = 'BAD_URL' | 'OFFLINE' | 'QUEUE_FULL' | 'QUEUE_TIMEOUT' | 'READ_BACKLOG';
+export type BrowserErrorCode = 'BAD_URL' | 'READ_BACKLOG';
 
 /**
- * The error of `@gotalk/browser`'s own operations: addresses, requests made while
- * disconnected, and data received faster than the page reads it. Failures of requests on a connection are the peer's `GotalkError`s.
+ * The error of `@gotalk/browser`'s own operations: addresses, and data received faster than
+ * the page reads it. Requests made while disconnected fail with the client's `ClientError`, and
+ * failures of requests on a connection are the peer's `GotalkError`s.
  */
 export class BrowserError extends GotalkError<BrowserErrorCode> {
   override name = 'BrowserError';

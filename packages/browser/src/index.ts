@@ -7,14 +7,21 @@
 // What the bundles carry (the client, the peer and handler API, errors, payload helpers)…
 export * from './bundle.ts';
 // …and the building blocks a bundler user may want besides, with the types.
-export { type ClientEvents, type ClientOptions, type ClientState, type ConnectionEnd } from './client.ts';
+export { type ClientOptions, type EndpointSource } from './client.ts';
 export { type BrowserErrorCode } from './errors.ts';
 export { DEFAULT_PATH, defaultEndpoint, endpointFromScript } from './endpoint-url.ts';
-export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
 export { WebSocketTransport, type WebSocketConstructor, type WebSocketEventLike, type WebSocketLike } from './websocket-transport.ts';
 export {
   DEFAULT_LIMITS,
+  DEFAULT_RECONNECT,
+  reconnectDelay,
   ReplyText,
+  type ClientErrorCode,
+  type ClientEvents,
+  type ClientState,
+  type ConnectionEnd,
+  type ReconnectOptions,
+  type ReconnectPolicy,
   type ActivityEvent,
   type ActivityListener,
   type BytesHandler,

@@ -43,6 +43,9 @@ export const ABNORMAL_CLOSE = 4000;
  */
 export class WebSocketTransport implements Transport {
   readonly info: TransportInfo;
+  /** The WebSocket's close code and reason, once it has closed (a reconnecting client reads them). */
+  closeCode: number | undefined;
+  closeReason: string | undefined;
   #events: TransportEvents | null = null;
   /** Messages received while paused, or null when not paused. */
   #held: Uint8Array[] | null = null;
@@ -59,28 +62,40 @@ export class WebSocketTransport implements Transport {
     this.#highWaterMark = highWaterMark;
     this.#maxHeld = maxHeld;
     socket.binaryType = 'arraybuffer';
-  }
-
-  start(events: TransportEvents): void {
-    this.#events = events;
-    const socket = this.#socket;
+    // Listening from the start, holding what comes until start(): an open WebSocket may deliver
+    // its first messages in the same tick as its open event, before the peer exists.
+    this.#held = [];
     socket.addEventListener('message', ({ data }) => {
       const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : typeof data === 'string' ? utf8(data) : null;
       if (!bytes || this.#ended) return;
-      if (!this.#held) return events.data(bytes);
+      if (!this.#held) return this.#events!.data(bytes);
       this.#held.push(bytes);
       if ((this.#heldBytes += bytes.length) > this.#maxHeld) {
         this.destroy(new BrowserError('READ_BACKLOG', `${this.#heldBytes} bytes unread (limits.maxBacklog)`));
       }
     });
-    socket.addEventListener('close', ({ code }) => {
-      // Messages held by a pause are delivered first: they arrived before the close.
-      const held = this.#held ?? [];
-      this.#held = null;
-      for (const bytes of held) if (!this.#ended) events.data(bytes);
-      this.#end(code !== undefined && isCleanClose(code) ? undefined : new Error(`WebSocket closed with code ${code}`));
+    socket.addEventListener('close', ({ code, reason }) => {
+      this.closeCode = code;
+      this.closeReason = reason ?? '';
+      if (this.#events) this.#closed(code); // else start() ends it
     });
-    if (socket.readyState !== OPEN) queueMicrotask(() => this.#end(new Error('WebSocket not open')));
+  }
+
+  start(events: TransportEvents): void {
+    this.#events = events;
+    if (this.closeCode !== undefined) this.#closed(this.closeCode);
+    else if (this.#socket.readyState !== OPEN) queueMicrotask(() => this.#end(new Error('WebSocket not open')));
+    else if (this.#held!.length === 0)
+      this.#held = null; // nothing came early: deliver as it comes
+    else this.resume(); // what came early, from a microtask (never from inside start())
+  }
+
+  /** The WebSocket closed: messages held by a pause are delivered first (they arrived before the close), then the end. */
+  #closed(code: number | undefined): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const bytes of held) if (!this.#ended) this.#events!.data(bytes);
+    this.#end(code !== undefined && isCleanClose(code) ? undefined : new Error(`WebSocket closed with code ${code}`));
   }
 
   write(bytes: Uint8Array): boolean {

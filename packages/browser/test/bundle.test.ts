@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { makeBundle } from '@gotalk/node';
 import type * as Gotalk from '@gotalk/browser';
-import { Cleanup, serve } from './support.ts';
+import { Cleanup } from '@gotalk/test-kit';
+import { serve } from '@gotalk/test-kit/node';
 
 const bundlePath = fileURLToPath(new URL('../dist/gotalk.js', import.meta.url));
 const cleanup = new Cleanup();

@@ -2,10 +2,11 @@
 // requests, streams and notifications both ways, error and retry results, reconnection
 // (handlers kept, queued requests sent, in-flight ones failed), backoff, offline modes, close.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { WebSocket, WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { Peer, WebSocketTransport as NodeWebSocketTransport } from '@gotalk/node';
 import {
   BrowserError,
+  ClientError,
   ClosedError,
   GotalkError,
   defineOperation,
@@ -14,11 +15,15 @@ import {
   utf8,
   type ClientEvents,
   type HandlerContext,
+  type WebSocketConstructor,
 } from '@gotalk/browser';
-import { Cleanup, client, connected, delay, fast, freePort, next, rejection, restartableAddress, schema, serve, stop } from './support.ts';
+import { Cleanup, delay, errorOf, useFakeClocks, waitFor } from '@gotalk/test-kit';
+import { freePort, restartableAddress, serve, stop, waitForIo } from '@gotalk/test-kit/node';
+import { client, connected, fast, next, schema } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(async () => {
+  vi.useRealTimers();
   vi.unstubAllGlobals();
   await cleanup.run();
 });
@@ -37,11 +42,28 @@ async function restartingServer(upFor: (n: number) => number): Promise<{ url: st
   wss.on('connection', (socket) => {
     sockets.push(socket);
     const ms = upFor(sockets.length);
-    void new Peer(new NodeWebSocketTransport(socket, { kind: 'ws' })).ready.then(() => setTimeout(() => socket.close(1001, 'going away'), ms), () => {});
+    void new Peer(new NodeWebSocketTransport(socket, { kind: 'ws' })).ready.then(
+      () => setTimeout(() => socket.close(1001, 'going away'), ms),
+      () => {},
+    );
   });
   cleanup.add(() => new Promise((resolve) => wss.close(resolve)));
   cleanup.add(() => sockets.forEach((s) => s.terminate()));
   return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/` };
+}
+
+/** `ws`'s WebSocket, counting the sockets made (each a connection attempt of the client). */
+function countingWebSocket(): { WebSocket: WebSocketConstructor; readonly count: number } {
+  const counter = {
+    count: 0,
+    WebSocket: class extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        counter.count++;
+      }
+    },
+  };
+  return counter;
 }
 
 /** Records a client's events in order. */
@@ -85,7 +107,11 @@ describe('requests, streams and notifications both ways', () => {
     expect(parts.join('')).toBe('ABCDÉ');
     const upper = defineStreamOperation('upper', { input: schema(isString), output: schema(isString) });
     const typed: string[] = [];
-    for await (const v of c.callStream(upper, ['"x"', '"y"'].map((s) => JSON.parse(s) as string))) typed.push(v);
+    for await (const v of c.callStream(
+      upper,
+      ['"x"', '"y"'].map((s) => JSON.parse(s) as string),
+    ))
+      typed.push(v);
     expect(typed).toEqual(['X', 'Y']);
     const [serverSide] = server.peers;
     expect(text(await serverSide!.stream('count', [utf8('aaa'), utf8('bb')]).collect())).toBe('35');
@@ -112,11 +138,11 @@ describe('requests, streams and notifications both ways', () => {
     server.handlers.handle('flaky', (_v, ctx: HandlerContext) => (++calls === 1 ? ctx.retry(20, 'busy') : 'done'));
     server.handlers.handle('busy', (_v, ctx: HandlerContext) => ctx.retry(5, 'always busy'));
     const c = client(cleanup, server.addresses[0]!);
-    const err = await rejection(c.request('fail'));
+    const err = await errorOf(c.request('fail'));
     expect(err).toMatchObject({ code: 'REMOTE_ERROR', message: 'no such user' });
     expect(await c.request('flaky')).toBe('done');
     expect(calls).toBe(2);
-    expect(await rejection(c.request('busy', null, { retries: 1 }))).toMatchObject({ code: 'RETRY_EXHAUSTED' });
+    expect(await errorOf(c.request('busy', null, { retries: 1 }))).toMatchObject({ code: 'RETRY_EXHAUSTED' });
   });
 
   it('reads a server that sends each header and payload as its own message (gotalk.js 1.2 style)', async () => {
@@ -164,7 +190,11 @@ describe('reconnection', () => {
     wss.on('connection', () => void connections++); // never a byte
     cleanup.add(() => new Promise((resolve) => wss.close(resolve)));
     cleanup.add(() => wss.clients.forEach((s) => s.terminate()));
-    const c = client(cleanup, `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, { connectTimeout: 200, handshakeTimeout: 60_000, reconnect: fast });
+    const c = client(cleanup, `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, {
+      connectTimeout: 200,
+      handshakeTimeout: 60_000,
+      reconnect: fast,
+    });
     const started = performance.now();
     const end = await next(c, 'close');
     expect(performance.now() - started).toBeLessThan(5000); // not the 60 s handshake timeout
@@ -192,7 +222,11 @@ describe('reconnection', () => {
     const queued = c.request('echo', 'queued');
     const queuedStream = c.stream('echo', utf8('"s"')).collect();
     c.notify('late', 'queued notification');
-    await delay(50);
+    let settled = false;
+    void Promise.allSettled([queued, queuedStream]).then(() => (settled = true));
+    // An attempt made while nobody listens fails; what was queued waits on through it.
+    expect(await next(c, 'close')).toMatchObject({ info: null });
+    expect(settled).toBe(false);
 
     server = await serve(cleanup, address);
     server.handlers.handle('echo', (v) => v);
@@ -216,9 +250,9 @@ describe('reconnection', () => {
     const c = client(cleanup, server.addresses[0]!);
     await connected(c);
     const pending = c.request('slow');
-    while (started === 0) await delay(5);
+    await waitFor(() => started > 0, 'the handler to start');
     [...server.peers][0]!.destroy();
-    const err = await rejection(pending);
+    const err = await errorOf(pending);
     expect(err).toBeInstanceOf(ClosedError);
     expect(err).toMatchObject({ code: 'CLOSED' });
     await next(c, 'open');
@@ -229,8 +263,8 @@ describe('reconnection', () => {
   it("with offline: 'fail', fails requests and notifications at once while disconnected", async () => {
     const port = await freePort();
     const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { offline: 'fail' });
-    const err = await rejection(c.request('echo', 1));
-    expect(err).toBeInstanceOf(BrowserError);
+    const err = await errorOf(c.request('echo', 1));
+    expect(err).toBeInstanceOf(ClientError); // the reconnecting client's own (runtime-neutral, in @gotalk/peer)
     expect(err).toBeInstanceOf(GotalkError); // one root for every layer's errors
     expect(err).toMatchObject({ code: 'OFFLINE' });
     expect(() => c.notify('n', 1)).toThrow(expect.objectContaining({ code: 'OFFLINE' }) as Error);
@@ -241,10 +275,10 @@ describe('reconnection', () => {
     const port = await freePort();
     const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { queueLimit: 2, queueTimeout: 150 });
     const started = Date.now();
-    const a = rejection(c.request('a'));
+    const a = errorOf(c.request('a'));
     const controller = new AbortController();
-    const b = rejection(c.request('b', null, { signal: controller.signal }));
-    expect(await rejection(c.request('c'))).toMatchObject({ code: 'QUEUE_FULL' });
+    const b = errorOf(c.request('b', null, { signal: controller.signal }));
+    expect(await errorOf(c.request('c'))).toMatchObject({ code: 'QUEUE_FULL' });
     controller.abort();
     expect(await b).toMatchObject({ code: 'ABORTED' });
     expect(await a).toMatchObject({ code: 'QUEUE_TIMEOUT' });
@@ -257,7 +291,7 @@ describe('reconnection', () => {
     const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { reconnect: policy });
     const seen = record(c, 'reconnecting');
     const closes = record(c, 'close');
-    while (seen.length < 6) await delay(10);
+    await waitFor(() => seen.length >= 6, 'six reconnecting events');
     seen.forEach(({ attempt, delay: d }, i) => {
       expect(attempt).toBe(i + 1);
       expect(d).toBeGreaterThanOrEqual(policy.minDelay);
@@ -297,7 +331,7 @@ describe('reconnection', () => {
       const c = client(cleanup, wss.url, { reconnect: { minDelay: 10, maxDelay: 1000, factor: 2 } });
       const seen = record(c, 'reconnecting');
       const opens = record(c, 'open');
-      while (seen.length < 5) await delay(5);
+      await waitFor(() => seen.length >= 5, 'five reconnecting events');
       // Only the first close after a fresh start reconnects at once; the rest grow: 10 × 2^attempt.
       expect(seen).toEqual([
         { attempt: 1, delay: 0 },
@@ -317,7 +351,7 @@ describe('reconnection', () => {
     const wss = await restartingServer((n) => (n <= 2 ? 0 : 300));
     const c = client(cleanup, wss.url, { reconnect: { minDelay: 10, maxDelay: 200, factor: 2 } });
     const seen = record(c, 'reconnecting');
-    while (seen.length < 3) await delay(5);
+    await waitFor(() => seen.length >= 3, 'three reconnecting events');
     expect(seen[0]).toEqual({ attempt: 1, delay: 0 });
     expect(seen[1]).toMatchObject({ attempt: 2 });
     expect(seen[1]!.delay).toBeGreaterThanOrEqual(10);
@@ -332,15 +366,20 @@ describe('reconnection', () => {
     vi.stubGlobal('removeEventListener', events.removeEventListener.bind(events));
     const server = await serve(cleanup);
     server.handlers.handle('echo', (v) => v);
-    const c = client(cleanup, server.addresses[0]!);
+    const dials = countingWebSocket();
+    const c = client(cleanup, server.addresses[0]!, { WebSocket: dials.WebSocket });
     await connected(c);
     const reconnecting = record(c, 'reconnecting');
     const offline = next(c, 'offline');
+    // From here a reconnection timer would be a fake one, and the clock is moved far past it.
+    useFakeClocks();
     nav.onLine = false;
     [...server.peers][0]!.destroy();
     await offline;
-    await delay(150); // several backoff periods
+    await vi.advanceTimersByTimeAsync(60_000); // hundreds of backoff periods
     expect(reconnecting).toEqual([]);
+    expect(dials.count).toBe(1);
+    vi.useRealTimers();
     nav.onLine = true;
     const reopened = next(c, 'open');
     events.dispatchEvent(new Event('online'));
@@ -371,7 +410,7 @@ describe('reading backpressure', () => {
     const rest = (async () => {
       while (!(await parts.next()).done);
     })();
-    expect(await rejection(rest)).toMatchObject({ code: 'CLOSED' });
+    expect(await errorOf(rest)).toMatchObject({ code: 'CLOSED' });
     expect(sent).toBeLessThan(1000); // the server stopped: the connection ended early
   });
 
@@ -395,32 +434,41 @@ describe('reading backpressure', () => {
 describe('close()', () => {
   it('stops reconnecting and fails waiting and later requests with CLOSED', async () => {
     const port = await freePort();
-    const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`);
-    await next(c, 'reconnecting');
-    const waiting = rejection(c.request('x'));
+    // Every timer of the client is fake from the start: the clock is moved past any it left behind.
+    useFakeClocks();
+    const dials = countingWebSocket();
+    const c = client(cleanup, `ws://127.0.0.1:${port}/gotalk/`, { WebSocket: dials.WebSocket });
+    await next(c, 'reconnecting'); // the first attempt was refused; the next one is a timer away
+    const waiting = errorOf(c.request('x'));
     const seen = record(c, 'reconnecting');
     await c.close();
     expect(await waiting).toMatchObject({ code: 'CLOSED' });
-    expect(await rejection(c.request('y'))).toMatchObject({ code: 'CLOSED' });
-    await delay(250);
+    expect(await errorOf(c.request('y'))).toMatchObject({ code: 'CLOSED' });
+    const dialed = dials.count;
+    await vi.advanceTimersByTimeAsync(60_000); // hundreds of backoff periods
     expect(seen).toEqual([]);
+    expect(dials.count).toBe(dialed);
   });
 
   it('closes an open connection gracefully and does not reconnect', async () => {
     const server = await serve(cleanup);
     server.handlers.handle('echo', (v) => v);
-    const c = client(cleanup, server.addresses[0]!);
+    const dials = countingWebSocket();
+    const c = client(cleanup, server.addresses[0]!, { WebSocket: dials.WebSocket });
     await connected(c);
     const seen = record(c, 'reconnecting');
     const closes = record(c, 'close');
     const answer = c.request('echo', 'last');
+    // From here a reconnection timer would be a fake one, and the clock is moved far past it.
+    useFakeClocks();
     await c.close();
     expect(await answer).toBe('last');
     expect(closes).toEqual([{ info: { reason: 'closed', error: null } }]);
     expect(c.connected).toBe(false);
-    while (server.peers.size > 0) await delay(5);
-    await delay(100);
+    await waitForIo(() => server.peers.size === 0, 'the server side to close');
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(seen).toEqual([]);
+    expect(dials.count).toBe(1);
   });
 
   it('with reconnect: false, closes for good when the connection ends', async () => {
@@ -430,7 +478,7 @@ describe('close()', () => {
     const closed = next(c, 'close');
     [...server.peers][0]!.destroy();
     await closed;
-    expect(await rejection(c.request('x'))).toMatchObject({ code: 'CLOSED' });
+    expect(await errorOf(c.request('x'))).toMatchObject({ code: 'CLOSED' });
   });
 });
 
@@ -438,10 +486,13 @@ describe('a notification queued while connecting', () => {
   it('that fails when finally sent is reported as an error event, not an unhandled rejection', async () => {
     const server = await serve(cleanup);
     const errors: Error[] = [];
+    server.handlers.handle('echo', (v) => v);
     const c = client(cleanup, server.addresses[0]!, { limits: { maxPayload: 10 }, onActivity: (e) => e.type === 'error' && errors.push(e.error) });
     c.notifyBytes('hello', new Uint8Array(100)); // queued: not connected yet
     await next(c, 'open');
-    await delay(20);
+    await waitFor(() => errors.length > 0, 'the error event');
+    // A round trip after it: any other report the notification caused came before its reply.
+    expect(await c.request('echo', 1)).toBe(1);
     expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['PAYLOAD_TOO_LARGE']);
   });
 });

@@ -5,11 +5,13 @@
 // names work.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listen, type NodeErrorCode, type Server, type ServerOptions } from '@gotalk/node';
+import type { NodeErrorCode, ServerOptions } from '@gotalk/node';
+import { Cleanup } from '@gotalk/test-kit';
+import { serve } from '@gotalk/test-kit/node';
 import { launchChromium } from './chromium.ts';
 
 let browser: Browser;
-const servers: Server[] = [];
+const cleanup = new Cleanup();
 const pages: Page[] = [];
 
 beforeAll(async () => {
@@ -20,17 +22,13 @@ afterAll(async () => {
 });
 afterEach(async () => {
   for (const page of pages.splice(0)) await page.close();
-  for (const server of servers.splice(0)) {
-    for (const p of server.peers) p.destroy();
-    await server.close();
-  }
+  await cleanup.run();
 });
 
 /** A server with the built gotalk.js and an `echo`; `refusals` collects the codes of refused upgrades. */
-async function serve(options: ServerOptions['ws'] = {}): Promise<{ port: string; refusals: NodeErrorCode[] }> {
+async function echoServer(options: ServerOptions['ws'] = {}): Promise<{ port: string; refusals: NodeErrorCode[] }> {
   const refusals: NodeErrorCode[] = [];
-  const server = await listen('ws://127.0.0.1:0/gotalk/', { ws: { ...options, onRefused: (err) => refusals.push(err.code) } });
-  servers.push(server);
+  const server = await serve(cleanup, 'ws://127.0.0.1:0/gotalk/', { ws: { ...options, onRefused: (err) => refusals.push(err.code) } });
   server.handlers.handle('echo', (v) => v);
   return { port: new URL(server.addresses[0]!).port, refusals };
 }
@@ -59,21 +57,21 @@ async function echoFrom(host: string, port: string): Promise<unknown> {
 
 describe('the host check in Chromium', () => {
   it('a page at 127.0.0.1 or localhost connects', async () => {
-    const { port, refusals } = await serve();
+    const { port, refusals } = await echoServer();
     expect(await echoFrom('127.0.0.1', port)).toBe(`hi from 127.0.0.1:${port}`);
     expect(await echoFrom('localhost', port)).toBe(`hi from localhost:${port}`);
     expect(refusals).toEqual([]);
   });
 
   it('a page from a rebound name (evil.example → 127.0.0.1) loads gotalk.js but cannot connect', async () => {
-    const { port, refusals } = await serve();
+    const { port, refusals } = await echoServer();
     expect(await echoFrom('evil.example', port)).toMatch(/^failed: /);
     expect(refusals).toContain('HOST_NOT_ALLOWED');
     expect(refusals.every((code) => code === 'HOST_NOT_ALLOWED')).toBe(true);
   });
 
   it('a name in allowedHosts connects; other names still do not', async () => {
-    const { port, refusals } = await serve({ allowedHosts: ['app.example'] });
+    const { port, refusals } = await echoServer({ allowedHosts: ['app.example'] });
     expect(await echoFrom('app.example', port)).toBe(`hi from app.example:${port}`);
     expect(await echoFrom('evil.example', port)).toMatch(/^failed: /);
     expect(refusals.every((code) => code === 'HOST_NOT_ALLOWED')).toBe(true);

@@ -1,21 +1,21 @@
 // The browser client in a real browser: headless Chromium loads the bundle from a real Node
 // server's <path>gotalk.js and talks to it both ways, through a server restart; then the demo
 // app is loaded and a screenshot saved (to .artifacts/demo.png at the workspace root).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listen, RetryLater, type Peer, type Server } from '@gotalk/node';
+import { RetryLater, type Peer, type Server } from '@gotalk/node';
+import { Cleanup } from '@gotalk/test-kit';
+import { restartableAddress, serve, startGroup, type ProcessGroup } from '@gotalk/test-kit/node';
 import { launchChromium } from './chromium.ts';
-import { restartableAddress } from './support.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 let browser: Browser;
-const servers: Server[] = [];
+const cleanup = new Cleanup();
 const pages: Page[] = [];
 
 beforeAll(async () => {
@@ -26,16 +26,12 @@ afterAll(async () => {
 });
 afterEach(async () => {
   for (const page of pages.splice(0)) await page.close();
-  for (const server of servers.splice(0)) {
-    for (const p of server.peers) p.destroy();
-    await server.close();
-  }
+  await cleanup.run();
 });
 
-/** A Gotalk WebSocket server serving the real built bundle (found by @gotalk/node itself). */
-async function serve(address = 'ws://127.0.0.1:0/gotalk/'): Promise<Server> {
-  const server = await listen(address, { heartbeatInterval: 200 });
-  servers.push(server);
+/** A Gotalk WebSocket server serving the real built bundle (found by @gotalk/node itself), stopped after the test. */
+async function serveApp(address = 'ws://127.0.0.1:0/gotalk/'): Promise<Server> {
+  const server = await serve(cleanup, address, { ws: {}, heartbeatInterval: 200 });
   server.handlers.handle('echo', (v) => v);
   server.handlers.handle('fail', () => {
     throw new Error('this operation always fails');
@@ -73,7 +69,7 @@ function nextConnection(server: Server): Promise<Peer> {
 
 describe('the browser client in Chromium', () => {
   it('loads the bundle from <path>gotalk.js and derives the endpoint from it', async () => {
-    const server = await serve();
+    const server = await serveApp();
     const base = server.addresses[0]!.replace(/^ws/, 'http');
     const res = await fetch(`${base}gotalk.js`, { headers: { 'accept-encoding': 'gzip' } });
     expect(res.status).toBe(200);
@@ -84,7 +80,7 @@ describe('the browser client in Chromium', () => {
   });
 
   it('makes requests both ways: the page calls the server and serves the server', async () => {
-    const server = await serve();
+    const server = await serveApp();
     const connected = nextConnection(server);
     const page = await openPage(server);
     expect(await page.evaluate(`c.request('echo', { hello: 'from the page', n: [1, 2, 3] })`)).toEqual({ hello: 'from the page', n: [1, 2, 3] });
@@ -96,7 +92,7 @@ describe('the browser client in Chromium', () => {
   });
 
   it('streams: a stream request from the page, and a stream result served by the page', async () => {
-    const server = await serve();
+    const server = await serveApp();
     const connected = nextConnection(server);
     const page = await openPage(server);
     const parts = await page.evaluate(`(async () => {
@@ -117,7 +113,7 @@ describe('the browser client in Chromium', () => {
   });
 
   it('sends and receives notifications', async () => {
-    const server = await serve();
+    const server = await serveApp();
     const connected = nextConnection(server);
     const heard = new Promise<unknown>((resolve) => server.handlers.onNotification('page.says', (v) => resolve(v)));
     const page = await openPage(server);
@@ -130,7 +126,7 @@ describe('the browser client in Chromium', () => {
   });
 
   it('gets an error result and rides out a retry result', async () => {
-    const server = await serve();
+    const server = await serveApp();
     let attempts = 0;
     server.handlers.handle('flaky', () => {
       attempts++;
@@ -150,7 +146,7 @@ describe('the browser client in Chromium', () => {
   });
 
   it('reconnects after the server restarts: handlers stay registered, queued requests go out, fail mode rejects at once', async () => {
-    const server = await serve(await restartableAddress());
+    const server = await serveApp(await restartableAddress());
     const address = server.addresses[0]!;
     const page = await openPage(server);
     await page.evaluate(`c.handlers.handle('page.name', () => 'still here')`);
@@ -160,14 +156,13 @@ describe('the browser client in Chromium', () => {
 
     // The server goes away (it closes with 1001, going away), and comes back on the same port.
     await server.close();
-    servers.splice(servers.indexOf(server), 1);
     await page.waitForFunction('!c.connected');
     const queued = page.evaluate(`c.request('echo', 'sent while the server was down')`);
     const failed = await page.evaluate(`failer.request('echo', 1).then(() => 'resolved', (e) => e.code)`);
     expect(failed).toBe('OFFLINE');
     await page.evaluate('failer.close()');
 
-    const again = await serve(address);
+    const again = await serveApp(address);
     const connected = nextConnection(again);
     expect(await queued).toBe('sent while the server was down');
     const peer = await connected;
@@ -177,21 +172,29 @@ describe('the browser client in Chromium', () => {
 });
 
 describe('the demo app', () => {
-  let demo: ChildProcess | null = null;
-  afterAll(() => {
-    demo?.kill('SIGKILL');
+  // tsx runs the demo in a child process of its own: the whole group is ended, and its folder removed.
+  let demo: ProcessGroup | null = null;
+  let dir: string | null = null;
+  afterAll(async () => {
+    await demo?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('loads in Chromium, talks to its server, and a screenshot is saved', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gotalk-demo-'));
-    demo = spawn(join(root, 'node_modules/.bin/tsx'), ['examples/demo/server.ts', '--http', '127.0.0.1:0', '--tcp', '127.0.0.1:0', '--unix', join(dir, 'demo.sock')], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    dir = mkdtempSync(join(tmpdir(), 'gotalk-demo-'));
+    demo = startGroup(
+      join(root, 'node_modules/.bin/tsx'),
+      ['examples/demo/server.ts', '--http', '127.0.0.1:0', '--tcp', '127.0.0.1:0', '--unix', join(dir, 'demo.sock')],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const child = demo.child;
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${out}`)), 30_000);
-      demo!.stdout!.on('data', (d: Buffer) => {
+      child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /page\s+(http:\/\/\S+)/.exec(out);
         if (m) {
@@ -199,8 +202,8 @@ describe('the demo app', () => {
           resolve(m[1]!);
         }
       });
-      demo!.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      demo!.once('exit', (code) => reject(new Error(`the demo exited with ${code}:\n${out}`)));
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      child.once('exit', (code) => reject(new Error(`the demo exited with ${code}:\n${out}`)));
     });
     // A request target that is no URL path (Node's parser takes it, `new URL` does not) is a 404,
     // and the demo goes on serving.

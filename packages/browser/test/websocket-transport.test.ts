@@ -2,7 +2,7 @@
 // anywhere, text messages, pause/resume holding messages, bufferedAmount backpressure, close.
 import { describe, expect, it } from 'vitest';
 import { BrowserError, Peer, text, utf8, WebSocketTransport, type TransportEvents, type WebSocketEventLike, type WebSocketLike } from '@gotalk/browser';
-import { delay } from './support.ts';
+import { delay } from '@gotalk/test-kit';
 
 /** A socket driven by the test: `receive()` plays a message, `sent` collects what was sent. */
 class ScriptedSocket implements WebSocketLike {

@@ -1,19 +1,4 @@
-import { Handlers, type NotificationHandler } from '@gotalk/node';
 import { escapeText, formatJson, payloadLine, writeOut, type Colors } from './output.ts';
-
-/**
- * A registry that also hands every notification without a handler of its own to `catchAll`
- * (the peer's registry has no such hook; this one is given as its parent).
- */
-export class CatchAllHandlers extends Handlers {
-  constructor(private readonly catchAll: NotificationHandler) {
-    super();
-  }
-
-  override lookupNotification(name: string): NotificationHandler | undefined {
-    return super.lookupNotification(name) ?? this.catchAll;
-  }
-}
 
 /** What `listen` and `notify --wait` print about something the other side sent. */
 export interface Incoming {
@@ -31,12 +16,7 @@ export interface Incoming {
 export function printIncoming(m: Incoming, json: boolean, c: Colors): Promise<void> {
   if (json) {
     const parsed = formatJson(m.payload, false);
-    const body =
-      parsed === null
-        ? { text: Buffer.from(m.payload).toString('utf8') }
-        : parsed === ''
-          ? {}
-          : { payload: JSON.parse(parsed) as unknown };
+    const body = parsed === null ? { text: Buffer.from(m.payload).toString('utf8') } : parsed === '' ? {} : { payload: JSON.parse(parsed) as unknown };
     const line = { type: m.kind, name: m.name, size: m.payload.length, ...body, ...(m.answer ? { answer: m.answer } : {}) };
     return writeOut(`${JSON.stringify(line)}\n`);
   }

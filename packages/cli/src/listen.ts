@@ -1,7 +1,7 @@
-import { DEFAULTS } from '@gotalk/node';
+import { DEFAULTS, Handlers } from '@gotalk/node';
 import { Exit, connectOptions, parse, positionals } from './args.ts';
 import { openClient } from './client.ts';
-import { CatchAllHandlers, printIncoming } from './incoming.ts';
+import { printIncoming } from './incoming.ts';
 import { colors, escapeText, useColor, writeOut } from './output.ts';
 import { interrupted } from './signals.ts';
 
@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const json = values.json === true;
   const echo = values.echo === true;
   const c = colors(useColor(process.stdout));
-  const handlers = new CatchAllHandlers((payload, ctx) => printIncoming({ kind: 'notification', name: ctx.name, payload }, json, c));
+  const handlers = new Handlers().notificationFallback((payload, ctx) => printIncoming({ kind: 'notification', name: ctx.name, payload }, json, c));
   handlers.fallback(async (payload, ctx) => {
     await printIncoming({ kind: 'request', name: ctx.op, payload, answer: echo ? 'echoed' : 'error' }, json, c);
     if (echo) return payload;

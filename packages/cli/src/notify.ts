@@ -1,8 +1,8 @@
-import { DEFAULTS } from '@gotalk/node';
+import { DEFAULTS, Handlers } from '@gotalk/node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectOptions, Exit, intOption, nameArg, parse, positionals, readPayload } from './args.ts';
 import { openClient } from './client.ts';
-import { CatchAllHandlers, printIncoming } from './incoming.ts';
+import { printIncoming } from './incoming.ts';
 import { colors, useColor, writeOut } from './output.ts';
 
 /** `gotalk notify --help`. */
@@ -49,7 +49,9 @@ export async function run(argv: string[]): Promise<number> {
   const c = colors(useColor(process.stdout));
   const json = values.json === true;
   const printing: Promise<void>[] = [];
-  const handlers = new CatchAllHandlers((p, ctx) => void printing.push(printIncoming({ kind: 'notification', name: ctx.name, payload: p }, json, c)));
+  const handlers = new Handlers().notificationFallback(
+    (p, ctx) => void printing.push(printIncoming({ kind: 'notification', name: ctx.name, payload: p }, json, c)),
+  );
   const client = await openClient('notify', address, values, DEFAULTS.connectTimeout, handlers);
   try {
     client.peer.notifyBytes(name, payload);

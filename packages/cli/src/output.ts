@@ -1,4 +1,4 @@
-import { GotalkError, ProtocolError, type GotalkErrorCode, type NodeErrorCode } from '@gotalk/node';
+import { GotalkError, ProtocolError, RemoteError, type GotalkErrorCode, type NodeErrorCode } from '@gotalk/node';
 import { CliError, Exit, UsageError } from './args.ts';
 
 /** ANSI colouring that is a no-op when disabled. */
@@ -113,6 +113,7 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
   // A connection lost to a protocol error (seen as a failed connect or a closed request) is a protocol error.
   if (causedByProtocolError(err)) return Exit.other;
+  if (err instanceof RemoteError) return Exit.remote; // whatever code its handler gave it
   if (err instanceof GotalkError) {
     // One hierarchy: the codes of @gotalk/peer and of @gotalk/node.
     switch ((err as GotalkError<GotalkErrorCode | NodeErrorCode>).code) {
@@ -150,7 +151,10 @@ export function exitCodeFor(err: unknown): number {
  */
 export function errorMessage(err: unknown): string {
   if (err instanceof CliError) return err.message; // the CLI's own words (usage errors included)
-  if (err instanceof GotalkError && err.code === 'REMOTE_ERROR') return `remote error: ${escapeText(err.message)}`;
+  if (err instanceof RemoteError) {
+    const code = err.code === 'REMOTE_ERROR' ? '' : ` (${escapeText(err.code)})`;
+    return `remote error${code}: ${escapeText(err.message)}`;
+  }
   if (err instanceof GotalkError && err.code === 'TIMEOUT') return `timed out: ${escapeText(err.message)}`;
   if (err instanceof Error) return escapeText(err.message || err.name);
   return escapeText(String(err));
@@ -167,8 +171,7 @@ export function report(command: string, err: unknown): number {
   if (err instanceof UsageError) {
     const cmd = err.command ?? command;
     text += `Run 'gotalk ${cmd ? `${cmd} ` : ''}--help' for usage.\n`;
-  }
-  else if (process.env['GOTALK_DEBUG'] && err instanceof Error && err.stack) text += `${err.stack}\n`;
+  } else if (process.env['GOTALK_DEBUG'] && err instanceof Error && err.stack) text += `${err.stack}\n`;
   process.stderr.write(text);
   return code;
 }

@@ -5,6 +5,7 @@
 export { formatAddress, parseAddress, type Address } from './address.ts';
 /** `host:port` as addresses and URLs write it, an IPv6 host in brackets (`[::1]:7000`). */
 export { hostPort } from './address.ts';
+export { connectClient, type AddressSource, type ClientConnectOptions, type DialTarget } from './client.ts';
 export { connect, type ConnectOptions } from './connect.ts';
 /**
  * The dialer under `connect()`: a parsed address in, a connected `Transport` out (no peer, no

@@ -100,13 +100,22 @@ export async function listenPort(server: NetServer, a: Address & { host: string;
  * `tls.Server` made elsewhere, listening already or later, which is then this listener's to
  * close (its own options, such as `allowHalfOpen`, stay). `onSocket` receives each accepted socket.
  */
-export async function listenSockets(a: Exclude<Address, { kind: 'ws' | 'wss' }> | NetServer, options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
+export async function listenSockets(
+  a: Exclude<Address, { kind: 'ws' | 'wss' }> | NetServer,
+  options: ListenOptions,
+  onSocket: (socket: Socket) => void,
+): Promise<Listener> {
   if (!('kind' in a)) return adoptServer(a, options, onSocket);
   if (a.kind === 'fd') {
     const server = createNetServer({ allowHalfOpen: options.allowHalfOpen === true });
     await listenFd(server, a.fd);
     const listener = adoptServer(server, options, onSocket);
-    return { get address() { return listener.address ?? formatAddress(a); }, close: () => listener.close() };
+    return {
+      get address() {
+        return listener.address ?? formatAddress(a);
+      },
+      close: () => listener.close(),
+    };
   }
   const server = a.kind === 'tls' ? createTlsServer(options.tls ?? {}, onSocket) : createNetServer({ allowHalfOpen: options.allowHalfOpen === true }, onSocket);
   if (a.kind === 'unix') {

@@ -4,7 +4,19 @@ import { Server as HttpsServer } from 'node:https';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions, TLSSocket } from 'node:tls';
-import { checkPeerOptions, ClosedError, countOption, Handlers, MemoryBudget, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
+import {
+  checkPeerOptions,
+  ClosedError,
+  countOption,
+  Handlers,
+  MemoryBudget,
+  Peer,
+  type ActivityEvent,
+  type CloseInfo,
+  type PeerOptions,
+  type Transport,
+  type TransportInfo,
+} from '@gotalk/peer';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import type { WebSocket } from 'ws';
 import { formatAddress, hostPort, parseAddress, type Address } from './address.ts';
@@ -159,7 +171,8 @@ export class Server extends EventEmitter<ServerEvents> {
    */
   async listen(address: string): Promise<string> {
     const a = parseAddress(address);
-    const listener = a.kind === 'ws' || a.kind === 'wss' ? await this.listenWebSocket(a) : await this.listenSocket(a as Exclude<Address, { kind: 'ws' | 'wss' }>);
+    const listener =
+      a.kind === 'ws' || a.kind === 'wss' ? await this.listenWebSocket(a) : await this.listenSocket(a as Exclude<Address, { kind: 'ws' | 'wss' }>);
     this.bound.push(listener);
     return listener.address!;
   }
@@ -313,9 +326,7 @@ export class Server extends EventEmitter<ServerEvents> {
       const local = unix ? (a ? formatAddress(a) : unixName(socket)) : endpointName(kind, socket.localAddress, socket.localPort);
       const base = { kind, remote, local };
       const info: ConnectionInfo =
-        kind === 'tls'
-          ? { ...base, certificate: (socket as TLSSocket).getPeerCertificate(), authorized: (socket as TLSSocket).authorized }
-          : base;
+        kind === 'tls' ? { ...base, certificate: (socket as TLSSocket).getPeerCertificate(), authorized: (socket as TLSSocket).authorized } : base;
       socket.pause();
       void this.admit(info)
         .then((data) => {

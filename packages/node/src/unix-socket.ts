@@ -3,7 +3,7 @@ import type { Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import { NodeError } from './errors.ts';
 import { closeServer, isLive, isSame, listenOnce, lock } from './unix-lock.ts';
-import { makePrivateDir, PRIVATE_DIR_OVERHEAD, type PrivateDir } from './unix-private-dir.ts';
+import { makePrivateDir, type PrivateDir } from './unix-private-dir.ts';
 
 /**
  * The most bytes a Unix socket path may have: `sun_path` less its terminating NUL (108 - 1 on

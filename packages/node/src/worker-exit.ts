@@ -33,7 +33,11 @@ export class WorkerExitedError extends NodeError implements ExitInfo {
 
   /** `who` names the worker in the message (`worker thread 3`, `child process 1234`). */
   constructor(who: string, exit: ExitInfo) {
-    super('WORKER_EXITED', `${who} ${describeExit(exit)}${exit.exitCode === 0 && !exit.error ? ' before its connection was closed' : ''}`, exit.error ? { cause: exit.error } : undefined);
+    super(
+      'WORKER_EXITED',
+      `${who} ${describeExit(exit)}${exit.exitCode === 0 && !exit.error ? ' before its connection was closed' : ''}`,
+      exit.error ? { cause: exit.error } : undefined,
+    );
     this.exitCode = exit.exitCode;
     this.signal = exit.signal;
     this.error = exit.error;

@@ -32,11 +32,15 @@ function toBytes(data: RawData): Uint8Array {
  */
 export class WebSocketTransport implements Transport {
   readonly info: TransportInfo;
+  /** The WebSocket's close code and reason, once it has closed (a reconnecting client reads them). */
+  closeCode: number | undefined;
+  closeReason: string | undefined;
   private events: TransportEvents | null = null;
   private closed = false;
   private blocked = false;
   private readonly highWaterMark: number;
-  private closeCode: number;
+  /** The code this side closes with. */
+  private sendCode: number;
   private readonly splitter: FrameDecoder | null;
 
   constructor(
@@ -46,7 +50,7 @@ export class WebSocketTransport implements Transport {
   ) {
     this.info = info;
     this.highWaterMark = options.highWaterMark ?? DEFAULTS.highWaterMark;
-    this.closeCode = options.closeCode ?? 1000;
+    this.sendCode = options.closeCode ?? 1000;
     this.splitter = options.splitMessages ? new FrameDecoder({ expectVersion: true, maxPayload: 0xffffffff }) : null;
     socket.binaryType = 'nodebuffer';
     socket.pause();
@@ -61,7 +65,9 @@ export class WebSocketTransport implements Transport {
     socket.on('error', (err) => {
       failure ??= err;
     });
-    socket.on('close', (code) => {
+    socket.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
       if (this.closed) return;
       this.closed = true;
       events.close(failure ?? (isCleanClose(code) ? undefined : new Error(`WebSocket closed with code ${code}`)));
@@ -104,12 +110,12 @@ export class WebSocketTransport implements Transport {
 
   /** From now on a clean `close()` sends 1001 (going away): the server is shutting down. */
   goingAway(): void {
-    this.closeCode = 1001;
+    this.sendCode = 1001;
   }
 
   close(): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
-      this.socket.close(this.closeCode);
+      this.socket.close(this.sendCode);
       setTimeout(() => this.socket.terminate(), DEFAULTS.closeGrace).unref();
     }
   }

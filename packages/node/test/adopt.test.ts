@@ -10,9 +10,11 @@ import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, DuplexTransport, formatAddress, listen, parseAddress, Peer, Server, type ConnectionInfo, type NodeError } from '@gotalk/node';
 import { childProcesses, tsProcess } from './process-support.ts';
-import { certs, Cleanup, clientTls, serverTls, tempDir, until, within } from './support.ts';
+import { certs, clientTls, serverTls } from './support.ts';
 import { workerFixture } from './worker-support.ts';
 import type { Socket } from 'node:net';
+import { Cleanup, waitFor, within } from '@gotalk/test-kit';
+import { tempDir } from '@gotalk/test-kit/node';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -90,7 +92,7 @@ describe('server.adopt(net.Server)', () => {
     expect(err).toMatchObject({ code: 'RETRY_EXHAUSTED' });
     expect((err as Error).message).toContain('memory budget');
     expect(new TextDecoder().decode(await peer.requestBytes('size', new Uint8Array(1000)))).toBe('1000');
-    await until(() => s.budget.used === 0, 'the budget given back');
+    await waitFor(() => s.budget.used === 0, 'the budget given back');
   });
 
   it('adopts a tls.Server (connections are tls, with the client certificate) and a Unix socket server', async () => {
@@ -126,7 +128,8 @@ describe('fd: addresses', () => {
   it('parse and format as fd:N; anything else after fd: is BAD_ADDRESS', () => {
     expect(parseAddress('fd:3')).toEqual({ kind: 'fd', fd: 3 });
     expect(formatAddress({ kind: 'fd', fd: 3 })).toBe('fd:3');
-    for (const bad of ['fd:', 'fd:x', 'fd:-1', 'fd:3.5', 'fd: 3', 'fd:1234567890']) expect(() => parseAddress(bad)).toThrow(expect.objectContaining({ code: 'BAD_ADDRESS' }));
+    for (const bad of ['fd:', 'fd:x', 'fd:-1', 'fd:3.5', 'fd: 3', 'fd:1234567890'])
+      expect(() => parseAddress(bad)).toThrow(expect.objectContaining({ code: 'BAD_ADDRESS' }));
   });
 
   it('listen(fd:N) on something that is not a listening socket fails with BAD_ADDRESS', async () => {

@@ -3,20 +3,13 @@
 // connections at once while a well-behaved client is measured on its own connection.
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, DEFAULT_SERVER_BUDGETS, listen, type NodeError, type Peer, type Server, type ServerOptions } from '@gotalk/node';
-import { Cleanup, hostPort, rawSocket, rawWebSocket, until, within } from './support.ts';
+import { connect, DEFAULT_SERVER_BUDGETS, listen, type NodeError, type Peer } from '@gotalk/node';
+import { Cleanup, waitFor, within } from '@gotalk/test-kit';
+import { serve } from '@gotalk/test-kit/node';
+import { hostPort, rawSocket, rawWebSocket } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
-
-async function serve(addresses: string | readonly string[], options: ServerOptions = {}): Promise<Server> {
-  const server = await listen(addresses, { ws: { bundle: null }, ...options });
-  cleanup.add(async () => {
-    for (const p of server.peers) p.destroy();
-    await server.close();
-  });
-  return server;
-}
 
 async function dial(address: string): Promise<Peer> {
   const peer = await connect(address);
@@ -45,24 +38,24 @@ const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 
 describe('connection caps', () => {
   it('past maxConnections a new connection is refused before any byte (CONNECTION_LIMIT); a freed place is taken again', async () => {
-    const server = await serve('tcp://127.0.0.1:0', { maxConnections: 3 });
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0', { maxConnections: 3 });
     const refused: NodeError[] = [];
     server.on('refused', (err) => refused.push(err));
     const { port } = hostPort(server.addresses[0]!.replace('tcp:', 'http:'));
     const kept = await Promise.all([silent(port), silent(port), silent(port)]);
-    await until(() => server.peers.size === 3, 'three peers');
+    await waitFor(() => server.peers.size === 3, 'three peers');
     const extra = await rawSocket({ host: '127.0.0.1', port });
     await extra.expectClosed();
     expect(extra.received.length).toBe(0);
     expect(refused.map((e) => e.code)).toEqual(['CONNECTION_LIMIT']);
     kept[0]!.destroy();
-    await until(() => server.peers.size === 2, 'a place freed');
+    await waitFor(() => server.peers.size === 2, 'a place freed');
     const peer = await dial(server.addresses[0]!);
     expect(peer.open).toBe(true);
   });
 
   it('past maxConnectionsPerAddress a connection from that address is refused (ADDRESS_LIMIT); a WebSocket gets 503', async () => {
-    const server = await serve(['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/'], { maxConnectionsPerAddress: 2 });
+    const server = await serve(cleanup, ['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/'], { maxConnectionsPerAddress: 2 });
     const refused: NodeError[] = [];
     server.on('refused', (err) => refused.push(err));
     const { port } = hostPort(server.addresses[0]!.replace('tcp:', 'http:'));
@@ -89,12 +82,12 @@ describe('connection caps', () => {
 
 describe('hundreds of hostile connections at once', () => {
   it('300 connections that send 01 and then nothing are all closed by the silence timeout; a client on its own connection is served throughout', async () => {
-    const server = await serve('tcp://127.0.0.1:0', { silenceTimeout: 1000, maxConnectionsPerAddress: 1000 });
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0', { silenceTimeout: 1000, maxConnectionsPerAddress: 1000 });
     server.handlers.handle('echo', (v) => v);
     const { port } = hostPort(server.addresses[0]!.replace('tcp:', 'http:'));
     const good = await dial(server.addresses[0]!);
     const hostile = await Promise.all(Array.from({ length: 300 }, () => silent(port)));
-    await until(() => server.peers.size === 301, '301 peers', 10_000);
+    await waitFor(() => server.peers.size === 301, '301 peers', 10_000);
     const latencies: number[] = [];
     const started = Date.now();
     while (server.peers.size > 1 && Date.now() - started < 15_000) {
@@ -112,7 +105,7 @@ describe('hundreds of hostile connections at once', () => {
 
   it('200 connections each joining large streams: the server holds at most its memory budget; refused work gets retry results; the budget is all given back', async () => {
     const limit = 8 * 1024 * 1024;
-    const server = await serve('tcp://127.0.0.1:0', { memoryBudget: limit });
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0', { memoryBudget: limit });
     server.handlers.handleBytes('join', (p) => new TextEncoder().encode(String(p.length)));
     server.handlers.handle('echo', (v) => v);
     const { port } = hostPort(server.addresses[0]!.replace('tcp:', 'http:'));
@@ -140,7 +133,7 @@ describe('hundreds of hostile connections at once', () => {
       s.on('data', (d: Buffer) => (got += d.toString('latin1')));
       return () => got;
     });
-    await until(() => replies.some((r) => r().includes('server busy: memory budget reached')), 'a retry result', 15_000);
+    await waitFor(() => replies.some((r) => r().includes('server busy: memory budget reached')), 'a retry result', 15_000);
     // The well-behaved client, while the budget is spent: served, or told to retry later, never
     // left waiting nor answered wrongly.
     for (let i = 0; i < 5; i++) {
@@ -149,14 +142,14 @@ describe('hundreds of hostile connections at once', () => {
     }
     expect(max).toBeLessThanOrEqual(limit);
     for (const s of hostile) s.destroy();
-    await until(() => server.peers.size === 1, 'the hostile peers gone', 10_000);
-    await until(() => server.budget.used === 0, 'the budget given back', 5000);
+    await waitFor(() => server.peers.size === 1, 'the hostile peers gone', 10_000);
+    await waitFor(() => server.budget.used === 0, 'the budget given back', 5000);
     expect(await good.request('echo', 'served again')).toBe('served again');
   });
 
   it('8 connections that never read, asking for large replies: closed as not reading once the budget is spent; memory stays within it', async () => {
     const limit = 16 * 1024 * 1024;
-    const server = await serve('tcp://127.0.0.1:0', { memoryBudget: limit });
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0', { memoryBudget: limit });
     const reply = new Uint8Array(1024 * 1024);
     server.handlers.handleBytes('big', () => reply);
     server.handlers.handle('echo', (v) => v);
@@ -188,6 +181,6 @@ describe('hundreds of hostile connections at once', () => {
     // Replies admitted before the budget was spent may overshoot it by what was in flight then.
     expect(max).toBeLessThan(limit + 8 * 4 * reply.length);
     expect(await good.request('echo', 'still here')).toBe('still here');
-    await until(() => server.budget.used === 0, 'the budget given back', 5000);
+    await waitFor(() => server.budget.used === 0, 'the budget given back', 5000);
   });
 });

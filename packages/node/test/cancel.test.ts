@@ -2,7 +2,8 @@
 // the handler's signal on the other side within a few ms, over TCP, a Unix socket and WebSocket.
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, listen, type Peer, type Server } from '@gotalk/node';
-import { Cleanup, deferred, tempDir } from './support.ts';
+import { Cleanup, deferred } from '@gotalk/test-kit';
+import { tempDir } from '@gotalk/test-kit/node';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());

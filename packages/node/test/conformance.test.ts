@@ -1,9 +1,9 @@
-// The transport conformance suite (conformance.ts) over every transport.
+// The transport conformance suite (@gotalk/test-kit) over every transport of @gotalk/node.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, connectedPeers, listen, type ConnectOptions, type Peer, type PeerOptions, type ServerOptions } from '@gotalk/node';
-import { describeTransport, type ConnectedPair } from './conformance.ts';
+import { describeTransport, type ConnectedPair } from '@gotalk/test-kit';
 import { clientTls, serverTls } from './support.ts';
 
 async function serverPair(

@@ -3,8 +3,10 @@ import { createServer as createHttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, listen, NodeError, type ConnectOptions, type Server } from '@gotalk/node';
-import { certs, Cleanup, clientTls, serverTls, tempDir, until } from './support.ts';
+import { connect, NodeError, type ConnectOptions, type Server, type ServerOptions } from '@gotalk/node';
+import { Cleanup, waitFor } from '@gotalk/test-kit';
+import { freePort, serve, tempDir } from '@gotalk/test-kit/node';
+import { certs, clientTls, serverTls } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -41,27 +43,16 @@ async function rawServer(onSocket: (socket: Socket) => void = () => {}): Promise
   return { port: (server.address() as AddressInfo).port, sockets, received };
 }
 
-async function serve(address: string, options: Parameters<typeof listen>[1] = {}): Promise<Server> {
-  const server = await listen(address, { ws: { bundle: null }, ...options });
-  cleanup.add(async () => {
-    for (const p of server.peers) p.destroy();
-    await server.close();
-  });
+/** A server on `address` (stopped by cleanup) with an `echo` operation. */
+async function echoServer(address: string, options: ServerOptions = {}): Promise<Server> {
+  const server = await serve(cleanup, address, options);
   server.handlers.handle('echo', (v) => v);
   return server;
 }
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('connect()', () => {
   it('resolves with a ready peer describing the connection', async () => {
-    const server = await serve('tcp://127.0.0.1:0');
+    const server = await echoServer('tcp://127.0.0.1:0');
     const peer = await connect(server.addresses[0]!);
     cleanup.add(() => peer.destroy());
     expect(peer.open).toBe(true);
@@ -103,7 +94,7 @@ describe('connect()', () => {
     expect(took).toBeGreaterThanOrEqual(150);
     expect(took).toBeLessThan(3000);
     // We sent our version, then gave up and closed the connection.
-    await until(() => silent.sockets.size === 0, 'the client to close its socket');
+    await waitFor(() => silent.sockets.size === 0, 'the client to close its socket');
     expect(Buffer.concat(silent.received).toString('latin1').startsWith('01')).toBe(true);
   });
 
@@ -131,7 +122,7 @@ describe('connect()', () => {
     const port = (http.address() as AddressInfo).port;
     const err = await connectError(`ws://127.0.0.1:${port}/gotalk/`, { connectTimeout: 200 });
     expect(err.code).toBe('CONNECT_TIMEOUT');
-    await until(() => sockets.size === 0, 'the client to abandon the upgrade request', 3000);
+    await waitFor(() => sockets.size === 0, 'the client to abandon the upgrade request', 3000);
   });
 
   it('a TLS handshake that never completes: CONNECT_TIMEOUT, and the attempt is abandoned', async () => {
@@ -139,14 +130,14 @@ describe('connect()', () => {
     const err = await connectError(`tls://127.0.0.1:${silent.port}`, { connectTimeout: 200, tls: clientTls });
     expect(err.code).toBe('CONNECT_TIMEOUT');
     expect(Buffer.concat(silent.received)[0]).toBe(0x16); // a TLS ClientHello arrived
-    await until(() => silent.sockets.size === 0, 'the client to abandon the TLS handshake', 3000);
+    await waitFor(() => silent.sockets.size === 0, 'the client to abandon the TLS handshake', 3000);
   });
 
   it('a peer that speaks another version: CONNECT_FAILED, after telling it with f00000001', async () => {
     const other = await rawServer((s) => s.write('09'));
     const err = await connectError(`tcp://127.0.0.1:${other.port}`);
     expect(err.code).toBe('CONNECT_FAILED');
-    await until(() => Buffer.concat(other.received).length >= 11, 'our version and the protocol error');
+    await waitFor(() => Buffer.concat(other.received).length >= 11, 'our version and the protocol error');
     expect(Buffer.concat(other.received).toString('latin1')).toBe('01f00000001');
   });
 
@@ -157,7 +148,7 @@ describe('connect()', () => {
   });
 
   it('WebSocket refused with HTTP 403 or 404: CONNECT_FAILED naming the status', async () => {
-    const server = await serve('ws://127.0.0.1:0/gotalk/');
+    const server = await echoServer('ws://127.0.0.1:0/gotalk/');
     const { port } = new URL(server.addresses[0]!);
     const forbidden = await connectError(server.addresses[0]!, { origin: 'https://evil.example' });
     expect(forbidden.code).toBe('CONNECT_FAILED');
@@ -168,7 +159,7 @@ describe('connect()', () => {
   });
 
   it('TLS: an untrusted or mismatched certificate is CONNECT_FAILED; a host name works', async () => {
-    const server = await serve('tls://127.0.0.1:0', { tls: serverTls });
+    const server = await echoServer('tls://127.0.0.1:0', { tls: serverTls });
     const { port } = new URL(server.addresses[0]!);
     const untrusted = await connectError(server.addresses[0]!);
     expect(untrusted.code).toBe('CONNECT_FAILED');
@@ -178,12 +169,12 @@ describe('connect()', () => {
     const byName = await connect(`tls://localhost:${port}`, { tls: clientTls });
     cleanup.add(() => byName.destroy());
     expect(await byName.request('echo', 'tls by name')).toBe('tls by name');
-    const wss = await serve('wss://127.0.0.1:0/gotalk/', { tls: serverTls });
+    const wss = await echoServer('wss://127.0.0.1:0/gotalk/', { tls: serverTls });
     expect((await connectError(wss.addresses[0]!)).code).toBe('CONNECT_FAILED');
   });
 
   it('connectTimeout 0 puts no limit on connecting', async () => {
-    const server = await serve('tcp://127.0.0.1:0');
+    const server = await echoServer('tcp://127.0.0.1:0');
     const peer = await connect(server.addresses[0]!, { connectTimeout: 0 });
     cleanup.add(() => peer.destroy());
     expect(await peer.request('echo', 'no limit')).toBe('no limit');
@@ -209,7 +200,7 @@ describe('connect()', () => {
     const probe = netConnect({ host: '127.0.0.1', port: counting.port });
     probe.on('error', () => {});
     cleanup.add(() => probe.destroy());
-    await until(() => accepted > 0, 'the probe connection');
+    await waitFor(() => accepted > 0, 'the probe connection');
     expect(accepted).toBe(1);
   }
 

@@ -6,7 +6,8 @@ import { connect, listen, RetryExhaustedError, utf8, type Peer, type Server } fr
 import { demoPeerOptions, installDemoHandlers, type DemoOptions } from '../../../examples/demo/handlers.ts';
 import { QuietLog } from '../../../examples/demo/quiet-log.ts';
 import { helloFrames, stopAfterHello, upgrade, wsFrame } from '../../../examples/demo/raw-ws.ts';
-import { Cleanup, deferred, delay, hostPort, rawSocket, rawWebSocket, until, type RawConnection } from './support.ts';
+import { Cleanup, deferred, delay, waitFor } from '@gotalk/test-kit';
+import { hostPort, type RawConnection, rawSocket, rawWebSocket } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -32,7 +33,8 @@ async function member(address: string, retries = 3): Promise<{ peer: Peer; chats
   peer.handlers.onNotification('chat', (m) => void chats.push(m as Chat));
   for (const name of ['roster', 'roster-changes', 'answers']) peer.handlers.onNotification(name, (value) => void notes.push({ name, value }));
   peer.onActivity((e) => {
-    if (e.type === 'notification' && e.dir === 'in' && !['chat', 'roster', 'roster-changes', 'answers'].includes(e.name)) notes.push({ name: e.name, value: null });
+    if (e.type === 'notification' && e.dir === 'in' && !['chat', 'roster', 'roster-changes', 'answers'].includes(e.name))
+      notes.push({ name: e.name, value: null });
   });
   cleanup.add(() => peer.destroy());
   return { peer, chats, notes };
@@ -42,7 +44,7 @@ async function member(address: string, retries = 3): Promise<{ peer: Peer; chats
 async function serverSideOf<T>(server: Server, connectIt: () => Promise<T>): Promise<{ client: T; peer: Peer }> {
   const before = new Set(server.peers);
   const client = await connectIt();
-  await until(() => [...server.peers].some((p) => !before.has(p)), 'the server side of the connection');
+  await waitFor(() => [...server.peers].some((p) => !before.has(p)), 'the server side of the connection');
   return { client, peer: [...server.peers].find((p) => !before.has(p))! };
 }
 
@@ -54,12 +56,12 @@ describe('the demo handlers', () => {
     expect(await a.peer.request('hello', { name: 'Ada-42' })).toMatchObject({ you: 'Ada-42' });
     expect(await b.peer.request('hello', { name: 'Ada-42' })).toMatchObject({ you: 'Ada-42 (2)' });
     b.peer.notify('chat', { from: 'Ada-42', text: 'send me your password' });
-    await until(() => a.chats.length === 1, 'the chat');
+    await waitFor(() => a.chats.length === 1, 'the chat');
     expect(a.chats[0]).toMatchObject({ from: 'Ada-42 (2)', text: 'send me your password', via: 'ws' });
     // A terminal may say who it is; its `via` tells it apart from the pages.
     const terminal = await member(tcp);
     terminal.peer.notify('chat', { from: 'ops', text: 'deploying' });
-    await until(() => a.chats.length === 2, 'the terminal chat');
+    await waitFor(() => a.chats.length === 2, 'the terminal chat');
     expect(a.chats[1]).toMatchObject({ from: 'ops', via: 'tcp' });
   });
 
@@ -123,7 +125,7 @@ describe('the demo facing strangers', () => {
     const greeting = (await page.peer.request('hello', { name: 'page' })) as { you: string; peers: unknown[]; count: number };
     expect(greeting).toMatchObject({ you: 'page', count: 1, peers: [{ name: 'page', kind: 'ws' }] });
     // Its own arrival comes as a change too (to every page, itself included).
-    await until(() => page.notes.length === 1, 'the change of the hello');
+    await waitFor(() => page.notes.length === 1, 'the change of the hello');
     expect(page.notes.splice(0)).toEqual([{ name: 'roster-changes', value: { joined: [{ name: 'page', kind: 'ws' }], left: [], count: 1 } }]);
     // 200 connections that send nothing, or only the version: half WebSocket, half TCP.
     const idle: RawConnection[] = await Promise.all(
@@ -134,19 +136,19 @@ describe('the demo facing strangers', () => {
       }),
     );
     cleanup.add(() => idle.forEach((c) => c.close()));
-    await until(() => server.peers.size === 201, 'the idle connections', 15_000);
+    await waitFor(() => server.peers.size === 201, 'the idle connections', 15_000);
     await delay(1500); // what the demo once sent every second, on every connect
     expect(page.notes).toEqual([]);
     expect(await page.peer.request('roster')).toMatchObject({ count: 1 });
     // A page that says hello is announced once, as a change; so is its leaving.
     const other = await member(ws);
     await other.peer.request('hello', { name: 'other' });
-    await until(() => page.notes.length > 0, 'the join');
+    await waitFor(() => page.notes.length > 0, 'the join');
     expect(page.notes).toEqual([{ name: 'roster-changes', value: { joined: [{ name: 'other', kind: 'ws' }], left: [], count: 2 } }]);
     for (const c of idle) c.close();
     other.peer.destroy();
-    await until(() => page.notes.length > 1, 'the leave');
-    await until(() => server.peers.size === 1, 'the idle connections closed', 15_000);
+    await waitFor(() => page.notes.length > 1, 'the leave');
+    await waitFor(() => server.peers.size === 1, 'the idle connections closed', 15_000);
     await delay(500);
     expect(page.notes.slice(1)).toEqual([{ name: 'roster-changes', value: { joined: [], left: ['other'], count: 1 } }]);
   }, 40_000);
@@ -164,7 +166,7 @@ describe('the demo facing strangers', () => {
     expect(greeting.peers).toHaveLength(50);
     expect(greeting.peers[0]!.name).toBe('first');
     expect(new Set(greeting.peers.map((p) => p.name)).size).toBe(50);
-    await until(() => first.notes.some((n) => (n.value as { count?: number }).count === 82), 'the last change');
+    await waitFor(() => first.notes.some((n) => (n.value as { count?: number }).count === 82), 'the last change');
     // 81 joins in a burst: each change notification costs the same whatever their number.
     expect(first.notes.length).toBeLessThanOrEqual(10);
     for (const n of first.notes) expect(JSON.stringify(n.value).length).toBeLessThan(4000);
@@ -187,12 +189,12 @@ describe('the demo facing strangers', () => {
     while (stalled.open && sent < 80_000) {
       for (let i = 0; i < 500; i++) terminal.peer.notify('chat', { text: line });
       sent += 500;
-      await until(() => reader.chats.length === sent, `${sent} lines read`, 20_000);
+      await waitFor(() => reader.chats.length === sent, `${sent} lines read`, 20_000);
     }
     expect(stalled.open).toBe(false);
     expect((await stalled.closed).reason).toMatch(/^(destroyed|transport)$/);
     for (let i = 0; i < 10; i++) terminal.peer.notify('chat', { text: `after ${i}` });
-    await until(() => reader.chats.length === sent + 10, 'the lines after the drop', 20_000);
+    await waitFor(() => reader.chats.length === sent + 10, 'the lines after the drop', 20_000);
     expect(await reader.peer.request('roster')).toMatchObject({ count: 1 });
   }, 90_000);
 
@@ -216,7 +218,7 @@ describe('the demo facing strangers', () => {
     page.peer.handlers.handle('ask', () => answer.promise);
     const asker = await member(tcp, 0);
     const first = asker.peer.request('ask-pages', 'first?');
-    await until(() => asker.peer.inFlight === 1, 'the first question out');
+    await waitFor(() => asker.peer.inFlight === 1, 'the first question out');
     await delay(100);
     await expect(asker.peer.request('ask-pages', 'second?')).rejects.toMatchObject({ code: 'REMOTE_ERROR' });
     answer.resolve('done');
@@ -245,7 +247,7 @@ describe('the demo facing strangers', () => {
     expect(await terminal.peer.request('echo', 'sync')).toBe('sync');
     const noteSeconds = (performance.now() - t0) / 1000;
     const count = (prefix: string) => reader.chats.filter((c) => c.text.startsWith(prefix)).length;
-    await until(() => count('line') === accepted && count('note') >= 8, 'the lines let through');
+    await waitFor(() => count('line') === accepted && count('note') >= 8, 'the lines let through');
     await delay(300); // any more would have arrived by now
     expect(count('note')).toBeLessThanOrEqual(8 + Math.ceil(2 * noteSeconds) + 1);
     expect(count('line')).toBe(accepted);
@@ -253,10 +255,13 @@ describe('the demo facing strangers', () => {
 
   it('the terminal log prints a burst of connection lines, then counts the rest in one line', async () => {
     const lines: string[] = [];
-    const log = new QuietLog((l) => lines.push(l), () => ' (3 open)');
+    const log = new QuietLog(
+      (l) => lines.push(l),
+      () => ' (3 open)',
+    );
     for (let i = 0; i < 500; i++) log.line(`+ ${i}`);
     expect(lines.length).toBeLessThanOrEqual(21);
-    await until(() => lines.some((l) => l.startsWith('…')), 'the count of lines not shown', 10_000);
+    await waitFor(() => lines.some((l) => l.startsWith('…')), 'the count of lines not shown', 10_000);
     const untold = Number(/… and (\d+) more/.exec(lines.at(-1)!)?.[1]);
     expect(lines.length - 1 + untold).toBe(500);
     expect(lines.at(-1)).toContain('(3 open)');

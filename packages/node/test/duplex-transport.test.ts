@@ -4,10 +4,11 @@ import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuplexTransport, Peer, type TransportEvents } from '@gotalk/node';
-import { describeTransport } from './conformance.ts';
+
 import { childProcesses, tsProcess } from './process-support.ts';
-import { Cleanup, delay, until, within } from './support.ts';
+
 import { workerFixture } from './worker-support.ts';
+import { Cleanup, delay, describeTransport, waitFor, within } from '@gotalk/test-kit';
 
 /** Two pipes crossed: what one end writes, the other reads. */
 function pipes(highWaterMark?: number): { a: { readable: PassThrough; writable: PassThrough }; b: { readable: PassThrough; writable: PassThrough } } {
@@ -55,7 +56,9 @@ describe('DuplexTransport', () => {
 
   it("carries a peer over a child process's stdin and stdout, both ways; the whole process tree ends", async () => {
     const child = tsProcess(cleanup, workerFixture('stdio-peer.ts'));
-    const peer = new Peer(new DuplexTransport({ readable: child.stdout!, writable: child.stdin! }, { info: { kind: 'stdio', remote: `pid ${child.pid}` } }), { heartbeatInterval: 0 });
+    const peer = new Peer(new DuplexTransport({ readable: child.stdout!, writable: child.stdin! }, { info: { kind: 'stdio', remote: `pid ${child.pid}` } }), {
+      heartbeatInterval: 0,
+    });
     cleanup.add(() => peer.destroy());
     peer.handlers.handle('whoami', () => 'the parent');
     await within(peer.ready, 15_000, 'the child to start');
@@ -91,7 +94,7 @@ describe('DuplexTransport', () => {
     const port = (server.address() as { port: number }).port;
     const socket = netConnect(port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
-    await until(() => accepted.length === 1, 'the accepted socket');
+    await waitFor(() => accepted.length === 1, 'the accepted socket');
     const client = new Peer(new DuplexTransport(socket), { heartbeatInterval: 0 });
     const served = new Peer(new DuplexTransport(accepted[0]!), { heartbeatInterval: 0 });
     cleanup.add(() => (client.destroy(), served.destroy()));
@@ -125,7 +128,7 @@ describe('DuplexTransport', () => {
     await delay(20);
     expect(drains).toBe(0);
     reader.resume();
-    await until(() => drains === 1 && got.reduce((n, c) => n + c.length, 0) === wrote * 8 * 1024, 'the drain and every byte');
+    await waitFor(() => drains === 1 && got.reduce((n, c) => n + c.length, 0) === wrote * 8 * 1024, 'the drain and every byte');
     const all = Buffer.concat(got);
     for (let i = 0; i < wrote; i++) expect(all[i * 8 * 1024]).toBe(i & 0xff);
     writer.destroy();

@@ -2,7 +2,7 @@
 // that killing it ends its whole tree, and killed by the Cleanup that started them.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Cleanup } from './support.ts';
+import { type Cleanup } from '@gotalk/test-kit';
 
 /** Runs the TypeScript module `url` in a node child process (with tsx), killed (SIGKILL) at cleanup if still running. */
 export function tsProcess(cleanup: Cleanup, url: URL, options: SpawnOptions = {}): ChildProcess {

@@ -3,31 +3,13 @@
 import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  connect,
-  listen,
-  NodeError,
-  Server,
-  type ActivityEvent,
-  type CloseInfo,
-  type ConnectionInfo,
-  type ConnectOptions,
-  type Peer,
-  type ServerOptions,
-} from '@gotalk/node';
-import { certs, Cleanup, clientTls, deferred, delay, serverTls, tempDir, until, within } from './support.ts';
+import { connect, listen, NodeError, Server, type ActivityEvent, type CloseInfo, type ConnectionInfo, type ConnectOptions, type Peer } from '@gotalk/node';
+import { Cleanup, deferred, delay, errorOf, waitFor, within } from '@gotalk/test-kit';
+import { serve, tempDir } from '@gotalk/test-kit/node';
+import { certs, clientTls, serverTls } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
-
-async function serve(addresses: string | readonly string[], options: ServerOptions = {}): Promise<Server> {
-  const server = await listen(addresses, { ws: { bundle: null }, ...options });
-  cleanup.add(async () => {
-    for (const p of server.peers) p.destroy();
-    await server.close();
-  });
-  return server;
-}
 
 async function dial(address: string, options: ConnectOptions = {}): Promise<Peer> {
   const peer = await connect(address, options);
@@ -35,23 +17,16 @@ async function dial(address: string, options: ConnectOptions = {}): Promise<Peer
   return peer;
 }
 
-/** Resolves with the error `promise` rejects with; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      if (value && typeof (value as Peer).destroy === 'function') (value as Peer).destroy();
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
-}
-
 describe('listeners', () => {
   it('listens on several addresses at once with one handler registry; addresses resolve port 0', async () => {
     const dir = await tempDir(cleanup);
-    const server = await serve(['tcp://127.0.0.1:0', 'tls://127.0.0.1:0', `unix:${join(dir, 'multi.sock')}`, 'ws://127.0.0.1:0/gotalk/', 'wss://127.0.0.1:0/rpc/'], {
-      tls: serverTls,
-    });
+    const server = await serve(
+      cleanup,
+      ['tcp://127.0.0.1:0', 'tls://127.0.0.1:0', `unix:${join(dir, 'multi.sock')}`, 'ws://127.0.0.1:0/gotalk/', 'wss://127.0.0.1:0/rpc/'],
+      {
+        tls: serverTls,
+      },
+    );
     const [tcp, tls, unix, ws, wss] = server.addresses;
     expect(tcp).toMatch(/^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
     expect(tls).toMatch(/^tls:\/\/127\.0\.0\.1:[1-9]\d*$/);
@@ -75,7 +50,7 @@ describe('listeners', () => {
   });
 
   it('adds a listener to a running server with listen()', async () => {
-    const server = await serve('tcp://127.0.0.1:0');
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0');
     server.handlers.handle('ping', () => 'pong');
     const added = await server.listen('ws://127.0.0.1:0');
     expect(added).toMatch(/^ws:\/\/127\.0\.0\.1:[1-9]\d*\/gotalk\/$/);
@@ -91,7 +66,7 @@ describe('listeners', () => {
     const port = (blocker.address() as AddressInfo).port;
     const path = join(dir, 'first.sock');
     for (const busy of [`tcp://127.0.0.1:${port}`, `ws://127.0.0.1:${port}/gotalk/`]) {
-      const err = await rejection(listen([`unix:${path}`, busy], { ws: { bundle: null } }));
+      const err = await errorOf(listen([`unix:${path}`, busy], { ws: { bundle: null } }));
       expect(err).toBeInstanceOf(NodeError);
       expect(err).toMatchObject({ code: 'ADDRESS_IN_USE' });
       expect((err as Error).message).toContain(String(port));
@@ -102,7 +77,7 @@ describe('listeners', () => {
 
 describe('peers and events', () => {
   it('keeps server.peers live and emits connection and disconnect', async () => {
-    const server = await serve('tcp://127.0.0.1:0');
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0');
     const connected: Peer[] = [];
     const disconnected: [Peer, CloseInfo][] = [];
     server.on('connection', (p) => connected.push(p));
@@ -110,29 +85,29 @@ describe('peers and events', () => {
     expect(server.peers.size).toBe(0);
     const a = await dial(server.addresses[0]!);
     const b = await dial(server.addresses[0]!);
-    await until(() => connected.length === 2, 'two connection events');
+    await waitFor(() => connected.length === 2, 'two connection events');
     expect([...server.peers]).toEqual(connected);
     await a.close();
-    await until(() => disconnected.length === 1, 'a disconnect event');
+    await waitFor(() => disconnected.length === 1, 'a disconnect event');
     const [gone, info] = disconnected[0]!;
     expect(info).toEqual({ reason: 'remote', error: null });
     expect(server.peers.has(gone)).toBe(false);
     expect(server.peers.size).toBe(1);
     expect(await b.request('nope').catch((e: Error) => e.message)).toBe('unknown operation "nope"');
     b.destroy();
-    await until(() => server.peers.size === 0, 'an empty peer set');
+    await waitFor(() => server.peers.size === 0, 'an empty peer set');
     expect(disconnected.map(([p]) => p)).toEqual(connected);
   });
 
   it('emits activity with the peer it happened on', async () => {
-    const server = await serve('tcp://127.0.0.1:0');
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0');
     server.handlers.handle('echo', (v) => v);
     const seen: [Peer, ActivityEvent][] = [];
     server.on('activity', (peer, e) => seen.push([peer, e]));
     const client = await dial(server.addresses[0]!);
     await client.request('echo', 'hi');
     client.notify('note', 1);
-    await until(() => seen.some(([, e]) => e.type === 'notification'), 'the notification activity');
+    await waitFor(() => seen.some(([, e]) => e.type === 'notification'), 'the notification activity');
     const [peer] = [...server.peers];
     expect(seen.every(([p]) => p === peer)).toBe(true);
     const events = seen.map(([, e]) => e);
@@ -145,7 +120,7 @@ describe('peers and events', () => {
 describe('the accept hook', () => {
   it('tcp: sees the remote address; an object becomes peer.data, seen by handlers', async () => {
     const infos: ConnectionInfo[] = [];
-    const server = await serve('tcp://127.0.0.1:0', {
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0', {
       accept: async (info) => {
         infos.push(info);
         await delay(5);
@@ -161,19 +136,19 @@ describe('the accept hook', () => {
 
   it('tcp: returning false, or throwing, rejects the connection', async () => {
     let verdict: () => unknown = () => false;
-    const server = await serve('tcp://127.0.0.1:0', { accept: () => verdict() });
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0', { accept: () => verdict() });
     const errors: Error[] = [];
     server.on('error', (e) => errors.push(e));
-    const refused = await rejection(connect(server.addresses[0]!));
+    const refused = await errorOf(connect(server.addresses[0]!));
     expect(refused).toBeInstanceOf(NodeError);
     expect(refused).toMatchObject({ code: 'CONNECT_FAILED' });
     verdict = () => {
       throw new Error('hook exploded');
     };
-    expect(await rejection(connect(server.addresses[0]!))).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(await errorOf(connect(server.addresses[0]!))).toMatchObject({ code: 'CONNECT_FAILED' });
     expect(errors.map((e) => e.message)).toEqual(['hook exploded']);
     verdict = () => Promise.reject(new Error('async hook failed'));
-    expect(await rejection(connect(server.addresses[0]!))).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(await errorOf(connect(server.addresses[0]!))).toMatchObject({ code: 'CONNECT_FAILED' });
     expect(server.peers.size).toBe(0);
     // undefined admits without data
     verdict = () => undefined;
@@ -184,7 +159,7 @@ describe('the accept hook', () => {
   it('unix: admits with the unix kind', async () => {
     const dir = await tempDir(cleanup);
     const infos: ConnectionInfo[] = [];
-    const server = await serve(`unix:${join(dir, 'hook.sock')}`, { accept: (info) => (infos.push(info), { via: info.kind }) });
+    const server = await serve(cleanup, `unix:${join(dir, 'hook.sock')}`, { accept: (info) => (infos.push(info), { via: info.kind }) });
     server.handlers.handle('data', (_v, ctx) => ctx.peer.data);
     const client = await dial(server.addresses[0]!);
     expect(await client.request('data')).toEqual({ via: 'unix' });
@@ -193,7 +168,7 @@ describe('the accept hook', () => {
 
   it('mutual TLS: sees the verified client certificate', async () => {
     const infos: ConnectionInfo[] = [];
-    const server = await serve('tls://127.0.0.1:0', {
+    const server = await serve(cleanup, 'tls://127.0.0.1:0', {
       tls: { ...serverTls, ca: certs.ca, requestCert: true },
       accept: (info) => {
         infos.push(info);
@@ -208,24 +183,24 @@ describe('the accept hook', () => {
     // The client sees the server's certificate.
     expect(client.info?.['certificate']).toMatchObject({ subject: { CN: 'localhost' } });
     // Without a client certificate the TLS layer refuses before the hook runs.
-    expect(await rejection(connect(server.addresses[0]!, { tls: clientTls, connectTimeout: 5000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(await errorOf(connect(server.addresses[0]!, { tls: clientTls, connectTimeout: 5000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
     expect(infos).toHaveLength(1);
   });
 
   it('TLS: the hook can reject clients whose certificate was not verified', async () => {
-    const server = await serve('tls://127.0.0.1:0', {
+    const server = await serve(cleanup, 'tls://127.0.0.1:0', {
       tls: { ...serverTls, ca: certs.ca, requestCert: true, rejectUnauthorized: false },
       accept: (info) => info.authorized === true,
     });
     server.handlers.handle('ok', () => 'ok');
-    expect(await rejection(connect(server.addresses[0]!, { tls: clientTls }))).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(await errorOf(connect(server.addresses[0]!, { tls: clientTls }))).toMatchObject({ code: 'CONNECT_FAILED' });
     const good = await dial(server.addresses[0]!, { tls: { ...clientTls, cert: certs.clientCert, key: certs.clientKey } });
     expect(await good.request('ok')).toBe('ok');
   });
 
   it('WebSocket: sees the upgrade request headers and origin; false answers 403', async () => {
     const infos: ConnectionInfo[] = [];
-    const server = await serve('ws://127.0.0.1:0/gotalk/', {
+    const server = await serve(cleanup, 'ws://127.0.0.1:0/gotalk/', {
       accept: (info) => {
         infos.push(info);
         const token = info.request?.headers['x-token'];
@@ -240,21 +215,21 @@ describe('the accept hook', () => {
     expect(infos[0]).toMatchObject({ kind: 'ws', local: `ws://127.0.0.1:${port}/gotalk/` });
     expect(infos[0]!.remote).toContain('127.0.0.1');
     expect(infos[0]!.request?.url).toBe('/gotalk/');
-    const refused = await rejection(connect(address, { headers: { 'x-token': 'wrong' } }));
+    const refused = await errorOf(connect(address, { headers: { 'x-token': 'wrong' } }));
     expect(refused).toMatchObject({ code: 'CONNECT_FAILED' });
     expect((refused as Error).message).toContain('403');
     expect(server.peers.size).toBe(1);
   });
 
   it('WebSocket: a throwing hook rejects the upgrade', async () => {
-    const server = await serve('ws://127.0.0.1:0/gotalk/', {
+    const server = await serve(cleanup, 'ws://127.0.0.1:0/gotalk/', {
       accept: () => {
         throw new Error('no');
       },
     });
     const errors: Error[] = [];
     server.on('error', (e) => errors.push(e));
-    const refused = await rejection(connect(server.addresses[0]!));
+    const refused = await errorOf(connect(server.addresses[0]!));
     expect(refused).toMatchObject({ code: 'CONNECT_FAILED' });
     expect((refused as Error).message).toMatch(/HTTP (403|500)/);
     expect(errors.map((e) => e.message)).toEqual(['no']);
@@ -262,7 +237,7 @@ describe('the accept hook', () => {
 
   it('a throwing hook with nobody listening for `error` refuses the connection and the server goes on', async () => {
     let calls = 0;
-    const server = await serve(['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/'], {
+    const server = await serve(cleanup, ['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/'], {
       accept: () => {
         if (++calls % 2 === 1) throw new TypeError("Cannot read properties of undefined (reading 'CN')");
         return undefined;
@@ -272,9 +247,9 @@ describe('the accept hook', () => {
     server.handlers.handle('ping', () => 'pong');
     const [tcp, ws] = server.addresses as [string, string];
     // Odd calls throw: the first attempt on each listener is refused, the next one is served.
-    expect(await rejection(connect(tcp, { connectTimeout: 2000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(await errorOf(connect(tcp, { connectTimeout: 2000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
     expect(await (await dial(tcp)).request('ping')).toBe('pong');
-    expect(await rejection(connect(ws, { connectTimeout: 2000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(await errorOf(connect(ws, { connectTimeout: 2000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
     expect(await (await dial(ws)).request('ping')).toBe('pong');
     expect(calls).toBe(4);
   });
@@ -291,7 +266,7 @@ describe('graceful close', () => {
   it('stops accepting, lets the request in flight finish, then ends', async () => {
     const dir = await tempDir(cleanup);
     const path = join(dir, 'close.sock');
-    const server = await serve(['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/', `unix:${path}`]);
+    const server = await serve(cleanup, ['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/', `unix:${path}`]);
     const started = deferred();
     const release = deferred();
     cleanup.add(() => release.resolve());
@@ -305,27 +280,40 @@ describe('graceful close', () => {
     const idle = await dial(ws);
     const pending = client.request('slow');
     await within(started.promise, 5000, 'the handler to start');
-    let closed = false;
-    const closing = server.close().then(() => (closed = true));
+    // What happens from here, in order: the busy connection must outlast everything but its request.
+    const order: string[] = [];
+    const closing = server.close().then(() => order.push('server closed'));
+    void client.closed.then(() => order.push('client closed'));
     // New connections fail at once on every listener.
     for (const a of [tcp, ws, unix]) {
-      expect(await rejection(connect(a, { connectTimeout: 5000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
+      expect(await errorOf(connect(a, { connectTimeout: 5000 }))).toMatchObject({ code: 'CONNECT_FAILED' });
     }
     // The idle connection is closed right away; the busy one waits for its request.
     expect((await within(idle.closed, 5000, 'the idle client to be closed')).reason).toBe('remote');
-    await delay(50);
-    expect(closed).toBe(false);
+    order.push('idle closed');
+    const serverSide = [...server.peers][0]!;
+    expect(server.peers.size).toBe(1);
     expect(client.open).toBe(true);
     release.resolve();
-    expect(await within(pending, 5000, 'the request in flight')).toBe('finished');
+    expect(
+      await within(
+        pending.then((v) => (order.push('reply'), v)),
+        5000,
+        'the request in flight',
+      ),
+    ).toBe('finished');
     await within(closing, 5000, 'server.close()');
     expect(await within(client.closed, 5000, 'the client to see the close')).toEqual({ reason: 'remote', error: null });
+    // The request was answered before either side of its connection closed, and before the server did.
+    expect(order.slice(0, 2)).toEqual(['idle closed', 'reply']);
+    expect(order.slice(2).sort()).toEqual(['client closed', 'server closed']);
+    expect(serverSide.open).toBe(false);
     expect(server.peers.size).toBe(0);
     expect(server.close()).toBe(server.close()); // idempotent: the same promise
   });
 
   it('the peer close timeout bounds a handler that never finishes', async () => {
-    const server = await serve('tcp://127.0.0.1:0', { closeTimeout: 200 });
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0', { closeTimeout: 200 });
     const started = deferred();
     const aborted = deferred<unknown>();
     server.handlers.handle('forever', (_v, ctx) => {
@@ -348,7 +336,7 @@ describe('graceful close', () => {
 
 describe('a client that never reads', () => {
   it('is disconnected once its unsent replies pass limits.maxBacklog; other clients are served on', async () => {
-    const server = await serve('tcp://127.0.0.1:0', { limits: { maxBacklog: 4 * 1024 * 1024 } });
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0', { limits: { maxBacklog: 4 * 1024 * 1024 } });
     server.handlers.handleBytes('big', () => new Uint8Array(256 * 1024));
     const closed = new Promise<CloseInfo>((resolve) => server.once('disconnect', (_peer, info) => resolve(info)));
     const { connect: netConnect } = await import('node:net');
@@ -371,7 +359,7 @@ describe('a client that never reads', () => {
 describe('a client that finishes sending (half-close)', () => {
   it('with allowHalfOpen, still gets the replies to what it asked, over TCP and Unix, then the server closes', async () => {
     const dir = await tempDir(cleanup);
-    const server = await serve(['tcp://127.0.0.1:0', `unix:${join(dir, 'half.sock')}`], { allowHalfOpen: true });
+    const server = await serve(cleanup, ['tcp://127.0.0.1:0', `unix:${join(dir, 'half.sock')}`], { allowHalfOpen: true });
     server.handlers.handleBytes('slow', async (p) => (await delay(50), p));
     server.handlers.handleBytes('fast', (p) => p);
     for (const address of server.addresses) {
@@ -390,11 +378,11 @@ describe('a client that finishes sending (half-close)', () => {
       expect(received, address).toContain('R\x00\x00\x00\x0200000002yo');
       expect(received, address).toContain('R\x00\x00\x00\x0100000002hi');
     }
-    await until(() => server.peers.size === 0, 'the peers to close');
+    await waitFor(() => server.peers.size === 0, 'the peers to close');
   });
 
   it('with allowHalfOpen, a client that went away entirely ends a streaming handler as remote, not as a failure', async () => {
-    const server = await serve('tcp://127.0.0.1:0', { allowHalfOpen: true });
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0', { allowHalfOpen: true });
     server.handlers.handleStream('ticks', async function* () {
       for (;;) {
         yield new Uint8Array(1024);
@@ -414,7 +402,7 @@ describe('a client that finishes sending (half-close)', () => {
   });
 
   it('without it (the default), a client that finishes sending ends the connection at once', async () => {
-    const server = await serve('tcp://127.0.0.1:0');
+    const server = await serve(cleanup, 'tcp://127.0.0.1:0');
     let aborted = false;
     server.handlers.handle('wait', (_v, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => ((aborted = true), resolve(null)))));
     const closed = new Promise<CloseInfo>((resolve) => server.once('disconnect', (_peer, info) => resolve(info)));

@@ -10,14 +10,15 @@ import { encodeFrame, encodeVersion } from '@gotalk/protocol';
 import { Handlers, memoryPair, Peer, spawnProcess, spawnWorker, WorkerExitedError, type SpawnedPeer, type SpawnProcessOptions } from '@gotalk/node';
 import { VersionGate } from '../src/spawn/version-gate.ts';
 import { childProcesses, tsProcess } from './process-support.ts';
-import { Cleanup, deferred, until, within } from './support.ts';
+
 import { workerFixture } from './worker-support.ts';
+import { Cleanup, deferred, waitFor, within } from '@gotalk/test-kit';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 // No process is left running once every test has ended its own (a child's esbuild may take a moment).
 afterAll(async () => {
-  await until(() => childProcesses().length === 0, 'no process left', 10_000).catch(() => {});
+  await waitFor(() => childProcesses().length === 0, 'no process left', 10_000).catch(() => {});
   expect(childProcesses()).toEqual([]);
 });
 
@@ -75,7 +76,7 @@ describe.each(kinds)('spawned %s', (kind, spawn) => {
     const worker = await started(spawn, WORKER, { handlers });
     expect(await worker.request('work')).toBe(12);
     expect([...results.entries()].sort((a, b) => a[0] - b[0])).toEqual(Array.from({ length: 12 }, (_, id) => [id, (id + 3) ** 2]));
-    await until(() => progress.length === 12, 'every progress notification');
+    await waitFor(() => progress.length === 12, 'every progress notification');
     expect(progress).toEqual(Array.from({ length: 12 }, (_, id) => id));
   });
 
@@ -154,7 +155,12 @@ describe('spawned workers together', () => {
   it('a child process killed by a signal closes the peer with WORKER_EXITED naming it', async () => {
     const child = (await started(kinds[1]![1])) as SpawnedPeer<import('node:child_process').ChildProcess>;
     child.worker.kill('SIGTERM');
-    expect(await exitOf(child)).toMatchObject({ code: 'WORKER_EXITED', exitCode: null, signal: 'SIGTERM', message: expect.stringContaining('was killed by SIGTERM') });
+    expect(await exitOf(child)).toMatchObject({
+      code: 'WORKER_EXITED',
+      exitCode: null,
+      signal: 'SIGTERM',
+      message: expect.stringContaining('was killed by SIGTERM'),
+    });
   });
 
   it('passes args to a child process; connectToParent in a program nobody spawned rejects with NO_PARENT', async () => {
@@ -185,7 +191,7 @@ describe('the version gate of spawned peers', () => {
     await within(peer.ready, 5000, 'the handshake');
     peer.handlers.handle('greet', (name) => `hello ${String(name)}`);
     gate.release();
-    await until(() => Buffer.concat(replies).toString('latin1').includes('hello ada'), 'the answer');
+    await waitFor(() => Buffer.concat(replies).toString('latin1').includes('hello ada'), 'the answer');
     expect(Buffer.concat(replies).toString('latin1')).not.toContain('unknown operation');
   });
 });

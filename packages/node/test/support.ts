@@ -1,11 +1,11 @@
-// Shared helpers of the @gotalk/node integration tests (not the CLI tests). Only add exports.
+// Helpers of the @gotalk/node integration tests that are about Node's transports: the test
+// certificates, and raw byte-level connections. What every package's tests share is
+// @gotalk/test-kit (and @gotalk/test-kit/node).
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WebSocket, type ClientOptions } from 'ws';
-import { delay } from '../../peer/test/helpers.ts';
+import { delay, waitFor, within, type Cleanup } from '@gotalk/test-kit';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -26,62 +26,25 @@ export const serverTls = { cert: certs.serverCert, key: certs.serverKey };
 /** TLS options of a client trusting the test CA. */
 export const clientTls = { ca: certs.ca };
 
-export const enc = new TextEncoder();
-export const dec = new TextDecoder();
-export const bytes = (s: string): Uint8Array => enc.encode(s);
-export const str = (b: Uint8Array): string => dec.decode(b);
-/** One byte per char code 0..255 (for binary ids like `\x00\x00\x00\x01`). */
-export const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
-
-// Shared with the peer package's tests.
-export { deferred, delay, type Deferred } from '../../peer/test/helpers.ts';
-
-/** Polls `predicate` every 5 ms until it holds; fails after `timeout` ms naming `what`. */
-export async function until(predicate: () => boolean, what: string, timeout = 5000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await delay(5);
-  }
-}
-
-/** Rejects with a clear message if `promise` does not settle within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-/** Runs registered disposers (last first) in afterEach; failures are collected and rethrown. */
-export class Cleanup {
-  private readonly tasks: (() => unknown)[] = [];
-
-  add(task: () => unknown): void {
-    this.tasks.push(task);
-  }
-
-  async run(): Promise<void> {
-    const errors: unknown[] = [];
-    while (this.tasks.length > 0) {
-      const task = this.tasks.pop()!;
-      try {
-        await task();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, 'cleanup failed');
-  }
-}
-
-/** A fresh temporary directory (short path: Unix socket paths are limited to ~100 bytes). */
-export async function tempDir(cleanup: Cleanup): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gtk-'));
-  cleanup.add(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+/**
+ * Leaves stale socket files at `paths`: a child process listens there and is killed with
+ * SIGKILL, so nothing unlinks the files and nobody listens on them any more.
+ */
+export async function staleSocket(cleanup: Cleanup, ...paths: string[]): Promise<void> {
+  const script = `let n = 0; for (const p of ${JSON.stringify(paths)}) require('net').createServer().listen(p, () => ++n === ${paths.length} && process.stdout.write('ready\\n'))`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanup.add(() => child.kill('SIGKILL'));
+  await within(
+    new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`the child exited early (${code})`)));
+    }),
+    10_000,
+    'the child to listen',
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await within(exited, 10_000, 'the child to die');
 }
 
 /**
@@ -108,7 +71,8 @@ export interface RawConnection {
   close(): void;
 }
 
-const asBuffer = (data: string | Uint8Array): Buffer => (typeof data === 'string' ? latin1(data) : Buffer.from(data));
+/** A byte string (one byte per char code) or bytes, as a Buffer. */
+const asBuffer = (data: string | Uint8Array): Buffer => (typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data));
 
 abstract class RawBase implements RawConnection {
   private readonly parts: Buffer[] = [];
@@ -145,7 +109,7 @@ abstract class RawBase implements RawConnection {
   async expectReceived(expected: string | Uint8Array, timeout = 5000): Promise<void> {
     const want = asBuffer(expected);
     try {
-      await until(() => this.total >= want.length || this.ended, `${want.length} bytes`, timeout);
+      await waitFor(() => this.total >= want.length || this.ended, `${want.length} bytes`, timeout);
     } catch {
       // fall through to the comparison, which shows what did arrive
     }

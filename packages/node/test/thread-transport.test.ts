@@ -3,9 +3,9 @@
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS, Peer, threadTransport, type MessagePortTransport } from '@gotalk/node';
-import { describeTransport } from './conformance.ts';
-import { Cleanup, delay, within } from './support.ts';
+
 import { tsWorker, workerFixture } from './worker-support.ts';
+import { Cleanup, delay, describeTransport, within } from '@gotalk/test-kit';
 
 describeTransport('message port (MessageChannel)', async (options) => {
   const { port1, port2 } = new MessageChannel();
@@ -84,7 +84,7 @@ describe('a worker thread over threadTransport', () => {
     );
   });
 
-  it("a worker that exits before closing ends the connection with WORKER_EXITED and its exit code; pending requests fail with CLOSED", async () => {
+  it('a worker that exits before closing ends the connection with WORKER_EXITED and its exit code; pending requests fail with CLOSED', async () => {
     const { peer } = await producer();
     const pending = peer.request('exit', 3);
     await expect(within(pending, 10_000, 'the request')).rejects.toMatchObject({ code: 'CLOSED' });

@@ -1,22 +1,20 @@
 // Unix socket listeners: file mode, stale socket files, never stealing a live socket.
-import { spawn } from 'node:child_process';
 import { lstatSync, statSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { connect as netConnect, createServer as createNetServer, Server as NetServerClass, type ListenOptions, type Server as NetServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, listen, NodeError, type Server, type ServerOptions } from '@gotalk/node';
-import { Cleanup, tempDir, within } from './support.ts';
+import { Cleanup, within } from '@gotalk/test-kit';
+import { serve, tempDir } from '@gotalk/test-kit/node';
+import { staleSocket } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function serve(path: string, options: ServerOptions = {}): Promise<Server> {
-  const server = await listen(`unix:${path}`, options);
-  cleanup.add(async () => {
-    for (const p of server.peers) p.destroy();
-    await server.close();
-  });
+/** A server on the Unix socket `path` (stopped by cleanup) with an `echo` operation. */
+async function echoServer(path: string, options: ServerOptions = {}): Promise<Server> {
+  const server = await serve(cleanup, `unix:${path}`, options);
   server.handlers.handle('echo', (v) => v);
   return server;
 }
@@ -41,28 +39,11 @@ async function roundTrip(path: string): Promise<unknown> {
   }
 }
 
-const exists = (path: string) => lstat(path).then(() => true, () => false);
-
-/**
- * Leaves stale socket files at `paths`: a child process listens there and is killed with
- * SIGKILL, so nothing unlinks the files and nobody listens on them any more.
- */
-async function staleSocket(...paths: string[]): Promise<void> {
-  const script = `let n = 0; for (const p of ${JSON.stringify(paths)}) require('net').createServer().listen(p, () => ++n === ${paths.length} && process.stdout.write('ready\\n'))`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  cleanup.add(() => child.kill('SIGKILL'));
-  await within(
-    new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      child.once('exit', (code) => reject(new Error(`the child exited early (${code})`)));
-    }),
-    10_000,
-    'the child to listen',
+const exists = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false,
   );
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await within(exited, 10_000, 'the child to die');
-}
 
 /** The most bytes of a Unix socket path (sun_path less its NUL): 107 on Linux, 103 on macOS and the BSDs. */
 const SUN_PATH_MAX = process.platform === 'linux' ? 107 : 103;
@@ -85,17 +66,17 @@ describe('Unix socket listeners', () => {
 
   it('uses the configured unixMode', async () => {
     const path = join(await tempDir(cleanup), 'group.sock');
-    await serve(path, { unixMode: 0o660 });
+    await echoServer(path, { unixMode: 0o660 });
     expect((await stat(path)).mode & 0o777).toBe(0o660);
   });
 
   it('replaces a stale socket file left by a process that died', async () => {
     const path = join(await tempDir(cleanup), 'stale.sock');
-    await staleSocket(path);
+    await staleSocket(cleanup, path);
     expect((await lstat(path)).isSocket()).toBe(true);
     // Nobody listens there any more.
     await expect(connect(`unix:${path}`)).rejects.toMatchObject({ code: 'CONNECT_FAILED' });
-    const server = await serve(path);
+    const server = await echoServer(path);
     expect(server.addresses).toEqual([`unix:${path}`]);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(await roundTrip(path)).toEqual({ via: path });
@@ -125,7 +106,7 @@ describe('Unix socket listeners', () => {
 
   it('never steals a live Gotalk server either', async () => {
     const path = join(await tempDir(cleanup), 'gotalk.sock');
-    await serve(path);
+    await echoServer(path);
     await expect(listen(`unix:${path}`)).rejects.toMatchObject({ code: 'ADDRESS_IN_USE' });
     expect(await roundTrip(path)).toEqual({ via: path });
   });
@@ -152,7 +133,7 @@ describe('Unix socket listeners', () => {
   it('two servers racing for one stale socket file: exactly one listens, the other gets ADDRESS_IN_USE', async () => {
     const dir = await tempDir(cleanup);
     const paths = Array.from({ length: 20 }, (_, i) => join(dir, `race${i}.sock`));
-    await staleSocket(...paths);
+    await staleSocket(cleanup, ...paths);
     for (const path of paths) {
       const results = await Promise.allSettled([listen(`unix:${path}`), listen(`unix:${path}`)]);
       const servers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -174,11 +155,11 @@ describe('Unix socket listeners', () => {
 
   it('takes over a stale socket even when a crashed takeover left its lock file behind', async () => {
     const path = join(await tempDir(cleanup), 'locked.sock');
-    await staleSocket(path);
+    await staleSocket(cleanup, path);
     await writeFile(`${path}.lock`, '');
     const old = new Date(Date.now() - 60_000);
     await utimes(`${path}.lock`, old, old);
-    await serve(path);
+    await echoServer(path);
     expect(await roundTrip(path)).toEqual({ via: path });
     expect(await exists(`${path}.lock`)).toBe(false);
   });
@@ -189,7 +170,7 @@ describe('Unix socket listeners', () => {
     cleanup.add(() => first.close());
     // Someone removes the first server's file and listens at the path themselves.
     await unlink(path);
-    const second = await serve(path);
+    const second = await echoServer(path);
     await first.close();
     expect((await lstat(path)).isSocket()).toBe(true);
     expect(await roundTrip(path)).toEqual({ via: path });
@@ -215,7 +196,7 @@ describe('Unix socket listeners', () => {
     // A path of exactly the limit works.
     const fits = join(dir, 'f'.repeat(SUN_PATH_MAX - dir.length - 1));
     expect(Buffer.byteLength(fits)).toBe(SUN_PATH_MAX);
-    await serve(fits);
+    await echoServer(fits);
     expect(await roundTrip(fits)).toEqual({ via: fits });
   });
 
@@ -226,7 +207,7 @@ describe('Unix socket listeners', () => {
     await mkdir(dir);
     const path = join(dir, 'tiny.sock');
     expect(Buffer.byteLength(path)).toBeLessThanOrEqual(SUN_PATH_MAX);
-    await staleSocket(path);
+    await staleSocket(cleanup, path);
     const server = await listen(`unix:${path}`);
     server.handlers.handle('echo', (v) => v);
     try {
@@ -237,7 +218,6 @@ describe('Unix socket listeners', () => {
     }
     expect(await readdir(dir)).toEqual([]);
   });
-
 });
 
 /**
@@ -273,10 +253,10 @@ describe('Unix socket listeners facing other local users', () => {
     try {
       const fresh = join(dir, 'fresh.sock');
       const stale = join(dir, 'stale.sock');
-      await staleSocket(stale);
+      await staleSocket(cleanup, stale);
       bound.length = 0; // the child's binds are not ours
       for (const path of [fresh, stale]) {
-        const server = await serve(path);
+        const server = await echoServer(path);
         expect((await stat(path)).mode & 0o777).toBe(0o600);
         expect(await roundTrip(path)).toEqual({ via: path });
         void server;
@@ -296,7 +276,7 @@ describe('Unix socket listeners facing other local users', () => {
     const future = new Date(Date.now() + 3_600_000);
     const fresh = join(dir, 'fresh.sock');
     const stale = join(dir, 'stale.sock');
-    await staleSocket(stale);
+    await staleSocket(cleanup, stale);
     for (const path of [fresh, stale]) {
       await writeFile(`${path}.lock`, '');
       await utimes(`${path}.lock`, future, future);
@@ -311,7 +291,7 @@ describe('Unix socket listeners facing other local users', () => {
   it('a lock held by a live process is waited for: the takeover goes on once it is let go', async () => {
     const dir = await tempDir(cleanup);
     const path = join(dir, 'held.sock');
-    await staleSocket(path);
+    await staleSocket(cleanup, path);
     const holder = createNetServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => holder.listen(`${path}.lock`, resolve));
     let listening = false;
@@ -331,12 +311,19 @@ describe('Unix socket listeners facing other local users', () => {
   it('something at <path>.lock that cannot be removed is ADDRESS_IN_USE, soon, not a hang', async () => {
     const dir = await tempDir(cleanup);
     const path = join(dir, 'blocked.sock');
-    await staleSocket(path);
+    await staleSocket(cleanup, path);
     await mkdir(`${path}.lock`);
     await writeFile(join(`${path}.lock`, 'keep'), 'x');
     const old = new Date(Date.now() - 60_000);
     await utimes(`${path}.lock`, old, old);
-    const err = await within(listen(`unix:${path}`).then(() => null, (e: unknown) => e), 8000, 'listen to give up');
+    const err = await within(
+      listen(`unix:${path}`).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+      8000,
+      'listen to give up',
+    );
     expect(err).toBeInstanceOf(NodeError);
     expect(err).toMatchObject({ code: 'ADDRESS_IN_USE' });
     expect((err as Error).message).toContain(`${path}.lock`);
@@ -356,4 +343,3 @@ describe('Unix socket listeners facing other local users', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 });
-

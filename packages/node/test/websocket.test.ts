@@ -7,17 +7,16 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { connect, listen, makeBundle, NodeError, Server, type Peer, type ServerOptions } from '@gotalk/node';
-import { Cleanup, rawWebSocket, until, type RawConnection } from './support.ts';
+import { Cleanup, waitFor } from '@gotalk/test-kit';
+import { serve } from '@gotalk/test-kit/node';
+import { type RawConnection, rawWebSocket } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function serve(options: ServerOptions = {}, address = 'ws://127.0.0.1:0/gotalk/'): Promise<Server> {
-  const server = await listen(address, { ws: { bundle: null }, ...options });
-  cleanup.add(async () => {
-    for (const p of server.peers) p.destroy();
-    await server.close();
-  });
+/** A WebSocket server (stopped by cleanup) with an `echo` operation. */
+async function echoServer(options: ServerOptions = {}): Promise<Server> {
+  const server = await serve(cleanup, 'ws://127.0.0.1:0/gotalk/', options);
   server.handlers.handle('echo', (v) => v);
   return server;
 }
@@ -146,7 +145,7 @@ describe('serving gotalk.js', () => {
   const bundle = makeBundle('console.log(1)');
 
   it('serves the bundle with an ETag, 304 on If-None-Match, gzip when accepted', async () => {
-    const server = await serve({ ws: { bundle } });
+    const server = await echoServer({ ws: { bundle } });
     const url = httpUrl(server.addresses[0]!, '/gotalk/gotalk.js');
     const plain = await get(url);
     expect(plain.status).toBe(200);
@@ -176,7 +175,7 @@ describe('serving gotalk.js', () => {
   });
 
   it('bundle requests: If-None-Match lists, weak tags and *; gzip refused with q=0; other methods 405', async () => {
-    const server = await serve({ ws: { bundle } });
+    const server = await echoServer({ ws: { bundle } });
     const url = httpUrl(server.addresses[0]!, '/gotalk/gotalk.js');
     for (const tags of [`"a", ${bundle.etag}`, `W/${bundle.etag}`, '*']) expect((await get(url, { 'if-none-match': tags })).status, tags).toBe(304);
     expect((await get(url, { 'if-none-match': '"a", W/"b"' })).status).toBe(200);
@@ -204,14 +203,14 @@ describe('serving gotalk.js', () => {
   });
 
   it('answers 404 with a clear message when there is no bundle', async () => {
-    const server = await serve({ ws: { bundle: null } });
+    const server = await echoServer({ ws: { bundle: null } });
     const res = await get(httpUrl(server.addresses[0]!, '/gotalk/gotalk.js'));
     expect(res.status).toBe(404);
     expect(res.body.toString()).toMatch(/gotalk\.js is not built/);
   });
 
   it('answers 404 naming the endpoint for other paths of a ws listener', async () => {
-    const server = await serve({ ws: { bundle } });
+    const server = await echoServer({ ws: { bundle } });
     const res = await get(httpUrl(server.addresses[0]!, '/index.html'));
     expect(res.status).toBe(404);
     expect(res.body.toString()).toContain('/gotalk/');
@@ -220,7 +219,7 @@ describe('serving gotalk.js', () => {
 
 describe('origin policy', () => {
   it('by default allows no Origin and same-host origins, and refuses foreign ones with 403', async () => {
-    const server = await serve();
+    const server = await echoServer();
     const address = server.addresses[0]!;
     const host = new URL(address).host;
     expect(await upgradeStatus(address)).toBe(101);
@@ -237,7 +236,7 @@ describe('origin policy', () => {
   });
 
   it('a list allows exactly its entries', async () => {
-    const server = await serve({ ws: { bundle: null, origins: ['https://app.example', 'http://localhost:3000'] } });
+    const server = await echoServer({ ws: { bundle: null, origins: ['https://app.example', 'http://localhost:3000'] } });
     const address = server.addresses[0]!;
     expect(await upgradeStatus(address, 'https://app.example')).toBe(101);
     expect(await upgradeStatus(address, 'http://localhost:3000')).toBe(101);
@@ -248,7 +247,7 @@ describe('origin policy', () => {
   });
 
   it("'*' allows every origin, and none", async () => {
-    const server = await serve({ ws: { bundle: null, origins: '*' } });
+    const server = await echoServer({ ws: { bundle: null, origins: '*' } });
     const address = server.addresses[0]!;
     for (const origin of [undefined, 'http://evil.example', 'null', 'https://app.example']) {
       expect(await upgradeStatus(address, origin)).toBe(101);
@@ -256,7 +255,7 @@ describe('origin policy', () => {
   });
 
   it('a predicate decides with the origin and the request', async () => {
-    const server = await serve({ ws: { bundle: null, origins: (origin, req) => origin.endsWith('.trusted.example') && req.url === '/gotalk/' } });
+    const server = await echoServer({ ws: { bundle: null, origins: (origin, req) => origin.endsWith('.trusted.example') && req.url === '/gotalk/' } });
     const address = server.addresses[0]!;
     expect(await upgradeStatus(address, 'https://a.trusted.example')).toBe(101);
     expect(await upgradeStatus(address, 'https://untrusted.example')).toBe(403);
@@ -299,7 +298,7 @@ function upgradeAs(address: string, host: string, origin?: string): Promise<{ st
 describe('host check (DNS rebinding)', () => {
   it('refuses a rebinding page (Host and Origin both evil.example) with 403 naming allowedHosts, and tells onRefused', async () => {
     const refusals: NodeError[] = [];
-    const server = await serve({ ws: { bundle: null, onRefused: (err) => refusals.push(err) } });
+    const server = await echoServer({ ws: { bundle: null, onRefused: (err) => refusals.push(err) } });
     const address = server.addresses[0]!;
     const port = new URL(address).port;
     // The default origin policy alone lets this through: the Origin names the request's own Host.
@@ -318,7 +317,7 @@ describe('host check (DNS rebinding)', () => {
   });
 
   it('lets pages reach the server by loopback names and IP literals', async () => {
-    const server = await serve();
+    const server = await echoServer();
     const address = server.addresses[0]!;
     const port = new URL(address).port;
     for (const host of ['localhost', 'LocalHost', 'localhost.', 'app.localhost', '127.0.0.1', '[::1]', '[fe80::1]', '10.1.2.3']) {
@@ -329,7 +328,7 @@ describe('host check (DNS rebinding)', () => {
   });
 
   it('allowedHosts adds names (a leading dot: the name and its subdomains); * allows every host', async () => {
-    const server = await serve({ ws: { bundle: null, allowedHosts: ['app.example', '.corp.example'] } });
+    const server = await echoServer({ ws: { bundle: null, allowedHosts: ['app.example', '.corp.example'] } });
     const address = server.addresses[0]!;
     const page = async (host: string) => (await upgradeAs(address, host, `https://${host}`)).status;
     expect(await page('app.example')).toBe(101);
@@ -340,16 +339,16 @@ describe('host check (DNS rebinding)', () => {
     expect(await page('x.app.example')).toBe(403);
     expect(await page('app.example.evil')).toBe(403);
     expect(await page('evilcorp.example')).toBe(403);
-    const any = await serve({ ws: { bundle: null, allowedHosts: '*' } });
+    const any = await echoServer({ ws: { bundle: null, allowedHosts: '*' } });
     expect((await upgradeAs(any.addresses[0]!, 'evil.example', 'http://evil.example')).status).toBe(101);
   });
 
   it('does not check programs (no Origin), and refuses a page whose Host is malformed or missing', async () => {
-    const server = await serve();
+    const server = await echoServer();
     const address = server.addresses[0]!;
     expect((await upgradeAs(address, 'gotalk.internal:1234')).status).toBe(101);
     // Any origin, so that only the host check can refuse.
-    const anyOrigin = await serve({ ws: { bundle: null, origins: '*' } });
+    const anyOrigin = await echoServer({ ws: { bundle: null, origins: '*' } });
     for (const host of ['evil.example@127.0.0.1', '127.0.0.1/x', '[::1', '127.0.0.1:99999999', 'local host', '']) {
       expect((await upgradeAs(anyOrigin.addresses[0]!, host, 'http://127.0.0.1')).status, JSON.stringify(host)).toBe(403);
     }
@@ -357,17 +356,17 @@ describe('host check (DNS rebinding)', () => {
 
   it('the host check comes before and besides the origin policy; a refused origin is ORIGIN_NOT_ALLOWED', async () => {
     const refusals: string[] = [];
-    const server = await serve({ ws: { bundle: null, origins: '*', onRefused: (err) => refusals.push(err.code) } });
+    const server = await echoServer({ ws: { bundle: null, origins: '*', onRefused: (err) => refusals.push(err.code) } });
     const address = server.addresses[0]!;
     expect((await upgradeAs(address, 'evil.example', 'http://evil.example')).status).toBe(403);
     expect((await upgradeAs(address, '127.0.0.1', 'http://evil.example')).status).toBe(101);
-    const strict = await serve({ ws: { bundle: null, onRefused: (err) => refusals.push(err.code) } });
+    const strict = await echoServer({ ws: { bundle: null, onRefused: (err) => refusals.push(err.code) } });
     expect((await upgradeAs(strict.addresses[0]!, '127.0.0.1', 'http://evil.example')).status).toBe(403);
     expect(refusals).toEqual(['HOST_NOT_ALLOWED', 'ORIGIN_NOT_ALLOWED']);
   });
 
   it('a hook or an origin predicate that throws neither crashes the server nor lets the request in', async () => {
-    const server = await serve({
+    const server = await echoServer({
       ws: {
         bundle: null,
         origins: () => {
@@ -408,7 +407,7 @@ describe('host check (DNS rebinding)', () => {
 
 describe('the WebSocket byte stream', () => {
   it('reads messages split at arbitrary points (one byte per message) as one byte stream', async () => {
-    const server = await serve({ heartbeatInterval: 0 });
+    const server = await echoServer({ heartbeatInterval: 0 });
     const conn = await raw(server.addresses[0]!);
     const exchange = '01r\x00\x00\x00\x01004echo00000019{"message":"Hello World"}n004note00000002{}r\x00\x00\x00\x02004echo000000021';
     await conn.writeEach([...exchange]);
@@ -418,14 +417,14 @@ describe('the WebSocket byte stream', () => {
   });
 
   it('reads several frames in one message', async () => {
-    const server = await serve({ heartbeatInterval: 0 });
+    const server = await echoServer({ heartbeatInterval: 0 });
     const conn = await raw(server.addresses[0]!);
     await conn.write('01r0001004echo00000001' + '1r0002004echo00000001' + '2r0003004nope00000000');
     await conn.expectReceived('01R0001000000011R0002000000012E000300000018unknown operation "nope"');
   });
 
   it('carries 2 MiB payloads both ways', async () => {
-    const server = await serve();
+    const server = await echoServer();
     server.handlers.handleBytes('echo-bytes', (p) => p);
     const client = await dial(server.addresses[0]!);
     client.handlers.handleBytes('echo-bytes', (p) => p);
@@ -439,7 +438,7 @@ describe('the WebSocket byte stream', () => {
   });
 
   it('a server in split mode still reads a client that batches', async () => {
-    const server = await serve({ ws: { bundle: null, splitMessages: true } });
+    const server = await echoServer({ ws: { bundle: null, splitMessages: true } });
     const client = await dial(server.addresses[0]!);
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.request('echo', { i })));
     expect(results).toEqual(Array.from({ length: 50 }, (_, i) => ({ i })));
@@ -448,7 +447,7 @@ describe('the WebSocket byte stream', () => {
 
 describe('message size', () => {
   it('refuses a WebSocket message larger than one frame under the payload limit (ws buffers messages whole)', async () => {
-    const server = await serve({ limits: { maxPayload: 64 * 1024 } });
+    const server = await echoServer({ limits: { maxPayload: 64 * 1024 } });
     const { WebSocket } = await import('ws');
     const socket = new WebSocket(server.addresses[0]!);
     cleanup.add(() => socket.terminate());
@@ -462,7 +461,7 @@ describe('message size', () => {
   });
 
   it('cuts batches bigger than one message into pieces the other side accepts', async () => {
-    const server = await serve({ limits: { maxPayload: 1024 * 1024 } });
+    const server = await echoServer({ limits: { maxPayload: 1024 * 1024 } });
     server.handlers.handleBytes('size', (payload) => new TextEncoder().encode(String(payload.length)));
     const client = await dial(server.addresses[0]!);
     // Three 900 KiB requests in one tick: one batch of 2.7 MB, over the 1 MiB message limit.
@@ -473,7 +472,7 @@ describe('message size', () => {
 
 describe('hostile HTTP', () => {
   it('survives request targets that URL parsing rejects (GET //) and keeps serving', async () => {
-    const server = await serve();
+    const server = await echoServer();
     server.handlers.handle('ping', () => 'pong');
     const { port } = new URL(server.addresses[0]!);
     const { connect: rawConnect } = await import('node:net');
@@ -485,7 +484,9 @@ describe('hostile HTTP', () => {
           socket.on('data', (d) => (data += d.toString()));
           socket.on('close', () => resolve(data));
           socket.on('error', () => resolve(data));
-          const headers = upgrade ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' : 'Connection: close\r\n';
+          const headers = upgrade
+            ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+            : 'Connection: close\r\n';
           socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n`);
         });
         expect(reply).toMatch(/^HTTP\/1\.1 404/);
@@ -527,13 +528,13 @@ describe('close codes', () => {
     const address = server.addresses[0]!;
     const first = closeCodeOf(address);
     await first.opened;
-    await until(() => server.peers.size === 1, 'the peer');
+    await waitFor(() => server.peers.size === 1, 'the peer');
     const [peer] = server.peers;
     await peer!.close();
     expect(await first.code).toBe(1000);
     const second = closeCodeOf(address);
     await second.opened;
-    await until(() => server.peers.size === 1, 'the peer');
+    await waitFor(() => server.peers.size === 1, 'the peer');
     await server.close();
     expect(await second.code).toBe(1001);
   });

@@ -53,42 +53,42 @@ export class MemoryBudget {
 
   /** Opens an account for one connection. `unsent` reads its unsent bytes afresh (queued and in its transport). */
   account(unsent: () => number = () => 0): BudgetAccount {
-    const budget = this;
     let payloads = 0;
     let backlog = 0;
     let open = true;
-    const account = {
+    // Arrow functions: they reach this budget's private state through `this`.
+    const account: BudgetAccount = {
       get held() {
         return payloads + backlog;
       },
-      take(n: number): boolean {
-        if (!open || !budget.#fits(n)) return false;
+      take: (n) => {
+        if (!open || !this.#fits(n)) return false;
         payloads += n;
-        budget.#used += n;
+        this.#used += n;
         return true;
       },
-      free(n: number): void {
+      free: (n) => {
         if (!open) return;
         const k = Math.min(n, payloads);
         payloads -= k;
-        budget.#used -= k;
+        this.#used -= k;
       },
-      backlog(n: number): void {
+      backlog: (n) => {
         if (!open) return;
-        budget.#used += n - backlog;
+        this.#used += n - backlog;
         backlog = n;
       },
-      admit(type: string, id: number, size: number, serving: (id: number) => boolean): boolean {
+      admit: (type, id, size, serving) => {
         if (type === 'p') return serving(id) && account.take(size);
         if (type === 'r' || type === 's') refresh();
         return account.take(size);
       },
-      close(): void {
+      close: () => {
         if (!open) return;
-        budget.#used -= payloads + backlog;
+        this.#used -= payloads + backlog;
         payloads = backlog = 0;
         open = false;
-        budget.#refreshers.delete(refresh);
+        this.#refreshers.delete(refresh);
       },
     };
     const refresh = () => account.backlog(unsent());

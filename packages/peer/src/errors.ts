@@ -63,11 +63,28 @@ export function invalidName(name: string, what: 'op' | 'notification'): GotalkEr
   return new GotalkError('INVALID_NAME', `${what} name must be 1..${MAX_NAME_BYTES} UTF-8 bytes, got ${n}`);
 }
 
-/** The remote answered with an error result; `message` is the text it sent. */
-export class RemoteError extends GotalkError<GotalkErrorCode> {
+/** What a {@link RemoteError} may carry besides its message. */
+export interface RemoteErrorDetails {
+  /** The application's code (`NOT_FOUND`, `NOT_ALLOWED`…); `REMOTE_ERROR` when none was given. */
+  readonly code?: string;
+  /** Anything JSON the caller may use (which field was wrong, a limit, a retry hint…). */
+  readonly data?: unknown;
+}
+
+/**
+ * An error result (`E`). A caller receives it: `message` is the text the other side sent, and
+ * `code` and `data` what a handler gave it (the structured error extension, docs/protocol.md),
+ * or `REMOTE_ERROR` and undefined for a plain text error (the Go reference, gotalk.js). A
+ * handler throws one to answer with a code and data the caller can branch on:
+ * `throw new RemoteError('no user 42', { code: 'NOT_FOUND', data: { id: 42 } })`.
+ */
+export class RemoteError extends GotalkError<string> {
   override name = 'RemoteError';
-  constructor(message: string) {
-    super('REMOTE_ERROR', message);
+  /** The data the handler attached, if any. */
+  readonly data: unknown;
+  constructor(message: string, details: RemoteErrorDetails = {}) {
+    super(details.code ?? 'REMOTE_ERROR', message);
+    this.data = details.data;
   }
 }
 
@@ -162,4 +179,17 @@ export class RetryLater extends Error {
     super(message);
     this.wait = Math.max(0, Math.min(0xffffffff, Math.round(wait)));
   }
+}
+
+/**
+ * Stable codes of {@link ClientError}, the reconnecting client's own:
+ * - `OFFLINE`: a request was made while disconnected, with `offline: 'fail'`.
+ * - `QUEUE_FULL`: a request was made while disconnected and `queueLimit` requests already wait.
+ * - `QUEUE_TIMEOUT`: a request waited `queueTimeout` ms for a connection and gave up.
+ */
+export type ClientErrorCode = 'OFFLINE' | 'QUEUE_FULL' | 'QUEUE_TIMEOUT';
+
+/** A request a reconnecting client could not send: it is disconnected (see {@link ClientErrorCode}). */
+export class ClientError extends GotalkError<ClientErrorCode> {
+  override name = 'ClientError';
 }

@@ -53,9 +53,7 @@ export type FallbackHandler = BytesHandler;
 export type NotificationHandler = (payload: Uint8Array, ctx: NotificationContext) => MaybePromise<void>;
 
 /** How the peer runs a registered op. */
-export type OpEntry =
-  | { readonly kind: 'single'; readonly fn: BytesHandler }
-  | { readonly kind: 'stream'; readonly fn: StreamHandler };
+export type OpEntry = { readonly kind: 'single'; readonly fn: BytesHandler } | { readonly kind: 'stream'; readonly fn: StreamHandler };
 
 /** A JSON input within the connection's limits; a failure answers an error result saying why. */
 function parseJson(payload: Uint8Array, limits: Limits): unknown {
@@ -84,6 +82,7 @@ export class Handlers {
   readonly #ops = new Map<string, OpEntry>();
   readonly #notifications = new Map<string, NotificationHandler>();
   #fallbackFn: FallbackHandler | undefined;
+  #notificationFallbackFn: NotificationHandler | undefined;
 
   /** `parent` is consulted for names this registry does not have. */
   constructor(readonly parent?: Handlers) {}
@@ -146,9 +145,7 @@ export class Handlers {
       return this.onNotificationBytes(nameOrType, (payload, ctx) => call(fromJson(payload, ctx.limits), ctx));
     }
     const { name, schema } = nameOrType;
-    return this.onNotificationBytes(name, (payload, ctx) =>
-      andThen(validate(schema, fromJson(payload, ctx.limits), 'notification'), (v) => call(v, ctx)),
-    );
+    return this.onNotificationBytes(name, (payload, ctx) => andThen(validate(schema, fromJson(payload, ctx.limits), 'notification'), (v) => call(v, ctx)));
   }
 
   /** Handles a notification with its raw payload. */
@@ -160,6 +157,16 @@ export class Handlers {
   /** Handles every op that has no handler here or in a parent (raw bytes). */
   fallback(fn: FallbackHandler | undefined): this {
     this.#fallbackFn = fn;
+    return this;
+  }
+
+  /**
+   * Handles every notification that has no handler here or in a parent (raw bytes; `ctx.name`
+   * says which), as the reference's handler for an empty name does. The cancel extension's
+   * reserved name never reaches it.
+   */
+  notificationFallback(fn: NotificationHandler | undefined): this {
+    this.#notificationFallbackFn = fn;
     return this;
   }
 
@@ -183,9 +190,17 @@ export class Handlers {
     return fallback ? { kind: 'single', fn: fallback } : undefined;
   }
 
-  /** The handler for notification `name`, here or in a parent. */
+  /** The handler for notification `name`: this registry's, a parent's, or a fallback (nearest first). */
   lookupNotification(name: string): NotificationHandler | undefined {
-    return this.#notifications.get(name) ?? this.parent?.lookupNotification(name);
+    return this.lookupOwnNotification(name) ?? this.findNotificationFallback();
+  }
+
+  private lookupOwnNotification(name: string): NotificationHandler | undefined {
+    return this.#notifications.get(name) ?? this.parent?.lookupOwnNotification(name);
+  }
+
+  private findNotificationFallback(): NotificationHandler | undefined {
+    return this.#notificationFallbackFn ?? this.parent?.findNotificationFallback();
   }
 
   private lookupOwn(op: string): OpEntry | undefined {

@@ -1,4 +1,15 @@
-import { isValidName, quoteName, type Frame, type OversizeFrame, type PayloadFrame, type ReplyFrame, type RequestFrame, type RequestId, type StreamPartFrame, type StreamRequestFrame } from '@gotalk/protocol';
+import {
+  isValidName,
+  quoteName,
+  type Frame,
+  type OversizeFrame,
+  type PayloadFrame,
+  type ReplyFrame,
+  type RequestFrame,
+  type RequestId,
+  type StreamPartFrame,
+  type StreamRequestFrame,
+} from '@gotalk/protocol';
 import { replyEvent, requestEvent, type ActivityEvent } from './activity.ts';
 import type { BudgetAccount } from './budget.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, RetryLater } from './errors.ts';
@@ -8,6 +19,7 @@ import type { Settings } from './options.ts';
 import { PartQueue } from './part-queue.ts';
 import { concat, EMPTY, errorText, utf8 } from './payload.ts';
 import type { Connection } from './api.ts';
+import { errorPayload } from './remote-errors.ts';
 import { RequestContext, type ContextHost } from './request-context.ts';
 
 /** What the responder needs from its peer. */
@@ -218,7 +230,7 @@ export class Responder {
     if (this.#serving.get(ctx.id) === ctx) this.#serving.delete(ctx.id);
     if (ctx.stream) this.#streams--;
     else this.#singles--;
-    ctx.parts?.return(); // input the handler did not read is dropped, and its backpressure released
+    void ctx.parts?.return(); // input the handler did not read is dropped, and its backpressure released
     ctx.end();
     if (this.busy === 0) this.#host.idle();
   }
@@ -363,7 +375,7 @@ export class Responder {
       this.#retryResult(id, ReplyText.overBudget);
     } else {
       if (this.#host.open) this.#host.activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)), id });
-      this.#error(id, errorText(err));
+      this.#reply({ type: 'E', id, payload: errorPayload(errorText(err), err) });
     }
   }
 

@@ -3,10 +3,21 @@
  * code runs in Node, browsers and workers.
  */
 export { Peer } from './peer.ts';
-export { Handlers, type BytesHandler, type FallbackHandler, type HandlerContext, type NotificationContext, type NotificationHandler, type StreamHandler, type StreamResult } from './handlers.ts';
+export {
+  Handlers,
+  type BytesHandler,
+  type FallbackHandler,
+  type HandlerContext,
+  type NotificationContext,
+  type NotificationHandler,
+  type StreamHandler,
+  type StreamResult,
+} from './handlers.ts';
 export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
 export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
 export { MemoryBudget, type BudgetAccount } from './budget.ts';
+export { Client, type ClientEvents, type ClientOptions, type ClientState, type ConnectionEnd, type Dial, type OnlineWatcher } from './client.ts';
+export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
 export { CANCEL_NOTIFICATION } from './cancel.ts';
 export { CallerBase, jsonResult, type Caller, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
 export { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
@@ -19,6 +30,7 @@ export { ReplyText } from './incoming.ts';
 export { backoff } from './outgoing.ts';
 export {
   AbortedError,
+  ClientError,
   ClosedError,
   GotalkError,
   invalidName,
@@ -29,7 +41,9 @@ export {
   RetryLater,
   TimeoutError,
   ValidationError,
+  type ClientErrorCode,
   type GotalkErrorCode,
+  type RemoteErrorDetails,
   type ValidationIssue,
 } from './errors.ts';
 export { checkJson, fromJson, text, toJson, utf8, type JsonLimits } from './payload.ts';

@@ -1,6 +1,7 @@
 import type { Frame, ReplyFrame, RequestFrame, RequestId, StreamRequestFrame } from '@gotalk/protocol';
 import { requestEvent, type ActivityEvent } from './activity.ts';
-import { AbortedError, ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError, TimeoutError, invalidName } from './errors.ts';
+import { AbortedError, ClosedError, PayloadTooLargeError, RetryExhaustedError, TimeoutError, invalidName } from './errors.ts';
+import { remoteError } from './remote-errors.ts';
 import type { Deadline, Deadlines } from './deadlines.ts';
 import type { RequestOptions } from './api.ts';
 import { MAX_DELAY, type Settings } from './options.ts';
@@ -126,14 +127,17 @@ export abstract class RequestBase implements Outgoing {
       return;
     }
     this.state = RequestState.Retrying;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      if (this.state === RequestState.Settled) return;
-      if (!this.host.open) return this.finish(this.host.closedError());
-      this.host.unregister(this.id);
-      this.state = RequestState.Pending;
-      this.#registerAndTransmit(stream);
-    }, wait > 0 ? Math.min(wait, MAX_DELAY) : backoff(this.attempts)); // a remote may ask for up to 0xffffffff ms
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryTimer = null;
+        if (this.state === RequestState.Settled) return;
+        if (!this.host.open) return this.finish(this.host.closedError());
+        this.host.unregister(this.id);
+        this.state = RequestState.Pending;
+        this.#registerAndTransmit(stream);
+      },
+      wait > 0 ? Math.min(wait, MAX_DELAY) : backoff(this.attempts),
+    ); // a remote may ask for up to 0xffffffff ms
   }
 
   /** Registers a fresh id and sends under it; if that fails (the connection is closing…), the request ends with the error. */
@@ -207,10 +211,11 @@ export class SingleRequest extends RequestBase {
         this.#result = frame.payload;
         return this.finish(null);
       case 'E':
-        return this.finish(new RemoteError(text(frame.payload)));
+        return this.finish(remoteError(frame.payload));
       case 'e':
         // Parts of this attempt's result already came: a resend could not be told apart from them.
-        if (this.#parts) return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, `retry asked for after the result began: ${text(frame.payload)}`));
+        if (this.#parts)
+          return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, `retry asked for after the result began: ${text(frame.payload)}`));
         return this.retry(frame.wait, text(frame.payload), false);
       case 'S': {
         if (frame.payload.length === 0) {

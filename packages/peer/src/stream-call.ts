@@ -1,5 +1,6 @@
 import type { ReplyFrame } from '@gotalk/protocol';
-import { ClosedError, PayloadTooLargeError, RemoteError, RetryExhaustedError } from './errors.ts';
+import { ClosedError, PayloadTooLargeError, RetryExhaustedError } from './errors.ts';
+import { remoteError } from './remote-errors.ts';
 import type { PartSource, RequestOptions, ResultStream } from './api.ts';
 import { RequestBase, RequestState, type RequestHost } from './outgoing.ts';
 import { PartQueue } from './part-queue.ts';
@@ -204,7 +205,7 @@ export class StreamCall extends RequestBase implements ResultStream {
         if (frame.payload.length > 0) this.#queue.push(frame.payload);
         return this.finish(null);
       case 'E':
-        return this.finish(new RemoteError(text(frame.payload)));
+        return this.finish(remoteError(frame.payload));
     }
   }
 

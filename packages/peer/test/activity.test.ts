@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { connectedPeers, RetryLater, type ActivityEvent } from '@gotalk/peer';
-import { bytes, errorOf, str, waitFor } from './helpers.ts';
+import { bytes, errorOf, str, waitFor } from '@gotalk/test-kit';
 
 type Of<T extends ActivityEvent['type']> = Extract<ActivityEvent, { type: T }>;
-const ofType = <T extends ActivityEvent['type']>(events: ActivityEvent[], type: T): Of<T>[] =>
-  events.filter((e): e is Of<T> => e.type === type);
+const ofType = <T extends ActivityEvent['type']>(events: ActivityEvent[], type: T): Of<T>[] => events.filter((e): e is Of<T> => e.type === type);
 const indexOf = (events: ActivityEvent[], pred: (e: ActivityEvent) => boolean): number => {
   const i = events.findIndex(pred);
   expect(i, 'event not found').toBeGreaterThanOrEqual(0);

@@ -2,7 +2,7 @@
 // wait for the transport instead of running ahead of their consumer.
 import { afterEach, describe, expect, test } from 'vitest';
 import { memoryPair, Peer, text, utf8, type PeerOptions, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
-import { scriptedPeer } from './scripted-transport.ts';
+import { deferred, delay, scriptedPeer, waitFor } from '@gotalk/test-kit';
 
 const KiB = 1024;
 const EMPTY = new Uint8Array(0);
@@ -12,32 +12,19 @@ afterEach(() => {
   for (const p of peers.splice(0)) p.destroy();
 });
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((r) => (open = r));
-  return { promise, open };
-}
-
 /** A part of `size` bytes whose every byte is `i & 0xff`, so order can be checked. */
 function part(i: number, size = 16 * KiB): Uint8Array {
   return new Uint8Array(size).fill(i & 0xff);
 }
 
-async function eventually(cond: () => boolean, what: string, timeout = 2000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
-
-/** Wraps a transport to count the peer's pause and resume calls. */
+/** Wraps a transport to count the peer's pause and resume calls, and its writes. */
 class Observed implements Transport {
   pauses = 0;
   resumes = 0;
   paused = false;
+  /** Writes the inner transport answered with false (over its high-water mark). */
+  refusedWrites = 0;
+  writtenBytes = 0;
   constructor(private readonly inner: Transport) {}
   get info(): TransportInfo {
     return this.inner.info ?? { kind: 'observed' };
@@ -46,7 +33,10 @@ class Observed implements Transport {
     this.inner.start(events);
   }
   write(bytes: Uint8Array): boolean {
-    return this.inner.write(bytes);
+    this.writtenBytes += bytes.length;
+    const ok = this.inner.write(bytes);
+    if (!ok) this.refusedWrites++;
+    return ok;
   }
   pause(): void {
     this.pauses++;
@@ -82,7 +72,7 @@ describe('reading stops when a stream buffer is full', () => {
     const limit = 64 * KiB;
     const { peer, t } = scriptedPeer({ limits: { streamBuffer: limit } });
     peers.push(peer);
-    const go = gate();
+    const go = deferred();
     let consumed = 0;
     let maxHeld = 0;
     let fed = 0;
@@ -116,9 +106,9 @@ describe('reading stops when a stream buffer is full', () => {
     expect(taken).toBeGreaterThan(limit);
     expect(taken).toBeLessThanOrEqual(limit + 2 * (16 * KiB + frameOverhead));
 
-    await sleep(20);
+    await delay(20);
     expect(t.pending).toBe(fed - taken); // nothing more was read while the handler waits
-    go.open();
+    go.resolve();
     const r = await t.nextFrame('R');
     expect(text(r.payload)).toBe(String(n * 16 * KiB));
     expect(order).toEqual(Array.from({ length: n }, (_, i) => i & 0xff));
@@ -133,8 +123,8 @@ describe('reading stops when a stream buffer is full', () => {
       for (let i = 0; i < 64; i++) yield part(i);
     });
     const call = a.stream('produce', utf8('go'));
-    await eventually(() => ta.pauses > 0, 'the requestor to pause reading');
-    await sleep(20);
+    await waitFor(() => ta.pauses > 0, 'the requestor to pause reading');
+    await delay(20);
     expect(ta.paused).toBe(true);
     expect(ta.resumes).toBe(0);
     const order: number[] = [];
@@ -170,7 +160,7 @@ describe('reading stops when a stream buffer is full', () => {
   test('a congested stream that ends, or whose handler returns unread, releases the transport', async () => {
     const { peer, t } = scriptedPeer({ limits: { streamBuffer: 32 * KiB } });
     peers.push(peer);
-    const go = gate();
+    const go = deferred();
     peer.handlers.handleStream('ignore', async () => {
       await go.promise;
       return utf8('ignored');
@@ -189,7 +179,7 @@ describe('reading stops when a stream buffer is full', () => {
     await t.until(() => t.pauses === 2, 'the stream request to congest');
     expect((await it.next()).value?.[0]).toBe(2);
     expect((await it.next()).done).toBe(true);
-    go.open(); // the handler returns without reading its input
+    go.resolve(); // the handler returns without reading its input
     await t.nextFrame('R');
     await t.until(() => !t.paused, 'resume after the handler returned');
     expect(t.resumes).toBe(2);
@@ -210,10 +200,10 @@ describe('producers wait for the transport', () => {
     });
     t.feed('01r0001007produce00000000');
     await t.until(() => produced > 0, 'the producer to start');
-    await sleep(30);
+    await delay(30);
     const stalled = produced;
     expect(stalled).toBeLessThanOrEqual(4);
-    await sleep(30);
+    await delay(30);
     expect(produced).toBe(stalled);
     let drains = 0;
     while (!t.frames.some((f) => f.type === 'S' && f.payload.length === 0)) {
@@ -221,7 +211,7 @@ describe('producers wait for the transport', () => {
       t.drain();
       drains++;
       await t.until(() => produced > before || produced === total, 'progress after drain');
-      await sleep(1);
+      await delay(1);
       expect(produced - before).toBeLessThanOrEqual(4);
       if (drains > 200) throw new Error('no end');
     }
@@ -241,11 +231,11 @@ describe('producers wait for the transport', () => {
       }
     });
     const call = a.stream('produce', utf8('go'));
-    await eventually(() => ta.pauses > 0, 'the consumer side to pause');
-    await sleep(30);
+    await waitFor(() => ta.pauses > 0, 'the consumer side to pause');
+    await delay(30);
     const stalled = produced;
     expect(stalled).toBeLessThan(16);
-    await sleep(30);
+    await delay(30);
     expect(produced).toBe(stalled);
     let consumed = 0;
     let maxLag = 0;
@@ -253,7 +243,7 @@ describe('producers wait for the transport', () => {
       expect(p[0]).toBe(consumed & 0xff);
       consumed++;
       maxLag = Math.max(maxLag, produced - consumed);
-      if (consumed % 8 === 0) await sleep(1); // a slow consumer
+      if (consumed % 8 === 0) await delay(1); // a slow consumer
     }
     expect(consumed).toBe(total);
     expect(maxLag).toBeLessThan(16);
@@ -265,14 +255,14 @@ describe('producers wait for the transport', () => {
     let pulled = 0;
     let consumed = 0;
     let maxLag = 0;
-    const go = gate();
+    const go = deferred();
     b.handlers.handleStream('sink', async (parts) => {
       await go.promise;
       for await (const p of parts) {
         expect(p[0]).toBe(consumed & 0xff);
         consumed++;
         maxLag = Math.max(maxLag, pulled - consumed);
-        if (consumed % 8 === 0) await sleep(1);
+        if (consumed % 8 === 0) await delay(1);
       }
       return utf8(String(consumed));
     });
@@ -283,19 +273,19 @@ describe('producers wait for the transport', () => {
       }
     }
     const call = a.stream('sink', source());
-    await eventually(() => tb.pauses > 0, 'the handler side to pause');
-    await sleep(30);
+    await waitFor(() => tb.pauses > 0, 'the handler side to pause');
+    await delay(30);
     const stalled = pulled;
     expect(stalled).toBeLessThan(16);
-    await sleep(30);
+    await delay(30);
     expect(pulled).toBe(stalled);
-    go.open();
+    go.resolve();
     expect(text(await call.collect())).toBe(String(total));
     expect(maxLag).toBeLessThan(16);
   });
 
-  test('64 MiB streamed through stays within a bounded window', async () => {
-    const { a, b } = observedPair({ limits: { streamBuffer: 256 * KiB } }, {}, 256 * KiB);
+  test('64 MiB streamed through stays within a bounded window, with a consumer that stops now and then', async () => {
+    const { a, b, ta } = observedPair({ limits: { streamBuffer: 256 * KiB } }, {}, 256 * KiB);
     const size = 64 * KiB;
     const total = 1024; // 64 MiB
     let produced = 0;
@@ -309,14 +299,24 @@ describe('producers wait for the transport', () => {
     let consumed = 0;
     let bytes = 0;
     let maxLagBytes = 0;
+    let stops = 0;
     const started = Date.now();
     for await (const p of a.stream('produce', utf8('go'))) {
       consumed++;
       bytes += p.length;
       maxLagBytes = Math.max(maxLagBytes, (produced - consumed) * size);
+      // Every 4 MiB the consumer stops for a few ms (a timer, so the producer's side of the event
+      // loop runs meanwhile): without backpressure the producer would run on, all 64 MiB ahead.
+      if (consumed % 64 === 1) {
+        stops++;
+        await delay(5);
+        maxLagBytes = Math.max(maxLagBytes, (produced - consumed) * size);
+      }
     }
     expect(bytes).toBe(64 * 1024 * KiB);
+    expect(stops).toBe(16);
     expect(maxLagBytes).toBeLessThanOrEqual(2 * 1024 * KiB);
+    expect(ta.pauses).toBeGreaterThanOrEqual(stops); // the consumer side stopped reading at each stop
     expect(Date.now() - started).toBeLessThan(3000);
   });
 });
@@ -353,18 +353,67 @@ describe('a peer that sends requests but never reads', () => {
     expect(queued).toBeLessThan(1024 * KiB + 2 * 64 * KiB); // stopped right past the limit
   });
 
-  test('a transport without bufferedAmount, or a backlog under the limit, is left alone', async () => {
-    const [a, b] = memoryPairPeers({ limits: { maxBacklog: 1024 * KiB } });
+  test('a transport without bufferedAmount is left alone, however far past the limit its writes are refused', async () => {
+    const [x, y] = memoryPair();
+    const tb = new Observed(y);
+    expect('bufferedAmount' in tb).toBe(false);
+    const a = new Peer(x, { heartbeatInterval: 0 });
+    const b = new Peer(tb, { heartbeatInterval: 0, limits: { maxBacklog: 1024 * KiB } });
+    peers.push(a, b);
     b.handlers.handleBytes('big', () => new Uint8Array(64 * KiB));
+    // 64 replies of 64 KiB in one batch: 4 MiB, over the pipe's 1 MiB high-water mark and the 1 MiB limit.
     const replies = await Promise.all(Array.from({ length: 64 }, () => a.requestBytes('big', EMPTY)));
     expect(replies.every((r) => r.length === 64 * KiB)).toBe(true);
+    expect(tb.refusedWrites).toBeGreaterThan(0); // the backlog check ran, and found nothing to read
+    expect(tb.writtenBytes).toBeGreaterThan(4 * 1024 * KiB);
     expect(b.open).toBe(true);
   });
-});
 
-function memoryPairPeers(options: PeerOptions): [Peer, Peer] {
-  const [ta, tb] = memoryPair();
-  const pair: [Peer, Peer] = [new Peer(ta, { heartbeatInterval: 0 }), new Peer(tb, { heartbeatInterval: 0, ...options })];
-  peers.push(...pair);
-  return pair;
-}
+  test('a backlog under limits.maxBacklog is left alone, though every reply is written past the high-water mark', async () => {
+    const limit = 1024 * KiB;
+    let events: TransportEvents | null = null;
+    let queued = 0;
+    let replies = 0;
+    let refused = 0;
+    const backlogsSeen: number[] = [];
+    let destroyed = false;
+    const transport: Transport = {
+      start: (e) => void (events = e),
+      write: (bytes) => {
+        queued += bytes.length;
+        if (bytes.length > 64 * KiB) replies++;
+        // The other side reads all of it a moment later.
+        setTimeout(() => {
+          queued = 0;
+          events?.drain();
+        }, 1);
+        const ok = queued <= 64 * KiB;
+        if (!ok) refused++;
+        return ok;
+      },
+      get bufferedAmount() {
+        backlogsSeen.push(queued);
+        return queued;
+      },
+      pause: () => {},
+      resume: () => {},
+      close: () => {},
+      destroy: () => void (destroyed = true),
+    };
+    const peer = new Peer(transport, { heartbeatInterval: 0, handshakeTimeout: 0, limits: { maxBacklog: limit } });
+    peers.push(peer);
+    peer.handlers.handleBytes('big', () => new Uint8Array(64 * KiB));
+    events!.data(utf8('01'));
+    for (let i = 0; i < 40; i++) {
+      events!.data(utf8(`r${String(i).padStart(4, '0')}003big00000000`));
+      await waitFor(() => (replies === i + 1 && queued === 0) || !peer.open, `reply ${i} written and read`);
+      if (!peer.open) break;
+    }
+    expect(refused).toBe(40); // every reply went over the high-water mark...
+    expect(backlogsSeen.length).toBeGreaterThanOrEqual(40); // ...so the backlog was looked at each time...
+    expect(Math.max(...backlogsSeen)).toBeGreaterThan(64 * KiB);
+    expect(Math.max(...backlogsSeen)).toBeLessThan(limit); // ...and it was always under the limit
+    expect(peer.open).toBe(true);
+    expect(destroyed).toBe(false);
+  });
+});

@@ -2,8 +2,7 @@
 // grows past its limit however the other sides behave.
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryBudget, Peer, type ActivityEvent, type PeerOptions } from '@gotalk/peer';
-import { ScriptedTransport } from './scripted-transport.ts';
-import { waitFor } from './helpers.ts';
+import { delay, ScriptedTransport, waitFor } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {
@@ -89,11 +88,11 @@ describe('a peer with a memory budget', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     peer.handlers.handleBytes('hold', async (p) => (await gate, p.subarray(0, 1)));
     t.feed(`01r0001004hold${hex(500, 8)}${'a'.repeat(500)}r0002004hold${hex(300, 8)}${'b'.repeat(300)}`);
-    await waitFor(() => budget.used === 800, 2000, 'both payloads held');
+    await waitFor(() => budget.used === 800, 'both payloads held', 2000);
     release();
     await t.nextFrame('R');
     await t.nextFrame('R');
-    await waitFor(() => budget.used === 0, 2000, 'the budget given back');
+    await waitFor(() => budget.used === 0, 'the budget given back', 2000);
   });
 
   test('64 streams joined for a bytes handler never hold more than the budget; the rest get retry results', async () => {
@@ -118,14 +117,14 @@ describe('a peer with a memory budget', () => {
       t.feed(`p${id}00000000`);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await waitFor(() => t.frames.filter((f) => f.type === 'R' || f.type === 'e').length === 64, 5000, '64 answers');
+    await waitFor(() => t.frames.filter((f) => f.type === 'R' || f.type === 'e').length === 64, '64 answers', 5000);
     const answers = t.frames.filter((f) => f.type === 'R' || f.type === 'e');
     const served = answers.filter((f) => f.type === 'R');
     expect(served.length).toBeGreaterThan(0);
     for (const f of served) expect(new TextDecoder().decode((f as { payload: Uint8Array }).payload)).toBe(String(8 * part.length));
     expect(answers.filter((f) => f.type === 'e').length).toBe(64 - served.length);
     expect(max).toBeLessThanOrEqual(limit);
-    await waitFor(() => budget.used === 0, 2000, 'the budget given back');
+    await waitFor(() => budget.used === 0, 'the budget given back', 2000);
     expect(peer.open).toBe(true);
   });
 
@@ -142,8 +141,8 @@ describe('a peer with a memory budget', () => {
     for (let k = 0; k < 7; k++) for (let i = 0; i < 64; i++) t.feed(`p${hex(0x1000 + i, 4)}${hex(part.length, 8)}${part}`);
     expect(budget.used).toBeLessThanOrEqual(limit);
     for (let i = 0; i < 64; i++) t.feed(`p${hex(0x1000 + i, 4)}00000000`);
-    await waitFor(() => t.frames.filter((f) => f.type === 'R' || f.type === 'e').length === 64, 5000, '64 answers');
-    await waitFor(() => budget.used === 0, 2000, 'the budget given back');
+    await waitFor(() => t.frames.filter((f) => f.type === 'R' || f.type === 'e').length === 64, '64 answers', 5000);
+    await waitFor(() => budget.used === 0, 'the budget given back', 2000);
     expect(peer.open).toBe(true);
   });
 
@@ -173,7 +172,7 @@ describe('a peer with a memory budget', () => {
     const e = await t.nextFrame('e');
     expect(e.id).toBe(0x30303031);
     expect(failure).toMatchObject({ code: 'OVER_BUDGET' });
-    await waitFor(() => budget.used === 0, 2000, 'the budget given back');
+    await waitFor(() => budget.used === 0, 'the budget given back', 2000);
     expect(peer.open).toBe(true);
   });
 
@@ -194,7 +193,7 @@ describe('a peer with a memory budget', () => {
     release();
     const err = await t.nextFrame('E');
     expect(new TextDecoder().decode(err.payload)).toMatch(/memory budget/);
-    await waitFor(() => budget.used === 0, 2000, 'the budget given back');
+    await waitFor(() => budget.used === 0, 'the budget given back', 2000);
   });
 
   test('unsent replies count, and a connection that does not read while the budget is spent is closed', async () => {
@@ -204,13 +203,13 @@ describe('a peer with a memory budget', () => {
     Object.defineProperty(t, 'bufferedAmount', { get: () => t.output.length }); // the far end reads nothing
     t.feed('01');
     for (let i = 0; i < 3; i++) t.feed(`r${hex(i, 4)}003big00000000`);
-    await waitFor(() => budget.used >= 60 * 1024, 2000, 'the replies counted');
+    await waitFor(() => budget.used >= 60 * 1024, 'the replies counted', 2000);
     expect(peer.open).toBe(true);
     // Each new request after its predecessor's reply was written: past the budget, refused, and
     // with its replies piling up unread the connection goes.
     for (let i = 3; i < 8 && peer.open; i++) {
       t.feed(`r${hex(i, 4)}003big00000001x`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await delay(5);
     }
     const info = await peer.closed;
     expect(info.reason).toBe('transport');

@@ -3,8 +3,7 @@
 // ABORTED, and whose answer is never sent. Stale, unknown and hostile cancels are harmless.
 import { afterEach, describe, expect, test } from 'vitest';
 import { CANCEL_NOTIFICATION, connectedPeers, type Peer } from '@gotalk/peer';
-import { bin, latin1, scriptedPeer } from './scripted-transport.ts';
-import { deferred, errorOf, waitFor } from './helpers.ts';
+import { bin, deferred, errorOf, latin1, scriptedPeer, waitFor } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {
@@ -39,7 +38,7 @@ describe('a request the caller gives up on', () => {
     const w = waiter(b, 'slow');
     const controller = new AbortController();
     const pending = errorOf(a.request('slow', null, { signal: controller.signal }));
-    await waitFor(() => w.started() === 1, 2000, 'the handler running');
+    await waitFor(() => w.started() === 1, 'the handler running', 2000);
     const abortedAt = performance.now();
     controller.abort();
     expect((await pending).code).toBe('ABORTED');
@@ -78,7 +77,7 @@ describe('a request the caller gives up on', () => {
       }
     }
     const call = a.stream('up', slow(), { signal: controller.signal });
-    await waitFor(() => sent > 3, 2000, 'parts going out');
+    await waitFor(() => sent > 3, 'parts going out', 2000);
     controller.abort();
     expect((await errorOf(call.collect())).code).toBe('ABORTED');
     expect(await seen.promise).toMatchObject({ code: 'ABORTED' });
@@ -109,7 +108,7 @@ describe('a request the caller gives up on', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(produced).toBe(atStop);
     expect(produced).toBeLessThan(50);
-    await waitFor(() => b.inFlight === 0, 2000, 'the responder idle');
+    await waitFor(() => b.inFlight === 0, 'the responder idle', 2000);
   });
 
   test('the cancelled request is never answered, and its id is free at once for a new request', async () => {
@@ -140,10 +139,14 @@ describe('the wire', () => {
     peers.push(peer);
     t.feed('01');
     const controller = new AbortController();
-    const call = peer.stream('up', (async function* () {
-      yield new Uint8Array([0x61]);
-      await new Promise(() => {}); // the source never ends
-    })(), { signal: controller.signal });
+    const call = peer.stream(
+      'up',
+      (async function* () {
+        yield new Uint8Array([0x61]);
+        await new Promise(() => {}); // the source never ends
+      })(),
+      { signal: controller.signal },
+    );
     const s = await t.nextFrame('s');
     controller.abort();
     await errorOf(call.collect());
@@ -165,7 +168,7 @@ describe('the wire', () => {
     b.handlers.handle('later', (_v, ctx) => ctx.retry(5000));
     const retried = new AbortController();
     const pending = errorOf(a.request('later', null, { signal: retried.signal }));
-    await waitFor(() => b.inFlight === 0, 2000, 'the retry result sent');
+    await waitFor(() => b.inFlight === 0, 'the retry result sent', 2000);
     await new Promise((resolve) => setTimeout(resolve, 20));
     retried.abort(); // waiting for its retry: the other side has nothing running
     expect((await pending).code).toBe('ABORTED');
@@ -207,7 +210,7 @@ describe('cancels that name nothing', () => {
     const first = errorOf(a.request('one', null, { signal: controller.signal }));
     const second = a.request('two');
     const other = c.request('one');
-    await waitFor(() => b.inFlight === 2 && d.inFlight === 1, 2000, 'three handlers running');
+    await waitFor(() => b.inFlight === 2 && d.inFlight === 1, 'three handlers running', 2000);
     controller.abort();
     expect((await first).code).toBe('ABORTED');
     expect(await second).toBe('two');

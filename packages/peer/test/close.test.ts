@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ClosedError, connectedPeers, RetryExhaustedError, RetryLater, type CloseInfo, type Peer } from '@gotalk/peer';
-import { bytes, deferred, delay, errorOf, framesOf, rawPeer, str, tappedPeers, waitFor } from './helpers.ts';
+import { bytes, deferred, delay, errorOf, str, waitFor } from '@gotalk/test-kit';
+import { framesOf, rawPeer, tappedPeers } from './helpers.ts';
 
 /** True once `p` settled (checked after letting pending microtasks and I/O run). */
 async function settled(p: Promise<unknown>): Promise<boolean> {
@@ -194,10 +195,7 @@ describe('timers', () => {
 
   /** Runs requests of every kind on a fresh pair under fake timers: heartbeats, timeouts, retries, a slow handler. */
   async function busyPair(): Promise<{ a: Peer; b: Peer; pending: Promise<unknown>[] }> {
-    const [a, b] = connectedPeers(
-      { heartbeatInterval: 1000, idleTimeout: 5000, closeTimeout: 3000 },
-      { heartbeatInterval: 1000, idleTimeout: 5000 },
-    );
+    const [a, b] = connectedPeers({ heartbeatInterval: 1000, idleTimeout: 5000, closeTimeout: 3000 }, { heartbeatInterval: 1000, idleTimeout: 5000 });
     expect(vi.getTimerCount()).toBeGreaterThan(0); // at least the handshake timers
     let calls = 0;
     b.handlers.handle('echo', (v) => v);

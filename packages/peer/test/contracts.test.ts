@@ -1,6 +1,6 @@
 // Typed errors where a caller or the other side gets something wrong: results that are not JSON,
 // names the wire cannot carry, retry results that come too late, options out of range.
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { z } from 'zod';
 import {
   checkPeerOptions,
@@ -13,10 +13,13 @@ import {
   RetryExhaustedError,
   utf8,
 } from '@gotalk/peer';
-import { errorOf, str, thrownBy } from './helpers.ts';
-import { scriptedPeer } from './scripted-transport.ts';
+import { errorOf, scriptedPeer, str, thrownBy, useFakeClocks, waitFor } from '@gotalk/test-kit';
 
 const quiet = { heartbeatInterval: 0 };
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('a result that is not JSON', () => {
   test('request(), call() and callStream() reject with INVALID_JSON, naming the op', async () => {
@@ -60,8 +63,11 @@ describe('names the wire cannot carry', () => {
       expect((await errorOf(peer.stream(op, utf8('a')).collect())).code).toBe('INVALID_NAME');
     }
     expect(peer.inFlight).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(t.frames.filter((f) => f.type === 'r' || f.type === 's' || f.type === 'p')).toHaveLength(0);
+    // A valid request after them goes out after anything they could have sent.
+    void peer.requestBytes('probe', utf8('x')).catch(() => {});
+    const probe = await t.nextFrame('r');
+    expect(probe.op).toBe('probe');
+    expect(t.frames.filter((f) => f.type === 'r' || f.type === 's' || f.type === 'p')).toEqual([probe]);
     peer.destroy();
   });
 
@@ -77,6 +83,7 @@ describe('names the wire cannot carry', () => {
 
 describe('a retry result after parts of the result', () => {
   test('requestBytes fails with RETRY_EXHAUSTED instead of joining two attempts', async () => {
+    useFakeClocks(); // a second attempt would be due 1 ms later: the clock is moved past it
     const { peer, t } = scriptedPeer();
     t.handshake();
     const result = errorOf(peer.requestBytes('op', utf8('x')));
@@ -85,8 +92,8 @@ describe('a retry result after parts of the result', () => {
     const err = await result;
     expect(err).toBeInstanceOf(RetryExhaustedError);
     expect(err.message).toMatch(/after the result began: later/);
-    // No second attempt went out.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // No second attempt went out, nor is one waiting to.
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(t.frames.filter((f) => f.type === 'r')).toHaveLength(1);
     peer.destroy();
   });
@@ -145,6 +152,7 @@ describe('a retry result after parts of a stream result', () => {
     ['one payload', () => utf8('x')],
     ['parts', () => [utf8('x')]],
   ])('stream() with %s as input fails with RETRY_EXHAUSTED; the parts already delivered stay delivered', async (_label, input) => {
+    useFakeClocks(); // a second attempt would be due 1 ms later: the clock is moved past it
     const { peer, t } = scriptedPeer();
     t.handshake();
     const parts: string[] = [];
@@ -159,7 +167,7 @@ describe('a retry result after parts of a stream result', () => {
     const err = await done;
     expect(err).toBeInstanceOf(RetryExhaustedError);
     expect(parts).toEqual(['abc']);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(t.frames.filter((f) => f.type === 'r' || f.type === 's')).toHaveLength(1);
     peer.destroy();
   });
@@ -209,7 +217,7 @@ describe('a stream source', () => {
     // Aborted while waiting: the same.
     const controller = new AbortController();
     const aborted = errorOf(client.stream('first', source, { signal: controller.signal }).collect());
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => pulls === 3, 'the call to wait on its source'); // its first pull, which never settles
     controller.abort();
     expect((await aborted).code).toBe('ABORTED');
     expect(returned).toBe(2);

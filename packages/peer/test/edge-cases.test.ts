@@ -2,8 +2,7 @@
 // read after the connection went, timer delays past what timers can hold.
 import { describe, expect, test } from 'vitest';
 import { connectedPeers, Peer, memoryPair, type ActivityEvent } from '@gotalk/peer';
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { delay } from '@gotalk/test-kit';
 
 describe('edge cases', () => {
   test('a stream call aborted before its source yields never sends the request', async () => {

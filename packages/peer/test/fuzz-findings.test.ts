@@ -2,7 +2,7 @@
 // a peer sent an invalid header that ends a chunk closes at once with f00000002.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError, type Peer } from '@gotalk/peer';
-import { bin, scriptedPeer } from './scripted-transport.ts';
+import { bin, scriptedPeer } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {

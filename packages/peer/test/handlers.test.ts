@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ClosedError, connectedPeers, Handlers, Peer, RemoteError, ReplyText, type HandlerContext } from '@gotalk/peer';
-import { bytes, deferred, delay, errorOf, framesOf, recordActivity, str, tappedPeers, waitFor } from './helpers.ts';
+import { bytes, deferred, delay, errorOf, str, waitFor } from '@gotalk/test-kit';
+import { framesOf, recordActivity, tappedPeers } from './helpers.ts';
 
 describe('registries', () => {
   test('one shared registry serves several connections; a peer-local handler takes precedence', async () => {
@@ -165,7 +166,9 @@ describe('handler failures', () => {
     });
     b.handlers.handle('rejectNull', () => Promise.reject(null));
     b.handlers.handle('rejectUndefined', () => Promise.reject(undefined));
-    const messages = await Promise.all(['throwNull', 'throwUndefined', 'rejectNull', 'rejectUndefined'].map(async (op) => (await errorOf(a.request(op))).message));
+    const messages = await Promise.all(
+      ['throwNull', 'throwUndefined', 'rejectNull', 'rejectUndefined'].map(async (op) => (await errorOf(a.request(op))).message),
+    );
     expect(new Set(messages).size).toBe(1);
     expect(messages[0]).toBe('handler failed');
     a.destroy();

@@ -2,14 +2,12 @@
 // idle timeout that is armed only by the other side's heartbeats.
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { connectedPeers, TimeoutError, utf8, type ActivityEvent, type Peer, type PeerOptions } from '@gotalk/peer';
-import { scriptedPeer, type ScriptedTransport } from './scripted-transport.ts';
+import { deferred, delay, scriptedPeer, type ScriptedTransport } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {
   for (const p of peers.splice(0)) p.destroy();
 });
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function setup(options: PeerOptions = {}): { peer: Peer; t: ScriptedTransport } {
   const s = scriptedPeer(options);
@@ -17,22 +15,15 @@ function setup(options: PeerOptions = {}): { peer: Peer; t: ScriptedTransport } 
   return s;
 }
 
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((r) => (open = r));
-  return { promise, open };
-}
-
 const heartbeats = (t: ScriptedTransport) => t.frames.filter((f) => f.type === 'h');
 
 /** How the peer closed within `ms`, or 'open' if it did not. */
-const closedWithin = (peer: Peer, ms: number) =>
-  Promise.race([peer.closed.then((info) => info.reason), sleep(ms).then(() => 'open' as const)]);
+const closedWithin = (peer: Peer, ms: number) => Promise.race([peer.closed.then((info) => info.reason), delay(ms).then(() => 'open' as const)]);
 
 describe('sending', () => {
   test('one heartbeat when the handshake completes, none before', async () => {
     const { t } = setup({ heartbeatInterval: 60_000 });
-    await sleep(30);
+    await delay(30);
     expect(heartbeats(t)).toHaveLength(0);
     expect(t.outputText).toBe('01');
     const before = Math.floor(Date.now() / 1000);
@@ -42,7 +33,7 @@ describe('sending', () => {
     expect(h.time).toBeGreaterThanOrEqual(before);
     expect(h.time).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
     expect(t.outputText).toMatch(/^01h0000[0-9a-f]{8}$/);
-    await sleep(50);
+    await delay(50);
     expect(heartbeats(t)).toHaveLength(1);
   });
 
@@ -53,7 +44,7 @@ describe('sending', () => {
     await t.until(() => heartbeats(t).length >= 5, '5 heartbeats');
     const elapsed = Date.now() - start;
     expect(elapsed).toBeGreaterThanOrEqual(4 * 25 - 5); // never faster than the interval
-    await sleep(100);
+    await delay(100);
     const n = heartbeats(t).length;
     expect(n).toBeGreaterThan(5); // and they keep coming
     expect(n).toBeLessThanOrEqual(Math.floor((Date.now() - start) / 25) + 2);
@@ -62,7 +53,7 @@ describe('sending', () => {
   test('heartbeatInterval 0 sends none', async () => {
     const { t } = setup({ heartbeatInterval: 0 });
     t.handshake();
-    await sleep(40);
+    await delay(40);
     expect(heartbeats(t)).toHaveLength(0);
   });
 
@@ -88,7 +79,7 @@ describe('sending', () => {
 
   test('by default the load is derived from the requests being served', async () => {
     const { peer, t } = setup({ heartbeatInterval: 15, limits: { maxRequests: 3, maxStreams: 1 } });
-    const release = gate();
+    const release = deferred();
     peer.handlers.handleBytes('wait', async () => {
       await release.promise;
       return utf8('done');
@@ -98,7 +89,7 @@ describe('sending', () => {
     t.feed('r0001004wait00000000r0002004wait00000000');
     // 2 of a capacity of 4 (3 requests + 1 stream)
     await t.nextFrame('h', (h) => h.load === Math.round(0xffff / 2));
-    release.open();
+    release.resolve();
     await t.nextFrame('R');
     await t.nextFrame('R');
     await t.nextFrame('h', (h) => h.load === 0);
@@ -141,7 +132,7 @@ describe('receiving', () => {
     const start = Date.now();
     while (b.remoteHeartbeat?.load !== 700 || a.remoteHeartbeat?.load !== 3) {
       if (Date.now() - start > 2000) throw new Error('no heartbeats');
-      await sleep(5);
+      await delay(5);
     }
     expect(Math.abs(b.remoteHeartbeat.time - Date.now() / 1000)).toBeLessThan(5);
   });
@@ -167,7 +158,7 @@ describe('idle timeout', () => {
     peer.handlers.handleBytes('echo', (p) => p);
     t.feed('01h00005f63ee48');
     for (let i = 0; i < 12; i++) {
-      await sleep(25);
+      await delay(25);
       t.feed(i % 2 ? 'h00005f63ee48' : 'r0001004echo00000000');
     }
     expect(peer.open).toBe(true);
@@ -187,11 +178,11 @@ describe('idle timeout', () => {
     const { peer, t } = setup({ idleTimeout: 15 });
     peer.handlers.handleBytes('echo', (p) => p);
     t.handshake();
-    await sleep(250); // many multiples of the idle timeout
+    await delay(250); // many multiples of the idle timeout
     expect(peer.open).toBe(true);
     t.feed('r0001004echo00000002hi');
     await t.nextFrame('R');
-    await sleep(100);
+    await delay(100);
     expect(peer.open).toBe(true);
     expect(t.frames.some((f) => f.type === 'f')).toBe(false);
   });
@@ -199,7 +190,7 @@ describe('idle timeout', () => {
   test('until a second heartbeat shows its interval, the limit is idleTimeout; then 3 of its gaps', async () => {
     const { peer, t } = setup({ idleTimeout: 400 });
     t.feed('01h00005f63ee48');
-    await sleep(300);
+    await delay(300);
     t.feed('h00005f63ee48'); // a gap of ~300 ms: the limit becomes ~900 ms
     const last = performance.now();
     expect(await closedWithin(peer, 600)).toBe('open');
@@ -210,12 +201,12 @@ describe('idle timeout', () => {
   test('the timeout stretches to 3 of the longest gaps seen between heartbeats', async () => {
     const { peer, t } = setup({ idleTimeout: 100 });
     t.feed('01h00005f63ee48');
-    await sleep(50);
+    await delay(50);
     t.feed('h00005f63ee48'); // a gap of ~50 ms: the limit becomes ~150 ms
-    await sleep(100);
+    await delay(100);
     t.feed('h00005f63ee48'); // a gap of ~100 ms: the limit becomes ~300 ms
     const last = Date.now();
-    await sleep(180); // well past the idle timeout, well within the stretched limit
+    await delay(180); // well past the idle timeout, well within the stretched limit
     expect(peer.open).toBe(true);
     const info = await peer.closed;
     expect(info.reason).toBe('idle');
@@ -231,7 +222,7 @@ describe('idle timeout', () => {
     expect(t.paused).toBe(true);
     // the other side keeps sending heartbeats, held back by the pause
     for (let i = 0; i < 8; i++) {
-      await sleep(25);
+      await delay(25);
       t.feed('h00005f63ee48');
     }
     expect(peer.open).toBe(true);
@@ -247,15 +238,15 @@ describe('idle timeout', () => {
   test('time spent not reading neither counts as silence nor stretches the limit', async () => {
     const { peer, t } = setup({ idleTimeout: 100, limits: { streamBuffer: 1024 } });
     t.feed('01h00005f63ee48');
-    await sleep(25);
+    await delay(25);
     t.feed('h00005f63ee48'); // armed: a gap of ~25 ms, a limit of 100 ms
     const call = peer.stream('big', utf8('go'));
     const r = await t.nextFrame('r');
     t.feedFrames({ type: 'S', id: r.id, payload: new Uint8Array(2048) });
     expect(t.paused).toBe(true);
-    await sleep(25);
+    await delay(25);
     t.feed('h00005f63ee48'); // held back by the pause, delivered on resume
-    await sleep(1000); // 10 idle timeouts, not reading
+    await delay(1000); // 10 idle timeouts, not reading
     expect(peer.open).toBe(true);
     const it = call[Symbol.asyncIterator]();
     expect((await it.next()).value?.length).toBe(2048);
@@ -276,7 +267,7 @@ describe('idle timeout', () => {
       t.feed('01h00005f63ee48');
       const beats = async () => {
         for (let i = 0; i < 4; i++) {
-          await sleep(25);
+          await delay(25);
           t.feed('h00005f63ee48');
         }
       };
@@ -301,7 +292,7 @@ describe('idle timeout', () => {
     const [a, b] = connectedPeers(opts, opts);
     peers.push(a, b);
     b.handlers.handle('echo', (v) => v);
-    await sleep(400);
+    await delay(400);
     expect(a.open && b.open).toBe(true);
     expect(a.remoteHeartbeat).toBeDefined();
     expect(b.remoteHeartbeat).toBeDefined();
@@ -312,7 +303,7 @@ describe('idle timeout', () => {
     const [a, b] = connectedPeers();
     peers.push(a, b);
     await a.ready;
-    await sleep(50);
+    await delay(50);
     expect(a.remoteHeartbeat).toBeDefined(); // the handshake heartbeat
     expect(a.open && b.open).toBe(true);
   });

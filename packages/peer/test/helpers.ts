@@ -1,63 +1,8 @@
-// Small helpers shared by the peer tests. Only add exports here; other test files rely on these.
+// Helpers of the peer tests that are about peers: activity records, frames on the wire, a peer
+// driven by hand. What every package's tests share (waiting, errors, bytes) is @gotalk/test-kit.
 import { encodeFrame, encodeVersion, FrameDecoder, MAX_WIRE_PAYLOAD, type DecodedFrame, type Frame } from '@gotalk/protocol';
 import { memoryPair, Peer, type ActivityEvent, type MemoryPairOptions, type PeerOptions, type Transport } from '@gotalk/peer';
-
-export const enc = new TextEncoder();
-export const dec = new TextDecoder();
-
-/** UTF-8 bytes of a string. */
-export const bytes = (s: string): Uint8Array => enc.encode(s);
-/** The string of UTF-8 bytes. */
-export const str = (b: Uint8Array): string => dec.decode(b);
-
-/** Resolves after `ms` milliseconds (real timers). */
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-/** A promise with its resolve and reject functions. */
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Polls `cond` every few ms until it is true; throws after `timeout` ms. */
-export async function waitFor(cond: () => unknown, timeout = 5000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeout) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await delay(2);
-  }
-}
-
-/** The error `promise` rejects with; throws if it resolves instead. */
-export async function errorOf(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
-
-/** The error `fn` throws synchronously; throws if it does not. */
-export function thrownBy(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected the function to throw, but it returned');
-}
+import { waitFor } from '@gotalk/test-kit';
 
 /** Records every activity event of `peer` (from now on) into the returned array. */
 export function recordActivity(peer: Peer): ActivityEvent[] {
@@ -144,7 +89,7 @@ export function rawPeer(
     timeout = 5000,
   ): Promise<Extract<Frame, { type: T }>> => {
     let found: Extract<Frame, { type: T }> | undefined;
-    await waitFor(() => (found = framesOf(frames, type).find(pred)), timeout, `a "${type}" frame`);
+    await waitFor(() => (found = framesOf(frames, type).find(pred)), `a "${type}" frame`, timeout);
     return found!;
   };
   return {

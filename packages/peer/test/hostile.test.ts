@@ -1,6 +1,6 @@
 // A peer facing a scripted other side that speaks raw bytes: broken input, quirks of the Go
 // reference, limits, and a byte-exact replay of the reference's observed exchanges.
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { encodeFrame } from '@gotalk/protocol';
 import {
   ClosedError,
@@ -14,11 +14,12 @@ import {
   type Peer,
   type PeerOptions,
 } from '@gotalk/peer';
-import { bin, latin1, scriptedPeer, type ScriptedTransport } from './scripted-transport.ts';
+import { bin, latin1, scriptedPeer, useFakeClocks, type ScriptedTransport } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {
   for (const p of peers.splice(0)) p.destroy();
+  vi.useRealTimers();
 });
 
 function setup(options: PeerOptions = {}): { peer: Peer; t: ScriptedTransport } {
@@ -115,11 +116,13 @@ describe('broken input', () => {
   });
 
   test('a completed handshake cancels the handshake timeout', async () => {
+    useFakeClocks(); // the timeout that must not fire is moved past, not slept through
     const { peer, t } = reference({ handshakeTimeout: 40 });
     t.handshake();
     await peer.ready;
-    await new Promise((r) => setTimeout(r, 120));
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(peer.open).toBe(true);
+    expect(t.calls).not.toContain('close');
     t.feed('r0001004echo00000001' + '7');
     await t.nextFrame('R');
     expect(t.outputText).toBe('01R0001000000017');
@@ -293,9 +296,7 @@ describe('input forms', () => {
     t.feed(bin('r\xff\x80\x00\x01004echo00000001' + '3'));
     t.feed('s\x00\x00\x00\x02005sjoin00000002abp\x00\x00\x00\x0200000000');
     await t.nextFrame('S', (f) => f.payload.length === 0);
-    expect(t.outputText).toBe(
-      '01R\x00\x00\x00\x0000000002{}' + 'R\xff\x80\x00\x01000000013' + 'S\x00\x00\x00\x0200000002AB' + 'S\x00\x00\x00\x0200000000',
-    );
+    expect(t.outputText).toBe('01R\x00\x00\x00\x0000000002{}' + 'R\xff\x80\x00\x01000000013' + 'S\x00\x00\x00\x0200000002AB' + 'S\x00\x00\x00\x0200000000');
   });
 
   test('a UTF-8 op name and payload are counted in bytes', async () => {
@@ -353,8 +354,10 @@ describe('replay of the observed exchanges of the reference', () => {
     t.feed('01s0001005sjoin00000003abc');
     await t.nextFrame('E');
     t.feed('p000100000000'); // the rest of the refused stream is ignored
-    await new Promise((r) => setTimeout(r, 20));
-    expect(t.outputText).toBe('01E00010000001dstream requests not supported');
+    // A request after it is answered after anything the part could have caused.
+    t.feed('r0002004echo000000017');
+    await t.nextFrame('R');
+    expect(t.outputText).toBe('01E00010000001dstream requests not supported' + 'R0002000000017');
   });
 
   test('request limit reached', async () => {

@@ -3,7 +3,7 @@
 // transfers, ends and hostile messages can be watched message by message.
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessagePortTransport, Peer, type MessageEventLike, type MessagePortLike, type MessagePortTransportOptions, type TransportEvents } from '@gotalk/peer';
-import { bytes, delay, str, waitFor } from './helpers.ts';
+import { bytes, delay, str, waitFor } from '@gotalk/test-kit';
 
 const KiB = 1024;
 
@@ -196,7 +196,7 @@ describe('MessagePortTransport', () => {
     // Reading resumes: acknowledgements come, what was held goes out, and drain follows.
     b.resume();
     await waitFor(() => ra.drains === 1 && received(rb) === sent);
-    await waitFor(() => a.bufferedAmount === 0, 5000, 'the last acknowledgement');
+    await waitFor(() => a.bufferedAmount === 0, 'the last acknowledgement', 5000);
     expect(b.queued).toBe(0);
     const all = Buffer.concat(rb.chunks);
     for (let i = 0; i < writes; i++) expect(all[i * piece]).toBe(i & 0xff);

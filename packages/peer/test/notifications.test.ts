@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { ClosedError, connectedPeers, defineNotification, Handlers, type ActivityEvent, type NotificationContext } from '@gotalk/peer';
-import { bytes, deferred, errorOf, framesOf, recordActivity, str, tappedPeers, thrownBy, waitFor } from './helpers.ts';
+import { bytes, deferred, errorOf, str, thrownBy, waitFor } from '@gotalk/test-kit';
+import { framesOf, recordActivity, tappedPeers } from './helpers.ts';
 
 const chat = defineNotification('chat', z.object({ text: z.string() }));
 
@@ -117,7 +118,12 @@ describe('notifications', () => {
     await waitFor(() => errorsOf(events).length === 4);
     const errors = errorsOf(events);
     expect(errors.every((e) => e instanceof Error)).toBe(true);
-    expect(errors.filter((e) => !(e instanceof SyntaxError)).map((e) => e.message).sort()).toEqual(['a string', 'async handler failed', 'sync handler failed']);
+    expect(
+      errors
+        .filter((e) => !(e instanceof SyntaxError))
+        .map((e) => e.message)
+        .sort(),
+    ).toEqual(['a string', 'async handler failed', 'sync handler failed']);
     expect(errors.filter((e) => e instanceof SyntaxError)).toHaveLength(1); // the bad JSON
     expect(await a.request('echo', 'alive')).toBe('alive');
     expect(a.open && b.open).toBe(true);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { AbortedError, ClosedError, connectedPeers, GotalkError, PayloadTooLargeError, RemoteError, TimeoutError, type Peer } from '@gotalk/peer';
-import { bytes, deferred, delay, errorOf, framesOf, rawPeer, str, tappedPeers, waitFor } from './helpers.ts';
+import { bytes, deferred, delay, errorOf, str, waitFor } from '@gotalk/test-kit';
+import { framesOf, rawPeer, tappedPeers } from './helpers.ts';
 
 describe('JSON and bytes requests', () => {
   test('JSON values round-trip through a handler', async () => {

@@ -1,6 +1,11 @@
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { backoff, connectedPeers, RetryExhaustedError, RetryLater, ReplyText, TimeoutError, type ActivityEvent } from '@gotalk/peer';
-import { bytes, deferred, delay, errorOf, framesOf, rawPeer, str, tappedPeers, waitFor } from './helpers.ts';
+import { bytes, deferred, delay, errorOf, str, useFakeClocks, waitFor } from '@gotalk/test-kit';
+import { framesOf, rawPeer, tappedPeers } from './helpers.ts';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 /** A handler that asks for a retry `times` times (by throwing RetryLater), then answers its call count. */
 function flaky(times: number, wait: number, how: 'throw' | 'ctx' = 'throw', message?: string) {
@@ -125,33 +130,39 @@ describe('retry results', () => {
   });
 
   test('retries are bounded by the request timeout', async () => {
+    useFakeClocks(); // the retry that must not come is due in 10 s: the clock is moved past it
     const { a, b, sent } = tappedPeers();
     b.handlers.handle('slowly', () => {
       throw new RetryLater(10_000);
     });
     const start = Date.now();
-    const err = await errorOf(a.request('slowly', null, { timeout: 80, retries: 100 }));
+    const failed = errorOf(a.request('slowly', null, { timeout: 80, retries: 100 }));
+    await vi.advanceTimersByTimeAsync(80);
+    const err = await failed;
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err.code).toBe('TIMEOUT');
     expect(Date.now() - start).toBeLessThan(2000);
-    await delay(30);
+    await vi.advanceTimersByTimeAsync(60_000); // past the retry's 10 s
     expect(framesOf(sent('a'), 'r')).toHaveLength(1);
     expect(a.inFlight).toBe(0);
     a.destroy();
   });
 
   test('many short retries also stop at the timeout', async () => {
+    useFakeClocks();
     const [a, b] = connectedPeers();
     let calls = 0;
     b.handlers.handle('busy', () => {
       calls++;
       throw new RetryLater(5);
     });
-    const err = await errorOf(a.request('busy', null, { timeout: 100, retries: 1_000_000 }));
+    const failed = errorOf(a.request('busy', null, { timeout: 100, retries: 1_000_000 }));
+    await vi.advanceTimersByTimeAsync(100);
+    const err = await failed;
     expect(err.code).toBe('TIMEOUT');
     const at = calls;
     expect(at).toBeGreaterThan(1);
-    await delay(40);
+    await vi.advanceTimersByTimeAsync(60_000); // hundreds of 5 ms retry waits
     expect(calls).toBe(at); // no retry after the request ended
     a.destroy();
   });

@@ -1,18 +1,8 @@
 // Stream requests and stream results between two peers (and against raw bytes where the wire
 // shape is the point).
 import { afterEach, describe, expect, test } from 'vitest';
-import {
-  ClosedError,
-  connectedPeers,
-  RemoteError,
-  text,
-  utf8,
-  type ActivityEvent,
-  type Peer,
-  type PeerOptions,
-  type ResultStream,
-} from '@gotalk/peer';
-import { scriptedPeer } from './scripted-transport.ts';
+import { ClosedError, connectedPeers, RemoteError, text, utf8, type ActivityEvent, type Peer, type PeerOptions, type ResultStream } from '@gotalk/peer';
+import { deferred, delay, scriptedPeer, waitFor } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
 afterEach(() => {
@@ -34,21 +24,6 @@ async function texts(stream: AsyncIterable<Uint8Array>): Promise<string[]> {
   return out;
 }
 
-/** A promise and its resolver. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((r) => (open = r));
-  return { promise, open };
-}
-
-async function eventually(cond: () => boolean, what: string, timeout = 2000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 /** Registers an upper-casing stream handler. */
 function upper(peer: Peer, op = 'upper'): void {
   peer.handlers.handleStream(op, async function* (parts) {
@@ -61,10 +36,7 @@ describe('stream requests', () => {
     const [a, b] = pair();
     upper(a);
     upper(b);
-    const [fromB, fromA] = await Promise.all([
-      texts(a.stream('upper', strs('a', 'b', 'c'))),
-      texts(b.stream('upper', strs('x', 'y'))),
-    ]);
+    const [fromB, fromA] = await Promise.all([texts(a.stream('upper', strs('a', 'b', 'c'))), texts(b.stream('upper', strs('x', 'y')))]);
     expect(fromB).toEqual(['A', 'B', 'C']);
     expect(fromA).toEqual(['X', 'Y']);
   });
@@ -101,7 +73,7 @@ describe('stream requests', () => {
     const [a, b] = pair();
     b.handlers.handleStream('slow', async function* () {
       for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 2));
+        await delay(2);
         yield utf8(`${i}`);
       }
     });
@@ -141,7 +113,7 @@ describe('stream requests', () => {
     upper(b);
     async function* source() {
       for (const s of ['p', 'q']) {
-        await new Promise((r) => setTimeout(r, 1));
+        await delay(1);
         yield utf8(s);
       }
     }
@@ -332,7 +304,7 @@ describe('order, failures and consumers', () => {
   test('the input source throwing fails the call here and ends the remote handler input', async () => {
     const [a, b] = pair();
     const seen: string[] = [];
-    const inputEnded = gate();
+    const inputEnded = deferred();
     let handlerError: unknown = null;
     b.handlers.handleStream('rec', async function* (parts) {
       try {
@@ -340,13 +312,13 @@ describe('order, failures and consumers', () => {
       } catch (err) {
         handlerError = err;
       }
-      inputEnded.open();
+      inputEnded.resolve();
       yield utf8('ignored');
     });
     async function* source() {
       yield utf8('1');
       yield utf8('2');
-      await new Promise((r) => setTimeout(r, 5));
+      await delay(5);
       throw new Error('source broke');
     }
     const call = a.stream('rec', source());
@@ -354,7 +326,7 @@ describe('order, failures and consumers', () => {
     await inputEnded.promise;
     expect(seen).toEqual(['1', '2']);
     expect(handlerError).toBeNull();
-    await eventually(() => a.inFlight === 0 && b.inFlight === 0, 'both sides to be idle');
+    await waitFor(() => a.inFlight === 0 && b.inFlight === 0, 'both sides to be idle');
     expect(await a.request('missing').catch((e: unknown) => e)).toBeInstanceOf(RemoteError);
   });
 
@@ -376,7 +348,7 @@ describe('order, failures and consumers', () => {
   test('a consumer that breaks early discards the rest; the connection keeps working', async () => {
     const [a, b] = pair();
     const produced = { n: 0 };
-    const finished = gate();
+    const finished = deferred();
     b.handlers.handleStream('many', async function* () {
       try {
         for (let i = 0; i < 200; i++) {
@@ -384,11 +356,13 @@ describe('order, failures and consumers', () => {
           yield utf8(`part ${i}`);
         }
       } finally {
-        finished.open();
+        finished.resolve();
       }
     });
     const events: ActivityEvent[] = [];
     a.onActivity((e) => events.push(e));
+    const cancels: string[] = [];
+    b.onActivity((e) => e.type === 'notification' && e.dir === 'in' && cancels.push(e.name));
     let first = '';
     for await (const p of a.stream('many', strs('go'))) {
       first = text(p);
@@ -396,7 +370,12 @@ describe('order, failures and consumers', () => {
     }
     expect(first).toBe('part 0');
     await finished.promise;
-    await eventually(() => a.inFlight === 0, 'the abandoned call to end');
+    // Breaking out cancels the call (the cancel extension): the responder is told, and its
+    // producer stops, or has already finished if it made all its parts before the cancel came.
+    expect(cancels).toEqual(['$cancel']);
+    expect(produced.n).toBeGreaterThanOrEqual(1);
+    expect(produced.n).toBeLessThanOrEqual(200);
+    await waitFor(() => a.inFlight === 0, 'the abandoned call to end');
     upper(b);
     expect(await texts(a.stream('upper', strs('still', 'ok')))).toEqual(['STILL', 'OK']);
     expect(a.open && b.open).toBe(true);
@@ -420,7 +399,7 @@ describe('limits', () => {
 
   test('over maxStreams: a retry result, then success once a slot frees', async () => {
     const [a, b] = pair({}, { limits: { maxStreams: 1, retryWait: [20, 20] } });
-    const hold = gate();
+    const hold = deferred();
     b.handlers.handleStream('hold', async function* (parts) {
       for await (const _ of parts);
       await hold.promise;
@@ -436,10 +415,10 @@ describe('limits', () => {
       if (e.type === 'reply' && e.dir === 'in') kindsIn.push(e.kind);
     });
     const first = a.stream('hold', strs('h'));
-    await eventually(() => b.inFlight === 1, 'the first stream to be served');
+    await waitFor(() => b.inFlight === 1, 'the first stream to be served');
     const second = texts(a.stream('upper', strs('a', 'b'), { retries: 50 }));
-    await eventually(() => retries.length >= 1, 'a retry result');
-    hold.open();
+    await waitFor(() => retries.length >= 1, 'a retry result');
+    hold.resolve();
     expect(await texts(first)).toEqual(['held']);
     expect(await second).toEqual(['A', 'B']);
     expect(retries.length).toBeGreaterThanOrEqual(1);
@@ -449,7 +428,7 @@ describe('limits', () => {
 
   test('over maxStreams with an empty input: the retry resends the empty stream', async () => {
     const [a, b] = pair({}, { limits: { maxStreams: 1, retryWait: [10, 10] } });
-    const hold = gate();
+    const hold = deferred();
     b.handlers.handleStream('hold', async function* (parts) {
       for await (const _ of parts);
       await hold.promise;
@@ -465,10 +444,10 @@ describe('limits', () => {
       if (e.type === 'reply' && e.dir === 'out' && e.kind === 'retry') retried = true;
     });
     const first = a.stream('hold', strs('h'));
-    await eventually(() => b.inFlight === 1, 'the first stream to be served');
+    await waitFor(() => b.inFlight === 1, 'the first stream to be served');
     const second = texts(a.stream('n', [], { retries: 50, timeout: 2000 }));
-    await eventually(() => retried, 'a retry result');
-    hold.open();
+    await waitFor(() => retried, 'a retry result');
+    hold.resolve();
     expect(await texts(first)).toEqual(['held']);
     expect(await second).toEqual(['0']);
   });

@@ -11,11 +11,11 @@ import {
   type NotificationType,
   type Operation,
   type Connection,
-  type Peer,
   type StandardSchemaV1,
   type StreamOperation,
 } from '@gotalk/peer';
-import { errorOf, framesOf, recordActivity, str, tappedPeers, waitFor } from './helpers.ts';
+import { delay, errorOf, str, waitFor } from '@gotalk/test-kit';
+import { framesOf, recordActivity, tappedPeers } from './helpers.ts';
 
 const greet = defineOperation('greet', {
   input: z.object({ name: z.string() }),
@@ -101,7 +101,7 @@ describe('typed operations with zod', () => {
   test('async handlers work with typed operations', async () => {
     const [a, b] = connectedPeers();
     b.handlers.implement(greet, async ({ name }) => {
-      await new Promise((r) => setTimeout(r, 2));
+      await delay(2);
       return { greeting: `hey ${name}` };
     });
     expect(await a.call(greet, { name: 'Bo' })).toEqual({ greeting: 'hey Bo' });
@@ -209,7 +209,10 @@ function positiveInt(async: boolean): StandardSchemaV1<number, number> {
 }
 
 test('a transforming notification schema: the value is sent as given and parsed once, by the receiver', async () => {
-  const stamp = defineNotification('stamp', z.string().transform((s) => s.length));
+  const stamp = defineNotification(
+    'stamp',
+    z.string().transform((s) => s.length),
+  );
   const { a, b, sent } = tappedPeers();
   const got: number[] = [];
   b.handlers.onNotification(stamp, (n) => void got.push(n));
@@ -302,8 +305,10 @@ describe('types', () => {
     handlers.implement(greet, () => ({ greeting: 1 }));
     // @ts-expect-error the handler's input has no `nam`
     handlers.implement(greet, (input) => ({ greeting: input.nam }));
-    // @ts-expect-error a stream operation's inputs are { n: number }
-    handlers.implement(count, async function* (inputs) { for await (const i of inputs) yield { total: i.m }; });
+    handlers.implement(count, async function* (inputs) {
+      // @ts-expect-error a stream operation's inputs are { n: number }
+      for await (const i of inputs) yield { total: i.m };
+    });
     // @ts-expect-error callStream inputs must match
     expectTypeOf(() => a.callStream(count, [{ n: 'x' }])).returns.not.toBeAny();
     // @ts-expect-error the hand-written schema takes numbers

@@ -9,7 +9,7 @@ import { CodecError, FrameDecoder } from '@gotalk/protocol';
 import { bytes } from './vectors.ts';
 
 /** The error `push` throws for `chunks` fed in order, or null. */
-function errorOf(chunks: readonly Uint8Array[]): CodecError | null {
+function codecErrorOf(chunks: readonly Uint8Array[]): CodecError | null {
   const decoder = new FrameDecoder();
   try {
     for (const chunk of chunks) decoder.push(chunk, () => {});
@@ -22,19 +22,19 @@ function errorOf(chunks: readonly Uint8Array[]): CodecError | null {
 
 describe('a bad name length at the end of a chunk is noticed at once', () => {
   it('in one push, r0001 0x… is rejected at the name length (the reference behaviour)', () => {
-    expect(errorOf([bytes('r00010x0')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 5 });
+    expect(codecErrorOf([bytes('r00010x0')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 5 });
   });
 
   it('r: the same 8 bytes in two pushes (r | 00010x0) are rejected too', () => {
-    expect(errorOf([bytes('r'), bytes('00010x0')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 5 });
+    expect(codecErrorOf([bytes('r'), bytes('00010x0')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 5 });
   });
 
   it('s: 8 bytes with a binary id and a NUL name length, split after the id', () => {
-    expect(errorOf([bytes('s\x80\x00\x00\x02'), bytes('\x00\x00\x00')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 5 });
+    expect(codecErrorOf([bytes('s\x80\x00\x00\x02'), bytes('\x00\x00\x00')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 5 });
   });
 
   it('n: n1pa in two pushes (n | 1pa) is rejected as in one (n1pa)', () => {
-    expect(errorOf([bytes('n1pa')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 1 });
-    expect(errorOf([bytes('n'), bytes('1pa')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 1 });
+    expect(codecErrorOf([bytes('n1pa')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 1 });
+    expect(codecErrorOf([bytes('n'), bytes('1pa')])).toMatchObject({ code: 'INVALID_MESSAGE', offset: 1 });
   });
 });

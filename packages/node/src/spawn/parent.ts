@@ -74,12 +74,14 @@ async function open(options: ConnectToParentOptions): Promise<Peer> {
   const peerOptions = peerOptionsOf(options, []);
   const timeout = msOption(options.connectTimeout, DEFAULTS.connectTimeout, 'connectTimeout');
   const transport = parentTransport(options);
-  if (!transport) throw new NodeError('NO_PARENT', 'this program has no parent to connect to: it was not started by spawnWorker or spawnProcess, nor in a worker thread');
+  if (!transport)
+    throw new NodeError('NO_PARENT', 'this program has no parent to connect to: it was not started by spawnWorker or spawnProcess, nor in a worker thread');
   const gate = new VersionGate(transport);
   const peer = new Peer(gate, peerOptions);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    if (timeout > 0) timer = setTimeout(() => reject(new NodeError('CONNECT_TIMEOUT', `the parent did not complete the handshake within ${timeout} ms`)), timeout);
+    if (timeout > 0)
+      timer = setTimeout(() => reject(new NodeError('CONNECT_TIMEOUT', `the parent did not complete the handshake within ${timeout} ms`)), timeout);
   });
   try {
     await Promise.race([peer.ready, deadline]);

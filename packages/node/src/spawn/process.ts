@@ -21,7 +21,6 @@ export interface SpawnProcessOptions extends SpawnOptions {
   readonly stdio?: readonly [IOType, IOType, IOType];
 }
 
-
 /** How a child process is ended at once: SIGKILL, unless it is gone already. */
 function killer(child: ChildProcess): () => void {
   return () => {

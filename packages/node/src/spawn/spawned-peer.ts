@@ -85,7 +85,10 @@ export async function whenConnected<P extends SpawnedPeer>(peer: P, who: string,
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     if (timeout === 0) return;
-    timer = setTimeout(() => reject(new NodeError('CONNECT_TIMEOUT', `${who} did not connect within ${timeout} ms (does it call connectToParent()?)`)), timeout);
+    timer = setTimeout(
+      () => reject(new NodeError('CONNECT_TIMEOUT', `${who} did not connect within ${timeout} ms (does it call connectToParent()?)`)),
+      timeout,
+    );
   });
   try {
     await Promise.race([peer.ready, deadline]);
@@ -118,4 +121,3 @@ export function peerOptionsOf(options: SpawnOptions, own: readonly string[]): Pe
   checkPeerOptions(peer as PeerOptions);
   return peer as PeerOptions;
 }
-

@@ -42,7 +42,10 @@ export async function spawnWorker(module: string | URL, options: SpawnWorkerOpti
   let uncaught: Error | null = null;
   worker.on('error', (err) => (uncaught = err));
   const exited = new Promise<ExitInfo>((resolve) => worker.once('exit', (exitCode) => resolve({ exitCode, signal: null, error: uncaught })));
-  const transport = threadTransport(worker, { info: { kind: 'thread', remote: who, threadId: worker.threadId }, ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}) });
+  const transport = threadTransport(worker, {
+    info: { kind: 'thread', remote: who, threadId: worker.threadId },
+    ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
+  });
   let peer: SpawnedPeer<Worker>;
   try {
     peer = new SpawnedPeer(transport, peerOptions, worker, { exited, kill: () => void worker.terminate() });

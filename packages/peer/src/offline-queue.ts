@@ -1,5 +1,5 @@
-import { AbortedError, ClosedError, type Peer } from '@gotalk/peer';
-import { BrowserError } from './errors.ts';
+import { AbortedError, ClientError, ClosedError } from './errors.ts';
+import type { Peer } from './peer.ts';
 
 interface Waiter {
   resolve(peer: Peer): void;
@@ -24,7 +24,7 @@ export class OfflineQueue {
 
   /** Why a request cannot wait now, or null when it can. */
   refusal(): Error | null {
-    return this.#waiters.length >= this.#limit ? new BrowserError('QUEUE_FULL', `${this.#limit} requests already wait for a connection`) : null;
+    return this.#waiters.length >= this.#limit ? new ClientError('QUEUE_FULL', `${this.#limit} requests already wait for a connection`) : null;
   }
 
   /** Resolves with the next connection's peer; rejects on timeout, on `signal` or when the queue is failed. */
@@ -32,7 +32,8 @@ export class OfflineQueue {
     const refused = this.refusal() ?? (signal?.aborted ? new AbortedError(signal.reason) : null);
     if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
-      const timer = this.#timeout > 0 ? setTimeout(() => fail(new BrowserError('QUEUE_TIMEOUT', `no connection within ${this.#timeout} ms`)), this.#timeout) : undefined;
+      const timer =
+        this.#timeout > 0 ? setTimeout(() => fail(new ClientError('QUEUE_TIMEOUT', `no connection within ${this.#timeout} ms`)), this.#timeout) : undefined;
       const abort = () => fail(new AbortedError(signal!.reason));
       const done = () => {
         clearTimeout(timer);

@@ -40,19 +40,14 @@
  * Write pressure: with `highWaterMark` set, `write` returns false once more than that many
  * bytes were written since the last `drain()`; `drain()` resets the count and emits `drain`.
  */
-import {
-  CodecError,
-  describeFrame,
-  encodeFrame,
-  FrameDecoder,
-  MAX_WIRE_PAYLOAD,
-  type DecodedFrame,
-  type Frame,
-} from '@gotalk/protocol';
+import { CodecError, describeFrame, encodeFrame, FrameDecoder, MAX_WIRE_PAYLOAD, type DecodedFrame, type Frame } from '@gotalk/protocol';
 import { Peer, type PeerOptions, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
+import { latin1 } from './bytes.ts';
 
+/** A control call the peer made on a {@link ScriptedTransport}. */
 export type TransportCall = 'start' | 'pause' | 'resume' | 'close' | 'destroy';
 
+/** Options of a {@link ScriptedTransport}. */
 export interface ScriptedTransportOptions {
   /** `write` returns false once more than this many bytes were written since the last `drain()` (default: never). */
   readonly highWaterMark?: number;
@@ -64,28 +59,11 @@ type FrameOf<T extends DecodedFrame['type']> = Extract<DecodedFrame, { type: T }
 
 const encoder = new TextEncoder();
 
-/** The bytes of a byte string: one byte per char code (0..255). Throws on a char above 0xff. */
-export function bin(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff) throw new RangeError(`bin(): char ${c.toString(16)} at ${i} is not a byte`);
-    out[i] = c;
-  }
-  return out;
-}
-
-/** A byte string of `bytes`: one char per byte (the inverse of {@link bin}). */
-export function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return s;
-}
-
 function toBytes(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? encoder.encode(data) : data;
 }
 
+/** A Transport whose far end is the test (see the comment at the top of this file). */
 export class ScriptedTransport implements Transport {
   readonly info: TransportInfo;
   /** Every control call the peer made, in order. */
@@ -287,11 +265,7 @@ export class ScriptedTransport implements Transport {
    */
   nextFrame<T extends DecodedFrame['type']>(type: T, match?: (f: FrameOf<T>) => boolean, timeout?: number): Promise<FrameOf<T>>;
   nextFrame(match?: (f: DecodedFrame) => boolean, timeout?: number): Promise<DecodedFrame>;
-  nextFrame(
-    a?: string | ((f: DecodedFrame) => boolean),
-    b?: ((f: never) => boolean) | number,
-    c?: number,
-  ): Promise<DecodedFrame> {
+  nextFrame(a?: string | ((f: DecodedFrame) => boolean), b?: ((f: never) => boolean) | number, c?: number): Promise<DecodedFrame> {
     let pred: (f: DecodedFrame) => boolean;
     let timeout: number;
     let what: string;

@@ -1,9 +1,10 @@
-// One transport conformance suite, run against every transport by conformance.test.ts: the
-// same cases must pass over the in-memory pair, TCP, TLS, Unix sockets, ws:// and wss://.
-import { createHash, randomBytes } from 'node:crypto';
+// One transport conformance suite: the same cases must pass over every transport (the
+// in-memory pair, TCP, TLS, Unix sockets, ws:// and wss:// in @gotalk/node's tests, the
+// browser's WebSocket transport in @gotalk/browser's). Runtime-neutral: no Node APIs.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ActivityEvent, Connection, Handlers, Peer, PeerOptions } from '@gotalk/node';
-import { bytes, deferred, delay, str, until, within, type Deferred } from './support.ts';
+import type { ActivityEvent, Connection, Handlers, Peer, PeerOptions } from '@gotalk/peer';
+import { bytes, str } from './bytes.ts';
+import { deferred, delay, waitFor, within, type Deferred } from './waiting.ts';
 
 /** A connected pair of peers over the transport under test. */
 export interface ConnectedPair {
@@ -20,7 +21,32 @@ export interface ConnectedPair {
 /** Makes a connected pair whose both peers use `options`. */
 export type PairSetup = (options: PeerOptions) => Promise<ConnectedPair>;
 
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+/** The SHA-256 of `b`, in hex (Web Crypto: in browsers and in Node). */
+async function sha(b: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** `n` random bytes (getRandomValues fills at most 64 KiB per call). */
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) crypto.getRandomValues(out.subarray(at, Math.min(n, at + 65536)));
+  return out;
+}
+
+/** The parts joined. */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A plain Uint8Array copy of `b` (a Buffer from a Node transport compares equal to it then). */
+const plain = (b: Uint8Array): Uint8Array => Uint8Array.from(b);
 
 function heartbeatsIn(peer: Peer): ActivityEvent[] {
   const seen: ActivityEvent[] = [];
@@ -30,7 +56,10 @@ function heartbeatsIn(peer: Peer): ActivityEvent[] {
   return seen;
 }
 
-/** Registers the conformance cases for one transport. */
+/**
+ * Registers the conformance cases for one transport, as a `describe` block named after `name`:
+ * each case makes a fresh pair with `setup` and tears it down in `afterEach`.
+ */
 export function describeTransport(name: string, setup: PairSetup): void {
   describe(`transport conformance: ${name}`, () => {
     let pair: ConnectedPair | undefined;
@@ -78,8 +107,8 @@ export function describeTransport(name: string, setup: PairSetup): void {
       handlers.handleBytes('reverse', reverse);
       client.handlers.handleBytes('reverse', reverse);
       const all = Uint8Array.from({ length: 512 }, (_, i) => i & 0xff);
-      expect(Buffer.from(await client.requestBytes('reverse', all))).toEqual(Buffer.from(reverse(all)));
-      expect(Buffer.from(await serverPeer.requestBytes('reverse', all))).toEqual(Buffer.from(reverse(all)));
+      expect(plain(await client.requestBytes('reverse', all))).toEqual(reverse(all));
+      expect(plain(await serverPeer.requestBytes('reverse', all))).toEqual(reverse(all));
       expect((await client.requestBytes('reverse', new Uint8Array(0))).length).toBe(0);
       // A payload that looks like frames must not confuse the reader.
       const framey = bytes('01r0001004echo00000002{}R000100000000f00000002');
@@ -93,9 +122,9 @@ export function describeTransport(name: string, setup: PairSetup): void {
       const big = randomBytes(1024 * 1024);
       const back = await client.requestBytes('digest-echo', big);
       expect(back.length).toBe(big.length);
-      expect(sha(back)).toBe(sha(big));
+      expect(await sha(back)).toBe(await sha(big));
       const back2 = await serverPeer.requestBytes('digest-echo', big);
-      expect(sha(back2)).toBe(sha(big));
+      expect(await sha(back2)).toBe(await sha(big));
     });
 
     it('multiplexes 200 concurrent requests, answered out of order', async () => {
@@ -148,7 +177,7 @@ export function describeTransport(name: string, setup: PairSetup): void {
       const chunks = Array.from({ length: 16 }, () => randomBytes(512 * 1024));
       const out = await client.stream('echo-stream', chunks).collect();
       expect(out.length).toBe(8 * 1024 * 1024);
-      expect(sha(out)).toBe(sha(Buffer.concat(chunks)));
+      expect(await sha(out)).toBe(await sha(concat(chunks)));
     });
 
     it('delivers notifications both ways', async () => {
@@ -167,7 +196,7 @@ export function describeTransport(name: string, setup: PairSetup): void {
       expect(value).toEqual({ from: 'client', n: 1 });
       expect(peer).toBe(serverPeer);
       expect(await within(atClient.promise, 5000, 'the notification at the client')).toEqual(['from', 'server']);
-      expect(Buffer.from(await within(rawAtClient.promise, 5000, 'the raw notification'))).toEqual(Buffer.from(all));
+      expect(plain(await within(rawAtClient.promise, 5000, 'the raw notification'))).toEqual(all);
     });
 
     it('reports error results as RemoteError with the text, and stays usable', async () => {
@@ -241,7 +270,7 @@ export function describeTransport(name: string, setup: PairSetup): void {
       expect(await within(client.closed, 5000, 'the client to see the close')).toEqual({ reason: 'remote', error: null });
     });
 
-    it('destroying one side fails the other side\'s pending requests with CLOSED', async () => {
+    it("destroying one side fails the other side's pending requests with CLOSED", async () => {
       const { client, serverPeer } = await open();
       const started = deferred();
       const release = gate();
@@ -263,14 +292,18 @@ export function describeTransport(name: string, setup: PairSetup): void {
       const atServer = heartbeatsIn(serverPeer);
       serverPeer.setLoad(0x1234);
       client.setLoad(7);
-      await until(() => atClient.length >= 3 && atServer.length >= 3, 'three heartbeats each way');
-      await until(() => client.remoteHeartbeat?.load === 0x1234 && serverPeer.remoteHeartbeat?.load === 7, 'the set loads');
+      await waitFor(() => atClient.length >= 3 && atServer.length >= 3, 'three heartbeats each way');
+      await waitFor(() => client.remoteHeartbeat?.load === 0x1234 && serverPeer.remoteHeartbeat?.load === 7, 'the set loads');
       const now = Date.now() / 1000;
       for (const hb of [client.remoteHeartbeat!, serverPeer.remoteHeartbeat!]) {
         expect(Math.abs(hb.time - now)).toBeLessThan(5);
         expect(Math.abs(hb.receivedAt - Date.now())).toBeLessThan(2000);
       }
-      await delay(400); // over 3x the idle timeout, with no requests
+      // A quiet period of over 3x the idle timeout, with no requests: counted in heartbeats that
+      // arrived on both sides (so both idle clocks ran through it), not slept through.
+      const [c0, s0, since] = [atClient.length, atServer.length, Date.now()];
+      const quietEnough = () => atClient.length >= c0 + 16 && atServer.length >= s0 + 16 && Date.now() - since > 3 * 120;
+      await waitFor(() => quietEnough() || !client.open || !serverPeer.open, '16 more heartbeats each way');
       expect(client.open).toBe(true);
       expect(serverPeer.open).toBe(true);
     });
