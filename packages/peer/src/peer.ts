@@ -472,7 +472,8 @@ export class Peer extends CallerBase implements Connection {
     if (this.#state === 'closed') return;
     // After the other side's half-close, a failed write (EPIPE) only means it has gone entirely.
     if (this.#inputDone) return this.#finish('remote', null, true);
-    if (error) this.#finish('transport', new ClosedError('the connection failed', error), true);
+    // The transport's own reason is in the message too (a worker's exit, say), not only in `cause`.
+    if (error) this.#finish('transport', new ClosedError(`the connection failed: ${errorText(error)}`, error), true);
     else this.#finish('remote', null, true);
   }
 
