@@ -3,10 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { Peer } from '@gotalk/node';
+import { spawnProcess, spawnWorker, type Peer, type SpawnedPeer } from '@gotalk/node';
 import { Pool } from '@gotalk/pool';
+import type { ChildProcess } from 'node:child_process';
 import { FIVE_MS } from '../examples/workers/crunch.ts';
-import { startProcess, startThread, type StartedProcess } from '../examples/workers/spawn.ts';
 import { benchTime, printAligned } from './micro.ts';
 import { headlines, poolFigures, writePoolSection, type PoolBenchResult, type PoolCase } from './pool/report.ts';
 
@@ -23,7 +23,7 @@ const PISCINA_WORKER = new URL('./pool/piscina-worker.mjs', import.meta.url);
 const RAW_WORKER = new URL('./pool/raw-worker.mjs', import.meta.url);
 const PAYLOAD = new Uint8Array(32).fill(0x61);
 const FAILOVER_RUNS = 3;
-const workerPeer = { heartbeatInterval: 1000 };
+const workerPeer = { heartbeatInterval: 1000, loader: 'tsx' } as const;
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -93,7 +93,7 @@ async function piscinaRun<T>(threads: number, inFlight: number, perWorker: numbe
 /** A pool of `threads` Gotalk worker threads, each with cap `concurrency`. */
 async function threadPool(threads: number, concurrency: number): Promise<Pool> {
   const pool = new Pool({ concurrency, repeatable: ['crunch'] });
-  await Promise.all(Array.from({ length: threads }, (_, i) => pool.start(() => startThread(WORKER, workerPeer), { name: `thread-${i + 1}`, restart: false })));
+  await Promise.all(Array.from({ length: threads }, (_, i) => pool.start(() => spawnWorker(WORKER, workerPeer), { name: `thread-${i + 1}`, restart: false })));
   return pool;
 }
 
@@ -111,7 +111,7 @@ async function poolRun(threads: number, concurrency: number, inFlight: number, c
  * round robin instead splits every batch of replies in two, and measures half the rate).
  */
 async function peersRun(threads: number, inFlight: number): Promise<number> {
-  const peers: Peer[] = await Promise.all(Array.from({ length: threads }, () => startThread(WORKER, workerPeer)));
+  const peers: Peer[] = await Promise.all(Array.from({ length: threads }, () => spawnWorker(WORKER, workerPeer)));
   try {
     return await measure(inFlight, (loop) => peers[loop % threads]!.requestBytes('echo', PAYLOAD));
   } finally {
@@ -132,13 +132,13 @@ interface FailoverRun {
 /** Two worker processes under load (8 loops of 5 ms jobs); one is SIGKILLed. */
 async function failoverRun(): Promise<FailoverRun> {
   const pool = new Pool({ concurrency: 2, repeatable: ['crunch'], requestTimeout: 0 });
-  const processes: StartedProcess[] = [];
+  const processes: SpawnedPeer<ChildProcess>[] = [];
   for (let i = 1; i <= 2; i++) {
     await pool.start(
       async () => {
-        const started = await startProcess(WORKER, workerPeer);
+        const started = await spawnProcess(WORKER, workerPeer);
         processes.push(started);
-        return started.peer;
+        return started;
       },
       { name: `process-${i}`, restart: false },
     );
@@ -163,7 +163,7 @@ async function failoverRun(): Promise<FailoverRun> {
     if (moved.delete(e.job.id)) lastDone = performance.now();
   });
   const killedAt = performance.now();
-  processes[0]!.child.kill('SIGKILL');
+  void processes[0]!.kill(); // SIGKILL
   while (detectedAt === 0 || moved.size > 0) await delay(1);
   stop = true;
   await Promise.all(running);

@@ -36,7 +36,10 @@ bob.handlers.handleStream('shout', async function* (parts) {
 
 console.log('result:', await alice.request('greet', { name: 'Alice' }));
 const parts: string[] = [];
-for await (const p of alice.stream('shout', ['one ', 'two ', 'three'].map((s) => new TextEncoder().encode(s)))) {
+for await (const p of alice.stream(
+  'shout',
+  ['one ', 'two ', 'three'].map((s) => new TextEncoder().encode(s)),
+)) {
   parts.push(new TextDecoder().decode(p));
 }
 console.log('stream result:', parts.join(''));

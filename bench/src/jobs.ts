@@ -11,6 +11,21 @@ export type Job =
       readonly warmupMs: number;
       readonly timeMs: number;
     }
-  | { readonly kind: 'stream'; readonly id: string; readonly impl: 'gotalk' | 'raw'; readonly address: string; readonly warmupMs: number; readonly timeMs: number }
-  | { readonly kind: 'connect'; readonly id: string; readonly impl: 'gotalk' | 'raw'; readonly address: string; readonly warmupMs: number; readonly timeMs: number; readonly max: number }
+  | {
+      readonly kind: 'stream';
+      readonly id: string;
+      readonly impl: 'gotalk' | 'raw';
+      readonly address: string;
+      readonly warmupMs: number;
+      readonly timeMs: number;
+    }
+  | {
+      readonly kind: 'connect';
+      readonly id: string;
+      readonly impl: 'gotalk' | 'raw';
+      readonly address: string;
+      readonly warmupMs: number;
+      readonly timeMs: number;
+      readonly max: number;
+    }
   | { readonly kind: 'idle'; readonly impl: 'gotalk' | 'raw'; readonly address: string; readonly count: number; readonly warm: number };

@@ -17,7 +17,8 @@ export function plan(s: Settings): Measurements {
       }
     }
   }
-  for (const transport of s.streamTransports) for (const impl of KINDS) m.stream.push({ id: `${transport} ${impl} stream 64 KiB parts`, transport, impl, samples: [], outcome: pending() });
+  for (const transport of s.streamTransports)
+    for (const impl of KINDS) m.stream.push({ id: `${transport} ${impl} stream 64 KiB parts`, transport, impl, samples: [], outcome: pending() });
   for (const impl of KINDS) m.connect.push({ id: `tcp ${impl} connect+close`, impl, samples: [], outcome: pending() });
   for (const impl of KINDS) m.idle.push({ id: `tcp ${impl} ${s.idleConnections} idle`, impl, samples: [], outcome: pending() });
   const only = s.only;

@@ -101,12 +101,26 @@ export function buildReport(m: Measurements, settings: Settings, mach: Machine, 
   const stream = m.stream.map((r) => {
     const raw = value(m.stream.find((x) => x.transport === r.transport && x.impl === 'raw')?.outcome);
     const v = value(r.outcome);
-    return { transport: r.transport, impl: r.impl, mbPerSec: v?.mbPerSec ?? null, samples: r.samples.map(round2), error: why(r.outcome), vsRaw: div(v?.mbPerSec, raw?.mbPerSec) };
+    return {
+      transport: r.transport,
+      impl: r.impl,
+      mbPerSec: v?.mbPerSec ?? null,
+      samples: r.samples.map(round2),
+      error: why(r.outcome),
+      vsRaw: div(v?.mbPerSec, raw?.mbPerSec),
+    };
   });
   const rawConnect = value(m.connect.find((x) => x.impl === 'raw')?.outcome);
   const connect = m.connect.map((r) => {
     const v = value(r.outcome);
-    return { transport: 'tcp' as const, impl: r.impl, perSec: v?.perSec ?? null, samples: r.samples.map(round2), error: why(r.outcome), vsRaw: div(v?.perSec, rawConnect?.perSec) };
+    return {
+      transport: 'tcp' as const,
+      impl: r.impl,
+      perSec: v?.perSec ?? null,
+      samples: r.samples.map(round2),
+      error: why(r.outcome),
+      vsRaw: div(v?.perSec, rawConnect?.perSec),
+    };
   });
   const rawIdle = value(m.idle.find((x) => x.impl === 'raw')?.outcome);
   const idle = m.idle.map((r) => {
@@ -129,30 +143,60 @@ export function buildReport(m: Measurements, settings: Settings, mach: Machine, 
 }
 
 function targets(r: Pick<Report, 'echo' | 'stream' | 'idle'>): Target[] {
-  const fig = (t: Transport, impl: Impl, sz: number, inf: number) => r.echo.find((e) => e.transport === t && e.impl === impl && e.size === sz && e.inflight === inf);
+  const fig = (t: Transport, impl: Impl, sz: number, inf: number) =>
+    r.echo.find((e) => e.transport === t && e.impl === impl && e.size === sz && e.inflight === inf);
   const out: Target[] = [];
   const add = (name: string, rule: string, measured: number | null | undefined, ok: (v: number) => boolean, note: string, shown?: (v: number) => string) => {
     const v = measured ?? null;
     out.push({ name, rule, measured: v, shown: v === null ? 'n/a' : (shown ?? ratio)(v), met: v === null ? null : ok(v), note });
   };
   const names: Record<Transport, string> = { tcp: 'TCP', unix: 'Unix', ws: 'WebSocket' };
-  const req32: [Transport, number][] = [['unix', 0.6], ['tcp', 0.7], ['ws', 0.8]];
+  const req32: [Transport, number][] = [
+    ['unix', 0.6],
+    ['tcp', 0.7],
+    ['ws', 0.8],
+  ];
   for (const [t, min] of req32) {
-    add(`${names[t]} 64 in flight, 32 B: req/s vs raw ${names[t]}`, `≥ ${min}×`, fig(t, 'gotalk bytes', 32, 64)?.vsRaw?.['reqPerSec'], (v) => v >= min, 'gotalk bytes');
+    add(
+      `${names[t]} 64 in flight, 32 B: req/s vs raw ${names[t]}`,
+      `≥ ${min}×`,
+      fig(t, 'gotalk bytes', 32, 64)?.vsRaw?.['reqPerSec'],
+      (v) => v >= min,
+      'gotalk bytes',
+    );
   }
   const ws = fig('ws', 'gotalk json', 32, 64);
-  add('WebSocket 64 in flight, 32 B: req/s vs fastest peer', '≥ 1.3×', ws?.vsBestPeer?.ratios['reqPerSec'], (v) => v >= 1.3, `gotalk json vs ${ws?.vsBestPeer?.peer ?? 'n/a'}`);
+  add(
+    'WebSocket 64 in flight, 32 B: req/s vs fastest peer',
+    '≥ 1.3×',
+    ws?.vsBestPeer?.ratios['reqPerSec'],
+    (v) => v >= 1.3,
+    `gotalk json vs ${ws?.vsBestPeer?.peer ?? 'n/a'}`,
+  );
   for (const t of ['tcp', 'unix', 'ws'] as const) {
     add(`${names[t]} 1 in flight, 32 B: p50 latency vs raw`, '≤ 1.3×', fig(t, 'gotalk bytes', 32, 1)?.vsRaw?.['p50Ms'], (v) => v <= 1.3, 'gotalk bytes');
   }
   for (const t of ['tcp', 'unix', 'ws'] as const) {
-    add(`${names[t]} 64 KiB echo, 64 in flight: MB/s vs raw`, '≥ 0.7×', fig(t, 'gotalk bytes', 65536, 64)?.vsRaw?.['mbPerSec'], (v) => v >= 0.7, 'gotalk bytes');
+    add(
+      `${names[t]} 64 KiB echo, 64 in flight: MB/s vs raw`,
+      '≥ 0.7×',
+      fig(t, 'gotalk bytes', 65536, 64)?.vsRaw?.['mbPerSec'],
+      (v) => v >= 0.7,
+      'gotalk bytes',
+    );
   }
   for (const s of r.stream.filter((x) => x.impl === 'gotalk')) {
     add(`${names[s.transport as Transport]} stream of 64 KiB parts: MB/s vs raw`, '≥ 0.7×', s.vsRaw, (v) => v >= 0.7, 'stream() echo vs raw byte echo');
   }
   const idle = r.idle.find((x) => x.impl === 'gotalk');
-  add('Heap per idle connection (server)', '≤ 16 kB', idle?.result?.heapPerConnection, (v) => v <= 16_000, `${idle?.result?.connections ?? 0} idle TCP connections`, (v) => `${int(v)} B`);
+  add(
+    'Heap per idle connection (server)',
+    '≤ 16 kB',
+    idle?.result?.heapPerConnection,
+    (v) => v <= 16_000,
+    `${idle?.result?.connections ?? 0} idle TCP connections`,
+    (v) => `${int(v)} B`,
+  );
   return out;
 }
 
@@ -181,8 +225,20 @@ export const OTHER_HEADERS = ['case', 'transport', 'implementation', 'figure', '
 export function otherRows(r: Report): string[][] {
   const na = (e: string | null) => `n/a (${e ?? '?'})`;
   return [
-    ...r.stream.map((s) => ['stream, 64 KiB parts', s.transport, s.impl, s.mbPerSec === null ? na(s.error) : `${mb(s.mbPerSec)} MB/s`, s.impl === 'raw' ? '' : ratio(s.vsRaw)]),
-    ...r.connect.map((c) => ['connect + close', c.transport, c.impl, c.perSec === null ? na(c.error) : `${int(c.perSec)} /s`, c.impl === 'raw' ? '' : ratio(c.vsRaw)]),
+    ...r.stream.map((s) => [
+      'stream, 64 KiB parts',
+      s.transport,
+      s.impl,
+      s.mbPerSec === null ? na(s.error) : `${mb(s.mbPerSec)} MB/s`,
+      s.impl === 'raw' ? '' : ratio(s.vsRaw),
+    ]),
+    ...r.connect.map((c) => [
+      'connect + close',
+      c.transport,
+      c.impl,
+      c.perSec === null ? na(c.error) : `${int(c.perSec)} /s`,
+      c.impl === 'raw' ? '' : ratio(c.vsRaw),
+    ]),
     ...r.idle.map((i) => [
       `heap per idle connection (${i.result?.connections ?? '?'})`,
       i.transport,

@@ -145,9 +145,21 @@ export async function runAll(s: Settings): Promise<Measurements> {
       try {
         server = await startServer(script, dir);
         const value = await measureIdle(server, row.impl, s.idleConnections);
-        record(row, { ok: true, value }, (v) => v.heapPerConnection, (v) => `${int(v.heapPerConnection)} B heap per connection`, '');
+        record(
+          row,
+          { ok: true, value },
+          (v) => v.heapPerConnection,
+          (v) => `${int(v.heapPerConnection)} B heap per connection`,
+          '',
+        );
       } catch (err) {
-        record(row, failed(reasonOf(err)), () => 0, () => '', '');
+        record(
+          row,
+          failed(reasonOf(err)),
+          () => 0,
+          () => '',
+          '',
+        );
       } finally {
         await server?.child.kill();
       }
@@ -166,7 +178,14 @@ async function echoJob(s: Settings, m: Measurements, server: Running, impl: Impl
   if (rows.length === 0) return;
   const address = server.addresses[transport];
   if (!address) {
-    for (const r of rows) record(r, failed(`no ${transport} address`), () => 0, () => '', tag);
+    for (const r of rows)
+      record(
+        r,
+        failed(`no ${transport} address`),
+        () => 0,
+        () => '',
+        tag,
+      );
     return;
   }
   const job: Job = {
@@ -187,7 +206,15 @@ async function echoJob(s: Settings, m: Measurements, server: Running, impl: Impl
       record(row, outcome as Outcome<EchoFigures>, (v) => v.reqPerSec, echoShow, tag);
     });
   } catch (err) {
-    for (const r of rows) if (!seen.has(r.id)) record(r, failed(reasonOf(err)), () => 0, () => '', tag);
+    for (const r of rows)
+      if (!seen.has(r.id))
+        record(
+          r,
+          failed(reasonOf(err)),
+          () => 0,
+          () => '',
+          tag,
+        );
   }
 }
 
@@ -205,11 +232,23 @@ async function otherJobs(s: Settings, m: Measurements, server: Running, kind: 'r
   for (const row of m.stream.filter((r) => r.impl === kind)) {
     const address = server.addresses[kind === 'raw' ? `${row.transport}Pipe` : row.transport]!;
     const job: Job = { kind: 'stream', id: row.id, impl: kind, address, warmupMs: s.warmupMs, timeMs: s.timeMs };
-    await one(job, s.warmupMs + s.timeMs + SLACK, row, (v: { mbPerSec: number }) => v.mbPerSec, (v) => `${mb(v.mbPerSec)} MB/s`);
+    await one(
+      job,
+      s.warmupMs + s.timeMs + SLACK,
+      row,
+      (v: { mbPerSec: number }) => v.mbPerSec,
+      (v) => `${mb(v.mbPerSec)} MB/s`,
+    );
   }
   for (const row of m.connect.filter((r) => r.impl === kind)) {
     const job: Job = { kind: 'connect', id: row.id, impl: kind, address: server.addresses['tcp']!, warmupMs: 100, timeMs: s.connectMs, max: s.connectMax };
-    await one(job, s.connectMs + SLACK, row, (v: { perSec: number }) => v.perSec, (v) => `${int(v.perSec)} connections/s`);
+    await one(
+      job,
+      s.connectMs + SLACK,
+      row,
+      (v: { perSec: number }) => v.perSec,
+      (v) => `${int(v.perSec)} connections/s`,
+    );
   }
 }
 

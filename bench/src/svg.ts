@@ -24,13 +24,21 @@ const BAR = 14;
 const GAP = 4;
 
 /** One panel: per transport, a bar for each implementation measured there. */
-function panel(title: string, figures: EchoFigure[], pick: (f: EchoFigure) => number | null, show: (v: number) => string, y0: number): { svg: string; height: number } {
+function panel(
+  title: string,
+  figures: EchoFigure[],
+  pick: (f: EchoFigure) => number | null,
+  show: (v: number) => string,
+  y0: number,
+): { svg: string; height: number } {
   const parts: string[] = [`<text x="10" y="${y0 + 16}" class="title">${esc(title)}</text>`];
   let y = y0 + 30;
   const values = figures.map(pick).filter((v): v is number => v !== null && Number.isFinite(v));
   const max = Math.max(1e-9, ...values);
   for (const [t, name] of TRANSPORTS) {
-    const group = (Object.keys(IMPLS) as Impl[]).map((impl) => figures.find((f) => f.transport === t && f.impl === impl)).filter((f): f is EchoFigure => f !== undefined);
+    const group = (Object.keys(IMPLS) as Impl[])
+      .map((impl) => figures.find((f) => f.transport === t && f.impl === impl))
+      .filter((f): f is EchoFigure => f !== undefined);
     if (group.length === 0) continue;
     parts.push(`<text x="10" y="${y + 12}" class="group">${esc(name)}</text>`);
     y += 18;
@@ -58,7 +66,13 @@ function panel(title: string, figures: EchoFigure[], pick: (f: EchoFigure) => nu
 export function chart(r: Report): string {
   const at = (sz: number, inf: number) => r.echo.filter((f) => f.size === sz && f.inflight === inf);
   const top = panel('Echo, 32 B, 64 requests in flight: requests/s (longer is better)', at(32, 64), (f) => f.result?.reqPerSec ?? null, int, 0);
-  const bottom = panel('Echo, 32 B, 1 request in flight: p50 latency, ms (shorter is better)', at(32, 1), (f) => f.result?.p50Ms ?? null, (v) => `${ms(v)} ms`, top.height + 10);
+  const bottom = panel(
+    'Echo, 32 B, 1 request in flight: p50 latency, ms (shorter is better)',
+    at(32, 1),
+    (f) => f.result?.p50Ms ?? null,
+    (v) => `${ms(v)} ms`,
+    top.height + 10,
+  );
   const footY = top.height + 10 + bottom.height + 14;
   const m = r.machine;
   const foot = `${r.mode} run ${r.date.slice(0, 10)} · ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB · Node ${m.node} · loopback, client and server in separate processes`;

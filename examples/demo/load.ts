@@ -40,7 +40,8 @@ const filesNeeded = idle + stalled + 200;
  * it is lower (up to the hard limit: that is all a process may do by itself).
  */
 function node(args: string[], files: number, options: SpawnOptions): ChildProcess {
-  const raise = 'want=$0; soft=$(ulimit -n); hard=$(ulimit -Hn); if [ "$soft" != unlimited ] && [ "$soft" -lt "$want" ]; then if [ "$hard" = unlimited ] || [ "$hard" -ge "$want" ]; then ulimit -n "$want"; else ulimit -n "$hard"; fi; fi; exec "$@"';
+  const raise =
+    'want=$0; soft=$(ulimit -n); hard=$(ulimit -Hn); if [ "$soft" != unlimited ] && [ "$soft" -lt "$want" ]; then if [ "$hard" = unlimited ] || [ "$hard" -ge "$want" ]; then ulimit -n "$want"; else ulimit -n "$hard"; fi; fi; exec "$@"';
   return spawn('sh', ['-c', raise, String(files), process.execPath, ...process.execArgv, ...args], options);
 }
 
@@ -58,10 +59,13 @@ async function main(): Promise<void> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'gotalk-demo-load-'));
   const children: ChildProcess[] = [];
-  const deadline = setTimeout(() => {
-    console.error('the load run took too long; stopping');
-    finish(1);
-  }, (seconds + 60) * 1000);
+  const deadline = setTimeout(
+    () => {
+      console.error('the load run took too long; stopping');
+      finish(1);
+    },
+    (seconds + 60) * 1000,
+  );
   const finish = (code: number) => {
     for (const c of children) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -104,7 +108,10 @@ async function main(): Promise<void> {
     const sampling = setInterval(() => rss.sample(), 250);
     const loaded = await timeRequests(page, seconds * 1000, () => {
       const r = last;
-      if (r) console.log(`  ${r.idleOpen} idle open (${r.idleOpened} opened, ${r.idleClosed} closed by the server), ${r.stalledGreeted}/${stalled} stalled pages greeted; server RSS ${mb(rss.last)}`);
+      if (r)
+        console.log(
+          `  ${r.idleOpen} idle open (${r.idleOpened} opened, ${r.idleClosed} closed by the server), ${r.stalledGreeted}/${stalled} stalled pages greeted; server RSS ${mb(rss.last)}`,
+        );
     });
     clearInterval(sampling);
     clearInterval(chatting);
@@ -187,7 +194,12 @@ class RssSampler {
       bytes = Number(m?.[1] ?? 0) * 1024;
     } catch {
       try {
-        bytes = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(this.pid)]).toString().trim()) * 1024;
+        bytes =
+          Number(
+            execFileSync('ps', ['-o', 'rss=', '-p', String(this.pid)])
+              .toString()
+              .trim(),
+          ) * 1024;
       } catch {
         return this.last;
       }

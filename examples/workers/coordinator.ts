@@ -16,10 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Handlers, listen, type CloseInfo } from '@gotalk/node';
+import { Handlers, listen, spawnProcess, spawnWorker, type CloseInfo, type SpawnedPeer } from '@gotalk/node';
 import { Pool } from '@gotalk/pool';
 import { FIVE_MS } from './crunch.ts';
-import { startProcess, startThread } from './spawn.ts';
 
 const WORKER = new URL('./worker.ts', import.meta.url);
 
@@ -60,23 +59,24 @@ const completions = new Map<number, number>();
 const handlers = new Handlers();
 handlers.onNotification('done', (id) => void completions.set(id as number, (completions.get(id as number) ?? 0) + 1));
 const peerOptions = { handlers, heartbeatInterval: 1000 };
+const spawnOptions = { ...peerOptions, loader: 'tsx' } as const; // the worker is TypeScript
 
 // Jobs in flight to a worker at once: 2, so that a worker always has its next job at hand.
 const pool = new Pool({ concurrency: 2, repeatable: ['crunch'], maxQueue: Math.max(1024, o.jobs), requestTimeout: 120_000 });
 pool.on('leave', ({ member, info }) => console.log(`worker ${member.name} left (${describe(info)})`));
 pool.on('restart', ({ name, attempt, delay }) => console.log(`starting ${name} again in ${delay} ms (attempt ${attempt})`));
 
-// The workers this coordinator starts: threads, then processes (their children kept for --kill-one).
-const children = new Map<string, ChildProcess>();
+// The workers this coordinator starts: threads, then processes (kept by name for --kill-one).
+const processes = new Map<string, SpawnedPeer<ChildProcess>>();
 const starting: Promise<unknown>[] = [];
 const restart = { minDelay: 50, maxDelay: 1000 };
-for (let i = 1; i <= o.threads; i++) starting.push(pool.start(() => startThread(WORKER, peerOptions), { name: `thread-${i}`, restart }));
+for (let i = 1; i <= o.threads; i++) starting.push(pool.start(() => spawnWorker(WORKER, spawnOptions), { name: `thread-${i}`, restart }));
 for (let i = 1; i <= o.processes; i++) {
   const name = `process-${i}`;
   const factory = async () => {
-    const { peer, child } = await startProcess(WORKER, peerOptions);
-    children.set(name, child);
-    child.on('exit', (code, signal) => signal && console.log(`${name} (pid ${child.pid}) was killed by ${signal}`));
+    const peer = await spawnProcess(WORKER, spawnOptions);
+    processes.set(name, peer);
+    void peer.exited.then(({ signal }) => signal && console.log(`${name} (pid ${peer.worker.pid}) was killed by ${signal}`));
     return peer;
   };
   starting.push(pool.start(factory, { name, restart }));
@@ -134,11 +134,11 @@ const results = Array.from({ length: o.jobs }, (_, id) =>
 
 /** SIGKILLs the first process worker that has jobs running. */
 function killOne(): boolean {
-  const victim = pool.members.find((m) => m.name.startsWith('process-') && m.running > 0 && children.get(m.name)?.exitCode === null);
+  const victim = pool.members.find((m) => m.name.startsWith('process-') && m.running > 0 && processes.get(m.name)?.worker.exitCode === null);
   if (!victim) return false;
-  const child = children.get(victim.name)!;
-  console.log(`killing ${victim.name} (pid ${child.pid}) with ${victim.running} jobs running`);
-  child.kill('SIGKILL');
+  const peer = processes.get(victim.name)!;
+  console.log(`killing ${victim.name} (pid ${peer.worker.pid}) with ${victim.running} jobs running`);
+  void peer.kill(); // SIGKILL
   return true;
 }
 

@@ -1,14 +1,14 @@
 // A worker of the example: serves `crunch` (CPU-bound: about 5 ms for 1.5 million rounds) and
 // tells the coordinator of each job it completed with a `done` notification, sent just before
 // the result (the coordinator counts completions: a job completed twice would show). The same
-// program runs as a worker thread, as a child process, or on its own dialling a coordinator:
+// program runs as a worker thread or a child process the coordinator spawned (connectToParent),
+// or on its own, dialling a coordinator (on another machine, say):
 //
-//   npx tsx examples/workers/worker.ts --connect tcp://127.0.0.1:7001 [--name laptop]
+//   npx tsx examples/workers/worker.ts --connect tcp://127.0.0.1:7001
 //
 // Heartbeats every second keep the load it reports fresh for the coordinator's choice.
-import { connectClient, type HandlerContext, type Handlers, type PeerOptions } from '@gotalk/node';
+import { connectClient, connectToParent, type HandlerContext, type Handlers, type PeerOptions } from '@gotalk/node';
 import { crunch } from './crunch.ts';
-import { connectToParent, startedByParent } from './spawn.ts';
 
 /** What the worker serves. */
 function serve(handlers: Handlers): void {
@@ -22,14 +22,14 @@ function serve(handlers: Handlers): void {
 }
 
 const options: PeerOptions = { heartbeatInterval: 1000 };
+const at = process.argv.indexOf('--connect');
 
-if (startedByParent()) {
-  const peer = connectToParent(options);
-  serve(peer.handlers);
+if (at < 0) {
+  // Spawned: serve the parent until it closes the connection; then nothing keeps this worker running.
+  const parent = await connectToParent(options);
+  serve(parent.handlers);
 } else {
-  const args = process.argv.slice(2);
-  const at = args.indexOf('--connect');
-  const address = at >= 0 ? args[at + 1] : undefined;
+  const address = process.argv[at + 1];
   if (!address) {
     console.error('usage: worker.ts --connect <address of the coordinator>');
     process.exit(2);

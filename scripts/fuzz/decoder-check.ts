@@ -59,7 +59,8 @@ function decode(make: MakeDecoder, config: DecoderConfig, chunks: readonly Uint8
   }
   if (error) {
     if (!DECODER_CODES.has(error.code)) return { kind: 'decoder error has a code a decoder never raises', detail: describeError(error) };
-    if (!(error.offset >= 0 && error.offset < total)) return { kind: 'decoder error offset outside the input', detail: `${describeError(error)}, input ${total} bytes` };
+    if (!(error.offset >= 0 && error.offset < total))
+      return { kind: 'decoder error offset outside the input', detail: `${describeError(error)}, input ${total} bytes` };
     try {
       decoder.push(ONE_BYTE, sink);
       return { kind: 'decoder accepted bytes after failing', detail: describeError(error) };
@@ -159,13 +160,22 @@ export function checkDecoder(
     if ('kind' in split) return split;
     const where = `chunks of ${chunks.map((c) => c.length).join('+')} bytes`;
     if (!sameError(whole.error, split.error)) {
-      return { kind: 'decoding depends on the chunking (error)', detail: `${where}: ${whole.error ? describeError(whole.error) : 'no error'} in one chunk, ${split.error ? describeError(split.error) : 'no error'} split` };
+      return {
+        kind: 'decoding depends on the chunking (error)',
+        detail: `${where}: ${whole.error ? describeError(whole.error) : 'no error'} in one chunk, ${split.error ? describeError(split.error) : 'no error'} split`,
+      };
     }
     if (!sameFrames(whole.frames, split.frames)) {
-      return { kind: 'decoding depends on the chunking (frames)', detail: `${where}: ${whole.frames.length} frames in one chunk, ${split.frames.length} split` };
+      return {
+        kind: 'decoding depends on the chunking (frames)',
+        detail: `${where}: ${whole.frames.length} frames in one chunk, ${split.frames.length} split`,
+      };
     }
     if (!whole.error && (whole.idle !== split.idle || whole.buffered !== split.buffered)) {
-      return { kind: 'decoding depends on the chunking (state at the end)', detail: `${where}: idle ${whole.idle}/${split.idle}, buffered ${whole.buffered}/${split.buffered}` };
+      return {
+        kind: 'decoding depends on the chunking (state at the end)',
+        detail: `${where}: idle ${whole.idle}/${split.idle}, buffered ${whole.buffered}/${split.buffered}`,
+      };
     }
   }
   return null;

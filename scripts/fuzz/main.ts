@@ -30,7 +30,14 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { seed: randomInt(0, 2 ** 32 - 1), count: 1_000_000, caseIndex: null, targets: ['decoder', 'peer'], heapBound: 32, workers: Math.min(2, availableParallelism()) };
+  const out: Args = {
+    seed: randomInt(0, 2 ** 32 - 1),
+    count: 1_000_000,
+    caseIndex: null,
+    targets: ['decoder', 'peer'],
+    heapBound: 32,
+    workers: Math.min(2, availableParallelism()),
+  };
   const number = (flag: string, v: string | undefined) => {
     const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n)) throw new Error(`${flag} needs a number, got ${v ?? 'nothing'}`);
@@ -59,7 +66,10 @@ function print(report: FuzzReport, targets: readonly Target[]): void {
   const secs = report.ms / 1000;
   console.log(`cases run: ${report.cases.toLocaleString('en-US')} (each fed to the ${targets.join(' and the ')}), ${mib(report.inputBytes)} of input`);
   for (const [key, n] of Object.entries(report.tally).sort()) console.log(`  ${key}: ${n.toLocaleString('en-US')}`);
-  if (report.heap) console.log(`heap + external memory after GC: ${mib(report.heap.start)} once warm, ${mib(report.heap.end)} at the end (bound +${mib(report.heap.bound)}, per process)`);
+  if (report.heap)
+    console.log(
+      `heap + external memory after GC: ${mib(report.heap.start)} once warm, ${mib(report.heap.end)} at the end (bound +${mib(report.heap.bound)}, per process)`,
+    );
   console.log(`failures: ${report.failureCount}`);
   for (const [kind, n] of report.kinds) console.log(`  ${kind}: ${n}`);
   for (const f of report.failures) {

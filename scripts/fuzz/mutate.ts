@@ -5,10 +5,7 @@ import type { Rng } from './rng.ts';
 import { concatBytes, latin1Bytes } from './wire.ts';
 
 /** Real wire vectors of the protocol's test table (the 1 MiB one left out): valid and invalid. */
-export const CORPUS: readonly Uint8Array[] = [
-  ...validVectors.filter((v) => !v.large).map((v) => v.wire),
-  ...invalidVectors.map((v) => v.wire),
-];
+export const CORPUS: readonly Uint8Array[] = [...validVectors.filter((v) => !v.large).map((v) => v.wire), ...invalidVectors.map((v) => v.wire)];
 
 /** The valid vectors without a version handshake, that a peer can be fed after `01`. */
 export const VALID_FRAMES: readonly Uint8Array[] = validVectors.filter((v) => !v.large && !v.version).map((v) => v.wire);
@@ -70,7 +67,11 @@ export function mutateBytes(rng: Rng, input: Uint8Array, other: () => Uint8Array
     }
     case 2:
       // insert random or interesting bytes
-      return concatBytes([input.subarray(0, at), rng.chance(0.5) ? rng.bytes(rng.range(1, 8)) : INTERESTING.subarray(rng.int(INTERESTING.length)), input.subarray(at)]);
+      return concatBytes([
+        input.subarray(0, at),
+        rng.chance(0.5) ? rng.bytes(rng.range(1, 8)) : INTERESTING.subarray(rng.int(INTERESTING.length)),
+        input.subarray(at),
+      ]);
     case 3: {
       // delete a range
       const end = Math.min(len, at + rng.range(1, rng.chance(0.8) ? 4 : 64));

@@ -239,12 +239,19 @@ export async function checkPeer(
       const want = exp.end.code;
       const e = (info as CloseInfo | null)?.error;
       if (!(info && e instanceof ProtocolError && !e.remote && e.protocolCode === want && (info as CloseInfo).reason === 'protocol')) {
-        return fail('peer did not close with a ProtocolError on invalid input', `${exp.end.error.code} at ${exp.end.error.offset}, expected f${want}; ${state}`);
+        return fail(
+          'peer did not close with a ProtocolError on invalid input',
+          `${exp.end.error.code} at ${exp.end.error.offset}, expected f${want}; ${state}`,
+        );
       }
-      if (out.f.length !== 1 || out.f[0] !== want) return fail('peer did not send one f frame for invalid input', `expected f${want}, wrote [${out.f.join(', ')}]`);
+      if (out.f.length !== 1 || out.f[0] !== want)
+        return fail('peer did not send one f frame for invalid input', `expected f${want}, wrote [${out.f.join(', ')}]`);
     }
     if (out.afterF > 0) return fail('peer wrote frames after its f frame', `${out.afterF} frames`);
-    count(tally, exp.end === null ? 'peer: stayed open' : exp.end.kind === 'f' ? "peer: closed on the other side's f" : 'peer: closed on invalid input (f sent)');
+    count(
+      tally,
+      exp.end === null ? 'peer: stayed open' : exp.end.kind === 'f' ? "peer: closed on the other side's f" : 'peer: closed on invalid input (f sent)',
+    );
     if (t.paused) count(tally, 'peer: stopped reading (backpressure)');
 
     // Replies: at most one final reply per request received, each to an id it was asked under.

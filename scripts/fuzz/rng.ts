@@ -68,7 +68,7 @@ export class Rng {
   weighted<T>(table: readonly (readonly [number, T])[]): T {
     let total = 0;
     for (const [w] of table) total += w;
-    let r = this.u32() / 0x100000000 * total;
+    let r = (this.u32() / 0x100000000) * total;
     for (const [w, v] of table) {
       if (r < w) return v;
       r -= w;

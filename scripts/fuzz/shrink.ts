@@ -19,13 +19,13 @@ export async function shrink(input: Uint8Array, fails: Fails, budget = 400): Pro
     current = candidate;
     return true;
   };
-  for (let before = Infinity; current.length < before && tries < budget; ) {
+  for (let before = Infinity; current.length < before && tries < budget;) {
     before = current.length;
     // Aligned ranges, halving in size.
     let size = 1;
     while (size * 2 <= current.length) size *= 2;
     for (; size >= 1 && tries < budget; size = Math.floor(size / 2)) {
-      for (let at = 0; at < current.length && tries < budget; ) {
+      for (let at = 0; at < current.length && tries < budget;) {
         if (!(await attempt(concatBytes([current.subarray(0, at), current.subarray(at + size)])))) at += size;
       }
     }

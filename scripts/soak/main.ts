@@ -130,7 +130,7 @@ async function client(id: number, addresses: readonly string[], deadline: number
     tally.connections++;
     const pongs = new Pongs(peer);
     const where = `client ${id} on ${address.split(':')[0]}`;
-    for (let sent = 0; sent < args.requests && Date.now() < deadline; ) {
+    for (let sent = 0; sent < args.requests && Date.now() < deadline;) {
       // A wave of 1..8 requests in flight at once.
       const wave = Math.min(rng.range(1, 8), args.requests - sent);
       await Promise.all(Array.from({ length: wave }, () => request(pickKind(rng), peer, pongs, rng, tally, where)));
@@ -205,7 +205,9 @@ async function main(): Promise<number> {
     let lastSent = 0;
     const progress = setInterval(() => {
       const sent = tally.total(tally.sent);
-      console.log(`  … ${Math.round((performance.now() - t0) / 1000)} s: ${sent} requests (${Math.round((sent - lastSent) / 10)}/s), ${tally.connections} connections, ${tally.total(tally.lost)} lost, ${tally.total(tally.wrong)} wrong`);
+      console.log(
+        `  … ${Math.round((performance.now() - t0) / 1000)} s: ${sent} requests (${Math.round((sent - lastSent) / 10)}/s), ${tally.connections} connections, ${tally.total(tally.lost)} lost, ${tally.total(tally.wrong)} wrong`,
+      );
       lastSent = sent;
     }, 10_000);
     await Promise.all(Array.from({ length: args.clients }, (_, id) => client(id, addresses, deadline, args, tally)));
@@ -220,7 +222,9 @@ async function main(): Promise<number> {
     const lat = tally.latencies.sort((a, b) => a - b);
     const pct = (q: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!.toFixed(1) : '-');
     console.log(`server at the end (all clients gone): ${describeStats(after)}`);
-    console.log(`requests: ${sent} in ${secs.toFixed(1)} s (${Math.round(sent / secs)}/s) over ${tally.connections} connections (reconnects included), latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms`);
+    console.log(
+      `requests: ${sent} in ${secs.toFixed(1)} s (${Math.round(sent / secs)}/s) over ${tally.connections} connections (reconnects included), latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms`,
+    );
     for (const [kind] of KINDS) {
       const k = kind as Kind;
       console.log(`  ${kind}: ${tally.sent.get(k) ?? 0} sent, ${tally.ok.get(k) ?? 0} ok, ${tally.wrong.get(k) ?? 0} wrong, ${tally.lost.get(k) ?? 0} lost`);
@@ -232,7 +236,10 @@ async function main(): Promise<number> {
       [lost === 0, `requests lost: ${lost}`],
       [wrong === 0, `requests wrong: ${wrong}`],
       [tally.connectFailures === 0, `connections refused or failed: ${tally.connectFailures}`],
-      [after.gc && growth <= args.heapBound * 2 ** 20, `server memory after GC (heap used + external) grew ${mib(growth)} (bound ${args.heapBound} MiB${after.gc ? '' : '; GC could not be forced'})`],
+      [
+        after.gc && growth <= args.heapBound * 2 ** 20,
+        `server memory after GC (heap used + external) grew ${mib(growth)} (bound ${args.heapBound} MiB${after.gc ? '' : '; GC could not be forced'})`,
+      ],
       [after.fds <= before.fds + FD_SLACK, `server fds: ${before.fds} at the start, ${after.fds} at the end (bound +${FD_SLACK})`],
       [after.connections <= 1, `server connections left at the end: ${after.connections - 1} besides the monitor`],
     ];

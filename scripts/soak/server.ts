@@ -68,4 +68,3 @@ process.once('message', (m: { addresses: string[]; faults?: Fault[] }) => {
     process.exit(1);
   });
 });
-

@@ -1,7 +1,11 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /** Listens with a plain net server on loopback TCP (port 0) or a Unix socket path; resolves with its address. */
-export function listenNet(onSocket: (socket: Socket) => void, where: 'tcp' | { path: string }, sockets?: Set<Socket>): Promise<{ server: Server; address: string }> {
+export function listenNet(
+  onSocket: (socket: Socket) => void,
+  where: 'tcp' | { path: string },
+  sockets?: Set<Socket>,
+): Promise<{ server: Server; address: string }> {
   const server = createServer((socket) => {
     socket.on('error', () => {});
     if (sockets) {

@@ -21,11 +21,16 @@ client.on('open', () => {
   setStatus('open', 'connected');
   // Saying hello makes this connection a page: the server counts it, lists it, and sends it
   // broadcasts only from then on. The answer holds the roster once; changes follow.
-  sayHello(me).catch(() => sayHello(`${me}-${Math.random().toString(36).slice(2, 6)}`)).catch(() => {});
-  client.request('addresses').then((addresses) => {
-    const tcp = addresses.find((a) => a.startsWith('tcp://')) ?? addresses[0];
-    if (tcp) $('cli-hint').textContent = `gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
-  }, () => {});
+  sayHello(me)
+    .catch(() => sayHello(`${me}-${Math.random().toString(36).slice(2, 6)}`))
+    .catch(() => {});
+  client.request('addresses').then(
+    (addresses) => {
+      const tcp = addresses.find((a) => a.startsWith('tcp://')) ?? addresses[0];
+      if (tcp) $('cli-hint').textContent = `gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
+    },
+    () => {},
+  );
   applyLoad();
 });
 /** Says hello as `name` (the server refuses a name taken many times over). */
@@ -71,10 +76,14 @@ $('ask-btn').addEventListener('click', async () => {
 client.handlers.onNotification('answers', (value) => {
   const answers = Array.isArray(value?.answers) ? value.answers : [];
   $('answers').innerHTML = answers
-    .map((a) => `<tr><td>${escape(a.page)}${a.page === myName ? ' <span class="dim">(you)</span>' : ''}</td><td>${escape(a.error ? `⚠ ${a.error}` : a.answer)}</td><td>${Number(a.ms) || 0}</td></tr>`)
+    .map(
+      (a) =>
+        `<tr><td>${escape(a.page)}${a.page === myName ? ' <span class="dim">(you)</span>' : ''}</td><td>${escape(a.error ? `⚠ ${a.error}` : a.answer)}</td><td>${Number(a.ms) || 0}</td></tr>`,
+    )
     .join('');
   const count = Number(value?.count) || answers.length;
-  $('asked-log').textContent = `“${asText(value?.question)}” — ${count} page${count === 1 ? '' : 's'} asked${count > answers.length ? `, the first ${answers.length} shown` : ''}.`;
+  $('asked-log').textContent =
+    `“${asText(value?.question)}” — ${count} page${count === 1 ? '' : 's'} asked${count > answers.length ? `, the first ${answers.length} shown` : ''}.`;
 });
 
 // ---- streamed result with live progress ----

@@ -1,4 +1,11 @@
-import { Client as ReconnectingClient, countOption, DEFAULTS, type ClientOptions as ReconnectingOptions, type OnlineWatcher, type Transport } from '@gotalk/peer';
+import {
+  Client as ReconnectingClient,
+  countOption,
+  DEFAULTS,
+  type ClientOptions as ReconnectingOptions,
+  type OnlineWatcher,
+  type Transport,
+} from '@gotalk/peer';
 import { resolveEndpoint } from './endpoint-url.ts';
 import { WebSocketTransport, type WebSocketConstructor, type WebSocketLike } from './websocket-transport.ts';
 

@@ -51,7 +51,10 @@ export function resolveEndpoint(url: string | URL | undefined): string {
   const page = typeof location !== 'undefined' ? location.href : undefined;
   const resolved = url === undefined ? defaultEndpoint(loadedFrom, page) : wsUrl(String(url), page);
   if (!resolved) {
-    throw new BrowserError('BAD_URL', url === undefined ? 'no URL given and none can be derived: pass connect() a ws:// URL' : `not a WebSocket URL: ${String(url)}`);
+    throw new BrowserError(
+      'BAD_URL',
+      url === undefined ? 'no URL given and none can be derived: pass connect() a ws:// URL' : `not a WebSocket URL: ${String(url)}`,
+    );
   }
   return resolved;
 }

@@ -85,7 +85,8 @@ export class WebSocketTransport implements Transport {
     this.#events = events;
     if (this.closeCode !== undefined) this.#closed(this.closeCode);
     else if (this.#socket.readyState !== OPEN) queueMicrotask(() => this.#end(new Error('WebSocket not open')));
-    else if (this.#held!.length === 0) this.#held = null; // nothing came early: deliver as it comes
+    else if (this.#held!.length === 0)
+      this.#held = null; // nothing came early: deliver as it comes
     else this.resume(); // what came early, from a microtask (never from inside start())
   }
 

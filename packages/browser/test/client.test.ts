@@ -42,7 +42,10 @@ async function restartingServer(upFor: (n: number) => number): Promise<{ url: st
   wss.on('connection', (socket) => {
     sockets.push(socket);
     const ms = upFor(sockets.length);
-    void new Peer(new NodeWebSocketTransport(socket, { kind: 'ws' })).ready.then(() => setTimeout(() => socket.close(1001, 'going away'), ms), () => {});
+    void new Peer(new NodeWebSocketTransport(socket, { kind: 'ws' })).ready.then(
+      () => setTimeout(() => socket.close(1001, 'going away'), ms),
+      () => {},
+    );
   });
   cleanup.add(() => new Promise((resolve) => wss.close(resolve)));
   cleanup.add(() => sockets.forEach((s) => s.terminate()));
@@ -104,7 +107,11 @@ describe('requests, streams and notifications both ways', () => {
     expect(parts.join('')).toBe('ABCDÉ');
     const upper = defineStreamOperation('upper', { input: schema(isString), output: schema(isString) });
     const typed: string[] = [];
-    for await (const v of c.callStream(upper, ['"x"', '"y"'].map((s) => JSON.parse(s) as string))) typed.push(v);
+    for await (const v of c.callStream(
+      upper,
+      ['"x"', '"y"'].map((s) => JSON.parse(s) as string),
+    ))
+      typed.push(v);
     expect(typed).toEqual(['X', 'Y']);
     const [serverSide] = server.peers;
     expect(text(await serverSide!.stream('count', [utf8('aaa'), utf8('bb')]).collect())).toBe('35');
@@ -183,7 +190,11 @@ describe('reconnection', () => {
     wss.on('connection', () => void connections++); // never a byte
     cleanup.add(() => new Promise((resolve) => wss.close(resolve)));
     cleanup.add(() => wss.clients.forEach((s) => s.terminate()));
-    const c = client(cleanup, `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, { connectTimeout: 200, handshakeTimeout: 60_000, reconnect: fast });
+    const c = client(cleanup, `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, {
+      connectTimeout: 200,
+      handshakeTimeout: 60_000,
+      reconnect: fast,
+    });
     const started = performance.now();
     const end = await next(c, 'close');
     expect(performance.now() - started).toBeLessThan(5000); // not the 60 s handshake timeout

@@ -144,7 +144,14 @@ describe('connect() options', () => {
   });
 
   it('accepts the edges of each range', async () => {
-    for (const options of [{ connectTimeout: 1 }, { connectTimeout: 2 ** 31 - 1 }, { queueTimeout: 0 }, { queueLimit: 0 }, { highWaterMark: 0 }, { queueLimit: 2 ** 53 - 1 }]) {
+    for (const options of [
+      { connectTimeout: 1 },
+      { connectTimeout: 2 ** 31 - 1 },
+      { queueTimeout: 0 },
+      { queueLimit: 0 },
+      { highWaterMark: 0 },
+      { queueLimit: 2 ** 53 - 1 },
+    ]) {
       await connect('ws://h/', { WebSocket: NeverOpens, ...options }).close();
     }
   });

@@ -182,10 +182,14 @@ describe('the demo app', () => {
 
   it('loads in Chromium, talks to its server, and a screenshot is saved', async () => {
     dir = mkdtempSync(join(tmpdir(), 'gotalk-demo-'));
-    demo = startGroup(join(root, 'node_modules/.bin/tsx'), ['examples/demo/server.ts', '--http', '127.0.0.1:0', '--tcp', '127.0.0.1:0', '--unix', join(dir, 'demo.sock')], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    demo = startGroup(
+      join(root, 'node_modules/.bin/tsx'),
+      ['examples/demo/server.ts', '--http', '127.0.0.1:0', '--tcp', '127.0.0.1:0', '--unix', join(dir, 'demo.sock')],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const child = demo.child;
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';

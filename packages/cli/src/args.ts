@@ -75,7 +75,14 @@ export function parse<O extends Options>(command: string, argv: string[], option
 /** Checks the number of positionals; `names` are shown in the message (e.g. `<address> <op>`). */
 export function positionals(command: string, given: string[], min: number, max: number, names: string): string[] {
   if (given.length < min) throw new UsageError(`missing arguments: expected ${names}`, command);
-  if (given.length > max) throw new UsageError(`too many arguments: ${given.slice(max).map((a) => JSON.stringify(a)).join(' ')} (expected ${names})`, command);
+  if (given.length > max)
+    throw new UsageError(
+      `too many arguments: ${given
+        .slice(max)
+        .map((a) => JSON.stringify(a))
+        .join(' ')} (expected ${names})`,
+      command,
+    );
   return given;
 }
 

@@ -16,12 +16,7 @@ export interface Incoming {
 export function printIncoming(m: Incoming, json: boolean, c: Colors): Promise<void> {
   if (json) {
     const parsed = formatJson(m.payload, false);
-    const body =
-      parsed === null
-        ? { text: Buffer.from(m.payload).toString('utf8') }
-        : parsed === ''
-          ? {}
-          : { payload: JSON.parse(parsed) as unknown };
+    const body = parsed === null ? { text: Buffer.from(m.payload).toString('utf8') } : parsed === '' ? {} : { payload: JSON.parse(parsed) as unknown };
     const line = { type: m.kind, name: m.name, size: m.payload.length, ...body, ...(m.answer ? { answer: m.answer } : {}) };
     return writeOut(`${JSON.stringify(line)}\n`);
   }

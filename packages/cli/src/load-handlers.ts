@@ -39,7 +39,10 @@ export async function loadHandlers(path: string, handlers: Handlers): Promise<vo
   // A CommonJS module compiled from `export default` holds it as `exports.default`.
   if (fn !== null && typeof fn === 'object' && typeof (fn as { default?: unknown }).default === 'function') fn = (fn as { default: unknown }).default;
   if (typeof fn !== 'function') {
-    throw new UsageError(`--handlers: ${path} must default-export a function (handlers) => void; it exports ${fn === undefined ? 'no default' : `a default ${typeof fn}`}`, 'serve');
+    throw new UsageError(
+      `--handlers: ${path} must default-export a function (handlers) => void; it exports ${fn === undefined ? 'no default' : `a default ${typeof fn}`}`,
+      'serve',
+    );
   }
   try {
     await (fn as HandlersModule)(handlers);

@@ -32,6 +32,7 @@ ${Object.entries(COMMANDS)
 
 Addresses:
   tcp://host:port  tls://host:port  unix:/path/to.sock  ws://host:port/path  wss://host:port/path
+  fd:N (a socket inherited as file descriptor N, e.g. from systemd socket activation)
 
 Exit codes:
   0    success

@@ -49,7 +49,9 @@ export async function run(argv: string[]): Promise<number> {
   const c = colors(useColor(process.stdout));
   const json = values.json === true;
   const printing: Promise<void>[] = [];
-  const handlers = new Handlers().notificationFallback((p, ctx) => void printing.push(printIncoming({ kind: 'notification', name: ctx.name, payload: p }, json, c)));
+  const handlers = new Handlers().notificationFallback(
+    (p, ctx) => void printing.push(printIncoming({ kind: 'notification', name: ctx.name, payload: p }, json, c)),
+  );
   const client = await openClient('notify', address, values, DEFAULTS.connectTimeout, handlers);
   try {
     client.peer.notifyBytes(name, payload);

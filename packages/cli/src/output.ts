@@ -171,8 +171,7 @@ export function report(command: string, err: unknown): number {
   if (err instanceof UsageError) {
     const cmd = err.command ?? command;
     text += `Run 'gotalk ${cmd ? `${cmd} ` : ''}--help' for usage.\n`;
-  }
-  else if (process.env['GOTALK_DEBUG'] && err instanceof Error && err.stack) text += `${err.stack}\n`;
+  } else if (process.env['GOTALK_DEBUG'] && err instanceof Error && err.stack) text += `${err.stack}\n`;
   process.stderr.write(text);
   return code;
 }

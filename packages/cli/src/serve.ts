@@ -1,5 +1,16 @@
 import { formatId } from '@gotalk/protocol';
-import { checkHostPolicy, Handlers, listen, parseAddress, type ActivityEvent, type HostPolicy, type NodeError, type Peer, type Server, type ServerOptions } from '@gotalk/node';
+import {
+  checkHostPolicy,
+  Handlers,
+  listen,
+  parseAddress,
+  type ActivityEvent,
+  type HostPolicy,
+  type NodeError,
+  type Peer,
+  type Server,
+  type ServerOptions,
+} from '@gotalk/node';
 import { Exit, UsageError, parse, readArgFile } from './args.ts';
 import { BUILTINS, registerBuiltins } from './builtins.ts';
 import { loadHandlers } from './load-handlers.ts';
@@ -131,7 +142,9 @@ export async function run(argv: string[]): Promise<number> {
   if (values.handlers) await loadHandlers(values.handlers, handlers);
   const options: ServerOptions = {
     handlers,
-    ...(values.cert && values.key ? { tls: { cert: Buffer.from(await readArgFile('serve', values.cert)), key: Buffer.from(await readArgFile('serve', values.key)) } } : {}),
+    ...(values.cert && values.key
+      ? { tls: { cert: Buffer.from(await readArgFile('serve', values.cert)), key: Buffer.from(await readArgFile('serve', values.key)) } }
+      : {}),
     ws: {
       ...(values['any-origin'] ? { origins: '*' as const } : {}),
       ...(hosts ? { allowedHosts: hosts } : {}),

@@ -80,7 +80,8 @@ export async function* splitLines(input: AsyncIterable<Buffer>, max: number): As
   let held: Buffer[] = [];
   let heldBytes = 0;
   let lineNo = 1;
-  const tooLong = () => new CliError(`line ${lineNo} of stdin is over the limit of ${max} bytes for one part; use --chunks for data that is not lines`, Exit.other);
+  const tooLong = () =>
+    new CliError(`line ${lineNo} of stdin is over the limit of ${max} bytes for one part; use --chunks for data that is not lines`, Exit.other);
   for await (const chunk of input) {
     let start = 0;
     for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {

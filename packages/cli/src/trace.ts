@@ -46,7 +46,8 @@ function printer(json: boolean, previewBytes: number, c: Colors): Printer {
   return {
     frame: (conn, from, frame) => out(json ? frameJson(conn, from, frame, previewBytes) : frameLine(conn, from, frame, previewBytes, c)),
     // Event texts carry error messages, some from the other side (an upstream's HTTP status line).
-    event: (conn, event, text, fields = {}) => out(json ? JSON.stringify({ conn, event, ...fields }) : `${c.dim(`#${conn}`)} ${c.yellow('--')} ${escapeText(text)}`),
+    event: (conn, event, text, fields = {}) =>
+      out(json ? JSON.stringify({ conn, event, ...fields }) : `${c.dim(`#${conn}`)} ${c.yellow('--')} ${escapeText(text)}`),
   };
 }
 

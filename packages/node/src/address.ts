@@ -4,21 +4,30 @@ import { NodeError } from './errors.ts';
 export type Address =
   | { readonly kind: 'tcp' | 'tls'; readonly host: string; readonly port: number }
   | { readonly kind: 'unix'; readonly path: string }
-  | { readonly kind: 'ws' | 'wss'; readonly host: string; readonly port: number; readonly path: string };
+  | { readonly kind: 'ws' | 'wss'; readonly host: string; readonly port: number; readonly path: string }
+  /** A socket this process inherited as file descriptor `fd`: listening (to listen on) or connected (to connect over). */
+  | { readonly kind: 'fd'; readonly fd: number };
 
 function bad(message: string): NodeError {
   return new NodeError('BAD_ADDRESS', message);
 }
 
-const FORMS = 'tcp://host:port, tls://host:port, unix:/path/to.sock, ws://host:port/path or wss://host:port/path';
+const FORMS = 'tcp://host:port, tls://host:port, unix:/path/to.sock, ws://host:port/path, wss://host:port/path or fd:N';
 
 /**
  * Parses the one address syntax used everywhere (API, CLI, docs):
  * `tcp://host:port`, `tls://host:port`, `unix:/path/to.sock` (also `unix://` + absolute path),
- * `ws://host:port/path`, `wss://host:port/path`. IPv6 hosts go in brackets (`tcp://[::1]:7000`).
- * Port 0 asks the system for a free port when listening. A ws path defaults to `/gotalk/`.
+ * `ws://host:port/path`, `wss://host:port/path`, and `fd:N` for a socket inherited as file
+ * descriptor N (systemd socket activation passes listening sockets from fd 3). IPv6 hosts go in
+ * brackets (`tcp://[::1]:7000`). Port 0 asks the system for a free port when listening. A ws
+ * path defaults to `/gotalk/`.
  */
 export function parseAddress(address: string): Address {
+  if (address.startsWith('fd:')) {
+    const fd = /^fd:(\d{1,9})$/.exec(address);
+    if (!fd) throw bad(`"${address}": an fd address is fd:N with N a file descriptor number`);
+    return { kind: 'fd', fd: Number(fd[1]) };
+  }
   const unix = /^unix:(?:\/\/)?(.+)$/.exec(address);
   if (unix) {
     const path = unix[1]!;
@@ -54,5 +63,6 @@ export function hostPort(host: string, port: number): string {
 /** Formats an address back into the common syntax. */
 export function formatAddress(a: Address): string {
   if (a.kind === 'unix') return `unix:${a.path}`;
+  if (a.kind === 'fd') return `fd:${a.fd}`;
   return a.kind === 'ws' || a.kind === 'wss' ? `${a.kind}://${hostPort(a.host, a.port)}${a.path}` : `${a.kind}://${hostPort(a.host, a.port)}`;
 }

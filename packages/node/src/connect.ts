@@ -53,7 +53,10 @@ export async function connect(address: string, options: ConnectOptions = {}): Pr
   });
   const pending = dial(parsed, { ...options, maxPayload: options.limits?.maxPayload }, attempt.signal);
   // A transport that connects after the deadline is closed at once.
-  pending.then((t) => timedOut && t.destroy(), () => {});
+  pending.then(
+    (t) => timedOut && t.destroy(),
+    () => {},
+  );
   try {
     const transport = await Promise.race([pending, deadline]);
     let peer: Peer;

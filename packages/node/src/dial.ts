@@ -1,4 +1,4 @@
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions, type TLSSocket } from 'node:tls';
 import type { Transport } from '@gotalk/peer';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
@@ -24,7 +24,19 @@ export interface DialOptions {
   readonly maxPayload?: number | undefined;
 }
 
-function socketTransport(address: Exclude<Address, { kind: 'ws' | 'wss' }>, options: DialOptions, signal: AbortSignal): Promise<Transport> {
+/** A socket this process inherited, already connected: the transport is made at once. */
+function inheritedTransport(address: Extract<Address, { kind: 'fd' }>, options: DialOptions): Promise<Transport> {
+  const where = formatAddress(address);
+  let socket: Socket;
+  try {
+    socket = new Socket({ fd: address.fd, readable: true, writable: true, allowHalfOpen: options.allowHalfOpen === true });
+  } catch (err) {
+    return Promise.reject(new NodeError('CONNECT_FAILED', `cannot use ${where}: ${(err as Error).message}`, { cause: err }));
+  }
+  return Promise.resolve(new SocketTransport(socket, { kind: 'fd', remote: where, local: where }));
+}
+
+function socketTransport(address: Extract<Address, { kind: 'tcp' | 'tls' | 'unix' }>, options: DialOptions, signal: AbortSignal): Promise<Transport> {
   return new Promise((resolve, reject) => {
     let socket: Socket;
     const where = formatAddress(address);
@@ -85,8 +97,9 @@ function wsTransport(address: Extract<Address, { kind: 'ws' | 'wss' }>, options:
 
 /**
  * The one place that turns an address into a connected {@link Transport}: TCP (no delay, keep
- * alive), TLS (SNI only for host names, never for IP addresses), Unix sockets, and WebSocket
- * (an `Origin`, IPv6 hosts in brackets, a bounded message size, no compression). Rejects with
+ * alive), TLS (SNI only for host names, never for IP addresses), Unix sockets, WebSocket (an
+ * `Origin`, IPv6 hosts in brackets, a bounded message size, no compression), and `fd:N`, a
+ * connected socket this process inherited (one end of a socketpair, say). Rejects with
  * `CONNECT_FAILED`, or `CONNECT_TIMEOUT` once `signal` aborts the attempt.
  */
 export function dial(address: Address, options: DialOptions = {}, signal: AbortSignal = new AbortController().signal): Promise<Transport> {
@@ -94,6 +107,8 @@ export function dial(address: Address, options: DialOptions = {}, signal: AbortS
     case 'ws':
     case 'wss':
       return wsTransport(address, options, signal);
+    case 'fd':
+      return inheritedTransport(address, options);
     default:
       return socketTransport(address, options, signal);
   }

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, Server as TlsServer, type TlsOptions } from 'node:tls';
 import { formatAddress, type Address } from './address.ts';
 import { NodeError } from './errors.ts';
 import { listenUnix } from './unix-socket.ts';
@@ -32,6 +32,46 @@ function listenError(err: Error, where: string): Error {
   return new NodeError('ADDRESS_IN_USE', `${where} is already in use`, { cause: err });
 }
 
+/** The address a server listens on, in the common syntax (`tls://` for a TLS server); null while it does not listen. */
+function boundAddress(server: NetServer): string | null {
+  const a = server.address();
+  if (a === null) return null;
+  if (typeof a === 'string') return formatAddress({ kind: 'unix', path: a });
+  return formatAddress({ kind: server instanceof TlsServer ? 'tls' : 'tcp', host: a.address, port: a.port });
+}
+
+/**
+ * Takes over `server`, listening or not: `onSocket` receives each socket it accepts (for a TLS
+ * server, once its handshake is done), its later errors go to `onError`, and `close()` stops it.
+ */
+export function adoptServer(server: NetServer, options: ListenOptions, onSocket: (socket: Socket) => void): Listener {
+  const event = server instanceof TlsServer ? 'secureConnection' : 'connection';
+  server.on(event, onSocket);
+  const onError = options.onError ?? (() => {});
+  server.on('error', onError);
+  return {
+    get address() {
+      return boundAddress(server);
+    },
+    close: () => {
+      server.off(event, onSocket);
+      return closeNet(server).finally(() => server.off('error', onError));
+    },
+  };
+}
+
+/** Listens `server` on the inherited listening socket `fd` (`BAD_ADDRESS` when it is not one). */
+async function listenFd(server: NetServer, fd: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => reject(new NodeError('BAD_ADDRESS', `fd:${fd} is not a socket this process can listen on: ${err.message}`, { cause: err }));
+    server.once('error', fail);
+    server.listen({ fd }, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+}
+
 function closeNet(server: NetServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
@@ -54,10 +94,29 @@ export async function listenPort(server: NetServer, a: Address & { host: string;
 }
 
 /**
- * The one place that listens for stream sockets: TCP, TLS (with `options.tls`) or a Unix socket
- * (its file made safely, see `listenUnix`). `onSocket` receives each accepted socket.
+ * The one place that listens for stream sockets: TCP, TLS (with `options.tls`), a Unix socket
+ * (its file made safely, see `listenUnix`), an inherited listening socket (`fd:N`: TCP or Unix,
+ * as the host made it; its listener's address is the one it is bound to), or a `net.Server` /
+ * `tls.Server` made elsewhere, listening already or later, which is then this listener's to
+ * close (its own options, such as `allowHalfOpen`, stay). `onSocket` receives each accepted socket.
  */
-export async function listenSockets(a: Exclude<Address, { kind: 'ws' | 'wss' }>, options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
+export async function listenSockets(
+  a: Exclude<Address, { kind: 'ws' | 'wss' }> | NetServer,
+  options: ListenOptions,
+  onSocket: (socket: Socket) => void,
+): Promise<Listener> {
+  if (!('kind' in a)) return adoptServer(a, options, onSocket);
+  if (a.kind === 'fd') {
+    const server = createNetServer({ allowHalfOpen: options.allowHalfOpen === true });
+    await listenFd(server, a.fd);
+    const listener = adoptServer(server, options, onSocket);
+    return {
+      get address() {
+        return listener.address ?? formatAddress(a);
+      },
+      close: () => listener.close(),
+    };
+  }
   const server = a.kind === 'tls' ? createTlsServer(options.tls ?? {}, onSocket) : createNetServer({ allowHalfOpen: options.allowHalfOpen === true }, onSocket);
   if (a.kind === 'unix') {
     const unix = await listenUnix(server, a.path, options.unixMode ?? 0o600);

@@ -1,10 +1,22 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions, TLSSocket } from 'node:tls';
-import { checkPeerOptions, countOption, Handlers, MemoryBudget, Peer, type ActivityEvent, type CloseInfo, type PeerOptions, type Transport, type TransportInfo } from '@gotalk/peer';
+import {
+  checkPeerOptions,
+  ClosedError,
+  countOption,
+  Handlers,
+  MemoryBudget,
+  Peer,
+  type ActivityEvent,
+  type CloseInfo,
+  type PeerOptions,
+  type Transport,
+  type TransportInfo,
+} from '@gotalk/peer';
 import { DEFAULT_MAX_PAYLOAD, messageLimit } from '@gotalk/protocol';
 import type { WebSocket } from 'ws';
 import { formatAddress, hostPort, parseAddress, type Address } from './address.ts';
@@ -12,7 +24,7 @@ import { loadBrowserBundle } from './bundle.ts';
 import { ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { NodeError } from './errors.ts';
 import { SocketTransport } from './socket-transport.ts';
-import { listenHttp, listenSockets, type Listener } from './listen.ts';
+import { adoptServer, listenHttp, listenSockets, type Listener } from './listen.ts';
 import { requestPath, TOO_MANY, WebSocketEndpoint, type WebSocketEndpointOptions } from './ws-endpoint.ts';
 import { WebSocketTransport } from './ws-transport.ts';
 
@@ -102,6 +114,12 @@ function endpointName(kind: string, host: string | undefined, port: number | und
   return `${kind}://${hostPort(host ?? '?', port ?? 0)}`;
 }
 
+/** The local name of a Unix socket accepted by a listener the server did not make: its path, as far as Node tells. */
+function unixName(socket: Socket): string {
+  const path = (socket as Socket & { server?: NetServer | null }).server?.address();
+  return typeof path === 'string' && path ? `unix:${path}` : 'unix';
+}
+
 /**
  * A Gotalk server: any number of listeners (TCP, TLS, Unix, WebSocket) sharing one handler
  * registry. Emits `connection`, `disconnect`, `activity` (with the peer) and `error`.
@@ -146,12 +164,32 @@ export class Server extends EventEmitter<ServerEvents> {
     return this.bound.flatMap((l) => (l.address === null ? [] : [l.address]));
   }
 
-  /** Adds a listener at `address`. */
+  /**
+   * Adds a listener at `address`; resolves with where it listens. `fd:N` listens on a socket this
+   * process inherited already listening (systemd socket activation, a supervisor's), TCP or
+   * Unix; its connections are counted against the server's caps and budget as any other.
+   */
   async listen(address: string): Promise<string> {
     const a = parseAddress(address);
-    const listener = a.kind === 'ws' || a.kind === 'wss' ? await this.listenWebSocket(a) : await this.listenSocket(a as Address & { kind: 'tcp' | 'tls' | 'unix' });
+    const listener =
+      a.kind === 'ws' || a.kind === 'wss' ? await this.listenWebSocket(a) : await this.listenSocket(a as Exclude<Address, { kind: 'ws' | 'wss' }>);
     this.bound.push(listener);
     return listener.address!;
+  }
+
+  /**
+   * Serves the connections of a `net.Server` or `tls.Server` made elsewhere (listening already,
+   * or later), as the Go reference's `NewServer(handlers, limits, listener)` does: they count
+   * against `maxConnections`, `maxConnectionsPerAddress` and the memory budget like those of
+   * `listen()`, and pass the accept hook. The server is this one's from now on: `close()` stops
+   * it. Its own options stay (`allowHalfOpen` is the one it was made with; a TLS server's
+   * certificates). Returns where it listens, or null while it does not yet (see `addresses`).
+   */
+  adopt(server: NetServer): string | null {
+    if (this.closing) throw new ClosedError('the server is closing');
+    const listener = adoptServer(server, { onError: (err) => this.report(err) }, this.onSocket(null));
+    this.bound.push(listener);
+    return listener.address;
   }
 
   /**
@@ -251,7 +289,7 @@ export class Server extends EventEmitter<ServerEvents> {
     return false;
   }
 
-  private adopt(transport: Transport, data: unknown): Peer {
+  private serve(transport: Transport, data: unknown): Peer {
     const peer = new Peer(transport, {
       ...this.peerOptions,
       handlers: this.handlers,
@@ -270,29 +308,36 @@ export class Server extends EventEmitter<ServerEvents> {
   }
 
   private listenSocket(a: Exclude<Address, { kind: 'ws' | 'wss' }>): Promise<Listener> {
-    const onSocket = (socket: Socket) => {
+    return listenSockets(a, { ...this.options, onError: (err) => this.report(err) }, this.onSocket(a.kind === 'fd' ? null : a));
+  }
+
+  /**
+   * What a socket listener does with each socket it accepts: counts it against the caps, asks
+   * the accept hook, and serves it. `a` is the address listened on; null for an inherited or
+   * adopted listener, whose sockets say themselves what they are (TLS, Unix, TCP).
+   */
+  private onSocket(a: Extract<Address, { kind: 'tcp' | 'tls' | 'unix' }> | null): (socket: Socket) => void {
+    return (socket: Socket) => {
       socket.on('error', () => {});
-      const unix = a.kind === 'unix';
-      const remote = unix ? 'unix' : endpointName(a.kind, socket.remoteAddress, socket.remotePort);
+      const kind = a?.kind ?? ((socket as TLSSocket).encrypted ? 'tls' : socket.remoteAddress === undefined ? 'unix' : 'tcp');
+      const unix = kind === 'unix';
+      const remote = unix ? 'unix' : endpointName(kind, socket.remoteAddress, socket.remotePort);
       if (!this.counted(socket, remote)) return void socket.destroy();
-      const local = unix ? formatAddress(a) : endpointName(a.kind, socket.localAddress, socket.localPort);
-      const base = { kind: a.kind, remote, local };
+      const local = unix ? (a ? formatAddress(a) : unixName(socket)) : endpointName(kind, socket.localAddress, socket.localPort);
+      const base = { kind, remote, local };
       const info: ConnectionInfo =
-        a.kind === 'tls'
-          ? { ...base, certificate: (socket as TLSSocket).getPeerCertificate(), authorized: (socket as TLSSocket).authorized }
-          : base;
+        kind === 'tls' ? { ...base, certificate: (socket as TLSSocket).getPeerCertificate(), authorized: (socket as TLSSocket).authorized } : base;
       socket.pause();
       void this.admit(info)
         .then((data) => {
           if (data === false || this.closing) return void socket.destroy();
-          this.adopt(new SocketTransport(socket, info), data);
+          this.serve(new SocketTransport(socket, info), data);
         })
         .catch((err: unknown) => {
           socket.destroy();
           this.report(err);
         });
     };
-    return listenSockets(a, { ...this.options, onError: (err) => this.report(err) }, onSocket);
   }
 
   private async endpoint(path: string | undefined): Promise<WebSocketEndpoint> {
@@ -310,7 +355,7 @@ export class Server extends EventEmitter<ServerEvents> {
         const info = wsInfo(request);
         const transport = new WebSocketTransport(socket, info, ws.splitMessages ? { splitMessages: true } : {});
         this.webSockets.add(transport);
-        void this.adopt(transport, data).closed.then(() => this.webSockets.delete(transport));
+        void this.serve(transport, data).closed.then(() => this.webSockets.delete(transport));
       },
     );
   }

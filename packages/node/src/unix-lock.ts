@@ -96,7 +96,8 @@ export async function lock(path: string, dir: PrivateDir): Promise<() => Promise
       // Stale: remove what was looked at, not whatever another taker put there since.
       if (!isSame(await lstat(file).catch(() => null), held)) continue;
       await unlink(file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw new NodeError('ADDRESS_IN_USE', `${file} is in the way of the lock and cannot be removed (${err.code})`, { cause: err });
+        if (err.code !== 'ENOENT')
+          throw new NodeError('ADDRESS_IN_USE', `${file} is in the way of the lock and cannot be removed (${err.code})`, { cause: err });
       });
     }
     return async () => {

@@ -80,7 +80,9 @@ export const TOO_MANY: unique symbol = Symbol('too many connections');
 
 /** Answers an upgrade with `status`, the reason phrase `reason` and `body` (default: the reason). */
 function refuse(socket: Duplex, status: number, reason: string, body = reason): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -173,7 +175,13 @@ export class WebSocketEndpoint {
     if (!originAllowed(this.options.origins, req)) {
       refuse(socket, 403, 'Forbidden origin');
       const origin = req.headers.origin;
-      this.refused(new NodeError('ORIGIN_NOT_ALLOWED', `refused a WebSocket upgrade from the origin ${origin === undefined ? '(none)' : JSON.stringify(origin)}: not allowed by the origins option`), req);
+      this.refused(
+        new NodeError(
+          'ORIGIN_NOT_ALLOWED',
+          `refused a WebSocket upgrade from the origin ${origin === undefined ? '(none)' : JSON.stringify(origin)}: not allowed by the origins option`,
+        ),
+        req,
+      );
       return true;
     }
     this.admit(req).then(

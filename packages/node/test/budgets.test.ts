@@ -3,7 +3,7 @@
 // connections at once while a well-behaved client is measured on its own connection.
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, DEFAULT_SERVER_BUDGETS, listen, type NodeError, type Peer, type Server, type ServerOptions } from '@gotalk/node';
+import { connect, DEFAULT_SERVER_BUDGETS, listen, type NodeError, type Peer } from '@gotalk/node';
 import { Cleanup, waitFor, within } from '@gotalk/test-kit';
 import { serve } from '@gotalk/test-kit/node';
 import { hostPort, rawSocket, rawWebSocket } from './support.ts';

@@ -45,7 +45,11 @@ function next<K extends keyof ClientEvents>(c: Client, event: K, ms = 5000): Pro
 describe.each(['tcp', 'unix', 'ws'] as const)('connectClient over %s', (kind) => {
   it('survives a server restart: handlers kept, requests made while down sent once it is back', async () => {
     const address =
-      kind === 'tcp' ? `tcp://127.0.0.1:${await freePort()}` : kind === 'ws' ? `ws://127.0.0.1:${await freePort()}/gotalk/` : `unix:${await tempDir(cleanup)}/r.sock`;
+      kind === 'tcp'
+        ? `tcp://127.0.0.1:${await freePort()}`
+        : kind === 'ws'
+          ? `ws://127.0.0.1:${await freePort()}/gotalk/`
+          : `unix:${await tempDir(cleanup)}/r.sock`;
     const setup = (server: Server) => {
       server.handlers.handle('echo', (v) => v);
       server.handlers.handle('ask', (_v, ctx) => ctx.peer.request('whoami'));

@@ -3,7 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, listen, NodeError, type ConnectOptions, type Server, type ServerOptions } from '@gotalk/node';
+import { connect, NodeError, type ConnectOptions, type Server, type ServerOptions } from '@gotalk/node';
 import { Cleanup, waitFor } from '@gotalk/test-kit';
 import { freePort, serve, tempDir } from '@gotalk/test-kit/node';
 import { certs, clientTls, serverTls } from './support.ts';

@@ -33,7 +33,8 @@ async function member(address: string, retries = 3): Promise<{ peer: Peer; chats
   peer.handlers.onNotification('chat', (m) => void chats.push(m as Chat));
   for (const name of ['roster', 'roster-changes', 'answers']) peer.handlers.onNotification(name, (value) => void notes.push({ name, value }));
   peer.onActivity((e) => {
-    if (e.type === 'notification' && e.dir === 'in' && !['chat', 'roster', 'roster-changes', 'answers'].includes(e.name)) notes.push({ name: e.name, value: null });
+    if (e.type === 'notification' && e.dir === 'in' && !['chat', 'roster', 'roster-changes', 'answers'].includes(e.name))
+      notes.push({ name: e.name, value: null });
   });
   cleanup.add(() => peer.destroy());
   return { peer, chats, notes };
@@ -254,7 +255,10 @@ describe('the demo facing strangers', () => {
 
   it('the terminal log prints a burst of connection lines, then counts the rest in one line', async () => {
     const lines: string[] = [];
-    const log = new QuietLog((l) => lines.push(l), () => ' (3 open)');
+    const log = new QuietLog(
+      (l) => lines.push(l),
+      () => ' (3 open)',
+    );
     for (let i = 0; i < 500; i++) log.line(`+ ${i}`);
     expect(lines.length).toBeLessThanOrEqual(21);
     await waitFor(() => lines.some((l) => l.startsWith('…')), 'the count of lines not shown', 10_000);

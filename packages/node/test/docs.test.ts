@@ -13,6 +13,9 @@
 //   `// → ` lines must only run.
 // - A block that cannot run here (it needs a browser, files that do not exist, a fixed port, or
 //   is a fragment) is marked on the line right before its fence with `<!-- not run: reason -->`.
+// - A block that shows a file of the repository (a worker module the next block starts, say) is
+//   marked `<!-- file: examples/… -->` instead: it must be that file, word for word, and the
+//   file is put in the directory the blocks run in, so that they find it next to them.
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,11 +27,13 @@ const DOCS = ['peer.md', 'node.md', 'browser.md', 'protocol.md', 'workers.md'];
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const SNIPPETS = path.join(ROOT, 'packages/node/.docs-snippets');
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const RUN_TIMEOUT = 20_000;
+// Generous: the blocks run several at once, beside other test files, and the workers page starts three workers.
+const RUN_TIMEOUT = 30_000;
 
 const FENCE_OPEN = /^```ts\s*$/;
 const FENCE_CLOSE = /^```\s*$/;
 const SKIP = /^<!-- not run: (.+?) -->\s*$/;
+const FILE = /^<!-- file: (.+?) -->\s*$/;
 const EXPECTED = /^\s*\/\/ →(?: (.*))?$/;
 
 interface Block {
@@ -40,6 +45,8 @@ interface Block {
   expected: string[];
   /** Why the block is not run, from its marker. */
   skip: string | null;
+  /** The repository file the block shows, from its marker (not run: checked against the file). */
+  file: string | null;
 }
 
 /** The ```ts blocks of a doc. Throws on a marker that is not right before a ts block. */
@@ -50,8 +57,8 @@ function blocksOf(doc: string): Block[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (/^#{1,6} /.test(line)) heading = line.replace(/^#+ /, '');
-    if (SKIP.test(line) && !FENCE_OPEN.test(lines[i + 1] ?? '')) {
-      throw new Error(`docs/${doc}:${i + 1}: a "not run" marker must be on the line right before a \`\`\`ts block`);
+    if ((SKIP.test(line) || FILE.test(line)) && !FENCE_OPEN.test(lines[i + 1] ?? '')) {
+      throw new Error(`docs/${doc}:${i + 1}: a "not run" or "file" marker must be on the line right before a \`\`\`ts block`);
     }
     if (!FENCE_OPEN.test(line)) continue;
     const start = i;
@@ -68,6 +75,7 @@ function blocksOf(doc: string): Block[] {
         return m ? [m[1] ?? ''] : [];
       }),
       skip: SKIP.exec(lines[start - 1] ?? '')?.[1] ?? null,
+      file: FILE.exec(lines[start - 1] ?? '')?.[1] ?? null,
     });
   }
   return blocks;
@@ -133,6 +141,7 @@ beforeAll(() => {
   mkdirSync(SNIPPETS, { recursive: true });
   dir = mkdtempSync(path.join(SNIPPETS, 'run-'));
   for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.pem'))) copyFileSync(path.join(FIXTURES, file), path.join(dir, file));
+  for (const b of blocks) if (b.file !== null) copyFileSync(path.join(ROOT, b.file), path.join(dir, path.basename(b.file)));
 });
 
 afterAll(() => {
@@ -154,6 +163,11 @@ for (const doc of DOCS) {
     for (const block of blocks.filter((b) => b.doc === doc)) {
       const name = `line ${block.line} (${block.heading})`;
       if (block.skip !== null) continue; // a page-only or long-running block, marked in the doc with its reason
+      if (block.file !== null) {
+        const file = block.file;
+        it(`${name} is ${file}`, () => expect(block.code, `docs/${doc}:${block.line} differs from ${file}`).toBe(readFileSync(path.join(ROOT, file), 'utf8')));
+        continue;
+      }
       it(name, { timeout: RUN_TIMEOUT + 10_000 }, async () => {
         const file = path.join(dir, `${doc.replace(/\.md$/, '')}-${block.line}.ts`);
         writeFileSync(file, block.code);

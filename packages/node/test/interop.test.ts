@@ -8,7 +8,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { connect, listen, type Peer, type Server, type ServerOptions } from '@gotalk/node';
+import { connect, type Peer, type Server, type ServerOptions } from '@gotalk/node';
 import { bytes, Cleanup, deferred, delay, str, waitFor, within } from '@gotalk/test-kit';
 import { serve, tempDir } from '@gotalk/test-kit/node';
 import { hostPort, type RawConnection, rawSocket, rawWebSocket } from './support.ts';
@@ -25,8 +25,7 @@ const upper = async function* (parts: AsyncIterable<Uint8Array>) {
 
 /** Our server on a fresh address of `kind`, with the reference's example handlers, and no heartbeats by default. */
 async function ourServer(kind: Kind, options: ServerOptions = {}): Promise<{ server: Server; raw(): Promise<RawConnection> }> {
-  const address =
-    kind === 'tcp' ? 'tcp://127.0.0.1:0' : kind === 'unix' ? `unix:${join(await tempDir(cleanup), 's.sock')}` : 'ws://127.0.0.1:0/gotalk/';
+  const address = kind === 'tcp' ? 'tcp://127.0.0.1:0' : kind === 'unix' ? `unix:${join(await tempDir(cleanup), 's.sock')}` : 'ws://127.0.0.1:0/gotalk/';
   const server = await serve(cleanup, address, { heartbeatInterval: 0, ...options });
   server.handlers.handle('echo', (v) => v);
   server.handlers.handleStream('sjoin', upper);
@@ -61,9 +60,7 @@ describe.each(KINDS)('reference exchanges replayed against our server over %s', 
       'r\xff\xfe\x80\x7f004echo0000001a',
       payload,
     ]);
-    await c.expectReceived(
-      `01R\x00\x00\x00\x000000001a${payload}R\x00\x00\x00\x010000001a${payload}R\xff\xfe\x80\x7f0000001a${payload}`,
-    );
+    await c.expectReceived(`01R\x00\x00\x00\x000000001a${payload}R\x00\x00\x00\x010000001a${payload}R\xff\xfe\x80\x7f0000001a${payload}`);
   });
 
   it('a request written one byte per write is read as a byte stream', async () => {
@@ -294,7 +291,8 @@ class FakeGoServer {
       });
     };
     const hex = (n: number, width: number) => n.toString(16).toUpperCase().padStart(width, '0');
-    const reply = (type: string, id: Buffer, payload: Buffer) => send(Buffer.concat([Buffer.from(type, 'latin1'), id, Buffer.from(hex(payload.length, 8), 'latin1')]), payload);
+    const reply = (type: string, id: Buffer, payload: Buffer) =>
+      send(Buffer.concat([Buffer.from(type, 'latin1'), id, Buffer.from(hex(payload.length, 8), 'latin1')]), payload);
     const streams = new Map<string, string>();
     const waitingForClient = new Map<string, (payload: Buffer) => void>();
     let nextOwnId = 0;

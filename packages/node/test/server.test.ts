@@ -3,18 +3,7 @@
 import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  connect,
-  listen,
-  NodeError,
-  Server,
-  type ActivityEvent,
-  type CloseInfo,
-  type ConnectionInfo,
-  type ConnectOptions,
-  type Peer,
-  type ServerOptions,
-} from '@gotalk/node';
+import { connect, listen, NodeError, Server, type ActivityEvent, type CloseInfo, type ConnectionInfo, type ConnectOptions, type Peer } from '@gotalk/node';
 import { Cleanup, deferred, delay, errorOf, waitFor, within } from '@gotalk/test-kit';
 import { serve, tempDir } from '@gotalk/test-kit/node';
 import { certs, clientTls, serverTls } from './support.ts';
@@ -31,9 +20,13 @@ async function dial(address: string, options: ConnectOptions = {}): Promise<Peer
 describe('listeners', () => {
   it('listens on several addresses at once with one handler registry; addresses resolve port 0', async () => {
     const dir = await tempDir(cleanup);
-    const server = await serve(cleanup, ['tcp://127.0.0.1:0', 'tls://127.0.0.1:0', `unix:${join(dir, 'multi.sock')}`, 'ws://127.0.0.1:0/gotalk/', 'wss://127.0.0.1:0/rpc/'], {
-      tls: serverTls,
-    });
+    const server = await serve(
+      cleanup,
+      ['tcp://127.0.0.1:0', 'tls://127.0.0.1:0', `unix:${join(dir, 'multi.sock')}`, 'ws://127.0.0.1:0/gotalk/', 'wss://127.0.0.1:0/rpc/'],
+      {
+        tls: serverTls,
+      },
+    );
     const [tcp, tls, unix, ws, wss] = server.addresses;
     expect(tcp).toMatch(/^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
     expect(tls).toMatch(/^tls:\/\/127\.0\.0\.1:[1-9]\d*$/);
@@ -302,7 +295,13 @@ describe('graceful close', () => {
     expect(server.peers.size).toBe(1);
     expect(client.open).toBe(true);
     release.resolve();
-    expect(await within(pending.then((v) => (order.push('reply'), v)), 5000, 'the request in flight')).toBe('finished');
+    expect(
+      await within(
+        pending.then((v) => (order.push('reply'), v)),
+        5000,
+        'the request in flight',
+      ),
+    ).toBe('finished');
     await within(closing, 5000, 'server.close()');
     expect(await within(client.closed, 5000, 'the client to see the close')).toEqual({ reason: 'remote', error: null });
     // The request was answered before either side of its connection closed, and before the server did.

@@ -39,7 +39,11 @@ async function roundTrip(path: string): Promise<unknown> {
   }
 }
 
-const exists = (path: string) => lstat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** The most bytes of a Unix socket path (sun_path less its NUL): 107 on Linux, 103 on macOS and the BSDs. */
 const SUN_PATH_MAX = process.platform === 'linux' ? 107 : 103;
@@ -214,7 +218,6 @@ describe('Unix socket listeners', () => {
     }
     expect(await readdir(dir)).toEqual([]);
   });
-
 });
 
 /**
@@ -313,7 +316,14 @@ describe('Unix socket listeners facing other local users', () => {
     await writeFile(join(`${path}.lock`, 'keep'), 'x');
     const old = new Date(Date.now() - 60_000);
     await utimes(`${path}.lock`, old, old);
-    const err = await within(listen(`unix:${path}`).then(() => null, (e: unknown) => e), 8000, 'listen to give up');
+    const err = await within(
+      listen(`unix:${path}`).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+      8000,
+      'listen to give up',
+    );
     expect(err).toBeInstanceOf(NodeError);
     expect(err).toMatchObject({ code: 'ADDRESS_IN_USE' });
     expect((err as Error).message).toContain(`${path}.lock`);
@@ -333,4 +343,3 @@ describe('Unix socket listeners facing other local users', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 });
-

@@ -484,7 +484,9 @@ describe('hostile HTTP', () => {
           socket.on('data', (d) => (data += d.toString()));
           socket.on('close', () => resolve(data));
           socket.on('error', () => resolve(data));
-          const headers = upgrade ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' : 'Connection: close\r\n';
+          const headers = upgrade
+            ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+            : 'Connection: close\r\n';
           socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n`);
         });
         expect(reply).toMatch(/^HTTP\/1\.1 404/);

@@ -31,7 +31,13 @@ export interface CloseInfo {
 export type ActivityEvent =
   | { readonly type: 'open' }
   | { readonly type: 'request'; readonly dir: 'in' | 'out'; readonly id: RequestId; readonly op: string; readonly stream: boolean; readonly size: number }
-  | { readonly type: 'reply'; readonly dir: 'in' | 'out'; readonly id: RequestId; readonly kind: 'result' | 'part' | 'end' | 'error' | 'retry'; readonly size: number }
+  | {
+      readonly type: 'reply';
+      readonly dir: 'in' | 'out';
+      readonly id: RequestId;
+      readonly kind: 'result' | 'part' | 'end' | 'error' | 'retry';
+      readonly size: number;
+    }
   | { readonly type: 'notification'; readonly dir: 'in' | 'out'; readonly name: string; readonly size: number }
   | { readonly type: 'heartbeat'; readonly dir: 'in' | 'out'; readonly load: number; readonly time: number }
   /** Something went wrong that did not close the connection: a handler threw, a frame was ignored or refused. */

@@ -130,7 +130,11 @@ export abstract class CallerBase implements Caller {
     return this.requestBytes(op, toJson(value), options).then((result) => jsonResult(result, op, this.jsonLimits));
   }
 
-  async call<I extends StandardSchemaV1, O extends StandardSchemaV1>(operation: Operation<I, O>, input: InputOf<I>, options: RequestOptions = {}): Promise<OutputOf<O>> {
+  async call<I extends StandardSchemaV1, O extends StandardSchemaV1>(
+    operation: Operation<I, O>,
+    input: InputOf<I>,
+    options: RequestOptions = {},
+  ): Promise<OutputOf<O>> {
     const result = await this.request(operation.name, input, options);
     return validate(operation.output, result, 'output');
   }

@@ -53,9 +53,7 @@ export type FallbackHandler = BytesHandler;
 export type NotificationHandler = (payload: Uint8Array, ctx: NotificationContext) => MaybePromise<void>;
 
 /** How the peer runs a registered op. */
-export type OpEntry =
-  | { readonly kind: 'single'; readonly fn: BytesHandler }
-  | { readonly kind: 'stream'; readonly fn: StreamHandler };
+export type OpEntry = { readonly kind: 'single'; readonly fn: BytesHandler } | { readonly kind: 'stream'; readonly fn: StreamHandler };
 
 /** A JSON input within the connection's limits; a failure answers an error result saying why. */
 function parseJson(payload: Uint8Array, limits: Limits): unknown {
@@ -147,9 +145,7 @@ export class Handlers {
       return this.onNotificationBytes(nameOrType, (payload, ctx) => call(fromJson(payload, ctx.limits), ctx));
     }
     const { name, schema } = nameOrType;
-    return this.onNotificationBytes(name, (payload, ctx) =>
-      andThen(validate(schema, fromJson(payload, ctx.limits), 'notification'), (v) => call(v, ctx)),
-    );
+    return this.onNotificationBytes(name, (payload, ctx) => andThen(validate(schema, fromJson(payload, ctx.limits), 'notification'), (v) => call(v, ctx)));
   }
 
   /** Handles a notification with its raw payload. */

@@ -1,4 +1,15 @@
-import { isValidName, quoteName, type Frame, type OversizeFrame, type PayloadFrame, type ReplyFrame, type RequestFrame, type RequestId, type StreamPartFrame, type StreamRequestFrame } from '@gotalk/protocol';
+import {
+  isValidName,
+  quoteName,
+  type Frame,
+  type OversizeFrame,
+  type PayloadFrame,
+  type ReplyFrame,
+  type RequestFrame,
+  type RequestId,
+  type StreamPartFrame,
+  type StreamRequestFrame,
+} from '@gotalk/protocol';
 import { replyEvent, requestEvent, type ActivityEvent } from './activity.ts';
 import type { BudgetAccount } from './budget.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, RetryLater } from './errors.ts';

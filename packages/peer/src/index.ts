@@ -3,7 +3,16 @@
  * code runs in Node, browsers and workers.
  */
 export { Peer } from './peer.ts';
-export { Handlers, type BytesHandler, type FallbackHandler, type HandlerContext, type NotificationContext, type NotificationHandler, type StreamHandler, type StreamResult } from './handlers.ts';
+export {
+  Handlers,
+  type BytesHandler,
+  type FallbackHandler,
+  type HandlerContext,
+  type NotificationContext,
+  type NotificationHandler,
+  type StreamHandler,
+  type StreamResult,
+} from './handlers.ts';
 export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
 export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
 export { MemoryBudget, type BudgetAccount } from './budget.ts';
@@ -17,6 +26,7 @@ export { checkPeerOptions, countOption, msOption, resolveLimits, type PeerOption
 export type { ActivityEvent, ActivityListener, CloseInfo, CloseReason } from './activity.ts';
 export type { Transport, TransportEvents, TransportInfo } from './transport.ts';
 export { memoryPair, type MemoryPairOptions } from './memory-transport.ts';
+export { MessagePortTransport, type MessageEventLike, type MessagePortLike, type MessagePortTransportOptions } from './message-port-transport.ts';
 export { ReplyText } from './incoming.ts';
 export { backoff } from './outgoing.ts';
 export {

@@ -32,7 +32,8 @@ export class OfflineQueue {
     const refused = this.refusal() ?? (signal?.aborted ? new AbortedError(signal.reason) : null);
     if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
-      const timer = this.#timeout > 0 ? setTimeout(() => fail(new ClientError('QUEUE_TIMEOUT', `no connection within ${this.#timeout} ms`)), this.#timeout) : undefined;
+      const timer =
+        this.#timeout > 0 ? setTimeout(() => fail(new ClientError('QUEUE_TIMEOUT', `no connection within ${this.#timeout} ms`)), this.#timeout) : undefined;
       const abort = () => fail(new AbortedError(signal!.reason));
       const done = () => {
         clearTimeout(timer);

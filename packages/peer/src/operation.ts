@@ -30,10 +30,7 @@ export interface NotificationType<S extends StandardSchemaV1 = StandardSchemaV1>
 }
 
 /** Defines a typed operation once, for both sides: `defineOperation('greet', { input, output })`. */
-export function defineOperation<I extends StandardSchemaV1, O extends StandardSchemaV1>(
-  name: string,
-  schemas: { input: I; output: O },
-): Operation<I, O> {
+export function defineOperation<I extends StandardSchemaV1, O extends StandardSchemaV1>(name: string, schemas: { input: I; output: O }): Operation<I, O> {
   return { kind: 'operation', name, input: schemas.input, output: schemas.output };
 }
 

@@ -104,7 +104,8 @@ export class Outbox {
       ok = this.#writePieces(bytes, at, frames);
     } else {
       for (const f of frames) at = writeFrame(bytes, at, f);
-      ok = this.#transport.write(bytes);
+      // The batch is ours alone and never touched again: a transport may take it as it is.
+      ok = this.#transport.writeOwned?.(bytes) ?? this.#transport.write(bytes);
     }
     this.#written?.();
     if (!ok) {

@@ -127,14 +127,17 @@ export abstract class RequestBase implements Outgoing {
       return;
     }
     this.state = RequestState.Retrying;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      if (this.state === RequestState.Settled) return;
-      if (!this.host.open) return this.finish(this.host.closedError());
-      this.host.unregister(this.id);
-      this.state = RequestState.Pending;
-      this.#registerAndTransmit(stream);
-    }, wait > 0 ? Math.min(wait, MAX_DELAY) : backoff(this.attempts)); // a remote may ask for up to 0xffffffff ms
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryTimer = null;
+        if (this.state === RequestState.Settled) return;
+        if (!this.host.open) return this.finish(this.host.closedError());
+        this.host.unregister(this.id);
+        this.state = RequestState.Pending;
+        this.#registerAndTransmit(stream);
+      },
+      wait > 0 ? Math.min(wait, MAX_DELAY) : backoff(this.attempts),
+    ); // a remote may ask for up to 0xffffffff ms
   }
 
   /** Registers a fresh id and sends under it; if that fails (the connection is closing…), the request ends with the error. */
@@ -211,7 +214,8 @@ export class SingleRequest extends RequestBase {
         return this.finish(remoteError(frame.payload));
       case 'e':
         // Parts of this attempt's result already came: a resend could not be told apart from them.
-        if (this.#parts) return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, `retry asked for after the result began: ${text(frame.payload)}`));
+        if (this.#parts)
+          return this.finish(new RetryExhaustedError(this.attempts + 1, frame.wait, `retry asked for after the result began: ${text(frame.payload)}`));
         return this.retry(frame.wait, text(frame.payload), false);
       case 'S': {
         if (frame.payload.length === 0) {

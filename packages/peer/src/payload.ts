@@ -61,7 +61,8 @@ export function fromJson(bytes: Uint8Array, limits?: JsonLimits): unknown {
  */
 export function checkJson(bytes: Uint8Array, limits: JsonLimits): void {
   const n = bytes.length;
-  if (n > limits.maxJsonBytes) throw new GotalkError('JSON_TOO_LARGE', `JSON of ${n} bytes exceeds the limit of ${limits.maxJsonBytes} bytes (limits.maxJsonBytes)`);
+  if (n > limits.maxJsonBytes)
+    throw new GotalkError('JSON_TOO_LARGE', `JSON of ${n} bytes exceeds the limit of ${limits.maxJsonBytes} bytes (limits.maxJsonBytes)`);
   const max = limits.maxJsonDepth;
   if (n <= max) return;
   let depth = 0;

@@ -111,7 +111,9 @@ export class Peer extends CallerBase implements Connection {
       timedOut: (silent) =>
         this.#fail(
           'idle',
-          new TimeoutError(silent ? 'nothing arrived, and never a heartbeat, within the silence timeout' : 'no data from the other side within the idle timeout'),
+          new TimeoutError(
+            silent ? 'nothing arrived, and never a heartbeat, within the silence timeout' : 'no data from the other side within the idle timeout',
+          ),
           ProtocolErrorCode.timeout,
         ),
       activity: (e) => this.#activity(e),
@@ -328,7 +330,11 @@ export class Peer extends CallerBase implements Connection {
       if (!(err instanceof CodecError) || err.offset < 0) {
         // A fault of this side while handling a frame (a handler's, or a reply the encoder
         // refused): never let it escape into the transport, nor blame the other side for it.
-        this.#fail('protocol', new ProtocolError(`internal error while handling a frame: ${errorText(err)}`, ProtocolErrorCode.abnormal, false, err), ProtocolErrorCode.abnormal);
+        this.#fail(
+          'protocol',
+          new ProtocolError(`internal error while handling a frame: ${errorText(err)}`, ProtocolErrorCode.abnormal, false, err),
+          ProtocolErrorCode.abnormal,
+        );
         return;
       }
       const unsupported = this.#state === 'handshake';
@@ -343,7 +349,8 @@ export class Peer extends CallerBase implements Connection {
       case 'r':
       case 's':
         // New work with no payload: no admit call came, but the budget may still be spent.
-        if (this.#account !== null && frame.payload.length === 0 && !this.#account.admit(frame.type, frame.id, 0, this.#serving)) return this.#refused(frame, 0);
+        if (this.#account !== null && frame.payload.length === 0 && !this.#account.admit(frame.type, frame.id, 0, this.#serving))
+          return this.#refused(frame, 0);
         return frame.type === 'r' ? this.#responder.request(frame) : this.#responder.streamRequest(frame);
       case 'p':
         return this.#responder.part(frame);
@@ -465,7 +472,8 @@ export class Peer extends CallerBase implements Connection {
     if (this.#state === 'closed') return;
     // After the other side's half-close, a failed write (EPIPE) only means it has gone entirely.
     if (this.#inputDone) return this.#finish('remote', null, true);
-    if (error) this.#finish('transport', new ClosedError('the connection failed', error), true);
+    // The transport's own reason is in the message too (a worker's exit, say), not only in `cause`.
+    if (error) this.#finish('transport', new ClosedError(`the connection failed: ${errorText(error)}`, error), true);
     else this.#finish('remote', null, true);
   }
 

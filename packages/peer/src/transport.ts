@@ -23,6 +23,13 @@ export interface Transport {
    */
   writev?(pieces: readonly Uint8Array[]): boolean;
   /**
+   * Optional: `write` for a buffer handed over for good: `bytes` spans its whole `ArrayBuffer`,
+   * and neither the caller nor anyone else reads or writes that buffer again, so the transport
+   * may keep it, or transfer it to another thread, instead of copying it. The peer writes each
+   * batch it builds this way. Same promises as `write`.
+   */
+  writeOwned?(bytes: Uint8Array): boolean;
+  /**
    * Optional: bytes accepted by `write` and not yet handed to the system. The peer closes a
    * connection whose backlog passes `limits.maxBacklog`: the other side is not reading.
    */

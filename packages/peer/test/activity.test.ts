@@ -3,8 +3,7 @@ import { connectedPeers, RetryLater, type ActivityEvent } from '@gotalk/peer';
 import { bytes, errorOf, str, waitFor } from '@gotalk/test-kit';
 
 type Of<T extends ActivityEvent['type']> = Extract<ActivityEvent, { type: T }>;
-const ofType = <T extends ActivityEvent['type']>(events: ActivityEvent[], type: T): Of<T>[] =>
-  events.filter((e): e is Of<T> => e.type === type);
+const ofType = <T extends ActivityEvent['type']>(events: ActivityEvent[], type: T): Of<T>[] => events.filter((e): e is Of<T> => e.type === type);
 const indexOf = (events: ActivityEvent[], pred: (e: ActivityEvent) => boolean): number => {
   const i = events.findIndex(pred);
   expect(i, 'event not found').toBeGreaterThanOrEqual(0);

@@ -139,10 +139,14 @@ describe('the wire', () => {
     peers.push(peer);
     t.feed('01');
     const controller = new AbortController();
-    const call = peer.stream('up', (async function* () {
-      yield new Uint8Array([0x61]);
-      await new Promise(() => {}); // the source never ends
-    })(), { signal: controller.signal });
+    const call = peer.stream(
+      'up',
+      (async function* () {
+        yield new Uint8Array([0x61]);
+        await new Promise(() => {}); // the source never ends
+      })(),
+      { signal: controller.signal },
+    );
     const s = await t.nextFrame('s');
     controller.abort();
     await errorOf(call.collect());

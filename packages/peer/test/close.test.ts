@@ -195,10 +195,7 @@ describe('timers', () => {
 
   /** Runs requests of every kind on a fresh pair under fake timers: heartbeats, timeouts, retries, a slow handler. */
   async function busyPair(): Promise<{ a: Peer; b: Peer; pending: Promise<unknown>[] }> {
-    const [a, b] = connectedPeers(
-      { heartbeatInterval: 1000, idleTimeout: 5000, closeTimeout: 3000 },
-      { heartbeatInterval: 1000, idleTimeout: 5000 },
-    );
+    const [a, b] = connectedPeers({ heartbeatInterval: 1000, idleTimeout: 5000, closeTimeout: 3000 }, { heartbeatInterval: 1000, idleTimeout: 5000 });
     expect(vi.getTimerCount()).toBeGreaterThan(0); // at least the handshake timers
     let calls = 0;
     b.handlers.handle('echo', (v) => v);

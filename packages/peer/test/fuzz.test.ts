@@ -68,32 +68,28 @@ describe('fuzzing the peer', () => {
       }),
       'peer threw out of a transport callback',
     ],
-    [
-      'closes when a heartbeat arrives',
-      wrapped({ onData: (chunk, events) => chunk.includes(0x68) && events.close() }),
-      'peer closed on valid input',
-    ],
+    ['closes when a heartbeat arrives', wrapped({ onData: (chunk, events) => chunk.includes(0x68) && events.close() }), 'peer closed on valid input'],
     [
       'sends every batch of replies twice',
       wrapped({ onWrite: (bytes, t) => bytes[0] !== 0x30 && bytes.includes(0x52) && t.write(bytes.slice()) }),
       'peer sent more final replies than requests for an id',
     ],
-    [
-      'leaves a timer running',
-      wrapped({ onData: (chunk) => chunk.includes(0x70) && setTimeout(() => {}, 600_000) }),
-      'peer left timers running after closing',
-    ],
+    ['leaves a timer running', wrapped({ onData: (chunk) => chunk.includes(0x70) && setTimeout(() => {}, 600_000) }), 'peer left timers running after closing'],
     [
       'rejects a promise nobody handles',
       wrapped({ onData: (chunk) => chunk.includes(0x73) && void Promise.reject(new Error('nobody handles this')) }),
       'peer crashed the process (unhandled rejection)',
     ],
   ];
-  it.each(faults)('catches a peer that %s, with seed, replay and a shrunk input', async (_what, make, kind) => {
-    const report = await runFuzz({ seed: 11, count: 300, targets: ['peer'], makePeer: make });
-    const failure = report.failures.find((f) => f.kind === kind);
-    expect(failure, `${[...report.kinds.keys()].join(', ')}\n${describeFailures(report)}`).toBeDefined();
-    expect(failure!.replay).toBe(`pnpm fuzz --seed 0x0000000b --case ${failure!.caseIndex}`);
-    expect(failure!.input.length).toBeLessThanOrEqual(failure!.originalLength);
-  }, 60_000);
+  it.each(faults)(
+    'catches a peer that %s, with seed, replay and a shrunk input',
+    async (_what, make, kind) => {
+      const report = await runFuzz({ seed: 11, count: 300, targets: ['peer'], makePeer: make });
+      const failure = report.failures.find((f) => f.kind === kind);
+      expect(failure, `${[...report.kinds.keys()].join(', ')}\n${describeFailures(report)}`).toBeDefined();
+      expect(failure!.replay).toBe(`pnpm fuzz --seed 0x0000000b --case ${failure!.caseIndex}`);
+      expect(failure!.input.length).toBeLessThanOrEqual(failure!.originalLength);
+    },
+    60_000,
+  );
 });

@@ -166,7 +166,9 @@ describe('handler failures', () => {
     });
     b.handlers.handle('rejectNull', () => Promise.reject(null));
     b.handlers.handle('rejectUndefined', () => Promise.reject(undefined));
-    const messages = await Promise.all(['throwNull', 'throwUndefined', 'rejectNull', 'rejectUndefined'].map(async (op) => (await errorOf(a.request(op))).message));
+    const messages = await Promise.all(
+      ['throwNull', 'throwUndefined', 'rejectNull', 'rejectUndefined'].map(async (op) => (await errorOf(a.request(op))).message),
+    );
     expect(new Set(messages).size).toBe(1);
     expect(messages[0]).toBe('handler failed');
     a.destroy();

@@ -18,8 +18,7 @@ function setup(options: PeerOptions = {}): { peer: Peer; t: ScriptedTransport } 
 const heartbeats = (t: ScriptedTransport) => t.frames.filter((f) => f.type === 'h');
 
 /** How the peer closed within `ms`, or 'open' if it did not. */
-const closedWithin = (peer: Peer, ms: number) =>
-  Promise.race([peer.closed.then((info) => info.reason), delay(ms).then(() => 'open' as const)]);
+const closedWithin = (peer: Peer, ms: number) => Promise.race([peer.closed.then((info) => info.reason), delay(ms).then(() => 'open' as const)]);
 
 describe('sending', () => {
   test('one heartbeat when the handshake completes, none before', async () => {

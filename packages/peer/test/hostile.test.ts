@@ -296,9 +296,7 @@ describe('input forms', () => {
     t.feed(bin('r\xff\x80\x00\x01004echo00000001' + '3'));
     t.feed('s\x00\x00\x00\x02005sjoin00000002abp\x00\x00\x00\x0200000000');
     await t.nextFrame('S', (f) => f.payload.length === 0);
-    expect(t.outputText).toBe(
-      '01R\x00\x00\x00\x0000000002{}' + 'R\xff\x80\x00\x01000000013' + 'S\x00\x00\x00\x0200000002AB' + 'S\x00\x00\x00\x0200000000',
-    );
+    expect(t.outputText).toBe('01R\x00\x00\x00\x0000000002{}' + 'R\xff\x80\x00\x01000000013' + 'S\x00\x00\x00\x0200000002AB' + 'S\x00\x00\x00\x0200000000');
   });
 
   test('a UTF-8 op name and payload are counted in bytes', async () => {

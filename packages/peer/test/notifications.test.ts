@@ -118,7 +118,12 @@ describe('notifications', () => {
     await waitFor(() => errorsOf(events).length === 4);
     const errors = errorsOf(events);
     expect(errors.every((e) => e instanceof Error)).toBe(true);
-    expect(errors.filter((e) => !(e instanceof SyntaxError)).map((e) => e.message).sort()).toEqual(['a string', 'async handler failed', 'sync handler failed']);
+    expect(
+      errors
+        .filter((e) => !(e instanceof SyntaxError))
+        .map((e) => e.message)
+        .sort(),
+    ).toEqual(['a string', 'async handler failed', 'sync handler failed']);
     expect(errors.filter((e) => e instanceof SyntaxError)).toHaveLength(1); // the bad JSON
     expect(await a.request('echo', 'alive')).toBe('alive');
     expect(a.open && b.open).toBe(true);

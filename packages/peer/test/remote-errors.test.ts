@@ -61,7 +61,12 @@ describe('structured errors', () => {
     const { peer, t } = scriptedPeer();
     peers.push(peer);
     t.feed('01');
-    for (const body of ['{"error":{"code":"X"}}', '{"error":{"code":"has space","message":"m"}}', '{"error":{"code":"X","message":"m"},"more":1}', '{"error":{not json']) {
+    for (const body of [
+      '{"error":{"code":"X"}}',
+      '{"error":{"code":"has space","message":"m"}}',
+      '{"error":{"code":"X","message":"m"},"more":1}',
+      '{"error":{not json',
+    ]) {
       const asked = peer.request('x');
       const r = await t.nextFrame('r');
       const id = String.fromCharCode(r.id >>> 24, (r.id >>> 16) & 0xff, (r.id >>> 8) & 0xff, r.id & 0xff);

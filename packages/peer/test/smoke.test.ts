@@ -4,8 +4,12 @@ import { z } from 'zod';
 test('smoke', async () => {
   const [a, b] = connectedPeers();
   b.handlers.handle('echo', (v) => v);
-  b.handlers.handle('boom', () => { throw new Error('kaput'); });
-  b.handlers.handleStream('upper', async function* (parts) { for await (const p of parts) yield new TextEncoder().encode(new TextDecoder().decode(p).toUpperCase()); });
+  b.handlers.handle('boom', () => {
+    throw new Error('kaput');
+  });
+  b.handlers.handleStream('upper', async function* (parts) {
+    for await (const p of parts) yield new TextEncoder().encode(new TextDecoder().decode(p).toUpperCase());
+  });
   const greet = defineOperation('greet', { input: z.object({ name: z.string() }), output: z.object({ greeting: z.string() }) });
   b.handlers.implement(greet, ({ name }) => ({ greeting: `Hello ${name}` }));
   a.handlers.handle('whoami', () => 'a');

@@ -1,17 +1,7 @@
 // Stream requests and stream results between two peers (and against raw bytes where the wire
 // shape is the point).
 import { afterEach, describe, expect, test } from 'vitest';
-import {
-  ClosedError,
-  connectedPeers,
-  RemoteError,
-  text,
-  utf8,
-  type ActivityEvent,
-  type Peer,
-  type PeerOptions,
-  type ResultStream,
-} from '@gotalk/peer';
+import { ClosedError, connectedPeers, RemoteError, text, utf8, type ActivityEvent, type Peer, type PeerOptions, type ResultStream } from '@gotalk/peer';
 import { deferred, delay, scriptedPeer, waitFor } from '@gotalk/test-kit';
 
 const peers: Peer[] = [];
@@ -46,10 +36,7 @@ describe('stream requests', () => {
     const [a, b] = pair();
     upper(a);
     upper(b);
-    const [fromB, fromA] = await Promise.all([
-      texts(a.stream('upper', strs('a', 'b', 'c'))),
-      texts(b.stream('upper', strs('x', 'y'))),
-    ]);
+    const [fromB, fromA] = await Promise.all([texts(a.stream('upper', strs('a', 'b', 'c'))), texts(b.stream('upper', strs('x', 'y')))]);
     expect(fromB).toEqual(['A', 'B', 'C']);
     expect(fromA).toEqual(['X', 'Y']);
   });

@@ -209,7 +209,10 @@ function positiveInt(async: boolean): StandardSchemaV1<number, number> {
 }
 
 test('a transforming notification schema: the value is sent as given and parsed once, by the receiver', async () => {
-  const stamp = defineNotification('stamp', z.string().transform((s) => s.length));
+  const stamp = defineNotification(
+    'stamp',
+    z.string().transform((s) => s.length),
+  );
   const { a, b, sent } = tappedPeers();
   const got: number[] = [];
   b.handlers.onNotification(stamp, (n) => void got.push(n));
@@ -302,8 +305,10 @@ describe('types', () => {
     handlers.implement(greet, () => ({ greeting: 1 }));
     // @ts-expect-error the handler's input has no `nam`
     handlers.implement(greet, (input) => ({ greeting: input.nam }));
-    // @ts-expect-error a stream operation's inputs are { n: number }
-    handlers.implement(count, async function* (inputs) { for await (const i of inputs) yield { total: i.m }; });
+    handlers.implement(count, async function* (inputs) {
+      // @ts-expect-error a stream operation's inputs are { n: number }
+      for await (const i of inputs) yield { total: i.m };
+    });
     // @ts-expect-error callStream inputs must match
     expectTypeOf(() => a.callStream(count, [{ n: 'x' }])).returns.not.toBeAny();
     // @ts-expect-error the hand-written schema takes numbers

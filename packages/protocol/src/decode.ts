@@ -108,7 +108,8 @@ export class FrameDecoder {
       // Any failure, the sink's included, leaves the rest of the chunk unread: the stream is
       // out of step from here, so the decoder stays failed.
       this.#stage = Stage.Failed;
-      this.#failure = err instanceof CodecError ? err : new CodecError('INVALID_MESSAGE', `frame handling failed: ${(err as Error)?.message ?? err}`, this.#base);
+      this.#failure =
+        err instanceof CodecError ? err : new CodecError('INVALID_MESSAGE', `frame handling failed: ${(err as Error)?.message ?? err}`, this.#base);
       throw err;
     } finally {
       this.#base += chunk.length;

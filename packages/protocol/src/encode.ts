@@ -5,7 +5,16 @@ import { writeHex } from './hex.ts';
 import { utf8Length, writeUtf8 } from './names.ts';
 
 const TYPE_BYTE: Record<Frame['type'], number> = {
-  r: 0x72, s: 0x73, p: 0x70, R: 0x52, S: 0x53, E: 0x45, e: 0x65, n: 0x6e, h: 0x68, f: 0x66,
+  r: 0x72,
+  s: 0x73,
+  p: 0x70,
+  R: 0x52,
+  S: 0x53,
+  E: 0x45,
+  e: 0x65,
+  n: 0x6e,
+  h: 0x68,
+  f: 0x66,
 };
 
 function invalid(message: string): CodecError {

@@ -6,11 +6,7 @@
  *   (A decoder never raises it: an oversize frame is reported as an `oversize` frame.)
  * - `INVALID_FIELD`: a frame given to the encoder has a field out of its wire range.
  */
-export type CodecErrorCode =
-  | 'INVALID_MESSAGE'
-  | 'UNSUPPORTED_VERSION'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'INVALID_FIELD';
+export type CodecErrorCode = 'INVALID_MESSAGE' | 'UNSUPPORTED_VERSION' | 'PAYLOAD_TOO_LARGE' | 'INVALID_FIELD';
 
 /** The one error type of the codec. `offset` is the stream byte offset where decoding failed (-1 when encoding). */
 export class CodecError extends Error {

@@ -98,12 +98,7 @@ export interface VersionFrame {
 export type ReplyFrame = ResultFrame | StreamResultFrame | ErrorFrame | RetryFrame;
 
 /** Frames that carry a payload. */
-export type PayloadFrame =
-  | RequestFrame
-  | StreamRequestFrame
-  | StreamPartFrame
-  | ReplyFrame
-  | NotificationFrame;
+export type PayloadFrame = RequestFrame | StreamRequestFrame | StreamPartFrame | ReplyFrame | NotificationFrame;
 
 /** Every frame that can appear after the version handshake. */
 export type Frame = PayloadFrame | HeartbeatFrame | ProtocolErrorFrame;

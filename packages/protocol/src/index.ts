@@ -23,13 +23,7 @@ export type {
   StreamResultFrame,
   VersionFrame,
 } from './frame.ts';
-export {
-  DEFAULT_MAX_PAYLOAD,
-  MAX_NAME_BYTES,
-  MAX_WIRE_PAYLOAD,
-  PROTOCOL_VERSION,
-  ProtocolErrorCode,
-} from './frame.ts';
+export { DEFAULT_MAX_PAYLOAD, MAX_NAME_BYTES, MAX_WIRE_PAYLOAD, PROTOCOL_VERSION, ProtocolErrorCode } from './frame.ts';
 export { CodecError, type CodecErrorCode } from './errors.ts';
 export { encodeFrame, encodeFrames, encodeVersion, frameSize, writeFrame, writeHeader } from './encode.ts';
 export { decodeAll, FrameDecoder, MAX_HEADER_BYTES, type DecoderOptions, type FrameSink } from './decode.ts';

@@ -69,9 +69,7 @@ describe('oversize frames', () => {
   it('is reported as soon as its header is complete, before any payload byte arrives', () => {
     const decoder = new FrameDecoder({ maxPayload: 10 });
     const out = feed(decoder, [bytes('r0001004echo0000000b')]);
-    expect(canonical(out)).toEqual(
-      canonical([{ type: 'oversize', frame: { type: 'r', id: idOf('0001'), op: 'echo', payload: EMPTY }, size: 11 }]),
-    );
+    expect(canonical(out)).toEqual(canonical([{ type: 'oversize', frame: { type: 'r', id: idOf('0001'), op: 'echo', payload: EMPTY }, size: 11 }]));
     expect(decoder.idle).toBe(false);
     expect(decoder.bufferedBytes).toBe(0);
   });
@@ -101,9 +99,7 @@ describe('oversize frames', () => {
   it('a header declaring 0xffffffff bytes under the default maxPayload: oversize, and 10 MB of its payload in 64 KiB chunks buffers and allocates nothing', () => {
     const decoder = new FrameDecoder();
     const out = feed(decoder, [bytes('E\xff\xff\xff\xffffffffff')]);
-    expect(canonical(out)).toEqual(
-      canonical([{ type: 'oversize', frame: { type: 'E', id: 0xffffffff, payload: EMPTY }, size: MAX_WIRE_PAYLOAD }]),
-    );
+    expect(canonical(out)).toEqual(canonical([{ type: 'oversize', frame: { type: 'E', id: 0xffffffff, payload: EMPTY }, size: MAX_WIRE_PAYLOAD }]));
     const chunk = new Uint8Array(64 * 1024).fill(0x45);
     const before = process.memoryUsage().arrayBuffers;
     let maxBuffered = 0;

@@ -21,7 +21,7 @@ const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 function naiveName(bytes: Uint8Array): string {
   let out = '';
-  outer: for (let i = 0; i < bytes.length; ) {
+  outer: for (let i = 0; i < bytes.length;) {
     for (let len = 1; len <= 4 && i + len <= bytes.length; len++) {
       try {
         out += strict.decode(bytes.subarray(i, i + len));

@@ -30,10 +30,7 @@ function fitName(s: string): string {
   return out;
 }
 
-const uint32 = fc.oneof(
-  fc.constantFrom(0, 1, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000, 0xffffffff),
-  fc.integer({ min: 0, max: 0xffffffff }),
-);
+const uint32 = fc.oneof(fc.constantFrom(0, 1, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000, 0xffffffff), fc.integer({ min: 0, max: 0xffffffff }));
 
 /**
  * Op and notification names: non-empty valid Unicode of 1..4095 UTF-8 bytes, mostly short,

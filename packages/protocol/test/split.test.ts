@@ -27,7 +27,7 @@ function* byteByByte(wire: Uint8Array): Generator<Uint8Array> {
 /** `wire` in chunks of random sizes 1..maxChunk. */
 function randomChunks(wire: Uint8Array, rand: () => number, maxChunk: number): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let at = 0; at < wire.length; ) {
+  for (let at = 0; at < wire.length;) {
     const n = 1 + Math.floor(rand() * maxChunk);
     out.push(wire.subarray(at, at + n));
     at += n;
@@ -60,11 +60,7 @@ function splitOffsets(v: ValidVector): number[] {
  * Feeds every chunking to a decoder and lists those whose frames differ from `expected` or that
  * leave the decoder mid-frame. On a mismatch, the first one's frames are compared for a readable diff.
  */
-function checkChunkings(
-  options: DecoderOptions,
-  expected: readonly DecodedFrame[],
-  chunkings: Iterable<[label: string, chunks: Iterable<Uint8Array>]>,
-): void {
+function checkChunkings(options: DecoderOptions, expected: readonly DecodedFrame[], chunkings: Iterable<[label: string, chunks: Iterable<Uint8Array>]>): void {
   const bad: string[] = [];
   let firstBad: DecodedFrame[] | undefined;
   for (const [label, chunks] of chunkings) {
@@ -172,11 +168,7 @@ describe('each invalid vector fails the same however it is split', () => {
       const bad: string[] = [];
       for (const [label, chunks] of chunkings) {
         const { delivered, error } = failChunks(v, chunks);
-        const ok =
-          error instanceof CodecError &&
-          error.code === v.code &&
-          error.offset === v.offset &&
-          canonical(delivered).join() === expected.join();
+        const ok = error instanceof CodecError && error.code === v.code && error.offset === v.offset && canonical(delivered).join() === expected.join();
         if (!ok) bad.push(`${label}: ${error instanceof CodecError ? `${error.code} at ${error.offset}` : String(error)}`);
       }
       expect(bad).toEqual([]);

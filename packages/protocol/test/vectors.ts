@@ -170,7 +170,7 @@ const LARGE_PAYLOAD = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31 + 7
 const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 /** Ids whose bytes together are every byte value 0x00..0xff: 0x00010203, 0x04050607, ... */
-const ALL_BYTE_IDS = Array.from({ length: 64 }, (_, k) => ((4 * k) << 24 | (4 * k + 1) << 16 | (4 * k + 2) << 8 | (4 * k + 3)) >>> 0);
+const ALL_BYTE_IDS = Array.from({ length: 64 }, (_, k) => (((4 * k) << 24) | ((4 * k + 1) << 16) | ((4 * k + 2) << 8) | (4 * k + 3)) >>> 0);
 
 /** Patterned payload of `n` bytes for the uppercase-hex vectors. */
 const filler = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => 0x41 + (i % 26));
@@ -283,12 +283,19 @@ export const validVectors: readonly ValidVector[] = [
   {
     name: 'protocol error codes 0 abnormal, 1 unsupported and the largest uint32',
     wire: bytes('f00000000', 'f00000001', 'fffffffff'),
-    frames: [{ type: 'f', code: 0 }, { type: 'f', code: 1 }, { type: 'f', code: 0xffffffff }],
+    frames: [
+      { type: 'f', code: 0 },
+      { type: 'f', code: 1 },
+      { type: 'f', code: 0xffffffff },
+    ],
   },
   {
     name: 'heartbeats at the field limits: load 0 time 0, load 0xffff time 0xffffffff',
     wire: bytes('h000000000000', 'hffffffffffff'),
-    frames: [{ type: 'h', load: 0, time: 0 }, { type: 'h', load: 0xffff, time: 0xffffffff }],
+    frames: [
+      { type: 'h', load: 0, time: 0 },
+      { type: 'h', load: 0xffff, time: 0xffffffff },
+    ],
   },
   {
     name: 'retry waits at the field limits: 0 (whenever) and 0xffffffff ms',

@@ -212,6 +212,30 @@ export function describeTransport(name: string, setup: PairSetup): void {
       expect(await client.request('echo', 'still fine')).toBe('still fine');
     });
 
+    it('a request the caller aborts or times out is cancelled on the other side: its handler sees its signal fire', async () => {
+      const { client, handlers } = await open();
+      const fired: unknown[] = [];
+      let running = 0;
+      handlers.handle('slow', (_v, ctx) => {
+        running++;
+        return new Promise((resolve) =>
+          ctx.signal.addEventListener('abort', () => {
+            fired.push((ctx.signal.reason as { code?: string }).code);
+            resolve(null);
+          }),
+        );
+      });
+      const controller = new AbortController();
+      const aborted = client.request('slow', null, { signal: controller.signal }).catch((e: { code?: string }) => e.code);
+      await waitFor(() => running === 1, 'the handler running');
+      controller.abort();
+      expect(await aborted).toBe('ABORTED');
+      await waitFor(() => fired.length === 1, 'the handler cancelled');
+      expect(await client.request('slow', null, { timeout: 50 }).catch((e: { code?: string }) => e.code)).toBe('TIMEOUT');
+      await waitFor(() => fired.length === 2, 'the timed-out handler cancelled');
+      expect(fired).toEqual(['ABORTED', 'ABORTED']);
+    });
+
     it('retries after retry results, and gives up past the allowed retries', async () => {
       const { client, handlers } = await open();
       let calls = 0;
@@ -270,7 +294,7 @@ export function describeTransport(name: string, setup: PairSetup): void {
       expect(await within(client.closed, 5000, 'the client to see the close')).toEqual({ reason: 'remote', error: null });
     });
 
-    it('destroying one side fails the other side\'s pending requests with CLOSED', async () => {
+    it("destroying one side fails the other side's pending requests with CLOSED", async () => {
       const { client, serverPeer } = await open();
       const started = deferred();
       const release = gate();

@@ -40,15 +40,7 @@
  * Write pressure: with `highWaterMark` set, `write` returns false once more than that many
  * bytes were written since the last `drain()`; `drain()` resets the count and emits `drain`.
  */
-import {
-  CodecError,
-  describeFrame,
-  encodeFrame,
-  FrameDecoder,
-  MAX_WIRE_PAYLOAD,
-  type DecodedFrame,
-  type Frame,
-} from '@gotalk/protocol';
+import { CodecError, describeFrame, encodeFrame, FrameDecoder, MAX_WIRE_PAYLOAD, type DecodedFrame, type Frame } from '@gotalk/protocol';
 import { Peer, type PeerOptions, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
 import { latin1 } from './bytes.ts';
 
@@ -273,11 +265,7 @@ export class ScriptedTransport implements Transport {
    */
   nextFrame<T extends DecodedFrame['type']>(type: T, match?: (f: FrameOf<T>) => boolean, timeout?: number): Promise<FrameOf<T>>;
   nextFrame(match?: (f: DecodedFrame) => boolean, timeout?: number): Promise<DecodedFrame>;
-  nextFrame(
-    a?: string | ((f: DecodedFrame) => boolean),
-    b?: ((f: never) => boolean) | number,
-    c?: number,
-  ): Promise<DecodedFrame> {
+  nextFrame(a?: string | ((f: DecodedFrame) => boolean), b?: ((f: never) => boolean) | number, c?: number): Promise<DecodedFrame> {
     let pred: (f: DecodedFrame) => boolean;
     let timeout: number;
     let what: string;

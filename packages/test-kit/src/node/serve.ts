@@ -7,7 +7,11 @@ import type { Cleanup } from '../cleanup.ts';
  * `options.ws` says otherwise (`ws: {}` serves the built one); the other options are
  * `listen()`'s.
  */
-export async function serve(cleanup: Cleanup, addresses: string | readonly string[] = 'ws://127.0.0.1:0/gotalk/', options: ServerOptions = {}): Promise<Server> {
+export async function serve(
+  cleanup: Cleanup,
+  addresses: string | readonly string[] = 'ws://127.0.0.1:0/gotalk/',
+  options: ServerOptions = {},
+): Promise<Server> {
   const server = await listen(addresses, { ws: { bundle: null }, ...options });
   cleanup.add(() => stop(server));
   return server;
