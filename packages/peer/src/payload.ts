@@ -69,11 +69,17 @@ export function checkJson(bytes: Uint8Array, limits: JsonLimits): void {
   for (let i = 0; i < n; i++) {
     const c = bytes[i]!;
     if (c === 0x22) {
-      // A string: skip to its closing quote, past escaped characters.
+      // A string: walk to its closing quote past escaped characters; the rest of a long one
+      // is left to the engine's own search.
+      const open = i;
       for (i++; i < n; i++) {
         const d = bytes[i]!;
+        if (d === 0x22) break;
         if (d === 0x5c) i++;
-        else if (d === 0x22) break;
+        else if (i - open > 32) {
+          i = closingQuote(bytes, i);
+          break;
+        }
       }
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > max) throw new GotalkError('JSON_TOO_DEEP', `JSON nested deeper than ${max} levels (limits.maxJsonDepth)`);
@@ -81,6 +87,19 @@ export function checkJson(bytes: Uint8Array, limits: JsonLimits): void {
       depth--;
     }
   }
+}
+
+/**
+ * The index of the first unescaped quote at or after `from`, inside a string (the length of
+ * `bytes` when there is none): a quote counts when an even run of backslashes precedes it.
+ */
+function closingQuote(bytes: Uint8Array, from: number): number {
+  for (let at = bytes.indexOf(0x22, from); at !== -1; at = bytes.indexOf(0x22, at + 1)) {
+    let slashes = 0;
+    while (bytes[at - 1 - slashes] === 0x5c) slashes++;
+    if ((slashes & 1) === 0) return at;
+  }
+  return bytes.length;
 }
 
 /** The bytes of `parts` back to back. */

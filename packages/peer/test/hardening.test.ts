@@ -1,6 +1,7 @@
 // Hostile input found by the attack run: JSON bombs, names that are not UTF-8, reused request
 // ids, a listener per request on one signal, and connections that stay silent without beating.
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import fc from 'fast-check';
 import { checkJson, connectedPeers, DEFAULT_LIMITS, Peer, type ActivityEvent, type PeerOptions } from '@gotalk/peer';
 import { bin, errorOf, scriptedPeer, type ScriptedTransport, thrownBy, useFakeClocks, waitFor } from '@gotalk/test-kit';
 
@@ -54,6 +55,23 @@ describe('JSON bombs', () => {
     expect(thrownBy(() => checkJson(new TextEncoder().encode('[[[[1]]]]'), limits)).code).toBe('JSON_TOO_DEEP');
     expect(thrownBy(() => checkJson(new TextEncoder().encode('{"a":{"b":[{"c":1}]}}'), limits)).code).toBe('JSON_TOO_DEEP');
     expect(() => checkJson(new TextEncoder().encode('{"a":{"b":[1,2]},"c":[[3]]}'), limits)).not.toThrow();
+    const long = JSON.stringify(['a'.repeat(40) + '\\"[[[[' + '\\'.repeat(3) + '"[[[[']);
+    expect(() => checkJson(new TextEncoder().encode(long), limits)).not.toThrow();
+  });
+
+  test("long strings with escaped quotes, backslashes and brackets count as strings: the depth found is the value's own", () => {
+    const depthOf = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v as object).map(depthOf)) : 0);
+    const tricky = fc.array(fc.constantFrom('\\', '"', '[', ']', '{', '}', 'a'), { maxLength: 120 }).map((chars) => chars.join(''));
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), tricky, (value, s) => {
+        const doc = JSON.stringify([value, s, { [s]: [s] }]);
+        const bytes = new TextEncoder().encode(doc);
+        const depth = depthOf(JSON.parse(doc));
+        expect(() => checkJson(bytes, { maxJsonBytes: 1 << 20, maxJsonDepth: depth })).not.toThrow();
+        if (bytes.length > depth - 1) expect(thrownBy(() => checkJson(bytes, { maxJsonBytes: 1 << 20, maxJsonDepth: depth - 1 })).code).toBe('JSON_TOO_DEEP');
+      }),
+      { numRuns: 400 },
+    );
   });
 
   test('a result nested too deep fails the request with JSON_TOO_DEEP; a notification too deep never reaches its handler', async () => {
