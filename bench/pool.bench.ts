@@ -82,7 +82,13 @@ async function rawEcho(threads: number, inFlight: number): Promise<number> {
 }
 
 async function piscinaRun<T>(threads: number, inFlight: number, perWorker: number, task: () => T): Promise<number> {
-  const pool = new Piscina({ filename: PISCINA_WORKER.href, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: perWorker, idleTimeout: 60_000 });
+  const pool = new Piscina({
+    filename: PISCINA_WORKER.href,
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: perWorker,
+    idleTimeout: 60_000,
+  });
   try {
     return await measure(inFlight, () => pool.run(task()));
   } finally {
@@ -200,7 +206,13 @@ const tinyPlan: Plan[] = [
   { key: 'piscina64', name: 'piscina (1 task per thread, its default)', inFlight: 64, unit: 'jobs/s', run: () => piscinaRun(2, 64, 1, () => PAYLOAD) },
   { key: 'piscina64c', name: 'piscina (32 tasks per thread)', inFlight: 64, unit: 'jobs/s', run: () => piscinaRun(2, 64, 32, () => PAYLOAD) },
   { key: 'piscina1', name: 'piscina (1 task per thread, its default)', inFlight: 1, unit: 'jobs/s', run: () => piscinaRun(2, 1, 1, () => PAYLOAD) },
-  { key: 'pool64', name: '@gotalk/pool (cap 32 per thread)', inFlight: 64, unit: 'jobs/s', run: () => poolRun(2, 32, 64, (p) => p.requestBytes('echo', PAYLOAD)) },
+  {
+    key: 'pool64',
+    name: '@gotalk/pool (cap 32 per thread)',
+    inFlight: 64,
+    unit: 'jobs/s',
+    run: () => poolRun(2, 32, 64, (p) => p.requestBytes('echo', PAYLOAD)),
+  },
   { key: 'pool1', name: '@gotalk/pool (cap 32 per thread)', inFlight: 1, unit: 'jobs/s', run: () => poolRun(2, 32, 1, (p) => p.requestBytes('echo', PAYLOAD)) },
   { key: 'peers64', name: 'Gotalk peers without a pool (32 loops per peer)', inFlight: 64, unit: 'req/s', run: () => peersRun(2, 64) },
 ];
@@ -227,7 +239,9 @@ async function runPlan(plan: readonly Plan[]): Promise<Record<string, number>> {
 
 const load = os.loadavg()[0]!;
 const cores = await parallelism();
-console.log(`pool benchmark: node ${process.version}, ${os.cpus().length} cores (2 busy threads get ${cores.toFixed(2)} of them now), load average ${load.toFixed(2)}`);
+console.log(
+  `pool benchmark: node ${process.version}, ${os.cpus().length} cores (2 busy threads get ${cores.toFixed(2)} of them now), load average ${load.toFixed(2)}`,
+);
 console.log(`${ROUNDS} rounds of ${TIME_MS} ms per case after ${WARMUP_MS} ms warm-up; each case's best round counts`);
 console.log('');
 console.log('tiny jobs (32-byte echo), 2 worker threads:');

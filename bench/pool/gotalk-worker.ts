@@ -4,7 +4,9 @@ import { connectToParent } from '@gotalk/node';
 import { crunch } from '../../examples/workers/crunch.ts';
 
 const peer = await connectToParent({ heartbeatInterval: 1000 });
-peer.handlers.handleBytes('echo', (payload) => payload).handle('crunch', (value) => {
-  const { id, rounds } = value as { id: number; rounds: number };
-  return crunch(rounds, id);
-});
+peer.handlers
+  .handleBytes('echo', (payload) => payload)
+  .handle('crunch', (value) => {
+    const { id, rounds } = value as { id: number; rounds: number };
+    return crunch(rounds, id);
+  });

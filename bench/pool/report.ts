@@ -68,7 +68,11 @@ export function poolFigures(r: PoolBenchResult): PoolFigure[] {
     { label: 'pool vs piscina (tiny jobs, 1 in flight)', value: times(t.pool1 / t.piscina1), aim: '' },
     { label: 'pool vs raw postMessage (64 in flight)', value: times(t.pool64 / t.raw64), aim: '≥ 0.5×' },
     { label: 'pool vs Gotalk peers without a pool (64 in flight)', value: times(t.pool64 / t.peers64), aim: '' },
-    { label: 'CPU-bound scaling, 1 → 2 workers (pool)', value: `${times(scaling)} (${Math.round((scaling / 2) * 100)} % of linear)`, aim: '≥ 1.8× (within 10 %)' },
+    {
+      label: 'CPU-bound scaling, 1 → 2 workers (pool)',
+      value: `${times(scaling)} (${Math.round((scaling / 2) * 100)} % of linear)`,
+      aim: '≥ 1.8× (within 10 %)',
+    },
     { label: 'CPU-bound scaling, 1 → 2 workers (piscina)', value: times(r.cpuBound.piscina2 / r.cpuBound.piscina1), aim: '' },
     { label: 'CPU two spinning threads got before the CPU-bound cases (the ceiling of their scaling)', value: `${r.cpuParallelism} cores`, aim: '' },
     {

@@ -149,7 +149,9 @@ for (const f of failed.slice(0, 5)) console.log(`a job failed: ${(f as PromiseRe
 
 const figures = pool.figures();
 const ms = (n: number) => n.toFixed(1);
-console.log(`${o.jobs} jobs in ${seconds.toFixed(2)} s (${Math.round(o.jobs / seconds)} jobs/s); run time p50 ${ms(figures.runTime.p50)} ms, p99 ${ms(figures.runTime.p99)} ms; wait p50 ${ms(figures.waitTime.p50)} ms`);
+console.log(
+  `${o.jobs} jobs in ${seconds.toFixed(2)} s (${Math.round(o.jobs / seconds)} jobs/s); run time p50 ${ms(figures.runTime.p50)} ms, p99 ${ms(figures.runTime.p99)} ms; wait p50 ${ms(figures.waitTime.p50)} ms`,
+);
 for (const w of figures.workers) console.log(`  ${w.name}: ${w.completed} completed, utilization ${Math.round(w.utilization * 100)} %`);
 
 if (o.linger > 0) {

@@ -282,7 +282,10 @@ export class Dispatcher {
   #expire(now: number): void {
     for (const job of [...this.#queue]) {
       if (job.queueDue > now) continue;
-      const error = now >= job.deadline ? this.#timedOut(job) : new PoolError('QUEUE_TIMEOUT', `no worker took the job within ${job.queueTimeout} ms`, { attempts: job.attempts });
+      const error =
+        now >= job.deadline
+          ? this.#timedOut(job)
+          : new PoolError('QUEUE_TIMEOUT', `no worker took the job within ${job.queueTimeout} ms`, { attempts: job.attempts });
       this.#settle(job, error);
     }
     this.#queue.rearm(now);

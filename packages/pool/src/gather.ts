@@ -12,8 +12,7 @@ export interface GatherOptions {
 
 /** One member's answer to a gather: its result, or why there is none. */
 export type GatherResult<T> =
-  | { readonly worker: string; readonly ok: true; readonly value: T }
-  | { readonly worker: string; readonly ok: false; readonly error: Error };
+  { readonly worker: string; readonly ok: true; readonly value: T } | { readonly worker: string; readonly ok: false; readonly error: Error };
 
 /**
  * Sends one request to each of `members` at once (past their caps and the queue: a gather is

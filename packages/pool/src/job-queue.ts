@@ -142,10 +142,13 @@ export class JobQueue<T extends Queueable> {
     this.#timer = null;
     this.#armedFor = due;
     if (due === Infinity) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#armedFor = Infinity;
-      this.#expire(performance.now());
-    }, Math.max(1, Math.ceil(due - now)));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#armedFor = Infinity;
+        this.#expire(performance.now());
+      },
+      Math.max(1, Math.ceil(due - now)),
+    );
   }
 }

@@ -200,7 +200,11 @@ export class Pool extends CallerBase {
   }
 
   /** Calls a typed operation as a job. */
-  override call<I extends StandardSchemaV1, O extends StandardSchemaV1>(operation: Operation<I, O>, input: InputOf<I>, options: PoolRequestOptions = {}): Promise<OutputOf<O>> {
+  override call<I extends StandardSchemaV1, O extends StandardSchemaV1>(
+    operation: Operation<I, O>,
+    input: InputOf<I>,
+    options: PoolRequestOptions = {},
+  ): Promise<OutputOf<O>> {
     return super.call(operation, input, options);
   }
 
@@ -250,7 +254,11 @@ export class Pool extends CallerBase {
    */
   gather(op: string, value?: unknown, options?: GatherOptions): Promise<GatherResult<unknown>[]>;
   /** The same with a typed operation: each answer validated by its output schema. */
-  gather<I extends StandardSchemaV1, O extends StandardSchemaV1>(operation: Operation<I, O>, input: InputOf<I>, options?: GatherOptions): Promise<GatherResult<OutputOf<O>>[]>;
+  gather<I extends StandardSchemaV1, O extends StandardSchemaV1>(
+    operation: Operation<I, O>,
+    input: InputOf<I>,
+    options?: GatherOptions,
+  ): Promise<GatherResult<OutputOf<O>>[]>;
   gather(op: string | Operation, value?: unknown, options: GatherOptions = {}): Promise<GatherResult<unknown>[]> {
     if (typeof op === 'string') return this.#gather(options, (c, o) => c.request(op, value, o));
     return this.#gather(options, (c, o) => c.call(op, value as never, o));
@@ -277,7 +285,8 @@ export class Pool extends CallerBase {
 
   /** Sets the load this side reports in heartbeats to every member, present and future; undefined to derive it again. */
   setLoad(load: number | undefined): void {
-    if (load !== undefined && !(Number.isInteger(load) && load >= 0 && load <= 0xffff)) throw new RangeError(`load must be an integer in 0..65535, got ${load}`);
+    if (load !== undefined && !(Number.isInteger(load) && load >= 0 && load <= 0xffff))
+      throw new RangeError(`load must be an integer in 0..65535, got ${load}`);
     this.#load = load;
     for (const m of this.#members) m.connection.setLoad(load);
   }

@@ -72,7 +72,11 @@ test(
     await waitFor(() => run.lines.some((l) => l.startsWith('lingering')), 'the jobs to be done', RUN);
     const admin = run.lines.find((l) => l.startsWith('admin: '))!.split(' ')[1]!;
     expect(admin).toMatch(/^unix:\//);
-    const figures = JSON.parse(await gotalk('call', admin, 'figures')) as { completed: number; members: number; workers: { name: string; completed: number }[] };
+    const figures = JSON.parse(await gotalk('call', admin, 'figures')) as {
+      completed: number;
+      members: number;
+      workers: { name: string; completed: number }[];
+    };
     expect(figures.completed).toBe(60);
     expect(figures.workers.map((w) => w.name).sort()).toEqual(['process-1', 'remote-1', 'thread-1']);
     expect(figures.workers.reduce((n, w) => n + w.completed, 0)).toBe(60);

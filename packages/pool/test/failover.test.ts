@@ -113,7 +113,12 @@ describe('a worker lost with jobs running', () => {
     const later = new Gate();
     const dying = await worker(p, 'dying', never);
     const survivor = await worker(p, 'survivor', later);
-    const results = Array.from({ length: 8 }, (_, i) => request(p, i).then((value) => ({ value }), (error: Error & { code?: string; worker?: string }) => ({ error })));
+    const results = Array.from({ length: 8 }, (_, i) =>
+      request(p, i).then(
+        (value) => ({ value }),
+        (error: Error & { code?: string; worker?: string }) => ({ error }),
+      ),
+    );
     await waitFor(() => dying.running === 4 && survivor.running === 4, '4 + 4 running', 5000);
     const events = record(p, 'failover', 'leave');
     dying.worker.destroy();

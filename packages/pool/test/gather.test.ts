@@ -43,7 +43,11 @@ test('gather: every member answers or fails by name, within the deadline; the sl
   const took = performance.now() - started;
   expect(results.map((r) => r.worker)).toEqual(['fast', 'slow', 'dying']);
   expect(results[0]).toEqual({ worker: 'fast', ok: true, value: 'fine' });
-  const [, late, dead] = results as [unknown, { ok: false; error: Error & { code?: string } }, { ok: false; error: Error & { code?: string; worker?: string } }];
+  const [, late, dead] = results as [
+    unknown,
+    { ok: false; error: Error & { code?: string } },
+    { ok: false; error: Error & { code?: string; worker?: string } },
+  ];
   expect(late.ok).toBe(false);
   expect(late.error.code).toBe('TIMEOUT');
   expect(dead.ok).toBe(false);

@@ -103,7 +103,10 @@ export async function addWorker(pool: Pool, name: string, gate: Gate = new Gate(
       }
     };
   worker.handlers
-    .handle('echo', counted('echo', (v) => v))
+    .handle(
+      'echo',
+      counted('echo', (v) => v),
+    )
     .handle(
       'hold',
       counted('hold', async (v, ctx) => {
@@ -111,7 +114,10 @@ export async function addWorker(pool: Pool, name: string, gate: Gate = new Gate(
         return v;
       }),
     )
-    .handle('work', counted('work', (v) => ({ worker: name, value: v })));
+    .handle(
+      'work',
+      counted('work', (v) => ({ worker: name, value: v })),
+    );
   const { load: _load, coordinator: _c, worker: _w, ...memberOptions } = options;
   (t as { member: PoolMember }).member = pool.add(coordinator, { name, ...memberOptions });
   await coordinator.ready;
