@@ -71,7 +71,9 @@ describe('the proxy', () => {
   });
 
   test('any Caller will do', () => {
-    expectTypeOf(createProxy<typeof shop>).parameter(0).toEqualTypeOf<Caller>();
+    expectTypeOf(createProxy<typeof shop>)
+      .parameter(0)
+      .toEqualTypeOf<Caller>();
   });
 });
 

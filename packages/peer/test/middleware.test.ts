@@ -28,7 +28,17 @@ describe('order of composition', () => {
     b.use(tracer('peer', log));
     b.handlers.use(tracer('own', log)); // the peer's own registry: not around the shared registry's handler
     expect(await a.request('op')).toBe('ok');
-    expect(log).toEqual(['option > request op', 'peer > request op', 'shared-1 > request op', 'shared-2 > request op', 'handler', 'shared-2 <', 'shared-1 <', 'peer <', 'option <']);
+    expect(log).toEqual([
+      'option > request op',
+      'peer > request op',
+      'shared-1 > request op',
+      'shared-2 > request op',
+      'handler',
+      'shared-2 <',
+      'shared-1 <',
+      'peer <',
+      'option <',
+    ]);
 
     log.length = 0;
     b.handlers.handle('mine', () => (log.push('handler'), 1));
@@ -67,7 +77,8 @@ describe('what a hook can do', () => {
     b.use((call, next) => {
       const { roles } = call.data as { roles: string[] };
       seen.push([call.op, call.input, call.data === call.peer.data]);
-      if (call.op.startsWith('admin.') && !roles.includes('admin')) throw new RemoteError(`${call.op} needs the admin role`, { code: 'FORBIDDEN', data: { op: call.op } });
+      if (call.op.startsWith('admin.') && !roles.includes('admin'))
+        throw new RemoteError(`${call.op} needs the admin role`, { code: 'FORBIDDEN', data: { op: call.op } });
       return next();
     });
     b.handlers.handle('admin.drop', () => 'dropped');

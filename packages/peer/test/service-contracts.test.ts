@@ -165,9 +165,18 @@ describe('the proxy', () => {
       moved: (p) => void moved.push(p),
     });
     const api = createProxy(a, geometry);
-    expect(await api.add([{ x: 1, y: 2 }, { x: 3, y: 4 }])).toEqual({ x: 4, y: 6 });
+    expect(
+      await api.add([
+        { x: 1, y: 2 },
+        { x: 3, y: 4 },
+      ]),
+    ).toEqual({ x: 4, y: 6 });
     const path: Point[] = [];
-    for await (const p of api.walk([{ x: 1, y: 0 }, { x: 0, y: 1 }])) path.push(p);
+    for await (const p of api.walk([
+      { x: 1, y: 0 },
+      { x: 0, y: 1 },
+    ]))
+      path.push(p);
     expect(path).toEqual([
       { x: 1, y: 0 },
       { x: 1, y: 1 },
