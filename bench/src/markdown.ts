@@ -1,10 +1,12 @@
 import { markdownTable } from './format.ts';
+import { lastPoolSection } from '../pool/report.ts';
 import { ECHO_HEADERS, echoRows, OTHER_HEADERS, otherRows, TARGET_HEADERS, targetRows, type Report } from './report.ts';
 
-/** docs/performance.md: the latest full run's tables and chart, the machine, and the method. */
+/** docs/performance.md: the latest full run's tables and chart, the machine, and the method; then the last `pnpm bench:pool` run's section. */
 export function performanceDoc(r: Report, chartPath: string): string {
   const m = r.machine;
   const s = r.settings;
+  const pool = lastPoolSection();
   const load = Math.max(r.loadAverage.start, r.loadAverage.end);
   const busy =
     load > m.cores / 2
@@ -92,5 +94,5 @@ ${markdownTable(OTHER_HEADERS, otherRows(r))}
   request object, id, frame), against a raw client that does almost nothing per message.
 - **Connect + close.** Gotalk's connection is ready after the version handshake, one more
   round trip between the two processes than the raw connect measured here.
-`;
+${pool ? `\n${pool}` : ''}`;
 }

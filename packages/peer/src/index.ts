@@ -38,6 +38,7 @@ export { MemoryBudget, type BudgetAccount } from './budget.ts';
 export { Client, type ClientEvents, type ClientOptions, type ClientState, type ConnectionEnd, type Dial, type OnlineWatcher } from './client.ts';
 export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
 export { CANCEL_NOTIFICATION } from './cancel.ts';
+export { Emitter } from './emitter.ts';
 export { CallerBase, jsonResult, type Caller, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
 export { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
 export { checkPeerOptions, countOption, msOption, resolveLimits, type PeerOptions } from './options.ts';
