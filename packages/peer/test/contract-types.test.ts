@@ -32,6 +32,9 @@ const shop = defineContract({
 
 const [a, b] = connectedPeers();
 a.destroy();
+
+/** Type-checks `fn` without running it: for calls that are wrong on purpose, or values that exist only as types. */
+const typeOnly = (fn: () => void): void => void fn;
 const api = createProxy(a, shop);
 
 describe('the proxy', () => {
@@ -99,27 +102,29 @@ describe('the implementation', () => {
   });
 
   test('a missing, extra or mistyped entry is an error', () => {
-    const { ping: _ping, ...withoutPing } = impl;
-    // @ts-expect-error ping is missing
-    b.handlers.implement(shop, withoutPing);
-    // @ts-expect-error an entry the contract does not have
-    b.handlers.implement(shop, { ...impl, extra: () => 1 });
-    // @ts-expect-error (reported at the call: no overload matches) cents must be a number
-    b.handlers.implement(shop, {
-      ...impl,
-      price: () => ({ cents: 'ten' }),
-    });
-    // @ts-expect-error (reported at the call: no overload matches) a stream yields the output type
-    b.handlers.implement(shop, {
-      ...impl,
-      watch: async function* () {
-        yield { cents: 'ten' };
-      },
-    });
-    b.handlers.implement(shop, {
-      ...impl,
-      // @ts-expect-error the notification's payload has no field price
-      restocked: ({ price }) => void price,
+    typeOnly(() => {
+      const { ping: _ping, ...withoutPing } = impl;
+      // @ts-expect-error ping is missing
+      b.handlers.implement(shop, withoutPing);
+      // @ts-expect-error an entry the contract does not have
+      b.handlers.implement(shop, { ...impl, extra: () => 1 });
+      // @ts-expect-error (reported at the call: no overload matches) cents must be a number
+      b.handlers.implement(shop, {
+        ...impl,
+        price: () => ({ cents: 'ten' }),
+      });
+      // @ts-expect-error (reported at the call: no overload matches) a stream yields the output type
+      b.handlers.implement(shop, {
+        ...impl,
+        watch: async function* () {
+          yield { cents: 'ten' };
+        },
+      });
+      b.handlers.implement(shop, {
+        ...impl,
+        // @ts-expect-error the notification's payload has no field price
+        restocked: ({ price }) => void price,
+      });
     });
   });
 });
@@ -131,36 +136,40 @@ describe('typed connection data', () => {
   }
 
   test('Handlers<D> hands ctx.data and ctx.peer.data typed to handlers, implementations and middleware', () => {
-    const handlers = new Handlers<Session>();
-    handlers.handle('who', (_v, ctx) => {
-      expectTypeOf(ctx.data).toEqualTypeOf<Session>();
-      expectTypeOf(ctx.peer.data).toEqualTypeOf<Session>();
-      return ctx.data.user;
+    typeOnly(() => {
+      const handlers = new Handlers<Session>();
+      handlers.handle('who', (_v, ctx) => {
+        expectTypeOf(ctx.data).toEqualTypeOf<Session>();
+        expectTypeOf(ctx.peer.data).toEqualTypeOf<Session>();
+        return ctx.data.user;
+      });
+      handlers.onNotification('n', (_v, ctx) => {
+        expectTypeOf(ctx.data).toEqualTypeOf<Session>();
+      });
+      handlers.implement(shop, {
+        ...({} as Implementation<typeof shop, Session>),
+        price: (_input, ctx) => ({ cents: ctx.data.admin ? 0 : 1 }),
+      });
+      handlers.use((call, next) => {
+        expectTypeOf(call).toEqualTypeOf<IncomingCall<Session>>();
+        expectTypeOf(call.data.admin).toEqualTypeOf<boolean>();
+        return next();
+      });
+      // @ts-expect-error the data has no field role
+      handlers.handle('role', (_v, ctx) => ctx.data.role);
+      // @ts-expect-error middleware of other data does not fit
+      handlers.use((() => undefined) as Middleware<{ other: 1 }>);
     });
-    handlers.onNotification('n', (_v, ctx) => {
-      expectTypeOf(ctx.data).toEqualTypeOf<Session>();
-    });
-    handlers.implement(shop, {
-      ...({} as Implementation<typeof shop, Session>),
-      price: (_input, ctx) => ({ cents: ctx.data.admin ? 0 : 1 }),
-    });
-    handlers.use((call, next) => {
-      expectTypeOf(call).toEqualTypeOf<IncomingCall<Session>>();
-      expectTypeOf(call.data.admin).toEqualTypeOf<boolean>();
-      return next();
-    });
-    // @ts-expect-error the data has no field role
-    handlers.handle('role', (_v, ctx) => ctx.data.role);
-    // @ts-expect-error middleware of other data does not fit
-    handlers.use((() => undefined) as Middleware<{ other: 1 }>);
   });
 
   test('a peer made with data of a type is a Peer of that type', () => {
-    const [one] = connectedPeers();
-    one.destroy();
-    expectTypeOf(one).toEqualTypeOf<Peer>();
-    const typedPeer = null as unknown as Peer<Session>;
-    expectTypeOf(typedPeer.data).toEqualTypeOf<Session>();
-    expectTypeOf(typedPeer.handlers).toEqualTypeOf<Handlers<Session>>();
+    typeOnly(() => {
+      const [one] = connectedPeers();
+      one.destroy();
+      expectTypeOf(one).toEqualTypeOf<Peer>();
+      const typedPeer = null as unknown as Peer<Session>;
+      expectTypeOf(typedPeer.data).toEqualTypeOf<Session>();
+      expectTypeOf(typedPeer.handlers).toEqualTypeOf<Handlers<Session>>();
+    });
   });
 });
