@@ -59,12 +59,17 @@ const http = createServer(async (req, res) => {
 await gotalk.attach(http, { path: '/gotalk/' });
 
 const [host, port] = splitHostPort(values.http);
-await new Promise<void>((resolve, reject) => {
-  http.once('error', reject);
-  http.listen(port, host, resolve);
-});
-await gotalk.listen(`tcp://${values.tcp}`);
-await gotalk.listen(`unix:${values.unix}`);
+await opening(
+  '--http',
+  values.http,
+  () =>
+    new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, resolve);
+    }),
+);
+await opening('--tcp', values.tcp, () => gotalk.listen(`tcp://${values.tcp}`));
+await opening('--unix', values.unix, () => gotalk.listen(`unix:${values.unix}`));
 
 const find = (scheme: string) => gotalk.addresses.find((a) => a.startsWith(scheme))!;
 const [websocket, tcp, unix] = [find('ws:'), find('tcp:'), find('unix:')];
@@ -85,17 +90,45 @@ const log = new QuietLog(console.log, () => ` (${gotalk.peers.size} connections 
 gotalk.on('connection', (peer: Peer) => log.line(`+ ${peer.info?.kind} ${peer.info?.remote ?? ''}`));
 gotalk.on('disconnect', (peer: Peer, info) => log.line(`- ${peer.info?.kind} ${peer.info?.remote ?? ''} (${info.reason})`));
 
+// Ctrl-C reaches the demo twice when it runs under pnpm (the terminal signals the whole process
+// group, and pnpm passes the signal on): a signal while stopping is that echo, not a second
+// request. A stop that hangs is cut short after STOP_GRACE_MS, with exit 1.
+const STOP_GRACE_MS = 5000;
 let stopping = false;
 async function stop() {
-  if (stopping) return process.exit(1);
+  if (stopping) return;
   stopping = true;
   console.log('stopping…');
+  setTimeout(() => {
+    console.error(`the demo did not stop within ${STOP_GRACE_MS} ms`);
+    process.exit(1);
+  }, STOP_GRACE_MS).unref();
   http.close();
   await gotalk.close();
   process.exit(0);
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+
+/**
+ * Runs `open` (listening on `address`, the value of `option`); when it fails, says which address
+ * could not be opened and how to choose others, closes what is open and exits 1, instead of a stack.
+ */
+async function opening(option: string, address: string, open: () => Promise<unknown>): Promise<void> {
+  try {
+    await open();
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const inUse = e.code === 'EADDRINUSE' || e.code === 'ADDRESS_IN_USE';
+    console.error(
+      `The demo cannot listen on ${address} (${option}): ${inUse ? 'it is in use, perhaps by another demo' : (e.message ?? String(err))}.\n` +
+        `Choose other addresses, e.g.: npx --yes pnpm@10 demo --http 127.0.0.1:8081 --tcp 127.0.0.1:7001 --unix ${join(tmpdir(), 'gotalk-demo-2.sock')}`,
+    );
+    http.close();
+    await gotalk.close();
+    process.exit(1);
+  }
+}
 
 function splitHostPort(value: string): [string, number] {
   const i = value.lastIndexOf(':');
