@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/*/.docs-snippets/**', 'bench/results/**', 'examples/demo/public/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/*/.docs-snippets/**', 'bench/results/**', 'examples/demo/public/**', 'docs/api/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
