@@ -25,12 +25,26 @@ function closedOf(member: object): PromiseLike<unknown> | undefined {
   return closed && typeof (closed as PromiseLike<unknown>).then === 'function' ? (closed as PromiseLike<unknown>) : undefined;
 }
 
+/** What can be read of {@link Groups}: who is in which group (a pool hands out this, and joins through its own methods). */
+export interface GroupView<M> {
+  /** True when `member` is in `group`. */
+  has(member: M, group: string): boolean;
+  /** The groups `member` is in, in the order it joined them. */
+  of(member: M): string[];
+  /** The members of `group`, in the order they joined it. */
+  members(group: string): M[];
+  /** How many members `group` has. */
+  size(group: string): number;
+  /** The groups that have members now. */
+  names(): string[];
+}
+
 /**
  * Groups of members by name. A member is any object (a server's connections, a pool's members);
  * one with a `closed` promise (every `Connection`) leaves all its groups by itself when it
  * closes. Group names are strings of 1..256 characters, case-sensitive.
  */
-export class Groups<M extends object> {
+export class Groups<M extends object> implements GroupView<M> {
   readonly #byName = new Map<string, Set<M>>();
   readonly #byMember = new Map<M, Set<string>>();
   /** Members whose `closed` is already watched: watched once, whatever they join and leave. */

@@ -21,7 +21,7 @@ export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type Reconnec
 export { CANCEL_NOTIFICATION } from './cancel.ts';
 export { Emitter } from './emitter.ts';
 export { gatherEach, type GatherOptions, type Gathered } from './gather.ts';
-export { Groups, invalidGroup, MAX_GROUP_NAME, type GroupsOptions } from './groups.ts';
+export { Groups, invalidGroup, MAX_GROUP_NAME, type GroupsOptions, type GroupView } from './groups.ts';
 export {
   Audience,
   broadcastSettings,
