@@ -1,8 +1,8 @@
 // The demo's operations, shared by every connection of the demo server. The demo faces strangers:
 // every operation's cost is bounded per call, and what one connection may ask for is limited.
-import { defineOperation, type Connection, type PeerOptions, type Server } from '@gotalk/node';
+import { defineOperation, type Connection, type Server, type ServerOptions } from '@gotalk/node';
 import { z } from 'zod';
-import { Room, type RoomOptions } from './room.ts';
+import { PAGES, Room, type RoomOptions } from './room.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** `greet`: typed with zod, validated on the way in and out. */
@@ -14,12 +14,14 @@ export const greet = defineOperation('greet', {
 /**
  * The peer options of the demo's server: small limits for what its operations need (its largest
  * payload is a roster or a list of answers, a few KiB), and a connection that does not read is
- * closed past 1 MiB of unsent replies.
+ * closed past 1 MiB of unsent replies; a page is left out of broadcasts and closed once 256 KiB
+ * sent to it are unread.
  */
 export const demoPeerOptions = {
   heartbeatInterval: 1000,
   limits: { maxPayload: 64 * 1024, maxRequests: 64, maxStreams: 4, streamBuffer: 64 * 1024, maxBacklog: 1024 * 1024 },
-} satisfies Omit<PeerOptions, 'handlers'>;
+  broadcast: { maxUnsent: 256 * 1024 },
+} satisfies ServerOptions;
 
 /** The demo's settings; every field has a default. */
 export interface DemoOptions extends RoomOptions {
@@ -57,7 +59,7 @@ function text(value: unknown, max: number): string {
 /** Registers the demo's ops and notifications on `server`'s shared handlers. */
 export function installDemoHandlers(server: Server, options: DemoOptions = {}): void {
   const h = server.handlers;
-  const room = new Room(options);
+  const room = new Room(server, options);
   const chatRate = options.chat ?? { burst: 8, perSecond: 2 };
   const roomRate = options.roomChat ?? { burst: 40, perSecond: 20 };
   const roomChat = new TokenBucket(roomRate.burst, roomRate.perSecond);
@@ -87,7 +89,7 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
 
   h.handle('roster', () => room.roster());
 
-  // Server → browser: ask every page, gather the answers (pages have 5 s to reply).
+  // Server → browser: ask every page, gather the answers (pages have 5 s to reply, one deadline for all).
   let asking = 0;
   h.handle('ask-pages', async (value, ctx) => {
     const client = clientOf(ctx.peer);
@@ -99,8 +101,12 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
     client.asking = true;
     asking++;
     try {
-      const pages = [...room.pages()].filter((p) => room.reachable(p));
-      const answers = await Promise.all(pages.map((peer) => ask(peer, room.nameOf(peer) ?? 'anonymous', question)));
+      const gathered = await server.to(PAGES).gather('ask', question, { timeout: 5000 });
+      const answers = gathered.map((g) => {
+        const page = room.nameOf(g.member) ?? 'anonymous';
+        const ms = Math.round(g.ms);
+        return g.ok ? { page, answer: text(g.value, MAX_ANSWER), ms } : { page, error: text(g.error.message, MAX_ANSWER), ms };
+      });
       // Every page is asked; the first `shown` answers are shown (to the caller and to every page).
       const shown = answers.slice(0, room.shown);
       room.broadcast('answers', { question, answers: shown, count: answers.length });
@@ -160,17 +166,6 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
   });
 
   h.onNotification('ping', (value, ctx) => ctx.peer.notify('pong', value));
-}
-
-/** Asks one page; whatever it answers, the others are shown a short string. */
-async function ask(peer: Connection, page: string, question: string) {
-  const started = Date.now();
-  try {
-    const answer = text(await peer.request('ask', question, { timeout: 5000 }), MAX_ANSWER);
-    return { page, answer, ms: Date.now() - started };
-  } catch (err) {
-    return { page, error: text((err as Error).message, MAX_ANSWER), ms: Date.now() - started };
-  }
 }
 
 /** The primes up to `requested` (clamped to 10..5,000,000), as progress parts, slow enough to watch. */
