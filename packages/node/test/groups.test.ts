@@ -17,7 +17,10 @@ async function groupServer(options: Parameters<typeof serve>[2] = {}): Promise<S
   const server = await serve(cleanup, ['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/'], options);
   server.handlers.handle('join', (group, ctx) => (server.groups.join(ctx.peer, group as string), server.groups.of(ctx.peer)));
   server.handlers.handle('leave', (group, ctx) => (server.groups.leave(ctx.peer, group as string), server.groups.of(ctx.peer)));
-  server.handlers.handle('say', ({ group, text }: { group: string; text: string }, ctx) => server.to(group).except(ctx.peer).notify('said', text).sent);
+  server.handlers.handle('say', (value, ctx) => {
+    const { group, text } = value as { group: string; text: string };
+    return server.to(group).except(ctx.peer).notify('said', text).sent;
+  });
   return server;
 }
 
@@ -31,8 +34,8 @@ async function member(server: Server, i: number, options: Parameters<typeof conn
   const heard: unknown[] = [];
   const peer = await connect(server.addresses[i % 2]!, options);
   cleanup.add(() => peer.destroy());
-  peer.handlers.onNotification('said', (v) => heard.push(v));
-  peer.handlers.onNotification('news', (v) => heard.push(v));
+  peer.handlers.onNotification('said', (v) => void heard.push(v));
+  peer.handlers.onNotification('news', (v) => void heard.push(v));
   return { peer, heard };
 }
 
