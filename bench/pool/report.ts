@@ -1,6 +1,6 @@
-// The figures of `pnpm bench:pool`: what a run holds (bench/results/pool.json), its ratios against
+// The figures of `npx --yes pnpm@10 bench:pool`: what a run holds (bench/results/pool.json), its ratios against
 // the aims of the pool's issue, and its section of docs/performance.md (written by the pool bench,
-// and kept by the full `pnpm bench` when it rewrites the page).
+// and kept by the full `npx --yes pnpm@10 bench` when it rewrites the page).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** One measured case. */
@@ -110,7 +110,7 @@ rerun on an idle machine for the absolute rates.`
   const figures = poolFigures(r).map((f) => `| ${f.label} | ${f.value} | ${f.aim} |`);
   return `## Worker pool
 
-Measured by \`pnpm bench:pool\` (\`bench/pool.bench.ts\`) on ${r.date.slice(0, 10)}, ${r.processor}, ${r.cores} cores, Node ${r.node};
+Measured by \`npx --yes pnpm@10 bench:pool\` (\`bench/pool.bench.ts\`) on ${r.date.slice(0, 10)}, ${r.processor}, ${r.cores} cores, Node ${r.node};
 every figure is in \`bench/results/pool.json\`.${busy}
 
 Method: one process; every case starts fresh worker threads (or, for failover, child processes),

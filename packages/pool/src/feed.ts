@@ -6,6 +6,7 @@ import type { Connection } from '@gotalk/peer';
  * runtime: a `Server`, a `WebSocketEndpoint`, or an emitter of your own fit.
  */
 export interface ConnectionSource {
+  /** Calls `listener` with each new connection (a `Server` emits its peers this way). */
   on(event: 'connection', listener: (connection: Connection) => void): unknown;
   /** Used to stop feeding, when there is one; otherwise the listener just stops adding. */
   off?(event: 'connection', listener: (connection: Connection) => void): unknown;

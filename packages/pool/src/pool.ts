@@ -36,7 +36,7 @@ export type { PoolState } from './dispatcher.ts';
  * A pool of workers behind one calling surface: the API of a peer (`request`, `call`,
  * `stream`, `callStream`, `notify`), where each request is a job the pool sends to one of its
  * members: the member with the most room, judged by the jobs the pool has in flight to it
- * against its cap and by the load it reports in heartbeats (see {@link choose}). When every
+ * against its cap and by the load it reports in heartbeats (see `choose` in choose.ts: the better of two members drawn at random). When every
  * member is at its cap, jobs wait in a bounded queue. A retry result sends the job to another
  * worker after its wait; a worker lost with jobs running sends those that are safe to repeat to
  * another worker and fails the others with `WORKER_LOST`. A job runs at most once unless it is
@@ -261,7 +261,7 @@ export class Pool extends CallerBase {
   }
 
   /**
-   * Opens a stream call as a job; see {@link StreamJob} for when it may move between workers.
+   * Opens a stream call as a job; it may move to another worker only until its first part arrives (see docs/workers.md).
    * Read its result to the end (or stop reading): until then it holds its worker's slot.
    */
   stream(op: string, input: PartSource | Uint8Array = new Uint8Array(0), options: PoolRequestOptions = {}): ResultStream {
