@@ -6,12 +6,12 @@ import {
   type InputOf,
   type Middleware,
   type NotificationType,
-  type PeerOptions,
   type Server,
+  type ServerOptions,
   type StandardSchemaV1,
 } from '@gotalk/node';
 import { demoPage, demoServer, MAX, text } from './contract.ts';
-import { Room, type RoomOptions } from './room.ts';
+import { PAGES, Room, type RoomOptions } from './room.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export { demoPage, demoServer } from './contract.ts';
@@ -19,12 +19,14 @@ export { demoPage, demoServer } from './contract.ts';
 /**
  * The peer options of the demo's server: small limits for what its operations need (its largest
  * payload is a roster or a list of answers, a few KiB), and a connection that does not read is
- * closed past 1 MiB of unsent replies.
+ * closed past 1 MiB of unsent replies; a page is left out of broadcasts and closed once 256 KiB
+ * sent to it are unread.
  */
 export const demoPeerOptions = {
   heartbeatInterval: 1000,
   limits: { maxPayload: 64 * 1024, maxRequests: 64, maxStreams: 4, streamBuffer: 64 * 1024, maxBacklog: 1024 * 1024 },
-} satisfies Omit<PeerOptions, 'handlers'>;
+  broadcast: { maxUnsent: 256 * 1024 },
+} satisfies ServerOptions;
 
 /** The demo's settings; every field has a default. */
 export interface DemoOptions extends RoomOptions {
@@ -49,7 +51,7 @@ interface ClientState {
 /** Registers the demo's ops and notifications on `server`'s shared handlers. */
 export function installDemoHandlers(server: Server, options: DemoOptions = {}): void {
   const h = server.handlers;
-  const room = new Room(options);
+  const room = new Room(server, options);
   const chatRate = options.chat ?? { burst: 8, perSecond: 2 };
   const roomRate = options.roomChat ?? { burst: 40, perSecond: 20 };
   const roomChat = new TokenBucket(roomRate.burst, roomRate.perSecond);
@@ -105,7 +107,8 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
 
     roster: () => room.roster(),
 
-    // Server → browser: ask every page through its contract, gather the answers (pages have 5 s).
+    // Server → browser: ask every page through its contract, gather the answers (pages have 5 s,
+    // one deadline for all).
     askPages: async (question, ctx) => {
       const client = clientOf(ctx.peer);
       if (client.asking) throw new Error('this connection is already asking the pages');
@@ -113,8 +116,12 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
       client.asking = true;
       asking++;
       try {
-        const pages = [...room.pages()].filter((p) => room.reachable(p));
-        const answers = await Promise.all(pages.map((peer) => ask(peer, room.nameOf(peer) ?? 'anonymous', question || 'How are you?')));
+        const gathered = await server.to(PAGES).gather(demoPage.entries.ask, question || 'How are you?', { timeout: 5000 });
+        const answers = gathered.map((g) => {
+          const page = room.nameOf(g.member) ?? 'anonymous';
+          const ms = Math.round(g.ms);
+          return g.ok ? { page, answer: g.value, ms } : { page, error: text(g.error.message, MAX.answer), ms };
+        });
         // Every page is asked; the first `shown` answers are shown (to the caller and to every page).
         const shown = answers.slice(0, room.shown);
         broadcast(demoPage.entries.answers, { question: question || 'How are you?', answers: shown, count: answers.length });
@@ -162,17 +169,6 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
 
     ping: (value, ctx) => createProxy(ctx.peer, demoPage).pong(value),
   });
-}
-
-/** Asks one page through the page's contract; whatever it answers, the others are shown a short string. */
-async function ask(peer: Connection, page: string, question: string) {
-  const started = Date.now();
-  try {
-    const answer = await createProxy(peer, demoPage).ask(question, { timeout: 5000 });
-    return { page, answer, ms: Date.now() - started };
-  } catch (err) {
-    return { page, error: text((err as Error).message, MAX.answer), ms: Date.now() - started };
-  }
 }
 
 /** The primes up to `requested` (clamped to 10..5,000,000), as progress parts, slow enough to watch. */
