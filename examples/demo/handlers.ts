@@ -10,7 +10,7 @@ import {
   type ServerOptions,
   type StandardSchemaV1,
 } from '@gotalk/node';
-import { demoPage, demoServer, MAX, text } from './contract.ts';
+import { demoPage, demoServer, MAX, PRIMES, text } from './contract.ts';
 import { PAGES, Room, type RoomOptions } from './room.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -38,6 +38,12 @@ export interface DemoOptions extends RoomOptions {
 
 /** Sieves held at once by the whole server (each up to 5 MB). */
 const MAX_PRIMES_RUNS = 4;
+/**
+ * How long a primes run past MAX_PRIMES_RUNS is asked to wait before it retries, in ms. A run
+ * takes up to about 2 s, and the page retries up to PRIMES.retries times (contract.ts): the waits
+ * together outlast a few runs ahead of it.
+ */
+export const PRIMES_RETRY_WAIT = 1000;
 /** `ask-pages` calls in progress at once, server-wide. */
 const MAX_ASKS = 2;
 
@@ -89,7 +95,12 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
     // tag shows it is not a page).
     const kind = peer.info?.kind ?? '?';
     const name = room.nameOf(peer) ?? (kind === 'ws' || kind === 'wss' ? 'anonymous' : from || kind);
-    broadcast(demoPage.entries.chat, { from: name, text: said, via: kind, at: Date.now() });
+    // To every connection, not only the pages: a terminal running `gotalk listen` is in the room too.
+    // (Chat is rate limited for the whole room, so this is a few notifications a second at most.)
+    server
+      .everyone()
+      .notify(demoPage.entries.chat, { from: name, text: said, via: kind, at: Date.now() })
+      .catch(() => {}); // a line the page's schema refuses is not sent
     return null;
   };
 
@@ -142,7 +153,7 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
       }
       const client = clientOf(ctx.peer);
       if (client.primes) throw new Error('one primes run at a time per connection');
-      if (running >= MAX_PRIMES_RUNS) ctx.retry(250, 'the server is busy finding primes');
+      if (running >= MAX_PRIMES_RUNS) ctx.retry(PRIMES_RETRY_WAIT, 'the server is busy finding primes');
       running++;
       client.primes = true;
       try {
@@ -173,7 +184,7 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
 
 /** The primes up to `requested` (clamped to 10..5,000,000), as progress parts, slow enough to watch. */
 async function* sieve(requested: number, signal: AbortSignal): AsyncGenerator<{ done: number; total: number; found: number; last: number }> {
-  const limit = Math.min(Math.max(Math.floor(requested) || 200000, 10), 5_000_000);
+  const limit = Math.min(Math.max(Math.floor(requested) || 200000, PRIMES.min), PRIMES.max);
   const composite = new Uint8Array(limit + 1);
   let found = 0;
   let last = 0;

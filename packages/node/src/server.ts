@@ -192,7 +192,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
     this.handlers = options.handlers ?? new Handlers<D>();
     this.audienceHost = {
       connectionOf: (c) => c,
-      limits: resolveLimits(this.peerOptions),
+      limits: resolveLimits(this.peerOptions as PeerOptions),
       requestTimeout: msOption(peer.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
       ...broadcastSettings(broadcast),
       budget: this.budget,
