@@ -52,6 +52,28 @@ export type FallbackHandler = BytesHandler;
 /** A notification handler; errors it throws are reported as activity, never sent. */
 export type NotificationHandler = (payload: Uint8Array, ctx: NotificationContext) => MaybePromise<void>;
 
+/**
+ * What a registration may say about itself for discovery (see `discovery.ts`): a one-line
+ * description and, for untyped handlers, the schemas of its input and output. A string is
+ * the description alone. Typed operations take their schemas from their definition.
+ */
+export interface HandlerInfo {
+  readonly description?: string | undefined;
+  readonly input?: StandardSchemaV1 | undefined;
+  readonly output?: StandardSchemaV1 | undefined;
+}
+
+/** One registered op or notification as {@link Handlers.entries} lists it. */
+export interface HandlerEntry extends HandlerInfo {
+  readonly name: string;
+  /** `single` (a request answered with one result), `stream`, or `notification`. */
+  readonly kind: 'single' | 'stream' | 'notification';
+}
+
+function infoOf(info: string | HandlerInfo | undefined): HandlerInfo | undefined {
+  return typeof info === 'string' ? { description: info } : info;
+}
+
 /** How the peer runs a registered op. */
 export type OpEntry = { readonly kind: 'single'; readonly fn: BytesHandler } | { readonly kind: 'stream'; readonly fn: StreamHandler };
 
@@ -83,25 +105,52 @@ export class Handlers {
   readonly #notifications = new Map<string, NotificationHandler>();
   #fallbackFn: FallbackHandler | undefined;
   #notificationFallbackFn: NotificationHandler | undefined;
+  /** What registrations said about themselves, by `op:` or `notification:` name. */
+  readonly #info = new Map<string, HandlerInfo>();
 
   /** `parent` is consulted for names this registry does not have. */
   constructor(readonly parent?: Handlers) {}
 
-  /** Handles `op` with raw bytes in and out. */
-  handleBytes(op: string, fn: BytesHandler): this {
+  /** Handles `op` with raw bytes in and out. `info` describes it for discovery. */
+  handleBytes(op: string, fn: BytesHandler, info?: string | HandlerInfo): this {
     this.#ops.set(op, { kind: 'single', fn });
+    this.#setInfo(`op:${op}`, info);
     return this;
   }
 
   /** Handles `op` with JSON in and out. Bad JSON input answers an error result; `undefined` answers `null`. */
-  handle(op: string, fn: (value: unknown, ctx: HandlerContext) => unknown): this {
-    return this.handleBytes(op, (payload, ctx) => andThen(fn(parseJson(payload, ctx.limits), ctx), toJson));
+  handle(op: string, fn: (value: unknown, ctx: HandlerContext) => unknown, info?: string | HandlerInfo): this {
+    return this.handleBytes(op, (payload, ctx) => andThen(fn(parseJson(payload, ctx.limits), ctx), toJson), info);
   }
 
   /** Handles `op` as a stream of byte parts; see {@link StreamResult} for what it may answer. */
-  handleStream(op: string, fn: StreamHandler): this {
+  handleStream(op: string, fn: StreamHandler, info?: string | HandlerInfo): this {
     this.#ops.set(op, { kind: 'stream', fn });
+    this.#setInfo(`op:${op}`, info);
     return this;
+  }
+
+  #setInfo(key: string, info: string | HandlerInfo | undefined): void {
+    const given = infoOf(info);
+    if (given) this.#info.set(key, given);
+    else this.#info.delete(key);
+  }
+
+  /**
+   * Every op and notification this registry and its parents handle (this registry's entry
+   * shadows a parent's of the same name), with what they said about themselves, sorted by
+   * name. Fallbacks are not listed. Read-only: for discovery and help texts.
+   */
+  entries(): HandlerEntry[] {
+    const found = new Map<string, HandlerEntry>();
+    for (let h: Handlers | undefined = this; h; h = h.parent) {
+      for (const [name, entry] of h.#ops) if (!found.has(`op:${name}`)) found.set(`op:${name}`, { name, kind: entry.kind, ...h.#info.get(`op:${name}`) });
+      for (const name of h.#notifications.keys()) {
+        const key = `notification:${name}`;
+        if (!found.has(key)) found.set(key, { name, kind: 'notification', ...h.#info.get(key) });
+      }
+    }
+    return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : 1));
   }
 
   /**
@@ -111,46 +160,65 @@ export class Handlers {
   implement<I extends StandardSchemaV1, O extends StandardSchemaV1>(
     operation: Operation<I, O>,
     fn: (input: OutputOf<I>, ctx: HandlerContext) => MaybePromise<InputOf<O>>,
+    description?: string,
   ): this;
   /** Implements a typed streaming operation: each input part is validated, each output part too. */
   implement<I extends StandardSchemaV1, O extends StandardSchemaV1>(
     operation: StreamOperation<I, O>,
     fn: (inputs: AsyncIterable<OutputOf<I>>, ctx: HandlerContext) => Iterable<InputOf<O>> | AsyncIterable<InputOf<O>>,
+    description?: string,
   ): this;
-  implement(operation: Operation | StreamOperation, fn: (input: never, ctx: HandlerContext) => unknown): this {
+  implement(operation: Operation | StreamOperation, fn: (input: never, ctx: HandlerContext) => unknown, description?: string): this {
     const { input, output } = operation;
+    const info: HandlerInfo = { description: description ?? operation.description, input, output };
     // Checked, but the handler's value is sent as is: the requestor parses it with the same schema
     // (sending the parsed value would apply transforms twice).
     const outputPart = (v: unknown) => andThen(validate(output, v, 'output'), () => toJson(v));
     if (operation.kind === 'operation') {
       const call = fn as (input: unknown, ctx: HandlerContext) => unknown;
-      return this.handleBytes(operation.name, (payload, ctx) =>
-        andThen(validate(input, parseJson(payload, ctx.limits), 'input'), (value) => andThen(call(value, ctx), outputPart)),
+      return this.handleBytes(
+        operation.name,
+        (payload, ctx) => andThen(validate(input, parseJson(payload, ctx.limits), 'input'), (value) => andThen(call(value, ctx), outputPart)),
+        info,
       );
     }
     const call = fn as (inputs: AsyncIterable<unknown>, ctx: HandlerContext) => Iterable<unknown> | AsyncIterable<unknown>;
-    return this.handleStream(operation.name, (parts, ctx) => {
-      const inputs = mapParts(parts, (p) => validate(input, parseJson(p, ctx.limits), 'input'));
-      return encodeParts(call(inputs, ctx), outputPart);
-    });
+    return this.handleStream(
+      operation.name,
+      (parts, ctx) => {
+        const inputs = mapParts(parts, (p) => validate(input, parseJson(p, ctx.limits), 'input'));
+        return encodeParts(call(inputs, ctx), outputPart);
+      },
+      info,
+    );
   }
 
-  /** Handles a JSON notification. */
-  onNotification(name: string, fn: (value: unknown, ctx: NotificationContext) => MaybePromise<void>): this;
+  /** Handles a JSON notification; `info` describes it for discovery (`input`: its payload's schema). */
+  onNotification(name: string, fn: (value: unknown, ctx: NotificationContext) => MaybePromise<void>, info?: string | HandlerInfo): this;
   /** Handles a typed notification; payloads that fail its schema are reported as activity and dropped. */
-  onNotification<S extends StandardSchemaV1>(type: NotificationType<S>, fn: (value: OutputOf<S>, ctx: NotificationContext) => MaybePromise<void>): this;
-  onNotification(nameOrType: string | NotificationType, fn: (value: never, ctx: NotificationContext) => MaybePromise<void>): this {
+  onNotification<S extends StandardSchemaV1>(
+    type: NotificationType<S>,
+    fn: (value: OutputOf<S>, ctx: NotificationContext) => MaybePromise<void>,
+    description?: string,
+  ): this;
+  onNotification(nameOrType: string | NotificationType, fn: (value: never, ctx: NotificationContext) => MaybePromise<void>, info?: string | HandlerInfo): this {
     const call = fn as (value: unknown, ctx: NotificationContext) => MaybePromise<void>;
     if (typeof nameOrType === 'string') {
-      return this.onNotificationBytes(nameOrType, (payload, ctx) => call(fromJson(payload, ctx.limits), ctx));
+      return this.onNotificationBytes(nameOrType, (payload, ctx) => call(fromJson(payload, ctx.limits), ctx), info);
     }
     const { name, schema } = nameOrType;
-    return this.onNotificationBytes(name, (payload, ctx) => andThen(validate(schema, fromJson(payload, ctx.limits), 'notification'), (v) => call(v, ctx)));
+    const described: HandlerInfo = { description: (typeof info === 'string' ? info : undefined) ?? nameOrType.description, input: schema };
+    return this.onNotificationBytes(
+      name,
+      (payload, ctx) => andThen(validate(schema, fromJson(payload, ctx.limits), 'notification'), (v) => call(v, ctx)),
+      described,
+    );
   }
 
-  /** Handles a notification with its raw payload. */
-  onNotificationBytes(name: string, fn: NotificationHandler): this {
+  /** Handles a notification with its raw payload; `info` describes it for discovery. */
+  onNotificationBytes(name: string, fn: NotificationHandler, info?: string | HandlerInfo): this {
     this.#notifications.set(name, fn);
+    this.#setInfo(`notification:${name}`, info);
     return this;
   }
 
@@ -172,11 +240,13 @@ export class Handlers {
 
   /** Removes `op`'s handler from this registry (not from a parent). */
   remove(op: string): boolean {
+    this.#info.delete(`op:${op}`);
     return this.#ops.delete(op);
   }
 
   /** Removes a notification handler from this registry. */
   removeNotification(name: string): boolean {
+    this.#info.delete(`notification:${name}`);
     return this.#notifications.delete(name);
   }
 

@@ -6,6 +6,8 @@ export { Peer } from './peer.ts';
 export {
   Handlers,
   type BytesHandler,
+  type HandlerEntry,
+  type HandlerInfo,
   type FallbackHandler,
   type HandlerContext,
   type NotificationContext,
@@ -19,6 +21,17 @@ export { MemoryBudget, type BudgetAccount } from './budget.ts';
 export { Client, type ClientEvents, type ClientOptions, type ClientState, type ConnectionEnd, type Dial, type OnlineWatcher } from './client.ts';
 export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
 export { CANCEL_NOTIFICATION } from './cancel.ts';
+export {
+  DESCRIBE_FORMAT,
+  DESCRIBE_OP,
+  describeHandlers,
+  jsonSchemaOf,
+  serveDescription,
+  type DescribedEntry,
+  type DescribeOptions,
+  type JsonSchema,
+  type ServiceDescription,
+} from './discovery.ts';
 export { CallerBase, jsonResult, type Caller, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
 export { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
 export { checkPeerOptions, countOption, msOption, resolveLimits, type PeerOptions } from './options.ts';
