@@ -131,18 +131,25 @@ export class ActivityLog {
     return () => void this.#listeners.delete(fn);
   }
 
-  /** Logs `server`'s connections, requests and errors (see the class); returns the function that stops. */
-  watch(server: Server): () => void {
+  /**
+   * Logs `server`'s connections, requests and errors (see the class); with `requests: false`,
+   * not its requests. Returns the function that stops.
+   */
+  watch(server: Server, options: { readonly requests?: boolean } = {}): () => void {
     const opened = (peer: Peer) => this.info('connection opened', who(peer));
     const closed = (peer: Peer, info: { reason: string; error: Error | null }) => {
       if (info.error) this.warn('connection closed', { ...who(peer), reason: info.reason, error: info.error.message });
       else this.info('connection closed', { ...who(peer), reason: info.reason });
     };
     const failed = (err: Error) => this.error(err.message, { error: err.name });
-    const stopTracking = trackRequests(server, (r) => {
-      if (r.outcome === 'failed') this.warn('request failed', { op: r.op, ms: r.ms, ...(r.error !== undefined ? { error: r.error } : {}), ...who(r.peer) });
-      else this.debug('request', { op: r.op, ms: r.ms, ...who(r.peer) });
-    });
+    const stopTracking =
+      options.requests === false
+        ? () => {}
+        : trackRequests(server, (r) => {
+            if (r.outcome === 'failed')
+              this.warn('request failed', { op: r.op, ms: r.ms, ...(r.error !== undefined ? { error: r.error } : {}), ...who(r.peer) });
+            else this.debug('request', { op: r.op, ms: r.ms, ...who(r.peer) });
+          });
     const onActivity = (peer: Peer, e: Parameters<Parameters<Peer['onActivity']>[0]>[0]) => {
       // A handler's error (with a request id) is logged with its failed request instead.
       if (e.type === 'error' && e.id === undefined) this.error(e.error.message, { ...who(peer), ...(e.op ? { op: e.op } : {}) });

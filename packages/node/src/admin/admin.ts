@@ -72,10 +72,12 @@ export class AdminEndpoint<T = undefined> {
     this.requests = new RequestStats();
     this.log = options.log instanceof ActivityLog ? options.log : new ActivityLog(options.log);
     this.#config = options.config ? new ConfigStore(options.config) : undefined;
-    for (const s of [...(options.watch ?? []), server]) {
+    // The application's servers are counted and logged; of the admin server, connections and errors are logged.
+    for (const s of options.watch ?? []) {
       this.#stops.push(trackRequests(s, (r) => this.requests.record(r.op, r.outcome)));
       this.#stops.push(this.log.watch(s));
     }
+    this.#stops.push(this.log.watch(server, { requests: false }));
     server.on('disconnect', (peer) => this.#unfollow(peer));
     this.#register(server.handlers);
   }
