@@ -33,8 +33,9 @@ itself) and commands; Up/Down walk the history, kept in ~/.gotalk_history; Ctrl-
 abandons the request in flight (or clears the line, or leaves on an empty one).
 
 Without a terminal (stdin a pipe or a file) it reads the lines one by one and prints one
-line per line read: the result as compact JSON (an empty result: an empty line; a
-stream's parts: one JSON array), or "error: <message>". Notifications go to stderr then.
+line per line read (blank lines are skipped): the result as compact JSON (an empty
+result or a notification sent: an empty line; a stream's parts: one JSON array; .ops and
+.describe: their JSON), or "error: <message>". Notifications go to stderr then.
 
 Options:
   -t, --timeout <ms> connecting, and each request, gives up after this long (default
