@@ -54,13 +54,10 @@ export const PTY: 'script' | 'python' | null = has('script', ['-qfec', 'true', '
 
 /** Terminal control sequences and carriage returns taken out of `text`, leaving what a reader sees line by line. */
 export function plain(text: string): string {
-  return (
-    text
-      // eslint-disable-next-line no-control-regex
-      .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
-      .replace(/\r+\n/g, '\n')
-      .replace(/\r/g, '')
-  );
+  return text
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\r+\n/g, '\n')
+    .replace(/\r/g, '');
 }
 
 /** A `gotalk` process on a pseudo-terminal, in a process group of its own that {@link stop} ends whole. */
