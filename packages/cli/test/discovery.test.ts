@@ -169,7 +169,7 @@ describe.skipIf(PTY === null)('gotalk shell on a terminal', () => {
     from = await t.waitFor('gotalk> ', from);
     slowCancelled = deferred<void>();
     t.type('slow\r');
-    await waitFor(() => t.text.slice(from).includes('slow'), 'the line echoed');
+    from = await t.waitFor('slow', from);
     await new Promise((resolve) => setTimeout(resolve, 200)); // the request is on its way
     t.type('\x03');
     from = await t.waitFor(/error: .*aborted/, from);

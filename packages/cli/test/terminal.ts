@@ -52,12 +52,39 @@ export const PTY: 'script' | 'python' | null = has('script', ['-qfec', 'true', '
     ? 'python'
     : null;
 
-/** Terminal control sequences and carriage returns taken out of `text`, leaving what a reader sees line by line. */
-export function plain(text: string): string {
-  return text
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
-    .replace(/\r+\n/g, '\n')
-    .replace(/\r/g, '');
+/**
+ * What a terminal shows after `raw` was written to it, as lines of text: a small emulator of
+ * what readline sends (carriage return, backspace, cursor to column, erase line or the rest of
+ * it, erase below); other control sequences (colours) are dropped.
+ */
+export function plain(raw: string): string {
+  const lines: string[] = [];
+  let line: string[] = [];
+  let col = 0;
+  // eslint-disable-next-line no-control-regex
+  const token = /\x1b\[([0-9;?]*)([A-Za-z])|\r|\n|\x08|[^\x1b\r\n\x08]/gsu;
+  for (const m of raw.matchAll(token)) {
+    const t = m[0];
+    if (t === '\n') {
+      lines.push(line.join('').trimEnd());
+      line = [];
+      col = 0;
+    } else if (t === '\r') col = 0;
+    else if (t === '\x08') col = Math.max(0, col - 1);
+    else if (m[2] !== undefined) {
+      const n = Number(m[1] || '0');
+      if (m[2] === 'G') col = Math.max(0, (n || 1) - 1);
+      else if (m[2] === 'C') col += n || 1;
+      else if (m[2] === 'D') col = Math.max(0, col - (n || 1));
+      else if (m[2] === 'K') line = n === 2 ? [] : line.slice(0, col);
+      else if (m[2] === 'J') line = line.slice(0, col);
+    } else {
+      while (line.length < col) line.push(' ');
+      line[col++] = t;
+    }
+  }
+  lines.push(line.join(''));
+  return lines.join('\n');
 }
 
 /** A `gotalk` process on a pseudo-terminal, in a process group of its own that {@link stop} ends whole. */
@@ -88,16 +115,29 @@ export class Terminal {
     this.group.child.stdin!.write(keys);
   }
 
-  /** Resolves once the text from `from` on contains `what`; returns the index just past it. */
+  /**
+   * Resolves once what was written from raw offset `from` on shows `what`; resolves with the raw
+   * offset just past the write that made it show, for the next wait to start from.
+   */
   async waitFor(what: string | RegExp, from = 0, timeout = 10_000): Promise<number> {
+    const shows = (end: number) => {
+      const text = plain(this.raw.slice(from, end));
+      return typeof what === 'string' ? text.includes(what) : what.test(text);
+    };
     const end = Date.now() + timeout;
-    for (;;) {
-      const text = this.text.slice(from);
-      const at = typeof what === 'string' ? text.indexOf(what) : text.search(what);
-      if (at >= 0) return from + at + (typeof what === 'string' ? what.length : (text.match(what)?.[0].length ?? 0));
-      if (Date.now() > end) throw new Error(`the terminal did not show ${String(what)} within ${timeout} ms; it shows:\n${this.text.slice(from)}`);
+    while (!shows(this.raw.length)) {
+      if (Date.now() > end) throw new Error(`the terminal did not show ${String(what)} within ${timeout} ms; it shows:\n${plain(this.raw.slice(from))}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // The shortest stretch of output that shows it.
+    let lo = from;
+    let hi = this.raw.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (shows(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    return hi;
   }
 
   /** Ends the process group (the shell, `script` and node alike). */

@@ -33,8 +33,8 @@ export interface AdminOptions<T = undefined> {
 
 /** What `stats` answers (plus the application's own figures). */
 export interface AdminStats extends ProcessFigures {
-  /** Open connections: to the watched servers, and to this admin endpoint. */
-  readonly connections: { readonly open: number; readonly admin: number };
+  /** Open connections: to the watched servers (when there are any), and to this admin endpoint. */
+  readonly connections: { readonly open?: number; readonly admin: number };
   /** Requests served and failed by name: the watched servers' ops and whatever `requests.record()` counted. */
   readonly requests: Record<string, RequestCounts>;
 }
@@ -100,10 +100,11 @@ export class AdminEndpoint<T = undefined> {
 
   /** The answer of `stats` now. */
   async stats(): Promise<AdminStats & Record<string, unknown>> {
-    const open = (this.options.watch ?? []).reduce((n, s) => n + s.peers.size, 0);
+    const watched = this.options.watch ?? [];
+    const open = watched.reduce((n, s) => n + s.peers.size, 0);
     return {
       ...this.#process.read(),
-      connections: { open, admin: this.server.peers.size },
+      connections: { ...(watched.length > 0 ? { open } : {}), admin: this.server.peers.size },
       requests: this.requests.snapshot(),
       ...(await this.options.stats?.()),
     };
