@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DOCS = ['peer.md', 'node.md', 'browser.md', 'protocol.md', 'workers.md'];
+const DOCS = ['peer.md', 'node.md', 'browser.md', 'protocol.md', 'workers.md', 'admin-socket.md'];
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const SNIPPETS = path.join(ROOT, 'packages/node/.docs-snippets');
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));

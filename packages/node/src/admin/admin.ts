@@ -126,10 +126,9 @@ export class AdminEndpoint<T = undefined> {
   }
 
   #register(h: Handlers): void {
-    const started = Date.now();
     h.handle(
       'health',
-      async () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - started) / 100) / 10, ...(await this.options.health?.()) }),
+      async () => ({ status: 'ok', uptimeSeconds: Math.round(process.uptime() * 10) / 10, ...(await this.options.health?.()) }),
       'is the service up: {status, uptimeSeconds} and the application’s own checks (an error result when unhealthy)',
     );
     h.handle('stats', () => this.stats(), 'uptime, memory, event loop delay, open connections, requests served and failed by name with their rate');
