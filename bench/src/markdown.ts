@@ -11,15 +11,15 @@ export function performanceDoc(r: Report, chartPath: string): string {
       ? `
 This run shared the machine with other work (load average up to ${load} on ${m.cores} cores), so
 its figures move much more than that (each pass's figure is in the JSON's \`samples\`): rerun
-\`pnpm bench\` on an idle machine before reading much into a single ratio.`
+\`npx --yes pnpm@10 bench\` on an idle machine before reading much into a single ratio.`
       : '';
   return `# Performance
 
-Measured by \`pnpm bench\` (the \`bench/\` package) on ${r.date.slice(0, 10)} (${r.mode} run), on
+Measured by \`npx --yes pnpm@10 bench\` (the \`bench/\` package) on ${r.date.slice(0, 10)} (${r.mode} run), on
 ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB of memory, Node ${m.node}, ${m.os} (1-minute load
 average ${r.loadAverage.start} at the start of the run, ${r.loadAverage.end} at its end). Every
 figure of this run, with its ratios, is in \`bench/results/full.json\` (\`latest.json\` holds the
-latest run of any kind). Each full run (\`pnpm bench\`) rewrites this page; \`pnpm bench --quick\`
+latest run of any kind). Each full run (\`npx --yes pnpm@10 bench\`) rewrites this page; \`npx --yes pnpm@10 bench --quick\`
 and runs with \`--only\` leave it alone.
 
 ![Echo requests/s (32 B, 64 in flight) and p50 latency (32 B, 1 in flight) by transport](${chartPath})

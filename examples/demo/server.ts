@@ -2,7 +2,7 @@
 // and the same operations over TCP and a Unix socket, so browsers, the `gotalk` CLI and other
 // programs all meet on one set of handlers.
 //
-//   pnpm demo [--http host:port] [--tcp host:port] [--unix path] [--allow-host name]…
+//   npx --yes pnpm@10 demo [--http host:port] [--tcp host:port] [--unix path] [--allow-host name]…
 //
 // Pages reach it by a loopback name or an IP address; --allow-host adds a DNS name they may use
 // (the Host check against DNS rebinding, see docs/security.md).
@@ -68,9 +68,9 @@ console.log(`Gotalk demo running
   unix       ${unix}
 
 Try from another terminal:
-  pnpm gotalk call ${tcp} greet '{"name":"terminal"}'
-  pnpm gotalk notify ${unix} chat '{"from":"terminal","text":"hello pages"}'
-  pnpm gotalk call ${tcp} ask-pages '"What are you working on?"'
+  npx --yes pnpm@10 gotalk call ${tcp} greet '{"name":"terminal"}'
+  npx --yes pnpm@10 gotalk notify ${unix} chat '{"from":"terminal","text":"hello pages"}'
+  npx --yes pnpm@10 gotalk call ${tcp} ask-pages '"What are you working on?"'
 Ctrl-C stops it.`);
 
 // Connections coming and going, without letting a flood of them flood the terminal.

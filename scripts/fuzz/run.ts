@@ -113,7 +113,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       origin: c.origin,
       input,
       originalLength: c.input.length,
-      replay: `pnpm fuzz --seed ${hex32(options.seed)} --case ${c.index}`,
+      replay: `npx --yes pnpm@10 fuzz --seed ${hex32(options.seed)} --case ${c.index}`,
     });
   };
 
@@ -157,7 +157,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         origin: 'the whole run',
         input: new Uint8Array(0),
         originalLength: 0,
-        replay: `pnpm fuzz --seed ${hex32(options.seed)} --count ${options.count}`,
+        replay: `npx --yes pnpm@10 fuzz --seed ${hex32(options.seed)} --count ${options.count}`,
       });
     }
   }

@@ -3,7 +3,7 @@
 //
 // - Each block is written to a temporary .ts file under packages/node/.docs-snippets/ (git-ignored,
 //   removed afterwards), where `@gotalk/*`, zod and ws resolve, and run with the repo's tsx. The
-//   packages resolve to their build output: run `pnpm run build` first. Blocks run in that
+//   packages resolve to their build output: run `npx --yes pnpm@10 run build` first. Blocks run in that
 //   directory, which also holds the test certificates of ./fixtures (for the TLS example).
 // - It must exit with code 0 within RUN_TIMEOUT.
 // - Its expected output is written in the block as comment lines `// → text`, right after the

@@ -87,7 +87,7 @@ describe('fuzzing the peer', () => {
       const report = await runFuzz({ seed: 11, count: 300, targets: ['peer'], makePeer: make });
       const failure = report.failures.find((f) => f.kind === kind);
       expect(failure, `${[...report.kinds.keys()].join(', ')}\n${describeFailures(report)}`).toBeDefined();
-      expect(failure!.replay).toBe(`pnpm fuzz --seed 0x0000000b --case ${failure!.caseIndex}`);
+      expect(failure!.replay).toBe(`npx --yes pnpm@10 fuzz --seed 0x0000000b --case ${failure!.caseIndex}`);
       expect(failure!.input.length).toBeLessThanOrEqual(failure!.originalLength);
     },
     60_000,
