@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { requestPath, Server, type Peer } from '@gotalk/node';
+import { requestPath, serveDescription, Server, type Peer } from '@gotalk/node';
 import { demoPeerOptions, installDemoHandlers } from './handlers.ts';
 import { QuietLog } from './quiet-log.ts';
 
@@ -34,6 +34,8 @@ const types: Record<string, string> = {
 
 const gotalk = new Server({ ...demoPeerOptions, ws: { allowedHosts: values['allow-host'] } });
 installDemoHandlers(gotalk);
+// `gotalk ops` and `gotalk shell` ask the demo what it offers.
+serveDescription(gotalk.handlers, { service: 'the Gotalk demo: a chat room of pages and terminals' });
 
 const http = createServer(async (req, res) => {
   const path = requestPath(req);
@@ -68,6 +70,7 @@ console.log(`Gotalk demo running
   unix       ${unix}
 
 Try from another terminal:
+  npx --yes pnpm@10 gotalk ops ${tcp}
   npx --yes pnpm@10 gotalk call ${tcp} greet '{"name":"terminal"}'
   npx --yes pnpm@10 gotalk notify ${unix} chat '{"from":"terminal","text":"hello pages"}'
   npx --yes pnpm@10 gotalk call ${tcp} ask-pages '"What are you working on?"'

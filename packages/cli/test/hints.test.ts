@@ -44,7 +44,7 @@ it('the demo’s hints run as printed', { timeout: 120_000 }, async () => {
   const dir = await tempDir(cleanup);
   const out = await start('examples/demo/server.ts', ['--http', '127.0.0.1:0', '--tcp', '127.0.0.1:0', '--unix', join(dir, 'demo.sock')], /Ctrl-C stops it/);
   const lines = hints(out);
-  expect(lines).toHaveLength(3);
+  expect(lines).toHaveLength(4);
   for (const line of lines) {
     expect(line).toMatch(/^npx --yes pnpm@10 gotalk /);
     const r = await sh(line);
