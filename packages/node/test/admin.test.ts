@@ -3,7 +3,7 @@
 // counts (bounded names, the rate over a fake clock).
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import {
   ActivityLog,
@@ -124,6 +124,9 @@ describe('the configuration', () => {
       ],
     ]);
     expect(admin.config).toEqual({ rateLimit: 9, greeting: 'hi' });
+    expectTypeOf(admin.config).toEqualTypeOf<Config>();
+    // @ts-expect-error: the first value must be of the schema's type
+    void (() => openAdmin<Config>({ config: { schema: Config, value: { rateLimit: 'many', greeting: 'hi' } } }));
     await waitFor(() => seen.length === 1, 'the config-changed notification');
     expect(seen[0]).toEqual({ config: { rateLimit: 9, greeting: 'hi' }, changed: ['rateLimit'] });
   });
