@@ -112,15 +112,19 @@ export class ActivityLog {
     }
   }
 
+  /** Logs at `debug`. */
   debug(msg: string, fields?: Record<string, unknown>): void {
     this.log('debug', msg, fields);
   }
+  /** Logs at `info`. */
   info(msg: string, fields?: Record<string, unknown>): void {
     this.log('info', msg, fields);
   }
+  /** Logs at `warn`. */
   warn(msg: string, fields?: Record<string, unknown>): void {
     this.log('warn', msg, fields);
   }
+  /** Logs at `error`. */
   error(msg: string, fields?: Record<string, unknown>): void {
     this.log('error', msg, fields);
   }

@@ -40,6 +40,7 @@ export class ProcessStats {
     };
   }
 
+  /** Stops the event loop delay monitor. */
   stop(): void {
     this.#delay.disable();
   }
