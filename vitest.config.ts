@@ -10,6 +10,7 @@ export default defineConfig({
     alias: {
       '@gotalk/protocol': src('protocol'),
       '@gotalk/peer': src('peer'),
+      '@gotalk/pool': src('pool'),
       '@gotalk/node': src('node'),
       '@gotalk/browser': src('browser'),
       '@gotalk/test-kit/node': src('test-kit', 'node/index.ts'),
@@ -17,7 +18,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

@@ -1,10 +1,12 @@
 import { markdownTable } from './format.ts';
+import { lastPoolSection } from '../pool/report.ts';
 import { ECHO_HEADERS, echoRows, OTHER_HEADERS, otherRows, TARGET_HEADERS, targetRows, type Report } from './report.ts';
 
-/** docs/performance.md: the latest full run's tables and chart, the machine, and the method. */
+/** docs/performance.md: the latest full run's tables and chart, the machine, and the method; then the last `npx --yes pnpm@10 bench:pool` run's section. */
 export function performanceDoc(r: Report, chartPath: string): string {
   const m = r.machine;
   const s = r.settings;
+  const pool = lastPoolSection();
   const load = Math.max(r.loadAverage.start, r.loadAverage.end);
   const busy =
     load > m.cores / 2
@@ -19,7 +21,7 @@ Measured by \`npx --yes pnpm@10 bench\` (the \`bench/\` package) on ${r.date.sli
 ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB of memory, Node ${m.node}, ${m.os} (1-minute load
 average ${r.loadAverage.start} at the start of the run, ${r.loadAverage.end} at its end). Every
 figure of this run, with its ratios, is in \`bench/results/full.json\` (\`latest.json\` holds the
-latest run of any kind). Each full run (\`npx --yes pnpm@10 bench\`) rewrites this page; \`npx --yes pnpm@10 bench --quick\`
+latest run of any kind). Each full run (\`npx --yes pnpm@10 bench\`) rewrites this page; \`npx --yes pnpm@10 bench -- --quick\`
 and runs with \`--only\` leave it alone.
 
 ![Echo requests/s (32 B, 64 in flight) and p50 latency (32 B, 1 in flight) by transport](${chartPath})
@@ -92,5 +94,5 @@ ${markdownTable(OTHER_HEADERS, otherRows(r))}
   request object, id, frame), against a raw client that does almost nothing per message.
 - **Connect + close.** Gotalk's connection is ready after the version handshake, one more
   round trip between the two processes than the raw connect measured here.
-`;
+${pool ? `\n${pool}` : ''}`;
 }

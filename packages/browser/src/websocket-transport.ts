@@ -18,8 +18,11 @@ export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
   readonly bufferedAmount: number;
+  /** Queues `data` as one binary message. */
   send(data: Uint8Array): void;
+  /** Starts the closing handshake with `code` and `reason`. */
   close(code?: number, reason?: string): void;
+  /** Calls `listener` on each event of `type`. */
   addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: WebSocketEventLike) => void): void;
 }
 

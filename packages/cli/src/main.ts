@@ -51,7 +51,7 @@ Exit codes:
   5    retries exhausted, protocol error, or another failure
   130  interrupted
 
-Run 'gotalk <command> --help' for a command's options. Docs: docs/cli.md.
+Run 'gotalk <command> --help' for a command's options. Docs: https://github.com/gotalk-ts/gotalk-ts/blob/main/docs/cli.md
 `;
 
 function version(): string {

@@ -118,7 +118,7 @@ class Background {
   }
 
   /** Resolves with the first stdout line (from index `from`) matching `pattern`. */
-  async line(pattern: RegExp | string, from = 0, timeout = 8000): Promise<string> {
+  async line(pattern: RegExp | string, from = 0, timeout = 15_000): Promise<string> {
     const end = Date.now() + timeout;
     for (;;) {
       const found = this.lines.slice(from).find((l) => (typeof pattern === 'string' ? l.includes(pattern) : pattern.test(l)));
@@ -184,9 +184,20 @@ async function traceAddress(t: Background): Promise<string> {
   return /^listening on (\S+), forwarding to /.exec(first!)![1]!;
 }
 
-/** Writes `bytes` to `socket`, waiting for drain (or close) when it asks to. */
+/**
+ * Writes `bytes` to `socket`, waiting for drain (or its end) when it asks to. The listeners go
+ * once either comes: a race of two `once()` would leave the loser's behind on every full write.
+ */
 async function write(socket: Socket, bytes: Uint8Array): Promise<void> {
-  if (!socket.write(bytes)) await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+  if (socket.write(bytes)) return;
+  await new Promise<void>((resolve) => {
+    const events = ['drain', 'close', 'error'] as const;
+    const done = (): void => {
+      for (const e of events) socket.off(e, done);
+      resolve();
+    };
+    for (const e of events) socket.on(e, done);
+  });
 }
 
 const MiB = 1024 * 1024;
@@ -286,7 +297,7 @@ function pageSocket(
     const timer = setTimeout(() => {
       socket.terminate();
       reject(new Error(`only ${messages.length} messages: ${JSON.stringify(messages)}`));
-    }, 8000);
+    }, 15_000);
     const done = (status: number) => {
       clearTimeout(timer);
       socket.terminate();

@@ -105,7 +105,7 @@ function hostRefusal(policy: HostPolicy | undefined, request: IncomingMessage): 
  * requests at its path, checking the host and the origin. The bundle is served whatever the
  * host: it is public, and any page can load it with a script tag anyway. `onSocket` receives each accepted WebSocket with
  * its upgrade request; it may reject before the upgrade by returning false from `admit` (403),
- * or {@link TOO_MANY} (503).
+ * or the `TOO_MANY` symbol (503).
  */
 export class WebSocketEndpoint {
   readonly path: string;

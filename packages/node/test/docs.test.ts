@@ -133,7 +133,7 @@ const blocks = DOCS.flatMap(blocksOf);
 let dir = '';
 
 beforeAll(() => {
-  for (const pkg of ['protocol', 'peer', 'node', 'browser']) {
+  for (const pkg of ['protocol', 'peer', 'pool', 'node', 'browser']) {
     if (!existsSync(path.join(ROOT, 'packages', pkg, 'dist/index.js'))) {
       throw new Error(`packages/${pkg}/dist is missing: the doc snippets run against the build, run \`pnpm run build\` first`);
     }

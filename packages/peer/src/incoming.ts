@@ -47,12 +47,14 @@ export interface ResponderHost {
 
 /** The error texts the Go reference sends; peers in the wild match on them. */
 export const ReplyText = {
+  /** The answer to a request for an operation this side does not serve (the reference's words). */
   unknownOp: (op: string) => `unknown operation ${JSON.stringify(op)}`,
   streamsDisabled: 'stream requests not supported',
   rateLimit: 'request rate limit',
   closing: 'connection closing',
   idInUse: 'request id already in use',
   overBudget: 'server busy: memory budget reached',
+  /** The answer to a request whose name is not valid UTF-8, with its bytes escaped. */
   invalidName: (op: string) => `operation name is not valid UTF-8: ${quoteName(op)}`,
 } as const;
 

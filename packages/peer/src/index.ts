@@ -32,6 +32,7 @@ export {
   type JsonSchema,
   type ServiceDescription,
 } from './discovery.ts';
+export { Emitter } from './emitter.ts';
 export { CallerBase, jsonResult, type Caller, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
 export { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
 export { checkPeerOptions, countOption, msOption, resolveLimits, type PeerOptions } from './options.ts';

@@ -13,8 +13,11 @@ export interface MessageEventLike {
  * `threadTransport` adapts a Node `Worker` or `MessagePort`.
  */
 export interface MessagePortLike {
+  /** Posts `message` to the other end, moving the buffers in `transfer` rather than copying them. */
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  /** Starts calling `listener` with each message from the other end. */
   addEventListener(type: 'message', listener: (event: MessageEventLike) => void): void;
+  /** Stops calling `listener`. */
   removeEventListener(type: 'message', listener: (event: MessageEventLike) => void): void;
   /** Called once, when present, after the listener is added (a `MessagePort` delivers nothing before). */
   start?(): void;

@@ -48,7 +48,9 @@ export interface Transport {
 
 /** Callbacks a transport calls; see {@link Transport.start}. */
 export interface TransportEvents {
+  /** Bytes received, in order; the chunk is the peer's to keep (the transport does not reuse it). */
   data(chunk: Uint8Array): void;
+  /** The transport's buffer has room again after a write returned false. */
   drain(): void;
   /**
    * Optional to call: the other side has finished sending (a socket's half-close), while this

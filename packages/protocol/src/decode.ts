@@ -45,7 +45,7 @@ export type FrameSink = (frame: DecodedFrame) => void;
  * - A frame whose declared size is over `maxPayload` is emitted as `{ type: 'oversize' }` with
  *   its header, and its payload bytes are skipped as they arrive; so is a frame whose payload
  *   the `admit` option declines, as `{ type: 'refused' }`.
- * - Names that are not valid UTF-8 are never merged: see {@link readUtf8}.
+ * - Names that are not valid UTF-8 are never merged: they are read with a lossless escape of their bad bytes (see `readUtf8` in names.ts).
  * - Malformed input throws {@link CodecError} with the stream offset; frames before it were
  *   already delivered. The decoder then stays failed and rethrows that error on every push.
  */
