@@ -70,10 +70,6 @@ export interface HandlerEntry extends HandlerInfo {
   readonly kind: 'single' | 'stream' | 'notification';
 }
 
-function infoOf(info: string | HandlerInfo | undefined): HandlerInfo | undefined {
-  return typeof info === 'string' ? { description: info } : info;
-}
-
 /** How the peer runs a registered op. */
 export type OpEntry = { readonly kind: 'single'; readonly fn: BytesHandler } | { readonly kind: 'stream'; readonly fn: StreamHandler };
 
@@ -131,8 +127,7 @@ export class Handlers {
   }
 
   #setInfo(key: string, info: string | HandlerInfo | undefined): void {
-    const given = infoOf(info);
-    if (given) this.#info.set(key, given);
+    if (info) this.#info.set(key, typeof info === 'string' ? { description: info } : info);
     else this.#info.delete(key);
   }
 
@@ -144,13 +139,12 @@ export class Handlers {
   entries(): HandlerEntry[] {
     const found = new Map<string, HandlerEntry>();
     for (let h: Handlers | undefined = this; h; h = h.parent) {
-      for (const [name, entry] of h.#ops) if (!found.has(`op:${name}`)) found.set(`op:${name}`, { name, kind: entry.kind, ...h.#info.get(`op:${name}`) });
-      for (const name of h.#notifications.keys()) {
-        const key = `notification:${name}`;
-        if (!found.has(key)) found.set(key, { name, kind: 'notification', ...h.#info.get(key) });
-      }
+      const info = h.#info;
+      const add = (key: string, name: string, kind: HandlerEntry['kind']) => found.has(key) || found.set(key, { name, kind, ...info.get(key) });
+      for (const [name, entry] of h.#ops) add(`op:${name}`, name, entry.kind);
+      for (const name of h.#notifications.keys()) add(`notification:${name}`, name, 'notification');
     }
-    return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : 1));
+    return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /**

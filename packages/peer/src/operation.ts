@@ -40,11 +40,7 @@ export function defineOperation<I extends StandardSchemaV1, O extends StandardSc
   name: string,
   schemas: { input: I; output: O; description?: string },
 ): Operation<I, O> {
-  return { kind: 'operation', name, input: schemas.input, output: schemas.output, ...described(schemas.description) };
-}
-
-function described(description: string | undefined): { description?: string } {
-  return description === undefined ? {} : { description };
+  return { kind: 'operation', name, ...schemas };
 }
 
 /** Defines a typed streaming operation; `input` and `output` describe one part each. */
@@ -52,10 +48,10 @@ export function defineStreamOperation<I extends StandardSchemaV1, O extends Stan
   name: string,
   schemas: { input: I; output: O; description?: string },
 ): StreamOperation<I, O> {
-  return { kind: 'stream', name, input: schemas.input, output: schemas.output, ...described(schemas.description) };
+  return { kind: 'stream', name, ...schemas };
 }
 
 /** Defines a typed notification: `defineNotification('chat', z.object({ text: z.string() }))`. */
 export function defineNotification<S extends StandardSchemaV1>(name: string, schema: S, description?: string): NotificationType<S> {
-  return { kind: 'notification', name, schema, ...described(description) };
+  return description === undefined ? { kind: 'notification', name, schema } : { kind: 'notification', name, schema, description };
 }
