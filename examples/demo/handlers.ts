@@ -1,15 +1,20 @@
 // The demo's operations, shared by every connection of the demo server. The demo faces strangers:
 // every operation's cost is bounded per call, and what one connection may ask for is limited.
-import { defineOperation, type Connection, type PeerOptions, type Server } from '@gotalk/node';
-import { z } from 'zod';
+import {
+  createProxy,
+  type Connection,
+  type InputOf,
+  type Middleware,
+  type NotificationType,
+  type PeerOptions,
+  type Server,
+  type StandardSchemaV1,
+} from '@gotalk/node';
+import { demoPage, demoServer, MAX, text } from './contract.ts';
 import { Room, type RoomOptions } from './room.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-/** `greet`: typed with zod, validated on the way in and out. */
-export const greet = defineOperation('greet', {
-  input: z.object({ name: z.string().min(1).max(60) }),
-  output: z.object({ greeting: z.string(), servedBy: z.string() }),
-});
+export { demoPage, demoServer } from './contract.ts';
 
 /**
  * The peer options of the demo's server: small limits for what its operations need (its largest
@@ -29,9 +34,6 @@ export interface DemoOptions extends RoomOptions {
   readonly roomChat?: { readonly burst: number; readonly perSecond: number };
 }
 
-const MAX_QUESTION = 200;
-const MAX_ANSWER = 200;
-const MAX_CHAT = 500;
 /** Sieves held at once by the whole server (each up to 5 MB). */
 const MAX_PRIMES_RUNS = 4;
 /** `ask-pages` calls in progress at once, server-wide. */
@@ -42,16 +44,6 @@ interface ClientState {
   readonly chat: TokenBucket;
   primes: boolean;
   asking: boolean;
-}
-
-/** `value` as a string of at most `max` characters: strings as they are, anything else as JSON. */
-function text(value: unknown, max: number): string {
-  if (typeof value === 'string') return value.slice(0, max);
-  try {
-    return (JSON.stringify(value) ?? '').slice(0, max);
-  } catch {
-    return '';
-  }
 }
 
 /** Registers the demo's ops and notifications on `server`'s shared handlers. */
@@ -72,109 +64,119 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
     if (!clientOf(peer).chat.take()) throw new Error(`too many messages from this connection: at most ${chatRate.perSecond} a second`);
     if (!roomChat.take()) throw new Error('too many messages in the room right now: try again in a moment');
   };
+  /** Sends a notification of the page's contract to every page (typed by it, encoded once). */
+  const broadcast = <S extends StandardSchemaV1>(type: NotificationType<S>, value: InputOf<S>): void => room.broadcast(type.name, value);
   server.on('disconnect', (peer) => room.leave(peer));
 
-  h.implement(greet, ({ name }, ctx) => ({ greeting: `Hello ${name}!`, servedBy: `gotalk-ts over ${ctx.peer.info?.kind ?? '?'}` }));
+  // Middleware in place of a check in each handler: what goes to every page (chat lines, questions
+  // to the pages) takes a token first, as a request (refused with an error result) or a
+  // notification (dropped).
+  const toEveryPage = new Set([demoServer.entries.chat.name, demoServer.entries.askPages.name]);
+  const rateLimit: Middleware = (call, next) => {
+    if (toEveryPage.has(call.op)) spend(call.peer);
+    return next();
+  };
+  h.use(rateLimit);
 
-  h.handle('echo', (value) => value);
-
-  // A connection becomes a page by saying hello: only then is it counted, shown and sent broadcasts.
-  h.handle('hello', (value, ctx) => {
-    const name = room.join(ctx.peer, text((value as { name?: unknown } | null)?.name, 40));
-    if (name === null) throw new Error('that name is taken: pick another');
-    return { you: name, ...room.roster() };
-  });
-
-  h.handle('roster', () => room.roster());
-
-  // Server → browser: ask every page, gather the answers (pages have 5 s to reply).
   let asking = 0;
-  h.handle('ask-pages', async (value, ctx) => {
-    const client = clientOf(ctx.peer);
-    if (client.asking) throw new Error('this connection is already asking the pages');
-    if (asking >= MAX_ASKS) ctx.retry(1000, 'the pages are being asked already');
-    spend(ctx.peer);
-    // The question goes to every page: only a short string is relayed.
-    const question = text(value, MAX_QUESTION) || 'How are you?';
-    client.asking = true;
-    asking++;
-    try {
-      const pages = [...room.pages()].filter((p) => room.reachable(p));
-      const answers = await Promise.all(pages.map((peer) => ask(peer, room.nameOf(peer) ?? 'anonymous', question)));
-      // Every page is asked; the first `shown` answers are shown (to the caller and to every page).
-      const shown = answers.slice(0, room.shown);
-      room.broadcast('answers', { question, answers: shown, count: answers.length });
-      return shown;
-    } finally {
-      client.asking = false;
-      asking--;
-    }
-  });
-
-  // A streamed result with progress: find the primes below `limit`, reporting as it goes.
-  // Each run holds a sieve of up to 5 MB: one per connection, a few at a time, the rest retry.
   let running = 0;
-  h.handleStream('primes', async function* (parts, ctx) {
-    let input = '';
-    for await (const p of parts) {
-      if (input.length + p.length > 32) throw new Error('primes takes one number, the limit');
-      input += new TextDecoder().decode(p);
-    }
-    const client = clientOf(ctx.peer);
-    if (client.primes) throw new Error('one primes run at a time per connection');
-    if (running >= MAX_PRIMES_RUNS) ctx.retry(250, 'the server is busy finding primes');
-    running++;
-    client.primes = true;
-    try {
-      yield* sieve(Number(input.trim() || '200000'), ctx.signal);
-    } finally {
-      running--;
-      client.primes = false;
-    }
-  });
-
-  // Where else this server listens, for the page's hint of what to try from a terminal.
-  h.handle('addresses', () => server.addresses);
-
-  /** Chat from any connection to every page; throws the error result past the limits. */
-  const chat = (value: unknown, peer: Connection): void => {
-    const msg = value as { from?: unknown; text?: unknown } | null;
-    const said = text(msg?.text, MAX_CHAT);
+  /** Chat from any connection to every page. */
+  const chat = ({ from, text: said }: { from: string; text: string }, peer: Connection): null => {
     if (!said) throw new Error('say something: {"text": "…"}');
-    spend(peer);
     // A page posts under the name it said hello with; a terminal may say who it is (its `via`
     // tag shows it is not a page).
     const kind = peer.info?.kind ?? '?';
-    const from = room.nameOf(peer) ?? (kind === 'ws' || kind === 'wss' ? 'anonymous' : text(msg?.from, 40) || kind);
-    room.broadcast('chat', { from, text: said, via: kind, at: Date.now() });
+    const name = room.nameOf(peer) ?? (kind === 'ws' || kind === 'wss' ? 'anonymous' : from || kind);
+    broadcast(demoPage.entries.chat, { from: name, text: said, via: kind, at: Date.now() });
+    return null;
   };
-  // Pages send chat as a request, so that a refusal comes back to show; terminals may notify
-  // (a notification has no answer: past the limits, the line is dropped).
-  h.handle('chat', (value, ctx) => (chat(value, ctx.peer), null));
-  h.onNotification('chat', (value, ctx) => {
-    try {
-      chat(value, ctx.peer);
-    } catch {
-      // dropped: over the limits, or nothing said
-    }
-  });
 
-  h.onNotification('ping', (value, ctx) => ctx.peer.notify('pong', value));
+  h.implement(demoServer, {
+    greet: ({ name }, ctx) => ({ greeting: `Hello ${name}!`, servedBy: `gotalk-ts over ${ctx.peer.info?.kind ?? '?'}` }),
+
+    echo: (value) => value,
+
+    // A connection becomes a page by saying hello: only then is it counted, shown and sent broadcasts.
+    hello: (wanted, ctx) => {
+      const name = room.join(ctx.peer, wanted);
+      if (name === null) throw new Error('that name is taken: pick another');
+      return { you: name, ...room.roster() };
+    },
+
+    roster: () => room.roster(),
+
+    // Server → browser: ask every page through its contract, gather the answers (pages have 5 s).
+    askPages: async (question, ctx) => {
+      const client = clientOf(ctx.peer);
+      if (client.asking) throw new Error('this connection is already asking the pages');
+      if (asking >= MAX_ASKS) ctx.retry(1000, 'the pages are being asked already');
+      client.asking = true;
+      asking++;
+      try {
+        const pages = [...room.pages()].filter((p) => room.reachable(p));
+        const answers = await Promise.all(pages.map((peer) => ask(peer, room.nameOf(peer) ?? 'anonymous', question || 'How are you?')));
+        // Every page is asked; the first `shown` answers are shown (to the caller and to every page).
+        const shown = answers.slice(0, room.shown);
+        broadcast(demoPage.entries.answers, { question: question || 'How are you?', answers: shown, count: answers.length });
+        return shown;
+      } finally {
+        client.asking = false;
+        asking--;
+      }
+    },
+
+    // A streamed result with progress: find the primes below the limit, reporting as it goes.
+    // Each run holds a sieve of up to 5 MB: one per connection, a few at a time, the rest retry.
+    primes: async function* (inputs, ctx) {
+      let limit: number | undefined;
+      for await (const n of inputs) {
+        if (limit !== undefined) throw new Error('primes takes one number, the limit');
+        limit = n;
+      }
+      const client = clientOf(ctx.peer);
+      if (client.primes) throw new Error('one primes run at a time per connection');
+      if (running >= MAX_PRIMES_RUNS) ctx.retry(250, 'the server is busy finding primes');
+      running++;
+      client.primes = true;
+      try {
+        yield* sieve(limit ?? 200000, ctx.signal);
+      } finally {
+        running--;
+        client.primes = false;
+      }
+    },
+
+    // Where else this server listens, for the page's hint of what to try from a terminal.
+    addresses: () => server.addresses,
+
+    // Pages send chat as a request, so that a refusal comes back to show; terminals may notify
+    // (a notification has no answer: past the limits, the line is dropped).
+    chat: (line, ctx) => chat(line, ctx.peer),
+    chatNote: (line, ctx) => {
+      try {
+        chat(line, ctx.peer);
+      } catch {
+        // dropped: nothing said
+      }
+    },
+
+    ping: (value, ctx) => createProxy(ctx.peer, demoPage).pong(value),
+  });
 }
 
-/** Asks one page; whatever it answers, the others are shown a short string. */
+/** Asks one page through the page's contract; whatever it answers, the others are shown a short string. */
 async function ask(peer: Connection, page: string, question: string) {
   const started = Date.now();
   try {
-    const answer = text(await peer.request('ask', question, { timeout: 5000 }), MAX_ANSWER);
+    const answer = await createProxy(peer, demoPage).ask(question, { timeout: 5000 });
     return { page, answer, ms: Date.now() - started };
   } catch (err) {
-    return { page, error: text((err as Error).message, MAX_ANSWER), ms: Date.now() - started };
+    return { page, error: text((err as Error).message, MAX.answer), ms: Date.now() - started };
   }
 }
 
 /** The primes up to `requested` (clamped to 10..5,000,000), as progress parts, slow enough to watch. */
-async function* sieve(requested: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+async function* sieve(requested: number, signal: AbortSignal): AsyncGenerator<{ done: number; total: number; found: number; last: number }> {
   const limit = Math.min(Math.max(Math.floor(requested) || 200000, 10), 5_000_000);
   const composite = new Uint8Array(limit + 1);
   let found = 0;
@@ -188,7 +190,7 @@ async function* sieve(requested: number, signal: AbortSignal): AsyncGenerator<Ui
       for (let j = i * i; j <= limit; j += i) composite[j] = 1;
     }
     if (i % step === 0 || i === limit) {
-      yield new TextEncoder().encode(JSON.stringify({ done: i, total: limit, found, last }));
+      yield { done: i, total: limit, found, last };
       await new Promise((r) => setTimeout(r, 30)); // slow enough to watch
     }
   }

@@ -13,6 +13,7 @@ import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { requestPath, serveDescription, Server, type Peer } from '@gotalk/node';
 import { demoPeerOptions, installDemoHandlers } from './handlers.ts';
+import { bundleContracts } from './page-contract.ts';
 import { QuietLog } from './quiet-log.ts';
 
 const { values } = parseArgs({
@@ -34,12 +35,18 @@ const types: Record<string, string> = {
 
 const gotalk = new Server({ ...demoPeerOptions, ws: { allowedHosts: values['allow-host'] } });
 installDemoHandlers(gotalk);
+// The page's copy of the contracts (contract.ts), bundled once.
+const contracts = await bundleContracts();
 // `gotalk ops` and `gotalk shell` ask the demo what it offers.
 serveDescription(gotalk.handlers, { service: 'the Gotalk demo: a chat room of pages and terminals' });
 
 const http = createServer(async (req, res) => {
   const path = requestPath(req);
   const file = path === '/' ? 'index.html' : (path ?? '').slice(1);
+  if (file === 'contract.js') {
+    res.writeHead(200, { 'content-type': types['.js']! }).end(contracts);
+    return;
+  }
   if (!/^[\w.-]+$/.test(file)) {
     res.writeHead(404).end('not found\n');
     return;

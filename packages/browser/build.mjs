@@ -15,9 +15,11 @@ import * as esbuild from 'esbuild';
 // bundle, not tighter code. The hardening of the peer (per-request signals, reused ids refused,
 // names that are not UTF-8 kept apart, JSON limits, the silence timeout, the memory budget's
 // refusals) took it to about 15.2 kB; the cancel extension and the reconnecting client made
-// runtime-neutral (states, dial functions, ClientError), structured errors and the notification fallback to about 16.1 kB. The budget is the size
+// runtime-neutral (states, dial functions, ClientError), structured errors and the notification fallback to about 16.1 kB;
+// contracts with their proxy and outgoing hooks, and middleware around incoming requests, to about 17.2 kB;
+// the descriptions registrations carry for discovery and the registry's listing of them to about 17.5 kB. The budget is the size
 // reached plus a little, so that growth is noticed.
-const BUDGET = 16.3 * 1024;
+const BUDGET = 17.7 * 1024;
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 

@@ -1,15 +1,25 @@
-// The demo page: one Gotalk connection to the server that this page both calls and serves.
-/* global gotalk */
+// The demo page: one Gotalk connection to the server that this page both calls and serves, both
+// through contracts (contract.ts, loaded as /contract.js): the page calls `demoServer` through a
+// typed proxy and implements `demoPage`, which the server calls.
+/* global gotalk, demoContracts */
 const $ = (id) => document.getElementById(id);
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 const names = ['Ada', 'Grace', 'Linus', 'Barbara', 'Ken', 'Margaret', 'Dennis', 'Radia', 'Edsger', 'Frances'];
 const me = `${names[Math.floor(Math.random() * names.length)]}-${Math.floor(Math.random() * 90 + 10)}`;
 $('name').value = me;
 
 // The client reconnects by itself and keeps its handlers across reconnects.
 const client = gotalk.connect(undefined, { heartbeatInterval: 1000 });
-window.demo = { client, me };
+// The server's operations, checked by the contract's schemas on the way back.
+const api = gotalk.createProxy(client, demoContracts.demoServer);
+// What the server calls on this page: its question and the broadcasts (functions further down).
+client.handlers.implement(demoContracts.demoPage, {
+  ask: answerQuestion,
+  chat: showChat,
+  answers: showAnswers,
+  rosterChanges: applyRosterChanges,
+  pong: () => {},
+});
+window.demo = { client, api, me };
 // The name the server knows this page by: `me`, or `me (2)` if another connection has it.
 let myName = me;
 
@@ -24,7 +34,7 @@ client.on('open', () => {
   sayHello(me)
     .catch(() => sayHello(`${me}-${Math.random().toString(36).slice(2, 6)}`))
     .catch(() => {});
-  client.request('addresses').then(
+  api.addresses(null).then(
     (addresses) => {
       const tcp = addresses.find((a) => a.startsWith('tcp://')) ?? addresses[0];
       if (tcp) $('cli-hint').textContent = `gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
@@ -35,7 +45,7 @@ client.on('open', () => {
 });
 /** Says hello as `name` (the server refuses a name taken many times over). */
 async function sayHello(name) {
-  const r = await client.request('hello', { name });
+  const r = await api.hello({ name });
   myName = typeof r?.you === 'string' ? r.you : name;
   showRoster(r);
 }
@@ -48,7 +58,7 @@ $('greet-form').addEventListener('submit', async (e) => {
   const out = $('greet-result');
   const started = performance.now();
   try {
-    const r = await client.request('greet', { name: $('name').value });
+    const r = await api.greet({ name: $('name').value });
     out.className = 'result ok';
     out.innerHTML = `<div>${escape(r.greeting)}</div><div class="meta">${escape(r.servedBy)} · ${(performance.now() - started).toFixed(1)} ms</div>`;
   } catch (err) {
@@ -58,22 +68,22 @@ $('greet-form').addEventListener('submit', async (e) => {
 });
 
 // ---- server → browser: this page serves `ask` ----
-client.handlers.handle('ask', (question) => {
+function answerQuestion(question) {
   $('asked-log').textContent = `The server asked this page “${asText(question)}” at ${new Date().toLocaleTimeString()} — answered.`;
   return $('status-answer').value || '(nothing to say)';
-});
+}
 $('ask-btn').addEventListener('click', async () => {
   const btn = $('ask-btn');
   btn.disabled = true;
   try {
-    await client.request('ask-pages', $('question').value);
+    await api.askPages($('question').value);
   } catch (err) {
     $('asked-log').textContent = err.message;
   } finally {
     btn.disabled = false;
   }
 });
-client.handlers.onNotification('answers', (value) => {
+function showAnswers(value) {
   const answers = Array.isArray(value?.answers) ? value.answers : [];
   $('answers').innerHTML = answers
     .map(
@@ -84,7 +94,7 @@ client.handlers.onNotification('answers', (value) => {
   const count = Number(value?.count) || answers.length;
   $('asked-log').textContent =
     `“${asText(value?.question)}” — ${count} page${count === 1 ? '' : 's'} asked${count > answers.length ? `, the first ${answers.length} shown` : ''}.`;
-});
+}
 
 // ---- streamed result with live progress ----
 $('primes-btn').addEventListener('click', async () => {
@@ -93,8 +103,7 @@ $('primes-btn').addEventListener('click', async () => {
   let parts = 0;
   $('bar').style.width = '0%';
   try {
-    for await (const part of client.stream('primes', [enc.encode(String($('limit').value))])) {
-      const p = JSON.parse(dec.decode(part));
+    for await (const p of api.primes([Number($('limit').value) || 200000])) {
       parts++;
       $('bar').style.width = `${((p.done / p.total) * 100).toFixed(1)}%`;
       $('found').textContent = p.found.toLocaleString();
@@ -114,9 +123,9 @@ messages.innerHTML = '<li class="empty">No messages yet. Say hi, or send one fro
 // The last MAX_MESSAGES stay on the page; the list scrolls once per frame, however many arrive.
 const MAX_MESSAGES = 200;
 let scrollPending = false;
-client.handlers.onNotification('chat', (msg) => {
+function showChat(msg) {
   addMessage(`<span class="via">${escape(msg?.via)}</span><span class="from">${escape(msg?.from)}</span>${escape(msg?.text)}`);
-});
+}
 /** Appends a line to the chat (HTML), keeping the last MAX_MESSAGES. */
 function addMessage(html, className = '') {
   messages.querySelector('.empty')?.remove();
@@ -138,7 +147,7 @@ $('chat-form').addEventListener('submit', (e) => {
   const text = $('chat-text').value.trim();
   if (!text) return;
   $('chat-text').value = '';
-  client.request('chat', { text }).catch((err) => addMessage(`⚠ not sent: ${escape(err.message)}`, 'notice'));
+  api.chat({ text }).catch((err) => addMessage(`⚠ not sent: ${escape(err.message)}`, 'notice'));
 });
 
 // ---- heartbeats: loads of every peer ----
@@ -157,7 +166,7 @@ function showRoster(r) {
   roster.count = Number(r.count) || r.peers.length;
   renderRoster();
 }
-client.handlers.onNotification('roster-changes', (c) => {
+function applyRosterChanges(c) {
   if (c?.resync) return void refreshRoster();
   for (const name of Array.isArray(c?.left) ? c.left : []) roster.peers.delete(asText(name));
   for (const p of Array.isArray(c?.joined) ? c.joined : []) {
@@ -168,9 +177,9 @@ client.handlers.onNotification('roster-changes', (c) => {
   }
   roster.count = Number(c?.count) || roster.peers.size;
   renderRoster();
-});
+}
 function refreshRoster() {
-  if (client.peer) client.request('roster').then(showRoster, () => {});
+  if (client.peer) api.roster(null).then(showRoster, () => {});
 }
 setInterval(() => document.hidden || refreshRoster(), 5000);
 function renderRoster() {

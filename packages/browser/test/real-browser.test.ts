@@ -8,8 +8,9 @@ import { connect as netConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RetryLater, type Peer, type Server } from '@gotalk/node';
-import { Cleanup } from '@gotalk/test-kit';
+import { createProxy, defineContract, notification, operation, RemoteError, RetryLater, streamOperation, type Peer, type Server } from '@gotalk/node';
+import { z } from 'zod';
+import { Cleanup, waitFor } from '@gotalk/test-kit';
 import { restartableAddress, serve, startGroup, type ProcessGroup } from '@gotalk/test-kit/node';
 import { launchChromium } from './chromium.ts';
 
@@ -168,6 +169,69 @@ describe('the browser client in Chromium', () => {
     const peer = await connected;
     expect(await peer.request('page.name')).toBe('still here');
     expect(await page.evaluate(`events.filter((e) => e === 'open').length`)).toBeGreaterThanOrEqual(2);
+  }, 30_000);
+});
+
+describe('contracts and middleware in Chromium', () => {
+  it('a page calls a contract through a proxy, implements its own, and the server calls it back; middleware on both sides', async () => {
+    const server = await serveApp();
+    const service = defineContract({
+      greet: operation({ input: z.object({ name: z.string().min(1) }), output: z.object({ greeting: z.string() }) }),
+      countdown: streamOperation({ input: z.number().int(), output: z.number() }),
+      hello: notification(z.object({ from: z.string() })),
+      askPage: operation({ name: 'ask-page', input: z.string(), output: z.string() }),
+    });
+    // The page's own contract, as the server calls it.
+    const page = defineContract({ ask: operation({ input: z.string(), output: z.string() }) });
+    const heard: string[] = [];
+    const log: string[] = [];
+    server.handlers.use((call, next) => {
+      log.push(`${call.kind} ${call.op}`);
+      if (call.op === 'greet' && (call.input as { name?: string }).name === 'mallory') throw new RemoteError('not you', { code: 'FORBIDDEN' });
+      return next();
+    });
+    server.handlers.implement(service, {
+      greet: ({ name }) => ({ greeting: `Hello ${name}` }),
+      countdown: function* (inputs) {
+        void inputs;
+        yield* [3, 2, 1];
+      },
+      hello: ({ from }) => void heard.push(from),
+      askPage: (question, ctx) => createProxy(ctx.peer, page).ask(question),
+    });
+    const tab = await openPage(server);
+    const result = await tab.evaluate(`(async () => {
+      // The same contract on the page, typed only (no schema library on the page): the server checks the input.
+      const service = gotalk.defineContract({
+        greet: gotalk.operation(),
+        countdown: gotalk.streamOperation(),
+        hello: gotalk.notification(),
+        askPage: gotalk.operation({ name: 'ask-page', input: gotalk.typed(), output: gotalk.typed() }),
+      });
+      // The page's own contract, with a hand-written Standard Schema on its input.
+      const text = { '~standard': { version: 1, vendor: 'page', validate: (v) => (typeof v === 'string' ? { value: v } : { issues: [{ message: 'not text' }] }) } };
+      c.handlers.implement(gotalk.defineContract({ ask: gotalk.operation({ input: text, output: text }) }), { ask: (q) => 'the page answers ' + q });
+      const sent = [];
+      const api = gotalk.createProxy(c, service, { use: [(call, next) => (sent.push(call.op), next())] });
+      const out = { greeting: (await api.greet({ name: 'page' })).greeting, parts: [] };
+      for await (const n of api.countdown([0])) out.parts.push(n);
+      await api.hello({ from: 'the page' });
+      out.asked = await api.askPage('why?');
+      try { await api.greet({ name: 'mallory' }); } catch (e) { out.refused = e.code + ': ' + e.message; }
+      try { await api.greet({ name: '' }, { timeout: 5000 }); } catch (e) { out.invalid = e.message; }
+      out.sent = sent;
+      return out;
+    })()`);
+    expect(result).toEqual({
+      greeting: 'Hello page',
+      parts: [3, 2, 1],
+      asked: 'the page answers why?',
+      refused: 'FORBIDDEN: not you',
+      invalid: expect.stringMatching(/^invalid input: name: /),
+      sent: ['greet', 'countdown', 'hello', 'ask-page', 'greet', 'greet'],
+    });
+    await waitFor(() => heard.length === 1, 'the notification from the page');
+    expect(log).toEqual(['request greet', 'stream countdown', 'notification hello', 'request ask-page', 'request greet', 'request greet']);
   }, 30_000);
 });
 

@@ -13,6 +13,7 @@ import {
   Peer,
   type ActivityEvent,
   type CloseInfo,
+  type Middleware,
   type PeerOptions,
   type Transport,
   type TransportInfo,
@@ -39,18 +40,25 @@ export interface ConnectionInfo extends TransportInfo {
 
 /**
  * Decides on a new connection: return (or resolve) `false` to reject it; any other value
- * except `undefined` becomes the peer's `data`. A hook that throws rejects the connection.
+ * becomes the peer's `data`, of type `D`, which handlers see as `ctx.data` (a server made with an
+ * accept hook is typed by it: `new Server({ accept })` is a `Server<D>`). A hook that throws
+ * rejects the connection.
  */
-export type AcceptHook = (info: ConnectionInfo) => unknown;
+export type AcceptHook<D = unknown> = (info: ConnectionInfo) => D | false | PromiseLike<D | false>;
 
 /**
  * Options of {@link listen}: the options of each connection's peer (limits, heartbeats,
  * timeouts, flat, as for `connect()` and the browser client; a server's peers default to
  * `silenceTimeout: 60 000`, see {@link DEFAULT_SERVER_BUDGETS}), plus the server's own.
  */
-export interface ServerOptions extends Omit<PeerOptions, 'handlers' | 'data' | 'onActivity' | 'budget'> {
+export interface ServerOptions<D = unknown> extends Omit<PeerOptions<D>, 'handlers' | 'data' | 'onActivity' | 'budget' | 'use'> {
   /** The routing table shared by every connection (default: a new one, `server.handlers`). */
-  readonly handlers?: Handlers;
+  readonly handlers?: Handlers<D>;
+  /**
+   * Middleware around every request and notification of every connection (whichever registry
+   * serves it), first outermost, outside what `peer.use()` adds and the registries' own.
+   */
+  readonly use?: readonly Middleware<D>[];
   /**
    * Bytes all connections together may hold: payloads kept for handlers (joined requests,
    * buffered stream parts, payloads being received) and replies not yet sent (default 256 MiB).
@@ -62,7 +70,8 @@ export interface ServerOptions extends Omit<PeerOptions, 'handlers' | 'data' | '
   readonly maxConnections?: number;
   /** Connections open at once from one remote IP address (default 256; Unix sockets are not counted); one more is refused (`ADDRESS_LIMIT`). */
   readonly maxConnectionsPerAddress?: number;
-  readonly accept?: AcceptHook;
+  /** Decides on each new connection and gives its data (see {@link AcceptHook}). */
+  readonly accept?: AcceptHook<D>;
   /** TLS for `tls://` and `wss://` listeners: `cert`, `key`, `ca`, `requestCert` (mutual TLS)… */
   readonly tls?: TlsOptions;
   /**
@@ -88,12 +97,12 @@ export const DEFAULT_SERVER_BUDGETS = {
   silenceTimeout: 60_000,
 } as const;
 
-interface ServerEvents {
-  connection: [peer: Peer];
-  disconnect: [peer: Peer, info: CloseInfo];
+interface ServerEvents<D> {
+  connection: [peer: Peer<D>];
+  disconnect: [peer: Peer<D>, info: CloseInfo];
   /** A connection refused before any Gotalk byte: over `maxConnections` or `maxConnectionsPerAddress`. */
   refused: [error: NodeError, remote: string];
-  activity: [peer: Peer, event: ActivityEvent];
+  activity: [peer: Peer<D>, event: ActivityEvent];
   error: [error: Error];
 }
 
@@ -122,34 +131,35 @@ function unixName(socket: Socket): string {
 
 /**
  * A Gotalk server: any number of listeners (TCP, TLS, Unix, WebSocket) sharing one handler
- * registry. Emits `connection`, `disconnect`, `activity` (with the peer) and `error`.
+ * registry. Emits `connection`, `disconnect`, `activity` (with the peer) and `error`. `D` is the
+ * type of each connection's data, what the accept hook returns.
  */
-export class Server extends EventEmitter<ServerEvents> {
-  readonly handlers: Handlers;
+export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
+  readonly handlers: Handlers<D>;
   /** The connected peers. */
-  readonly peers = new Set<Peer>();
+  readonly peers = new Set<Peer<D>>();
   private readonly bound: Listener[] = [];
   private closing: Promise<void> | null = null;
-  private readonly watched = new WeakSet<Peer>();
+  private readonly watched = new WeakSet<Peer<D>>();
   /** The WebSocket connections, told to close with 1001 (going away) when the server closes. */
   private readonly webSockets = new Set<WebSocketTransport>();
   /** The bytes every connection's held payloads and unsent replies count against. */
   readonly budget: MemoryBudget;
   private readonly connections: ConnectionLimits;
-  private readonly peerOptions: PeerOptions;
+  private readonly peerOptions: PeerOptions<D>;
 
-  constructor(private readonly options: ServerOptions = {}) {
+  constructor(private readonly options: ServerOptions<D> = {}) {
     super();
     const { handlers, memoryBudget, maxConnections, maxConnectionsPerAddress, accept, tls, allowHalfOpen, unixMode, ws, ...peer } = options;
     this.peerOptions = { silenceTimeout: DEFAULT_SERVER_BUDGETS.silenceTimeout, ...peer };
-    checkPeerOptions(this.peerOptions); // a bad option fails here, not at the first connection
+    checkPeerOptions(this.peerOptions as PeerOptions); // a bad option fails here, not at the first connection
     const budget = options.memoryBudget ?? DEFAULT_SERVER_BUDGETS.memoryBudget;
     this.budget = budget instanceof MemoryBudget ? budget : new MemoryBudget(countOption(budget, 0, 'memoryBudget'));
     this.connections = new ConnectionLimits(
       countOption(options.maxConnections, DEFAULT_SERVER_BUDGETS.maxConnections, 'maxConnections'),
       countOption(options.maxConnectionsPerAddress, DEFAULT_SERVER_BUDGETS.maxConnectionsPerAddress, 'maxConnectionsPerAddress'),
     );
-    this.handlers = options.handlers ?? new Handlers();
+    this.handlers = options.handlers ?? new Handlers<D>();
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'activity') for (const peer of this.peers) this.watch(peer);
     });
@@ -249,7 +259,7 @@ export class Server extends EventEmitter<ServerEvents> {
    * Forwards `peer`'s activity as `activity` events while anyone listens. Peers are watched only
    * then, so a server nobody observes builds no event objects on its hot path.
    */
-  private watch(peer: Peer): void {
+  private watch(peer: Peer<D>): void {
     if (this.watched.has(peer)) return;
     this.watched.add(peer);
     const off = peer.onActivity((event) => {
@@ -259,7 +269,7 @@ export class Server extends EventEmitter<ServerEvents> {
     });
   }
 
-  private async admit(info: ConnectionInfo): Promise<unknown | false> {
+  private async admit(info: ConnectionInfo): Promise<D | false | undefined> {
     if (!this.options.accept) return undefined;
     try {
       return await this.options.accept(info);
@@ -289,12 +299,12 @@ export class Server extends EventEmitter<ServerEvents> {
     return false;
   }
 
-  private serve(transport: Transport, data: unknown): Peer {
-    const peer = new Peer(transport, {
+  private serve(transport: Transport, data: unknown): Peer<D> {
+    const peer = new Peer<D>(transport, {
       ...this.peerOptions,
       handlers: this.handlers,
       budget: this.budget,
-      data,
+      data: data as D,
     });
     this.peers.add(peer);
     if (this.listenerCount('activity') > 0) this.watch(peer);
@@ -387,8 +397,8 @@ export class Server extends EventEmitter<ServerEvents> {
  * Listens on one or more addresses with one shared handler registry and resolves with the
  * {@link Server}. Fails (and closes what it opened) if any address cannot be listened on.
  */
-export async function listen(addresses: string | readonly string[], options: ServerOptions = {}): Promise<Server> {
-  const server = new Server(options);
+export async function listen<D = unknown>(addresses: string | readonly string[], options: ServerOptions<D> = {}): Promise<Server<D>> {
+  const server = new Server<D>(options);
   try {
     for (const a of typeof addresses === 'string' ? [addresses] : addresses) await server.listen(a);
   } catch (err) {

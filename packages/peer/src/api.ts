@@ -78,12 +78,12 @@ export interface Caller {
   setLoad(load: number | undefined): void;
 }
 
-/** One connection, as its handlers see it (`ctx.peer`): the calling surface and the connection's state. */
-export interface Connection extends Caller {
+/** One connection, as its handlers see it (`ctx.peer`): the calling surface and the connection's state; `D` is the type of its data. */
+export interface Connection<D = unknown> extends Caller {
   /** What the transport knows about the other end (address, certificate, HTTP request…). */
   readonly info: TransportInfo | undefined;
   /** The application's data for this connection (an accept hook's result, say). */
-  data: unknown;
+  data: D;
   /** True until the connection is closing or closed. */
   readonly open: boolean;
   /** Resolves when the other side's version arrived; rejects if the connection ends first. */

@@ -6,11 +6,15 @@ import type { Limits } from './defaults.ts';
 import { fromJson, toJson } from './payload.ts';
 import type { Connection } from './api.ts';
 import { validate, type InputOf, type OutputOf, type StandardSchemaV1 } from './schema.ts';
+import type { Contract, Implementation } from './contract.ts';
+import type { Middleware } from './middleware.ts';
 
-/** What every handler gets besides its input. */
-export interface HandlerContext {
+/** What every handler gets besides its input; `D` is the type of the connection's data. */
+export interface HandlerContext<D = unknown> {
   /** The connection the request came on: call the other side back through it. */
-  readonly peer: Connection;
+  readonly peer: Connection<D>;
+  /** The connection's data (`peer.data`): a server's accept hook's result, say. */
+  readonly data: D;
   /** The operation name as requested. */
   readonly op: string;
   /** The request id (4 wire bytes as a uint32). */
@@ -23,17 +27,19 @@ export interface HandlerContext {
   retry(wait?: number, message?: string): never;
 }
 
-/** What a notification handler gets besides its payload. */
-export interface NotificationContext {
+/** What a notification handler gets besides its payload; `D` is the type of the connection's data. */
+export interface NotificationContext<D = unknown> {
   /** The connection the notification came on. */
-  readonly peer: Connection;
+  readonly peer: Connection<D>;
+  /** The connection's data (`peer.data`). */
+  readonly data: D;
   readonly name: string;
   /** The limits of this connection (the JSON helpers parse within them). */
   readonly limits: Limits;
 }
 
 /** A handler answering one payload with one payload. Throw to answer an error result. */
-export type BytesHandler = (payload: Uint8Array, ctx: HandlerContext) => MaybePromise<Uint8Array>;
+export type BytesHandler<D = unknown> = (payload: Uint8Array, ctx: HandlerContext<D>) => MaybePromise<Uint8Array>;
 
 /**
  * What a stream handler may produce: parts as an iterable or async iterable (each non-empty
@@ -44,13 +50,13 @@ export type BytesHandler = (payload: Uint8Array, ctx: HandlerContext) => MaybePr
 export type StreamResult = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /** A handler receiving a stream of parts (a single request arrives as one part). */
-export type StreamHandler = (parts: AsyncIterable<Uint8Array>, ctx: HandlerContext) => MaybePromise<StreamResult>;
+export type StreamHandler<D = unknown> = (parts: AsyncIterable<Uint8Array>, ctx: HandlerContext<D>) => MaybePromise<StreamResult>;
 
 /** A handler for an op with no registered handler; `ctx.op` names it. */
-export type FallbackHandler = BytesHandler;
+export type FallbackHandler<D = unknown> = BytesHandler<D>;
 
 /** A notification handler; errors it throws are reported as activity, never sent. */
-export type NotificationHandler = (payload: Uint8Array, ctx: NotificationContext) => MaybePromise<void>;
+export type NotificationHandler<D = unknown> = (payload: Uint8Array, ctx: NotificationContext<D>) => MaybePromise<void>;
 
 /**
  * What a registration may say about itself for discovery (see `discovery.ts`): a one-line
@@ -70,8 +76,16 @@ export interface HandlerEntry extends HandlerInfo {
   readonly kind: 'single' | 'stream' | 'notification';
 }
 
-/** How the peer runs a registered op. */
-export type OpEntry = { readonly kind: 'single'; readonly fn: BytesHandler } | { readonly kind: 'stream'; readonly fn: StreamHandler };
+/** How the peer runs a registered op: its handler, and the middleware of the registry that holds it. */
+export type OpEntry = ({ readonly kind: 'single'; readonly fn: BytesHandler } | { readonly kind: 'stream'; readonly fn: StreamHandler }) & {
+  readonly hooks?: readonly Middleware[];
+};
+
+/** A notification handler and the middleware of the registry that holds it. */
+export interface NotificationEntry {
+  readonly fn: NotificationHandler;
+  readonly hooks: readonly Middleware[];
+}
 
 /** A JSON input within the connection's limits; a failure answers an error result saying why. */
 function parseJson(payload: Uint8Array, limits: Limits): unknown {
@@ -94,34 +108,46 @@ async function* encodeParts<T>(values: Iterable<T> | AsyncIterable<T>, fn: (v: T
 /**
  * A routing table of operations and notifications. One registry can serve many connections
  * (a server's), and each peer has its own whose entries take precedence over a shared parent.
- * Registering a name again replaces its handler.
+ * Registering a name again replaces its handler. `D` is the type of the connections' data that
+ * handlers see as `ctx.data` (a server's accept hook's result).
  */
-export class Handlers {
+export class Handlers<D = unknown> {
   readonly #ops = new Map<string, OpEntry>();
   readonly #notifications = new Map<string, NotificationHandler>();
+  readonly #hooks: Middleware[] = [];
   #fallbackFn: FallbackHandler | undefined;
   #notificationFallbackFn: NotificationHandler | undefined;
   /** What registrations said about themselves, by `op:` or `notification:` name. */
   readonly #info = new Map<string, HandlerInfo>();
 
   /** `parent` is consulted for names this registry does not have. */
-  constructor(readonly parent?: Handlers) {}
+  constructor(readonly parent?: Handlers<D>) {}
+
+  /**
+   * Adds middleware around every request and notification served by a handler of this registry
+   * (its fallbacks included; not its parent's handlers, nor a child's), after those added before.
+   * A peer's own middleware (`peer.use`, a server's `use` option) runs outside these.
+   */
+  use(...hooks: Middleware<D>[]): this {
+    this.#hooks.push(...(hooks as Middleware[]));
+    return this;
+  }
 
   /** Handles `op` with raw bytes in and out. `info` describes it for discovery. */
-  handleBytes(op: string, fn: BytesHandler, info?: string | HandlerInfo): this {
-    this.#ops.set(op, { kind: 'single', fn });
+  handleBytes(op: string, fn: BytesHandler<D>, info?: string | HandlerInfo): this {
+    this.#ops.set(op, { kind: 'single', fn: fn as BytesHandler, hooks: this.#hooks });
     this.#setInfo(`op:${op}`, info);
     return this;
   }
 
   /** Handles `op` with JSON in and out. Bad JSON input answers an error result; `undefined` answers `null`. */
-  handle(op: string, fn: (value: unknown, ctx: HandlerContext) => unknown, info?: string | HandlerInfo): this {
+  handle(op: string, fn: (value: unknown, ctx: HandlerContext<D>) => unknown, info?: string | HandlerInfo): this {
     return this.handleBytes(op, (payload, ctx) => andThen(fn(parseJson(payload, ctx.limits), ctx), toJson), info);
   }
 
   /** Handles `op` as a stream of byte parts; see {@link StreamResult} for what it may answer. */
-  handleStream(op: string, fn: StreamHandler, info?: string | HandlerInfo): this {
-    this.#ops.set(op, { kind: 'stream', fn });
+  handleStream(op: string, fn: StreamHandler<D>, info?: string | HandlerInfo): this {
+    this.#ops.set(op, { kind: 'stream', fn: fn as StreamHandler, hooks: this.#hooks });
     this.#setInfo(`op:${op}`, info);
     return this;
   }
@@ -138,7 +164,7 @@ export class Handlers {
    */
   entries(): HandlerEntry[] {
     const found = new Map<string, HandlerEntry>();
-    for (let h: Handlers | undefined = this; h; h = h.parent) {
+    for (let h: Handlers<D> | undefined = this; h; h = h.parent) {
       const info = h.#info;
       const add = (key: string, name: string, kind: HandlerEntry['kind']) => found.has(key) || found.set(key, { name, kind, ...info.get(key) });
       for (const [name, entry] of h.#ops) add(`op:${name}`, name, entry.kind);
@@ -153,16 +179,23 @@ export class Handlers {
    */
   implement<I extends StandardSchemaV1, O extends StandardSchemaV1>(
     operation: Operation<I, O>,
-    fn: (input: OutputOf<I>, ctx: HandlerContext) => MaybePromise<InputOf<O>>,
+    fn: (input: OutputOf<I>, ctx: HandlerContext<D>) => MaybePromise<InputOf<O>>,
     description?: string,
   ): this;
   /** Implements a typed streaming operation: each input part is validated, each output part too. */
   implement<I extends StandardSchemaV1, O extends StandardSchemaV1>(
     operation: StreamOperation<I, O>,
-    fn: (inputs: AsyncIterable<OutputOf<I>>, ctx: HandlerContext) => Iterable<InputOf<O>> | AsyncIterable<InputOf<O>>,
+    fn: (inputs: AsyncIterable<OutputOf<I>>, ctx: HandlerContext<D>) => Iterable<InputOf<O>> | AsyncIterable<InputOf<O>>,
     description?: string,
   ): this;
-  implement(operation: Operation | StreamOperation, fn: (input: never, ctx: HandlerContext) => unknown, description?: string): this {
+  /**
+   * Implements a whole contract: a handler for each of its operations, stream operations and
+   * notifications, validated as each of them is alone. The compiler reports an entry missing,
+   * extra or mistyped; at run time a missing one throws TypeError naming it.
+   */
+  implement<C extends Contract>(contract: C, impl: Implementation<C, D>): this;
+  implement(operation: Operation | StreamOperation | Contract, fn: unknown, description?: string): this {
+    if (operation.kind === 'contract') return this.#implementContract(operation, fn as Record<string, unknown>);
     const { input, output } = operation;
     const info: HandlerInfo = { description: description ?? operation.description, input, output };
     // Checked, but the handler's value is sent as is: the requestor parses it with the same schema
@@ -187,15 +220,29 @@ export class Handlers {
     );
   }
 
+  #implementContract(contract: Contract, impl: Record<string, unknown>): this {
+    for (const [key, entry] of Object.entries(contract.entries)) {
+      const fn = impl[key];
+      if (typeof fn !== 'function') throw new TypeError(`the implementation of the contract has no function "${key}"`);
+      if (entry.kind === 'notification') this.onNotification(entry, fn as (value: unknown) => void);
+      else this.implement(entry as Operation, fn as (input: unknown) => unknown);
+    }
+    return this;
+  }
+
   /** Handles a JSON notification; `info` describes it for discovery (`input`: its payload's schema). */
-  onNotification(name: string, fn: (value: unknown, ctx: NotificationContext) => MaybePromise<void>, info?: string | HandlerInfo): this;
+  onNotification(name: string, fn: (value: unknown, ctx: NotificationContext<D>) => MaybePromise<void>, info?: string | HandlerInfo): this;
   /** Handles a typed notification; payloads that fail its schema are reported as activity and dropped. */
   onNotification<S extends StandardSchemaV1>(
     type: NotificationType<S>,
-    fn: (value: OutputOf<S>, ctx: NotificationContext) => MaybePromise<void>,
+    fn: (value: OutputOf<S>, ctx: NotificationContext<D>) => MaybePromise<void>,
     description?: string,
   ): this;
-  onNotification(nameOrType: string | NotificationType, fn: (value: never, ctx: NotificationContext) => MaybePromise<void>, info?: string | HandlerInfo): this {
+  onNotification(
+    nameOrType: string | NotificationType,
+    fn: (value: never, ctx: NotificationContext<D>) => MaybePromise<void>,
+    info?: string | HandlerInfo,
+  ): this {
     const call = fn as (value: unknown, ctx: NotificationContext) => MaybePromise<void>;
     if (typeof nameOrType === 'string') {
       return this.onNotificationBytes(nameOrType, (payload, ctx) => call(fromJson(payload, ctx.limits), ctx), info);
@@ -210,15 +257,15 @@ export class Handlers {
   }
 
   /** Handles a notification with its raw payload; `info` describes it for discovery. */
-  onNotificationBytes(name: string, fn: NotificationHandler, info?: string | HandlerInfo): this {
-    this.#notifications.set(name, fn);
+  onNotificationBytes(name: string, fn: NotificationHandler<D>, info?: string | HandlerInfo): this {
+    this.#notifications.set(name, fn as NotificationHandler);
     this.#setInfo(`notification:${name}`, info);
     return this;
   }
 
   /** Handles every op that has no handler here or in a parent (raw bytes). */
-  fallback(fn: FallbackHandler | undefined): this {
-    this.#fallbackFn = fn;
+  fallback(fn: FallbackHandler<D> | undefined): this {
+    this.#fallbackFn = fn as FallbackHandler | undefined;
     return this;
   }
 
@@ -227,8 +274,8 @@ export class Handlers {
    * says which), as the reference's handler for an empty name does. The cancel extension's
    * reserved name never reaches it.
    */
-  notificationFallback(fn: NotificationHandler | undefined): this {
-    this.#notificationFallbackFn = fn;
+  notificationFallback(fn: NotificationHandler<D> | undefined): this {
+    this.#notificationFallbackFn = fn as NotificationHandler | undefined;
     return this;
   }
 
@@ -244,35 +291,38 @@ export class Handlers {
     return this.#notifications.delete(name);
   }
 
-  /** The handler for `op`: this registry's, a parent's, or a fallback (nearest first). */
+  /** The handler for `op`: this registry's, a parent's, or a fallback (nearest first), with the middleware of the registry holding it. */
   lookup(op: string): OpEntry | undefined {
-    const own = this.#ops.get(op);
-    if (own) return own;
-    const inherited = this.parent?.lookupOwn(op);
-    if (inherited) return inherited;
-    const fallback = this.#fallbackFn ?? this.parent?.findFallback();
-    return fallback ? { kind: 'single', fn: fallback } : undefined;
+    return this.lookupOwn(op) ?? this.findFallback();
   }
 
   /** The handler for notification `name`: this registry's, a parent's, or a fallback (nearest first). */
   lookupNotification(name: string): NotificationHandler | undefined {
+    return this.findNotification(name)?.fn;
+  }
+
+  /** The handler for notification `name` as {@link lookupNotification} finds it, with the middleware of the registry holding it. */
+  findNotification(name: string): NotificationEntry | undefined {
     return this.lookupOwnNotification(name) ?? this.findNotificationFallback();
   }
 
-  private lookupOwnNotification(name: string): NotificationHandler | undefined {
-    return this.#notifications.get(name) ?? this.parent?.lookupOwnNotification(name);
+  private lookupOwnNotification(name: string): NotificationEntry | undefined {
+    const fn = this.#notifications.get(name);
+    return fn ? { fn, hooks: this.#hooks } : this.parent?.lookupOwnNotification(name);
   }
 
-  private findNotificationFallback(): NotificationHandler | undefined {
-    return this.#notificationFallbackFn ?? this.parent?.findNotificationFallback();
+  private findNotificationFallback(): NotificationEntry | undefined {
+    const fn = this.#notificationFallbackFn;
+    return fn ? { fn, hooks: this.#hooks } : this.parent?.findNotificationFallback();
   }
 
   private lookupOwn(op: string): OpEntry | undefined {
     return this.#ops.get(op) ?? this.parent?.lookupOwn(op);
   }
 
-  private findFallback(): FallbackHandler | undefined {
-    return this.#fallbackFn ?? this.parent?.findFallback();
+  private findFallback(): OpEntry | undefined {
+    const fn = this.#fallbackFn;
+    return fn ? { kind: 'single', fn, hooks: this.#hooks } : this.parent?.findFallback();
   }
 }
 

@@ -14,6 +14,7 @@ import { replyEvent, requestEvent, type ActivityEvent } from './activity.ts';
 import type { BudgetAccount } from './budget.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, RetryLater } from './errors.ts';
 import type { BytesHandler, Handlers, OpEntry, StreamHandler } from './handlers.ts';
+import { withHooks, type Middleware } from './middleware.ts';
 import { isPromiseLike } from './maybe-async.ts';
 import type { Settings } from './options.ts';
 import { PartQueue } from './part-queue.ts';
@@ -26,6 +27,8 @@ import { RequestContext, type ContextHost } from './request-context.ts';
 export interface ResponderHost {
   readonly settings: Settings;
   readonly handlers: Handlers;
+  /** The peer's own middleware, run outside each registry's. */
+  readonly hooks: readonly Middleware[];
   readonly peer: Connection;
   /** Where this connection's held payloads count (a server's memory budget), or null. */
   readonly account: BudgetAccount | null;
@@ -118,7 +121,7 @@ export class Responder {
     const size = frame.payload.length;
     if (host.watched) host.activity(requestEvent('in', frame));
     if (this.#refuse(frame.id, frame.op, this.#singles >= host.settings.limits.maxRequests)) return this.#free(size);
-    const entry = host.handlers.lookup(frame.op);
+    const entry = this.#lookup(frame.op);
     if (!entry) {
       this.#free(size);
       return this.#error(frame.id, ReplyText.unknownOp(frame.op));
@@ -141,7 +144,7 @@ export class Responder {
       return this.#error(frame.id, ReplyText.streamsDisabled);
     }
     if (this.#refuse(frame.id, frame.op, this.#streams >= limits.maxStreams)) return this.#free(size);
-    const entry: OpEntry | undefined = host.handlers.lookup(frame.op);
+    const entry = this.#lookup(frame.op);
     if (!entry) {
       this.#free(size);
       return this.#error(frame.id, ReplyText.unknownOp(frame.op));
@@ -152,6 +155,12 @@ export class Responder {
     const ctx = this.#begin(frame.id, frame.op, true, parts);
     if (entry.kind === 'stream') void this.#runStream(entry.fn, ctx);
     else void this.#runCollected(entry.fn, ctx);
+  }
+
+  /** The handler of `op` with its middleware around it. */
+  #lookup(op: string): OpEntry | undefined {
+    const entry = this.#host.handlers.lookup(op);
+    return entry && withHooks(entry, this.#host.hooks);
   }
 
   /** A `p` frame: the next part of a stream being served; ignored for an unknown id. */

@@ -11,12 +11,31 @@ export {
   type FallbackHandler,
   type HandlerContext,
   type NotificationContext,
+  type NotificationEntry,
   type NotificationHandler,
   type StreamHandler,
   type StreamResult,
 } from './handlers.ts';
 export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
 export { validate, type InputOf, type OutputOf, type StandardSchemaV1 } from './schema.ts';
+export {
+  defineContract,
+  notification,
+  operation,
+  streamOperation,
+  typed,
+  type Contract,
+  type ContractEntries,
+  type ContractEntry,
+  type ContractProxy,
+  type EntryHandler,
+  type Implementation,
+  type OperationSchemas,
+  type ProxyMethod,
+  type Typed,
+} from './contract.ts';
+export { createProxy, type OutgoingCall, type OutgoingHook, type ProxyOptions } from './proxy.ts';
+export type { IncomingCall, Middleware } from './middleware.ts';
 export { MemoryBudget, type BudgetAccount } from './budget.ts';
 export { Client, type ClientEvents, type ClientOptions, type ClientState, type ConnectionEnd, type Dial, type OnlineWatcher } from './client.ts';
 export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';

@@ -2,12 +2,15 @@ import { MAX_WIRE_PAYLOAD } from '@gotalk/protocol';
 import type { ActivityListener } from './activity.ts';
 import type { MemoryBudget } from './budget.ts';
 import type { Handlers } from './handlers.ts';
+import type { Middleware } from './middleware.ts';
 import { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
 
-/** Options of a peer. Every field is optional. */
-export interface PeerOptions {
+/** Options of a peer. Every field is optional; `D` is the type of its `data`. */
+export interface PeerOptions<D = unknown> {
   /** A shared handler registry (a server's); the peer's own `handlers` take precedence over it. */
-  readonly handlers?: Handlers;
+  readonly handlers?: Handlers<D>;
+  /** Middleware around every request and notification the peer serves, first outermost (see `peer.use()`). */
+  readonly use?: readonly Middleware<D>[];
   readonly limits?: Partial<Limits>;
   /** Heartbeat period in ms (default 20 000); 0 sends none. One is also sent when the handshake completes. */
   readonly heartbeatInterval?: number;
@@ -39,7 +42,7 @@ export interface PeerOptions {
   /** Receives activity events (see {@link ActivityEvent}). */
   readonly onActivity?: ActivityListener;
   /** Anything the application wants to keep with the connection (an accept hook's result, say). */
-  readonly data?: unknown;
+  readonly data?: D;
   /**
    * A memory budget shared with other connections (a server's): payloads held for handlers and
    * replies not yet sent count against it, and requests that do not fit get retry results.

@@ -16,7 +16,8 @@ import type { BudgetAccount } from './budget.ts';
 import { CANCEL_NOTIFICATION, cancelledId, cancelPayload } from './cancel.ts';
 import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutError, invalidName } from './errors.ts';
 import { Deadlines } from './deadlines.ts';
-import { Handlers } from './handlers.ts';
+import { Handlers, type NotificationContext } from './handlers.ts';
+import { notificationWithHooks, type Middleware } from './middleware.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { overBudget, Responder, type ResponderHost } from './incoming.ts';
 import type { Limits } from './defaults.ts';
@@ -41,15 +42,15 @@ function isReply(f: PayloadFrame): f is PayloadFrame & { type: 'R' | 'S' | 'E' |
  * handlers and calls the other's. Made over any {@link Transport}; it sends its version at once
  * and is usable right away (requests made before the handshake completes queue behind it).
  */
-export class Peer extends CallerBase implements Connection {
+export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   /** This peer's handlers; they take precedence over the shared registry given in the options. */
-  readonly handlers: Handlers;
+  readonly handlers: Handlers<D>;
   /** Resolves when the other side's version arrived; rejects if the connection ends first. */
   readonly ready: Promise<void>;
   /** Resolves, never rejects, when the connection is gone, saying why. */
   readonly closed: Promise<CloseInfo>;
   /** The application's data for this connection (from the options). */
-  data: unknown;
+  data: D;
 
   readonly #settings: Settings;
   readonly #transport: Transport;
@@ -64,6 +65,8 @@ export class Peer extends CallerBase implements Connection {
   readonly #deadlines = new Deadlines();
   #isReady = false;
   readonly #listeners: ActivityListener[] = [];
+  /** Middleware around every request and notification this peer serves (the options', then `use()`'s). */
+  readonly #hooks: Middleware[];
   #state: State = 'handshake';
   /** The other side has finished sending (half-close): the close that follows is its doing. */
   #inputDone = false;
@@ -79,12 +82,13 @@ export class Peer extends CallerBase implements Connection {
   #rejectReady!: (e: Error) => void;
   #resolveClosed!: (info: CloseInfo) => void;
 
-  constructor(transport: Transport, options: PeerOptions = {}) {
+  constructor(transport: Transport, options: PeerOptions<D> = {}) {
     super();
-    this.#settings = resolveSettings(options);
+    this.#settings = resolveSettings(options as PeerOptions);
     this.#transport = transport;
-    this.data = options.data;
-    this.handlers = new Handlers(options.handlers);
+    this.data = options.data as D;
+    this.#hooks = [...((options.use ?? []) as Middleware[])];
+    this.handlers = new Handlers<D>(options.handlers);
     if (options.onActivity) this.#listeners.push(options.onActivity);
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
@@ -185,6 +189,18 @@ export class Peer extends CallerBase implements Connection {
     this.#activity({ type: 'notification', dir: 'out', name, size: payload.length });
   }
 
+  // ----- middleware -----
+
+  /**
+   * Adds middleware around every request and notification this peer serves, whichever registry
+   * holds the handler: after a server's `use` option and those added before, outside the
+   * registries' own (see {@link Middleware}).
+   */
+  use(...hooks: Middleware<D>[]): this {
+    this.#hooks.push(...(hooks as Middleware[]));
+    return this;
+  }
+
   // ----- heartbeats and activity -----
 
   /** Sets the load sent in heartbeats (0..0xffff) instead of the derived one; undefined to derive again. */
@@ -263,8 +279,9 @@ export class Peer extends CallerBase implements Connection {
     return {
       settings: this.#settings,
       deadlines: this.#deadlines,
-      handlers: this.handlers,
-      peer: this,
+      handlers: this.handlers as Handlers,
+      hooks: this.#hooks,
+      peer: this as Connection,
       account: this.#account,
       closedError: () => this.#closedError(),
       send: (frame) => this.#send(frame),
@@ -427,11 +444,13 @@ export class Peer extends CallerBase implements Connection {
       this.#activity({ type: 'error', error: new GotalkError('INVALID_NAME', `notification name is not valid UTF-8: ${quoteName(name)}`) });
       return;
     }
-    const handler = this.handlers.lookupNotification(name);
-    if (!handler) return;
+    const found = this.handlers.findNotification(name);
+    if (!found) return;
+    const handler = notificationWithHooks(found.fn, found.hooks, this.#hooks);
     const report = (err: unknown) => this.#activity({ type: 'error', error: err instanceof Error ? err : new Error(errorText(err)) });
     try {
-      const out = handler(payload, { peer: this, name, limits: this.#settings.limits });
+      const ctx: NotificationContext = { peer: this as Connection, data: this.data, name, limits: this.#settings.limits };
+      const out = handler(payload, ctx);
       if (out && typeof (out as PromiseLike<void>).then === 'function') (out as PromiseLike<void>).then(undefined, report);
     } catch (err) {
       report(err);

@@ -43,6 +43,10 @@ export class RequestContext implements HandlerContext {
     return this.#host.peer;
   }
 
+  get data(): unknown {
+    return this.#host.peer.data;
+  }
+
   get limits(): Limits {
     return this.#host.limits;
   }
