@@ -17,9 +17,9 @@ import * as esbuild from 'esbuild';
 // refusals) took it to about 15.2 kB; the cancel extension and the reconnecting client made
 // runtime-neutral (states, dial functions, ClientError), structured errors and the notification fallback to about 16.1 kB;
 // contracts with their proxy and outgoing hooks, and middleware around incoming requests, to about 17.2 kB;
-// the descriptions registrations carry for discovery and the registry's listing of them to about 17.5 kB. The budget is the size
+// the descriptions registrations carry for discovery and the registry's listing of them to about 17.4 kB. The budget is the size
 // reached plus a little, so that growth is noticed.
-const BUDGET = 17.7 * 1024;
+const BUDGET = 17.6 * 1024;
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 

@@ -176,7 +176,7 @@ describe.skipIf(PTY === null)('gotalk shell on a terminal', () => {
     await slowCancelled.promise; // the service's handler was told ($cancel)
     from = await t.waitFor('gotalk> ', from);
     t.type('.help\r');
-    from = await t.waitFor('.stream <op> [parts]', from);
+    await t.waitFor('.stream <op> [parts]', from);
     t.type('\x04'); // Ctrl-D
     expect(await t.exited).toBe(0);
     expect((await readFile(history, 'utf8')).split('\n')).toEqual(['health', 'slow', '.help', '']);

@@ -61,7 +61,6 @@ export function plain(raw: string): string {
   const lines: string[] = [];
   let line: string[] = [];
   let col = 0;
-  // eslint-disable-next-line no-control-regex
   const token = /\x1b\[([0-9;?]*)([A-Za-z])|\r|\n|\x08|[^\x1b\r\n\x08]/gsu;
   for (const m of raw.matchAll(token)) {
     const t = m[0];

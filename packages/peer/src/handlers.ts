@@ -164,13 +164,15 @@ export class Handlers<D = unknown> {
    */
   entries(): HandlerEntry[] {
     const found = new Map<string, HandlerEntry>();
-    for (let h: Handlers<D> | undefined = this; h; h = h.parent) {
-      const info = h.#info;
-      const add = (key: string, name: string, kind: HandlerEntry['kind']) => found.has(key) || found.set(key, { name, kind, ...info.get(key) });
-      for (const [name, entry] of h.#ops) add(`op:${name}`, name, entry.kind);
-      for (const name of h.#notifications.keys()) add(`notification:${name}`, name, 'notification');
-    }
+    this.#collect(found);
     return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  #collect(found: Map<string, HandlerEntry>): void {
+    const add = (key: string, name: string, kind: HandlerEntry['kind']) => found.has(key) || found.set(key, { name, kind, ...this.#info.get(key) });
+    for (const [name, entry] of this.#ops) add(`op:${name}`, name, entry.kind);
+    for (const name of this.#notifications.keys()) add(`notification:${name}`, name, 'notification');
+    if (this.parent) this.parent.#collect(found);
   }
 
   /**
