@@ -3,7 +3,16 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/*/.docs-snippets/**', 'bench/results/**', 'examples/demo/public/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'packages/*/.docs-snippets/**',
+      'bench/results/**',
+      'examples/demo/public/**',
+      'packages/browser/gotalk-global.d.ts',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
