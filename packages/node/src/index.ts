@@ -43,5 +43,14 @@ export type { ModuleLoader } from './spawn/module-url.ts';
 export { AdminEndpoint, CONFIG_CHANGED, defaultAdminAddress, LOG_NOTIFICATION, openAdmin, type AdminOptions, type AdminStats } from './admin/admin.ts';
 export { CONFIG_ERRORS, type AdminConfig } from './admin/admin-config.ts';
 export { ActivityLog, checkLevel, LOG_LEVELS, type ActivityLogOptions, type LogEntry, type Logger, type LogLevel, type LogSink } from './admin/activity-log.ts';
-export { RequestStats, trackRequests, type CompletedRequest, type RequestCounts, type RequestOutcome } from './admin/request-stats.ts';
+export {
+  MAX_NAMES,
+  OTHER,
+  RATE_WINDOW,
+  RequestStats,
+  trackRequests,
+  type CompletedRequest,
+  type RequestCounts,
+  type RequestOutcome,
+} from './admin/request-stats.ts';
 export * from '@gotalk/peer';

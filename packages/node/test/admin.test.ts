@@ -11,6 +11,7 @@ import {
   DESCRIBE_OP,
   openAdmin,
   RemoteError,
+  MAX_NAMES,
   RequestStats,
   type AdminEndpoint,
   type AdminStats,
@@ -19,7 +20,6 @@ import {
   type Peer,
   type ServiceDescription,
 } from '@gotalk/node';
-import { MAX_NAMES } from '../src/admin/request-stats.ts';
 import { Cleanup, errorOf, waitFor } from '@gotalk/test-kit';
 import { serve, tempDir } from '@gotalk/test-kit/node';
 

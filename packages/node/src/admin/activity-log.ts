@@ -23,9 +23,13 @@ export interface LogEntry {
  * function instead (`(e) => winston.log(e.level, e.msg, e.fields)`).
  */
 export interface Logger {
+  /** Logs a `debug` entry: its fields, then its message. */
   debug(fields: Record<string, unknown>, msg: string): void;
+  /** Logs an `info` entry. */
   info(fields: Record<string, unknown>, msg: string): void;
+  /** Logs a `warn` entry. */
   warn(fields: Record<string, unknown>, msg: string): void;
+  /** Logs an `error` entry. */
   error(fields: Record<string, unknown>, msg: string): void;
 }
 
