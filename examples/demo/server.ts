@@ -2,7 +2,7 @@
 // and the same operations over TCP and a Unix socket, so browsers, the `gotalk` CLI and other
 // programs all meet on one set of handlers.
 //
-//   pnpm demo [--http host:port] [--tcp host:port] [--unix path] [--allow-host name]…
+//   npx --yes pnpm@10 demo [--http host:port] [--tcp host:port] [--unix path] [--allow-host name]…
 //
 // Pages reach it by a loopback name or an IP address; --allow-host adds a DNS name they may use
 // (the Host check against DNS rebinding, see docs/security.md).
@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { requestPath, Server, type Peer } from '@gotalk/node';
+import { requestPath, serveDescription, Server, type Peer } from '@gotalk/node';
 import { demoPeerOptions, installDemoHandlers } from './handlers.ts';
 import { bundleContracts } from './page-contract.ts';
 import { QuietLog } from './quiet-log.ts';
@@ -37,6 +37,8 @@ const gotalk = new Server({ ...demoPeerOptions, ws: { allowedHosts: values['allo
 installDemoHandlers(gotalk);
 // The page's copy of the contracts (contract.ts), bundled once.
 const contracts = await bundleContracts();
+// `gotalk ops` and `gotalk shell` ask the demo what it offers.
+serveDescription(gotalk.handlers, { service: 'the Gotalk demo: a chat room of pages and terminals' });
 
 const http = createServer(async (req, res) => {
   const path = requestPath(req);
@@ -80,9 +82,10 @@ console.log(`Gotalk demo running
   unix       ${unix}
 
 Try from another terminal:
-  pnpm gotalk call ${tcp} greet '{"name":"terminal"}'
-  pnpm gotalk notify ${unix} chat '{"from":"terminal","text":"hello pages"}'
-  pnpm gotalk call ${tcp} ask-pages '"What are you working on?"'
+  npx --yes pnpm@10 gotalk ops ${tcp}
+  npx --yes pnpm@10 gotalk call ${tcp} greet '{"name":"terminal"}'
+  npx --yes pnpm@10 gotalk notify ${unix} chat '{"from":"terminal","text":"hello pages"}'
+  npx --yes pnpm@10 gotalk call ${tcp} ask-pages '"What are you working on?"'
 Ctrl-C stops it.`);
 
 // Connections coming and going, without letting a flood of them flood the terminal.

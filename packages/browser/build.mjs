@@ -17,9 +17,10 @@ import * as esbuild from 'esbuild';
 // refusals) took it to about 15.2 kB; the cancel extension and the reconnecting client made
 // runtime-neutral (states, dial functions, ClientError), structured errors and the notification fallback to about 16.1 kB;
 // contracts with their proxy and outgoing hooks, and middleware around incoming requests, to about 17.2 kB; asking the
-// server why an upgrade failed (a refused origin ends the client), about 0.5 kB more. The budget is the size reached plus a
-// little, so that growth is noticed.
-const BUDGET = 17.9 * 1024;
+// server why an upgrade failed (a refused origin ends the client), about 0.5 kB more; the descriptions registrations carry
+// for discovery and the registry's listing of them, about 0.2 kB more. The budget is the size reached plus a little, so that
+// growth is noticed.
+const BUDGET = 18.1 * 1024;
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 

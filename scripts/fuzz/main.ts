@@ -1,7 +1,7 @@
 // pnpm fuzz: feeds generated and mutated Gotalk input to the decoder and to a peer, checks their
 // invariants on every case, and prints what it ran and what failed. Exits 1 on any failure.
 //
-//   pnpm fuzz [--seed N] [--count N] [--case N] [--target decoder|peer] [--heap-bound MiB] [--workers N]
+//   npx --yes pnpm@10 fuzz [--seed N] [--count N] [--case N] [--target decoder|peer] [--heap-bound MiB] [--workers N]
 //
 // --seed     the run seed, decimal or 0x-hex (default: random, printed); the same seed runs the same cases
 // --count    cases to run (default 1000000)
@@ -18,7 +18,7 @@ import { caseSeed, hex32 } from './rng.ts';
 import { runFuzz, type FuzzReport, type Target } from './run.ts';
 import { hexDump, toHex } from './wire.ts';
 
-const USAGE = 'usage: pnpm fuzz [--seed N] [--count N] [--case N] [--target decoder|peer] [--heap-bound MiB] [--workers N]';
+const USAGE = 'usage: npx --yes pnpm@10 fuzz [--seed N] [--count N] [--case N] [--target decoder|peer] [--heap-bound MiB] [--workers N]';
 
 interface Args {
   seed: number;

@@ -5,7 +5,7 @@
 // requests lost or wrong; exits 1 when any was lost or wrong, or the server's memory or fds grew
 // past their bounds.
 //
-//   pnpm soak [--clients N] [--seconds N] [--requests N] [--heap-bound MiB] [--seed N]
+//   npx --yes pnpm@10 soak [--clients N] [--seconds N] [--requests N] [--heap-bound MiB] [--seed N]
 //
 // --clients     concurrent clients (default 16), spread over TCP, WebSocket and a Unix socket
 // --seconds     how long the clients keep going (default 50; the whole run takes about 10 s more)
@@ -25,7 +25,7 @@ import type { StatsReply } from './protocol.ts';
 import type { Fault } from './server.ts';
 import { clientHandlers, KINDS, pickKind, Pongs, request, Tally, type Kind } from './workload.ts';
 
-const USAGE = 'usage: pnpm soak [--clients N] [--seconds N] [--requests N] [--heap-bound MiB] [--seed N] [--fault wrong-echo,fail-echo,leak]';
+const USAGE = 'usage: npx --yes pnpm@10 soak [--clients N] [--seconds N] [--requests N] [--heap-bound MiB] [--seed N] [--fault wrong-echo,fail-echo,leak]';
 /** Open fds the server may have at the end beyond those at the start. */
 const FD_SLACK = 2;
 

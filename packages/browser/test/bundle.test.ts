@@ -18,7 +18,7 @@ afterEach(() => cleanup.run());
 
 describe('dist/gotalk.js as a classic script', () => {
   it('derives ws://host/gotalk/ from its <script src> and serves and calls', async () => {
-    expect(existsSync(bundlePath), `${bundlePath} is missing: run pnpm run build first`).toBe(true);
+    expect(existsSync(bundlePath), `${bundlePath} is missing: run npx --yes pnpm@10 run build first`).toBe(true);
     const server = await serve(cleanup, 'ws://127.0.0.1:0/gotalk/', { ws: { bundle: makeBundle(readFileSync(bundlePath)) } });
     server.handlers.handle('echo', (v) => v);
     const scriptUrl = server.addresses[0]!.replace(/^ws/, 'http') + 'gotalk.js';

@@ -20,7 +20,12 @@ export function printIncoming(m: Incoming, json: boolean, c: Colors): Promise<vo
     const line = { type: m.kind, name: m.name, size: m.payload.length, ...body, ...(m.answer ? { answer: m.answer } : {}) };
     return writeOut(`${JSON.stringify(line)}\n`);
   }
+  return writeOut(`${incomingLine(m, c)}\n`);
+}
+
+/** The readable line (without its newline) for something the other side sent: kind, name and payload, escaped. */
+export function incomingLine(m: Incoming, c: Colors): string {
   const label = m.kind === 'notification' ? c.cyan('notification') : c.yellow('request');
   const answer = m.answer ? c.dim(` (answered: ${m.answer})`) : '';
-  return writeOut(`${label} ${c.bold(escapeText(m.name))} ${payloadLine(m.payload)}${answer}\n`);
+  return `${label} ${c.bold(escapeText(m.name))} ${payloadLine(m.payload)}${answer}`;
 }

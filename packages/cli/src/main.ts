@@ -15,9 +15,17 @@ const COMMANDS: Record<string, { readonly summary: string; load(): Promise<Comma
   stream: { summary: 'send stdin as a stream request, print the result parts', load: () => import('./stream.ts') },
   notify: { summary: 'send one notification', load: () => import('./notify.ts') },
   listen: { summary: 'connect and print incoming notifications and requests', load: () => import('./listen.ts') },
+  ops: { summary: 'list the operations a service describes', load: () => import('./ops.ts') },
+  describe: { summary: 'show one operation: schemas, an example input', load: () => import('./describe.ts') },
+  shell: { summary: 'an interactive prompt for calling a service (alias: repl)', load: () => import('./shell.ts') },
   serve: { summary: 'run a reference responder (echo, greet, fail, sleep…)', load: () => import('./serve.ts') },
   trace: { summary: 'a proxy that prints every frame passing through it', load: () => import('./trace.ts') },
 };
+
+/** Other names of commands. */
+const ALIASES: Record<string, string> = { repl: 'shell' };
+
+const unalias = (name: string): string => ALIASES[name] ?? name;
 
 /** `gotalk --help`. */
 export const help = `Usage: gotalk <command> [options] [arguments]
@@ -74,13 +82,13 @@ export async function main(argv: string[]): Promise<number> {
     if (first === 'help') {
       const topic = rest[0];
       if (topic === undefined) await writeOut(help);
-      else if (COMMANDS[topic]) await writeOut((await COMMANDS[topic].load()).help);
+      else if (COMMANDS[unalias(topic)]) await writeOut((await COMMANDS[unalias(topic)]!.load()).help);
       else throw new UsageError(`no command "${topic}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
       return Exit.ok;
     }
-    const command = COMMANDS[first];
+    const command = COMMANDS[unalias(first)];
     if (!command) throw new UsageError(`unknown command "${first}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
-    name = first;
+    name = unalias(first);
     return await (await command.load()).run(rest);
   } catch (err) {
     return report(name, err);

@@ -73,6 +73,11 @@ export function escapeText(text: string): string {
   return text.replace(TO_ESCAPE, (ch) => escapeCode(ch.codePointAt(0)!));
 }
 
+/** A line of text from the other side (JSON the CLI printed, say) as it is, or escaped ({@link escapeText}) when it holds characters a terminal acts on. */
+export function safeLine(text: string): string {
+  return UNSAFE.test(text) ? escapeText(text) : text;
+}
+
 /**
  * Formats a JSON payload for stdout: pretty (2-space indent) when `pretty`, compact otherwise.
  * Returns null when the bytes are not JSON. An empty payload is the empty string.

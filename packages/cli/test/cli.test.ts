@@ -204,7 +204,7 @@ const MiB = 1024 * 1024;
 
 beforeAll(async () => {
   if (!existsSync(MAIN)) {
-    throw new Error(`${MAIN} is missing: build the CLI first (pnpm exec tsc -b packages/cli)`);
+    throw new Error(`${MAIN} is missing: build the CLI first (npx --yes pnpm@10 exec tsc -b packages/cli)`);
   }
   dir = await mkdtemp(join(tmpdir(), 'gotalk-cli-'));
   serve = new Background(['serve', 'tcp://127.0.0.1:0', `unix:${dir}/s.sock`, 'ws://127.0.0.1:0/gotalk/']);

@@ -39,4 +39,18 @@ export { spawnWorker, type SpawnWorkerOptions } from './spawn/worker.ts';
 export { spawnProcess, type SpawnProcessOptions } from './spawn/process.ts';
 export { connectToParent, type ConnectToParentOptions } from './spawn/parent.ts';
 export type { ModuleLoader } from './spawn/module-url.ts';
+/** The admin endpoint of a running process, and the levelled activity log and request counts it is made of. */
+export { AdminEndpoint, CONFIG_CHANGED, defaultAdminAddress, LOG_NOTIFICATION, openAdmin, type AdminOptions, type AdminStats } from './admin/admin.ts';
+export { CONFIG_ERRORS, type AdminConfig } from './admin/admin-config.ts';
+export { ActivityLog, checkLevel, LOG_LEVELS, type ActivityLogOptions, type LogEntry, type Logger, type LogLevel, type LogSink } from './admin/activity-log.ts';
+export {
+  MAX_NAMES,
+  OTHER,
+  RATE_WINDOW,
+  RequestStats,
+  trackRequests,
+  type CompletedRequest,
+  type RequestCounts,
+  type RequestOutcome,
+} from './admin/request-stats.ts';
 export * from '@gotalk/peer';

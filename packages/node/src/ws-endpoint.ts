@@ -142,7 +142,7 @@ export class WebSocketEndpoint {
     const bundle = this.options.bundle;
     if (!bundle) {
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('gotalk.js is not built: build @gotalk/browser (pnpm --filter @gotalk/browser build)\n');
+      res.end('gotalk.js is not built: build @gotalk/browser (npx --yes pnpm@10 --filter @gotalk/browser build)\n');
       return true;
     }
     const headers: Record<string, string> = {

@@ -3,7 +3,7 @@
 //
 // - Each block is written to a temporary .ts file under packages/node/.docs-snippets/ (git-ignored,
 //   removed afterwards), where `@gotalk/*`, zod and ws resolve, and run with the repo's tsx. The
-//   packages resolve to their build output: run `pnpm run build` first. Blocks run in that
+//   packages resolve to their build output: run `npx --yes pnpm@10 run build` first. Blocks run in that
 //   directory, which also holds the test certificates of ./fixtures (for the TLS example).
 // - It must exit with code 0 within RUN_TIMEOUT.
 // - Its expected output is written in the block as comment lines `// → text`, right after the
@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DOCS = ['peer.md', 'node.md', 'browser.md', 'protocol.md', 'workers.md'];
+const DOCS = ['peer.md', 'node.md', 'browser.md', 'protocol.md', 'workers.md', 'admin-socket.md'];
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const SNIPPETS = path.join(ROOT, 'packages/node/.docs-snippets');
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));

@@ -58,6 +58,24 @@ export type FallbackHandler<D = unknown> = BytesHandler<D>;
 /** A notification handler; errors it throws are reported as activity, never sent. */
 export type NotificationHandler<D = unknown> = (payload: Uint8Array, ctx: NotificationContext<D>) => MaybePromise<void>;
 
+/**
+ * What a registration may say about itself for discovery (see `discovery.ts`): a one-line
+ * description and, for untyped handlers, the schemas of its input and output. A string is
+ * the description alone. Typed operations take their schemas from their definition.
+ */
+export interface HandlerInfo {
+  readonly description?: string | undefined;
+  readonly input?: StandardSchemaV1 | undefined;
+  readonly output?: StandardSchemaV1 | undefined;
+}
+
+/** One registered op or notification as {@link Handlers.entries} lists it. */
+export interface HandlerEntry extends HandlerInfo {
+  readonly name: string;
+  /** `single` (a request answered with one result), `stream`, or `notification`. */
+  readonly kind: 'single' | 'stream' | 'notification';
+}
+
 /** How the peer runs a registered op: its handler, and the middleware of the registry that holds it. */
 export type OpEntry = ({ readonly kind: 'single'; readonly fn: BytesHandler } | { readonly kind: 'stream'; readonly fn: StreamHandler }) & {
   readonly hooks?: readonly Middleware[];
@@ -99,6 +117,8 @@ export class Handlers<D = unknown> {
   readonly #hooks: Middleware[] = [];
   #fallbackFn: FallbackHandler | undefined;
   #notificationFallbackFn: NotificationHandler | undefined;
+  /** What registrations said about themselves, by `op:` or `notification:` name. */
+  readonly #info = new Map<string, HandlerInfo>();
 
   /** `parent` is consulted for names this registry does not have. */
   constructor(readonly parent?: Handlers<D>) {}
@@ -113,21 +133,46 @@ export class Handlers<D = unknown> {
     return this;
   }
 
-  /** Handles `op` with raw bytes in and out. */
-  handleBytes(op: string, fn: BytesHandler<D>): this {
+  /** Handles `op` with raw bytes in and out. `info` describes it for discovery. */
+  handleBytes(op: string, fn: BytesHandler<D>, info?: string | HandlerInfo): this {
     this.#ops.set(op, { kind: 'single', fn: fn as BytesHandler, hooks: this.#hooks });
+    this.#setInfo(`op:${op}`, info);
     return this;
   }
 
   /** Handles `op` with JSON in and out. Bad JSON input answers an error result; `undefined` answers `null`. */
-  handle(op: string, fn: (value: unknown, ctx: HandlerContext<D>) => unknown): this {
-    return this.handleBytes(op, (payload, ctx) => andThen(fn(parseJson(payload, ctx.limits), ctx), toJson));
+  handle(op: string, fn: (value: unknown, ctx: HandlerContext<D>) => unknown, info?: string | HandlerInfo): this {
+    return this.handleBytes(op, (payload, ctx) => andThen(fn(parseJson(payload, ctx.limits), ctx), toJson), info);
   }
 
   /** Handles `op` as a stream of byte parts; see {@link StreamResult} for what it may answer. */
-  handleStream(op: string, fn: StreamHandler<D>): this {
+  handleStream(op: string, fn: StreamHandler<D>, info?: string | HandlerInfo): this {
     this.#ops.set(op, { kind: 'stream', fn: fn as StreamHandler, hooks: this.#hooks });
+    this.#setInfo(`op:${op}`, info);
     return this;
+  }
+
+  #setInfo(key: string, info: string | HandlerInfo | undefined): void {
+    if (info) this.#info.set(key, typeof info === 'string' ? { description: info } : info);
+    else this.#info.delete(key);
+  }
+
+  /**
+   * Every op and notification this registry and its parents handle (this registry's entry
+   * shadows a parent's of the same name), with what they said about themselves, sorted by
+   * name. Fallbacks are not listed. Read-only: for discovery and help texts.
+   */
+  entries(): HandlerEntry[] {
+    const found = new Map<string, HandlerEntry>();
+    this.#collect(found);
+    return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  #collect(found: Map<string, HandlerEntry>): void {
+    const add = (key: string, name: string, kind: HandlerEntry['kind']) => found.has(key) || found.set(key, { name, kind, ...this.#info.get(key) });
+    for (const [name, entry] of this.#ops) add(`op:${name}`, name, entry.kind);
+    for (const name of this.#notifications.keys()) add(`notification:${name}`, name, 'notification');
+    if (this.parent) this.parent.#collect(found);
   }
 
   /**
@@ -137,11 +182,13 @@ export class Handlers<D = unknown> {
   implement<I extends StandardSchemaV1, O extends StandardSchemaV1>(
     operation: Operation<I, O>,
     fn: (input: OutputOf<I>, ctx: HandlerContext<D>) => MaybePromise<InputOf<O>>,
+    description?: string,
   ): this;
   /** Implements a typed streaming operation: each input part is validated, each output part too. */
   implement<I extends StandardSchemaV1, O extends StandardSchemaV1>(
     operation: StreamOperation<I, O>,
     fn: (inputs: AsyncIterable<OutputOf<I>>, ctx: HandlerContext<D>) => Iterable<InputOf<O>> | AsyncIterable<InputOf<O>>,
+    description?: string,
   ): this;
   /**
    * Implements a whole contract: a handler for each of its operations, stream operations and
@@ -149,23 +196,30 @@ export class Handlers<D = unknown> {
    * extra or mistyped; at run time a missing one throws TypeError naming it.
    */
   implement<C extends Contract>(contract: C, impl: Implementation<C, D>): this;
-  implement(operation: Operation | StreamOperation | Contract, fn: unknown): this {
+  implement(operation: Operation | StreamOperation | Contract, fn: unknown, description?: string): this {
     if (operation.kind === 'contract') return this.#implementContract(operation, fn as Record<string, unknown>);
     const { input, output } = operation;
+    const info: HandlerInfo = { description: description ?? operation.description, input, output };
     // Checked, but the handler's value is sent as is: the requestor parses it with the same schema
     // (sending the parsed value would apply transforms twice).
     const outputPart = (v: unknown) => andThen(validate(output, v, 'output'), () => toJson(v));
     if (operation.kind === 'operation') {
       const call = fn as (input: unknown, ctx: HandlerContext) => unknown;
-      return this.handleBytes(operation.name, (payload, ctx) =>
-        andThen(validate(input, parseJson(payload, ctx.limits), 'input'), (value) => andThen(call(value, ctx), outputPart)),
+      return this.handleBytes(
+        operation.name,
+        (payload, ctx) => andThen(validate(input, parseJson(payload, ctx.limits), 'input'), (value) => andThen(call(value, ctx), outputPart)),
+        info,
       );
     }
     const call = fn as (inputs: AsyncIterable<unknown>, ctx: HandlerContext) => Iterable<unknown> | AsyncIterable<unknown>;
-    return this.handleStream(operation.name, (parts, ctx) => {
-      const inputs = mapParts(parts, (p) => validate(input, parseJson(p, ctx.limits), 'input'));
-      return encodeParts(call(inputs, ctx), outputPart);
-    });
+    return this.handleStream(
+      operation.name,
+      (parts, ctx) => {
+        const inputs = mapParts(parts, (p) => validate(input, parseJson(p, ctx.limits), 'input'));
+        return encodeParts(call(inputs, ctx), outputPart);
+      },
+      info,
+    );
   }
 
   #implementContract(contract: Contract, impl: Record<string, unknown>): this {
@@ -178,22 +232,36 @@ export class Handlers<D = unknown> {
     return this;
   }
 
-  /** Handles a JSON notification. */
-  onNotification(name: string, fn: (value: unknown, ctx: NotificationContext<D>) => MaybePromise<void>): this;
+  /** Handles a JSON notification; `info` describes it for discovery (`input`: its payload's schema). */
+  onNotification(name: string, fn: (value: unknown, ctx: NotificationContext<D>) => MaybePromise<void>, info?: string | HandlerInfo): this;
   /** Handles a typed notification; payloads that fail its schema are reported as activity and dropped. */
-  onNotification<S extends StandardSchemaV1>(type: NotificationType<S>, fn: (value: OutputOf<S>, ctx: NotificationContext<D>) => MaybePromise<void>): this;
-  onNotification(nameOrType: string | NotificationType, fn: (value: never, ctx: NotificationContext<D>) => MaybePromise<void>): this {
+  onNotification<S extends StandardSchemaV1>(
+    type: NotificationType<S>,
+    fn: (value: OutputOf<S>, ctx: NotificationContext<D>) => MaybePromise<void>,
+    description?: string,
+  ): this;
+  onNotification(
+    nameOrType: string | NotificationType,
+    fn: (value: never, ctx: NotificationContext<D>) => MaybePromise<void>,
+    info?: string | HandlerInfo,
+  ): this {
     const call = fn as (value: unknown, ctx: NotificationContext) => MaybePromise<void>;
     if (typeof nameOrType === 'string') {
-      return this.onNotificationBytes(nameOrType, (payload, ctx) => call(fromJson(payload, ctx.limits), ctx));
+      return this.onNotificationBytes(nameOrType, (payload, ctx) => call(fromJson(payload, ctx.limits), ctx), info);
     }
     const { name, schema } = nameOrType;
-    return this.onNotificationBytes(name, (payload, ctx) => andThen(validate(schema, fromJson(payload, ctx.limits), 'notification'), (v) => call(v, ctx)));
+    const described: HandlerInfo = { description: (typeof info === 'string' ? info : undefined) ?? nameOrType.description, input: schema };
+    return this.onNotificationBytes(
+      name,
+      (payload, ctx) => andThen(validate(schema, fromJson(payload, ctx.limits), 'notification'), (v) => call(v, ctx)),
+      described,
+    );
   }
 
-  /** Handles a notification with its raw payload. */
-  onNotificationBytes(name: string, fn: NotificationHandler<D>): this {
+  /** Handles a notification with its raw payload; `info` describes it for discovery. */
+  onNotificationBytes(name: string, fn: NotificationHandler<D>, info?: string | HandlerInfo): this {
     this.#notifications.set(name, fn as NotificationHandler);
+    this.#setInfo(`notification:${name}`, info);
     return this;
   }
 
@@ -215,11 +283,13 @@ export class Handlers<D = unknown> {
 
   /** Removes `op`'s handler from this registry (not from a parent). */
   remove(op: string): boolean {
+    this.#info.delete(`op:${op}`);
     return this.#ops.delete(op);
   }
 
   /** Removes a notification handler from this registry. */
   removeNotification(name: string): boolean {
+    this.#info.delete(`notification:${name}`);
     return this.#notifications.delete(name);
   }
 

@@ -6,6 +6,8 @@ export { Peer } from './peer.ts';
 export {
   Handlers,
   type BytesHandler,
+  type HandlerEntry,
+  type HandlerInfo,
   type FallbackHandler,
   type HandlerContext,
   type NotificationContext,
@@ -15,7 +17,7 @@ export {
   type StreamResult,
 } from './handlers.ts';
 export { defineNotification, defineOperation, defineStreamOperation, type NotificationType, type Operation, type StreamOperation } from './operation.ts';
-export type { InputOf, OutputOf, StandardSchemaV1 } from './schema.ts';
+export { validate, type InputOf, type OutputOf, type StandardSchemaV1 } from './schema.ts';
 export {
   defineContract,
   notification,
@@ -38,6 +40,17 @@ export { MemoryBudget, type BudgetAccount } from './budget.ts';
 export { Client, type ClientEvents, type ClientOptions, type ClientState, type ConnectionEnd, type Dial, type OnlineWatcher } from './client.ts';
 export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
 export { CANCEL_NOTIFICATION } from './cancel.ts';
+export {
+  DESCRIBE_FORMAT,
+  DESCRIBE_OP,
+  describeHandlers,
+  jsonSchemaOf,
+  serveDescription,
+  type DescribedEntry,
+  type DescribeOptions,
+  type JsonSchema,
+  type ServiceDescription,
+} from './discovery.ts';
 export { Emitter } from './emitter.ts';
 export { gatherEach, type GatherOptions, type Gathered } from './gather.ts';
 export { Groups, invalidGroup, MAX_GROUP_NAME, type GroupsOptions, type GroupView } from './groups.ts';

@@ -9,6 +9,8 @@ export interface Operation<I extends StandardSchemaV1 = StandardSchemaV1, O exte
   readonly name: string;
   readonly input: I;
   readonly output: O;
+  /** A one-line description, for discovery. */
+  readonly description?: string | undefined;
 }
 
 /**
@@ -20,6 +22,8 @@ export interface StreamOperation<I extends StandardSchemaV1 = StandardSchemaV1, 
   readonly name: string;
   readonly input: I;
   readonly output: O;
+  /** A one-line description, for discovery. */
+  readonly description?: string | undefined;
 }
 
 /** A typed notification: a name and the schema of its JSON payload. */
@@ -27,22 +31,27 @@ export interface NotificationType<S extends StandardSchemaV1 = StandardSchemaV1>
   readonly kind: 'notification';
   readonly name: string;
   readonly schema: S;
+  /** A one-line description, for discovery. */
+  readonly description?: string | undefined;
 }
 
-/** Defines a typed operation once, for both sides: `defineOperation('greet', { input, output })`. */
-export function defineOperation<I extends StandardSchemaV1, O extends StandardSchemaV1>(name: string, schemas: { input: I; output: O }): Operation<I, O> {
-  return { kind: 'operation', name, input: schemas.input, output: schemas.output };
+/** Defines a typed operation once, for both sides: `defineOperation('greet', { input, output, description? })`. */
+export function defineOperation<I extends StandardSchemaV1, O extends StandardSchemaV1>(
+  name: string,
+  schemas: { input: I; output: O; description?: string },
+): Operation<I, O> {
+  return { kind: 'operation', name, ...schemas };
 }
 
 /** Defines a typed streaming operation; `input` and `output` describe one part each. */
 export function defineStreamOperation<I extends StandardSchemaV1, O extends StandardSchemaV1>(
   name: string,
-  schemas: { input: I; output: O },
+  schemas: { input: I; output: O; description?: string },
 ): StreamOperation<I, O> {
-  return { kind: 'stream', name, input: schemas.input, output: schemas.output };
+  return { kind: 'stream', name, ...schemas };
 }
 
 /** Defines a typed notification: `defineNotification('chat', z.object({ text: z.string() }))`. */
-export function defineNotification<S extends StandardSchemaV1>(name: string, schema: S): NotificationType<S> {
-  return { kind: 'notification', name, schema };
+export function defineNotification<S extends StandardSchemaV1>(name: string, schema: S, description?: string): NotificationType<S> {
+  return description === undefined ? { kind: 'notification', name, schema } : { kind: 'notification', name, schema, description };
 }
