@@ -49,8 +49,8 @@ client.on('open', () => {
     (addresses) => {
       const tcp = addresses.find((a) => a.startsWith('tcp://')) ?? addresses[0];
       if (!tcp) return;
-      $('cli-listen').textContent = `gotalk listen ${tcp}`;
-      $('cli-hint').textContent = `gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
+      $('cli-listen').textContent = `npx --yes pnpm@10 gotalk listen ${tcp}`;
+      $('cli-hint').textContent = `npx --yes pnpm@10 gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
     },
     () => {},
   );
