@@ -286,6 +286,17 @@ describe('the demo app', () => {
     await page.fill('#chat-text', 'hello from the test');
     await page.click('#chat-form button');
     await page.waitForSelector('#messages li:not(.empty)');
+    // A line typed while the connection is down goes out after the next hello, under the page's name.
+    await page.evaluate(`window.demo.client.peer.destroy()`);
+    await page.waitForSelector('#status:not([data-state="open"])', { timeout: 10_000 });
+    await page.fill('#chat-text', 'typed while offline');
+    await page.click('#chat-form button');
+    await page.waitForSelector('#status[data-state="open"]', { timeout: 15_000 });
+    const offlineLine = page.locator('#messages li', { hasText: 'typed while offline' });
+    await offlineLine.waitFor({ timeout: 10_000 });
+    // Its name, or `name (2)` should the server not have seen the old connection go yet: never anonymous.
+    const me = (await page.evaluate(`window.demo.me`)) as string;
+    expect(await offlineLine.locator('.from').textContent()).toMatch(new RegExp(`^${me}( \\(\\d\\))?$`));
     await page.fill('#limit', '300000');
     await page.click('#primes-btn');
     await page.waitForFunction(`document.getElementById('found').textContent === '25,997'`, undefined, { timeout: 15_000 });
