@@ -52,6 +52,7 @@ export const demoServer = defineContract({
   greet: operation({
     input: z.object({ name: z.string().check(z.minLength(1), z.maxLength(60)) }),
     output: z.object({ greeting: z.string(), servedBy: z.string() }),
+    description: 'a greeting, typed and validated both ways',
   }),
   /** Anything back as it came: typed only, no schema. */
   echo: operation<unknown, unknown>(),
@@ -62,21 +63,22 @@ export const demoServer = defineContract({
       z.transform((v) => fieldOf(v, 'name', MAX.name)),
     ),
     output: z.extend(roster, { you: z.string() }),
+    description: 'makes this connection a page: its name, and the roster once',
   }),
   /** The first pages and how many there are. */
-  roster: operation({ input: z.unknown(), output: roster }),
+  roster: operation({ input: z.unknown(), output: roster, description: 'the first pages and how many there are' }),
   /** The server asks every page the question and gathers the answers. */
-  askPages: operation({ name: 'ask-pages', input: cut(MAX.question), output: z.array(answer) }),
+  askPages: operation({ name: 'ask-pages', input: cut(MAX.question), output: z.array(answer), description: 'asks every page the question; their answers' }),
   /** The primes below the limit (one input), as progress parts. */
-  primes: streamOperation({ input: z.number(), output: progress }),
+  primes: streamOperation({ input: z.number(), output: progress, description: 'the primes below the limit, as progress parts' }),
   /** Where else the server listens. */
-  addresses: operation({ input: z.unknown(), output: z.array(z.string()) }),
+  addresses: operation({ input: z.unknown(), output: z.array(z.string()), description: 'the addresses this server listens on' }),
   /** A chat line to every page, as a request: a refusal comes back. */
-  chat: operation({ input: chatLine, output: z.null() }),
+  chat: operation({ input: chatLine, output: z.null(), description: 'a chat line to every connection ({"text": …}); refused past the rate limit' }),
   /** The same as a notification (terminals): past the limits it is dropped. */
-  chatNote: notification(chatLine, 'chat'),
+  chatNote: notification(chatLine, 'chat', 'a chat line to every connection; dropped past the rate limit'),
   /** Answered with `pong` and the same value. */
-  ping: notification(z.unknown()),
+  ping: notification(z.unknown(), undefined, 'answered with pong and the same value'),
 });
 
 /** What the server calls on a connection: a page answers `ask` and receives the broadcasts. */

@@ -36,11 +36,15 @@ export function typed<T>(): Typed<T> {
   return passThrough as Typed<T>;
 }
 
-/** Schemas of a contract's operation; `name` is its wire name (default: its key in the contract). */
+/**
+ * Schemas of a contract's operation; `name` is its wire name (default: its key in the contract),
+ * `description` a one line for discovery (`$describe`, `gotalk ops`).
+ */
 export interface OperationSchemas<I extends StandardSchemaV1, O extends StandardSchemaV1> {
   readonly input: I;
   readonly output: O;
   readonly name?: string;
+  readonly description?: string;
 }
 
 /**
@@ -50,21 +54,37 @@ export interface OperationSchemas<I extends StandardSchemaV1, O extends Standard
 export function operation<I, O>(): Operation<Typed<I>, Typed<O>>;
 export function operation<I extends StandardSchemaV1, O extends StandardSchemaV1>(schemas: OperationSchemas<I, O>): Operation<I, O>;
 export function operation(schemas?: OperationSchemas<StandardSchemaV1, StandardSchemaV1>): Operation {
-  return { kind: 'operation', name: schemas?.name ?? '', input: schemas?.input ?? passThrough, output: schemas?.output ?? passThrough };
+  return {
+    kind: 'operation',
+    name: schemas?.name ?? '',
+    input: schemas?.input ?? passThrough,
+    output: schemas?.output ?? passThrough,
+    description: schemas?.description,
+  };
 }
 
 /** A stream operation of a contract: `input` and `output` describe one part each; or `streamOperation<In, Out>()` typed only. */
 export function streamOperation<I, O>(): StreamOperation<Typed<I>, Typed<O>>;
 export function streamOperation<I extends StandardSchemaV1, O extends StandardSchemaV1>(schemas: OperationSchemas<I, O>): StreamOperation<I, O>;
 export function streamOperation(schemas?: OperationSchemas<StandardSchemaV1, StandardSchemaV1>): StreamOperation {
-  return { kind: 'stream', name: schemas?.name ?? '', input: schemas?.input ?? passThrough, output: schemas?.output ?? passThrough };
+  return {
+    kind: 'stream',
+    name: schemas?.name ?? '',
+    input: schemas?.input ?? passThrough,
+    output: schemas?.output ?? passThrough,
+    description: schemas?.description,
+  };
 }
 
-/** A notification of a contract, with the schema of its payload (`notification(schema, name?)`), or `notification<T>()` typed only. */
+/**
+ * A notification of a contract, with the schema of its payload (`notification(schema, name?,
+ * description?)`: its wire name, default its key; a one line for discovery), or
+ * `notification<T>()` typed only.
+ */
 export function notification<T>(): NotificationType<Typed<T>>;
-export function notification<S extends StandardSchemaV1>(schema: S, name?: string): NotificationType<S>;
-export function notification(schema?: StandardSchemaV1, name?: string): NotificationType {
-  return { kind: 'notification', name: name ?? '', schema: schema ?? passThrough };
+export function notification<S extends StandardSchemaV1>(schema: S, name?: string, description?: string): NotificationType<S>;
+export function notification(schema?: StandardSchemaV1, name?: string, description?: string): NotificationType {
+  return { kind: 'notification', name: name ?? '', schema: schema ?? passThrough, description };
 }
 
 /**

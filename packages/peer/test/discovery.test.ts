@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import {
   connectedPeers,
+  defineContract,
   defineNotification,
   defineOperation,
   defineStreamOperation,
@@ -11,8 +12,11 @@ import {
   describeHandlers,
   Handlers,
   jsonSchemaOf,
+  notification,
+  operation,
   RemoteError,
   serveDescription,
+  streamOperation,
   type ServiceDescription,
   type StandardSchemaV1,
 } from '@gotalk/peer';
@@ -86,6 +90,26 @@ describe('JSON Schema', () => {
 });
 
 describe('$describe', () => {
+  test('a contract implemented describes its entries with the descriptions they were defined with', async () => {
+    const api = defineContract({
+      greet: operation({ input: z.string(), output: z.string(), description: 'says hello' }),
+      count: streamOperation({ input: z.number(), output: z.number(), name: 'count-up', description: 'counts up' }),
+      bump: notification(z.number(), undefined, 'bumps a counter'),
+      plain: operation<string, string>(),
+    });
+    const [client, server] = connectedPeers();
+    serveDescription(server.handlers);
+    server.handlers.implement(api, { greet: (n) => n, count: (xs) => xs, bump: () => {}, plain: (s) => s });
+    const d = (await client.request(DESCRIBE_OP)) as ServiceDescription;
+    expect(d.operations.map((o) => [o.name, o.kind, o.description])).toEqual([
+      ['count-up', 'stream', 'counts up'],
+      ['greet', 'operation', 'says hello'],
+      ['plain', 'operation', undefined],
+    ]);
+    expect(d.notifications.map((n) => [n.name, n.description])).toEqual([['bump', 'bumps a counter']]);
+    client.destroy();
+  });
+
   test('answers the whole description, with handlers registered after serveDescription, and not itself', async () => {
     const [client, server] = connectedPeers();
     serveDescription(server.handlers, { service: 'a test service', sends: [chat, { name: 'tick', description: 'every second' }] });
