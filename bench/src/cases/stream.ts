@@ -62,3 +62,28 @@ export async function rawStream(address: string, warmupMs: number, timeMs: numbe
   socket.destroy();
   return result;
 }
+
+/** One gRPC bidirectional `Stream` call sending 64 KiB messages (as fast as it drains) that the server echoes. */
+export async function grpcStream(address: string, warmupMs: number, timeMs: number): Promise<StreamResult> {
+  const { openGrpc } = await import('../clients/grpc.ts');
+  const { ECHO_SERVICE } = await import('../servers/grpc-service.ts');
+  const client = await openGrpc(address);
+  const same = (b: Buffer) => b;
+  const call = client.makeBidiStreamRequest(ECHO_SERVICE.stream.path, same, same);
+  call.on('error', () => {});
+  const chunk = bytesOf(PART);
+  let received = 0;
+  let stop = false;
+  call.on('data', (c: Buffer) => (received += c.length));
+  const pump = () => {
+    while (!stop) {
+      if (!call.write(chunk)) return void call.once('drain', pump);
+    }
+  };
+  pump();
+  const result = await sample(() => received, warmupMs, timeMs);
+  stop = true;
+  call.cancel();
+  client.close();
+  return result;
+}
