@@ -9,6 +9,13 @@ import * as z from 'zod/mini';
 /** The longest texts the demo relays, in characters. */
 export const MAX = { name: 40, question: 200, answer: 200, chat: 500 } as const;
 
+/**
+ * The primes runs: the limits the server sieves between (a limit outside is clamped, and the page
+ * says so), and how many times the page retries a run the server is too busy for (it asks for
+ * PRIMES_RETRY_WAIT ms each time, handlers.ts).
+ */
+export const PRIMES = { min: 10, max: 5_000_000, retries: 10 } as const;
+
 /** `value` as a string of at most `max` characters: strings as they are, anything else as JSON. */
 export function text(value: unknown, max: number): string {
   if (typeof value === 'string') return value.slice(0, max);

@@ -6,12 +6,12 @@ import {
   type InputOf,
   type Middleware,
   type NotificationType,
-  type PeerOptions,
   type Server,
+  type ServerOptions,
   type StandardSchemaV1,
 } from '@gotalk/node';
-import { demoPage, demoServer, MAX, text } from './contract.ts';
-import { Room, type RoomOptions } from './room.ts';
+import { demoPage, demoServer, MAX, PRIMES, text } from './contract.ts';
+import { PAGES, Room, type RoomOptions } from './room.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export { demoPage, demoServer } from './contract.ts';
@@ -19,12 +19,14 @@ export { demoPage, demoServer } from './contract.ts';
 /**
  * The peer options of the demo's server: small limits for what its operations need (its largest
  * payload is a roster or a list of answers, a few KiB), and a connection that does not read is
- * closed past 1 MiB of unsent replies.
+ * closed past 1 MiB of unsent replies; a page is left out of broadcasts and closed once 256 KiB
+ * sent to it are unread.
  */
 export const demoPeerOptions = {
   heartbeatInterval: 1000,
   limits: { maxPayload: 64 * 1024, maxRequests: 64, maxStreams: 4, streamBuffer: 64 * 1024, maxBacklog: 1024 * 1024 },
-} satisfies Omit<PeerOptions, 'handlers'>;
+  broadcast: { maxUnsent: 256 * 1024 },
+} satisfies ServerOptions;
 
 /** The demo's settings; every field has a default. */
 export interface DemoOptions extends RoomOptions {
@@ -36,6 +38,12 @@ export interface DemoOptions extends RoomOptions {
 
 /** Sieves held at once by the whole server (each up to 5 MB). */
 const MAX_PRIMES_RUNS = 4;
+/**
+ * How long a primes run past MAX_PRIMES_RUNS is asked to wait before it retries, in ms. A run
+ * takes up to about 2 s, and the page retries up to PRIMES.retries times (contract.ts): the waits
+ * together outlast a few runs ahead of it.
+ */
+export const PRIMES_RETRY_WAIT = 1000;
 /** `ask-pages` calls in progress at once, server-wide. */
 const MAX_ASKS = 2;
 
@@ -49,7 +57,7 @@ interface ClientState {
 /** Registers the demo's ops and notifications on `server`'s shared handlers. */
 export function installDemoHandlers(server: Server, options: DemoOptions = {}): void {
   const h = server.handlers;
-  const room = new Room(options);
+  const room = new Room(server, options);
   const chatRate = options.chat ?? { burst: 8, perSecond: 2 };
   const roomRate = options.roomChat ?? { burst: 40, perSecond: 20 };
   const roomChat = new TokenBucket(roomRate.burst, roomRate.perSecond);
@@ -87,7 +95,12 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
     // tag shows it is not a page).
     const kind = peer.info?.kind ?? '?';
     const name = room.nameOf(peer) ?? (kind === 'ws' || kind === 'wss' ? 'anonymous' : from || kind);
-    broadcast(demoPage.entries.chat, { from: name, text: said, via: kind, at: Date.now() });
+    // To every connection, not only the pages: a terminal running `gotalk listen` is in the room too.
+    // (Chat is rate limited for the whole room, so this is a few notifications a second at most.)
+    server
+      .everyone()
+      .notify(demoPage.entries.chat, { from: name, text: said, via: kind, at: Date.now() })
+      .catch(() => {}); // a line the page's schema refuses is not sent
     return null;
   };
 
@@ -105,7 +118,8 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
 
     roster: () => room.roster(),
 
-    // Server → browser: ask every page through its contract, gather the answers (pages have 5 s).
+    // Server → browser: ask every page through its contract, gather the answers (pages have 5 s,
+    // one deadline for all).
     askPages: async (question, ctx) => {
       const client = clientOf(ctx.peer);
       if (client.asking) throw new Error('this connection is already asking the pages');
@@ -113,8 +127,12 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
       client.asking = true;
       asking++;
       try {
-        const pages = [...room.pages()].filter((p) => room.reachable(p));
-        const answers = await Promise.all(pages.map((peer) => ask(peer, room.nameOf(peer) ?? 'anonymous', question || 'How are you?')));
+        const gathered = await server.to(PAGES).gather(demoPage.entries.ask, question || 'How are you?', { timeout: 5000 });
+        const answers = gathered.map((g) => {
+          const page = room.nameOf(g.member) ?? 'anonymous';
+          const ms = Math.round(g.ms);
+          return g.ok ? { page, answer: g.value, ms } : { page, error: text(g.error.message, MAX.answer), ms };
+        });
         // Every page is asked; the first `shown` answers are shown (to the caller and to every page).
         const shown = answers.slice(0, room.shown);
         broadcast(demoPage.entries.answers, { question: question || 'How are you?', answers: shown, count: answers.length });
@@ -135,7 +153,7 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
       }
       const client = clientOf(ctx.peer);
       if (client.primes) throw new Error('one primes run at a time per connection');
-      if (running >= MAX_PRIMES_RUNS) ctx.retry(250, 'the server is busy finding primes');
+      if (running >= MAX_PRIMES_RUNS) ctx.retry(PRIMES_RETRY_WAIT, 'the server is busy finding primes');
       running++;
       client.primes = true;
       try {
@@ -164,20 +182,9 @@ export function installDemoHandlers(server: Server, options: DemoOptions = {}): 
   });
 }
 
-/** Asks one page through the page's contract; whatever it answers, the others are shown a short string. */
-async function ask(peer: Connection, page: string, question: string) {
-  const started = Date.now();
-  try {
-    const answer = await createProxy(peer, demoPage).ask(question, { timeout: 5000 });
-    return { page, answer, ms: Date.now() - started };
-  } catch (err) {
-    return { page, error: text((err as Error).message, MAX.answer), ms: Date.now() - started };
-  }
-}
-
 /** The primes up to `requested` (clamped to 10..5,000,000), as progress parts, slow enough to watch. */
 async function* sieve(requested: number, signal: AbortSignal): AsyncGenerator<{ done: number; total: number; found: number; last: number }> {
-  const limit = Math.min(Math.max(Math.floor(requested) || 200000, 10), 5_000_000);
+  const limit = Math.min(Math.max(Math.floor(requested) || 200000, PRIMES.min), PRIMES.max);
   const composite = new Uint8Array(limit + 1);
   let found = 0;
   let last = 0;

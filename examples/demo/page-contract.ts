@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/** contract.ts as a minified browser script defining `demoContracts` (`demoServer`, `demoPage`, `MAX`, `text`). */
+/** contract.ts as a minified browser script defining `demoContracts` (`demoServer`, `demoPage`, `MAX`, `PRIMES`, `text`). */
 export async function bundleContracts(): Promise<Uint8Array> {
   const result = await build({
     entryPoints: [fileURLToPath(new URL('./contract.ts', import.meta.url))],

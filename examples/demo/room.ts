@@ -1,9 +1,12 @@
-// The demo's room: the connections that said hello ("pages"), their names, the roster they are
-// shown and the broadcasts they get. Every cost here is per event and bounded: a page is counted
-// only once it says hello, roster changes go out as gathered deltas (never the whole roster to
-// everyone), and a page that does not read is dropped before it is sent more.
-import type { IncomingMessage } from 'node:http';
-import { utf8, type Connection } from '@gotalk/node';
+// The demo's room: the connections that said hello ("pages"), their names and the roster they are
+// shown. The pages are the server's group `pages`: broadcasts go to it with `server.to(PAGES)`,
+// which leaves out (and closes) a page that does not read before it is sent more (the server's
+// `broadcast` option). Every cost here is per event and bounded: a page is counted only once it
+// says hello, and roster changes go out as gathered deltas (never the whole roster to everyone).
+import type { Connection, Server } from '@gotalk/node';
+
+/** The server's group of the connections that said hello. */
+export const PAGES = 'pages';
 
 /** One line of the roster. */
 export interface RosterEntry {
@@ -37,12 +40,6 @@ export interface RoomOptions {
   readonly shown?: number;
   /** How long roster changes are gathered before they go out, in ms (default 250). */
   readonly rosterDelay?: number;
-  /**
-   * Bytes a page may leave unread before a broadcast (default 256 KiB): past them the page is
-   * dropped instead of sent more. WebSocket pages only (their socket tells); every connection is
-   * also closed by the peer past its `limits.maxBacklog`.
-   */
-  readonly maxUnsent?: number;
 }
 
 /** Tries `wanted`, `wanted (2)` … `wanted (MAX_SUFFIX)`; past that the name counts as taken. */
@@ -51,8 +48,8 @@ const MAX_SUFFIX = 20;
 /** The pages of one demo server. */
 export class Room {
   readonly shown: number;
+  readonly #server: Server;
   readonly #delay: number;
-  readonly #maxUnsent: number;
   readonly #names = new Map<Connection, string>();
   readonly #byName = new Map<string, Connection>();
   /** Changes not sent yet: name → kind joined; names left. */
@@ -61,10 +58,10 @@ export class Room {
   #overflow = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(options: RoomOptions = {}) {
+  constructor(server: Server, options: RoomOptions = {}) {
+    this.#server = server;
     this.shown = options.shown ?? 50;
     this.#delay = options.rosterDelay ?? 250;
-    this.#maxUnsent = options.maxUnsent ?? 256 * 1024;
   }
 
   /** How many pages there are. */
@@ -75,11 +72,6 @@ export class Room {
   /** The name `peer` said hello with, or undefined if it has not. */
   nameOf(peer: Connection): string | undefined {
     return this.#names.get(peer);
-  }
-
-  /** The pages, in the order they said hello. */
-  pages(): IterableIterator<Connection> {
-    return this.#names.keys();
   }
 
   /**
@@ -100,11 +92,12 @@ export class Room {
     if (current !== undefined) this.#forget(peer, current);
     this.#names.set(peer, name);
     this.#byName.set(name, peer);
+    this.#server.groups.join(peer, PAGES);
     this.#changed(() => this.#joined.set(name, peer.info?.kind ?? '?'));
     return name;
   }
 
-  /** Stops counting `peer` (it disconnected). */
+  /** Stops counting `peer` (it disconnected: it left the group by itself). */
   leave(peer: Connection): void {
     const name = this.#names.get(peer);
     if (name !== undefined) this.#forget(peer, name);
@@ -122,19 +115,7 @@ export class Room {
 
   /** Sends notification `name` with JSON `value` (encoded once) to every page that reads. */
   broadcast(name: string, value: unknown): void {
-    const payload = utf8(JSON.stringify(value));
-    for (const peer of this.#names.keys()) if (this.reachable(peer)) peer.notifyBytes(name, payload);
-  }
-
-  /**
-   * True when `peer` is open and reading. A page whose unread bytes are past `maxUnsent` is
-   * dropped here (it would only pile up more), and false is returned.
-   */
-  reachable(peer: Connection): boolean {
-    if (!peer.open) return false;
-    if (unsentBytes(peer) <= this.#maxUnsent) return true;
-    peer.destroy();
-    return false;
+    this.#server.to(PAGES).notify(name, value);
   }
 
   #forget(peer: Connection, name: string): void {
@@ -170,10 +151,4 @@ export class Room {
     this.#overflow = false;
     if (changes.resync || changes.joined.length > 0 || changes.left.length > 0) this.broadcast('roster-changes', changes);
   }
-}
-
-/** Bytes written to `peer`'s connection and not yet handed to the system (WebSocket pages; 0 otherwise). */
-function unsentBytes(peer: Connection): number {
-  const request = peer.info?.request as IncomingMessage | undefined;
-  return request?.socket?.writableLength ?? 0;
 }

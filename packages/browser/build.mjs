@@ -16,9 +16,10 @@ import * as esbuild from 'esbuild';
 // names that are not UTF-8 kept apart, JSON limits, the silence timeout, the memory budget's
 // refusals) took it to about 15.2 kB; the cancel extension and the reconnecting client made
 // runtime-neutral (states, dial functions, ClientError), structured errors and the notification fallback to about 16.1 kB;
-// contracts with their proxy and outgoing hooks, and middleware around incoming requests, to about 17.2 kB. The budget is the size
-// reached plus a little, so that growth is noticed.
-const BUDGET = 17.4 * 1024;
+// contracts with their proxy and outgoing hooks, and middleware around incoming requests, to about 17.2 kB; asking the
+// server why an upgrade failed (a refused origin ends the client), about 0.5 kB more. The budget is the size reached plus a
+// little, so that growth is noticed.
+const BUDGET = 17.9 * 1024;
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 

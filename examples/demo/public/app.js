@@ -27,17 +27,30 @@ function setStatus(state, text) {
   $('status').dataset.state = state;
   $('status-text').textContent = text;
 }
+// Resolves once this connection has said hello: chat waits for it, so that a line typed while
+// offline goes out after the hello of the next connection, under this page's name (the client
+// would otherwise send its queued request first, from a connection the server knows no name of).
+let hello = waitForOpen();
+function waitForOpen() {
+  let done;
+  const promise = new Promise((resolve) => (done = resolve));
+  return { promise, done };
+}
 client.on('open', () => {
   setStatus('open', 'connected');
   // Saying hello makes this connection a page: the server counts it, lists it, and sends it
   // broadcasts only from then on. The answer holds the roster once; changes follow.
+  const saying = hello;
   sayHello(me)
     .catch(() => sayHello(`${me}-${Math.random().toString(36).slice(2, 6)}`))
-    .catch(() => {});
+    .catch(() => {})
+    .finally(() => saying.done());
   api.addresses(null).then(
     (addresses) => {
       const tcp = addresses.find((a) => a.startsWith('tcp://')) ?? addresses[0];
-      if (tcp) $('cli-hint').textContent = `gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
+      if (!tcp) return;
+      $('cli-listen').textContent = `gotalk listen ${tcp}`;
+      $('cli-hint').textContent = `gotalk notify ${tcp} chat '{"from":"terminal","text":"hi"}'`;
     },
     () => {},
   );
@@ -49,7 +62,10 @@ async function sayHello(name) {
   myName = typeof r?.you === 'string' ? r.you : name;
   showRoster(r);
 }
-client.on('close', () => setStatus('closed', 'disconnected'));
+client.on('close', () => {
+  setStatus('closed', 'disconnected');
+  hello = waitForOpen();
+});
 client.on('reconnecting', ({ attempt, delay }) => setStatus('connecting', `reconnecting (#${attempt}, ${Math.round(delay)} ms)`));
 
 // ---- browser → server: a typed request ----
@@ -97,13 +113,31 @@ function showAnswers(value) {
 }
 
 // ---- streamed result with live progress ----
+// A run the server is too busy for is answered with a retry result; the client waits as asked
+// and tries again (up to PRIMES.retries times), and the page says so meanwhile.
+const { PRIMES } = demoContracts;
+let primesId = null;
+client.onActivity((e) => {
+  if (e.type === 'request' && e.dir === 'out' && e.op === 'primes') primesId = e.id;
+  else if (e.type === 'reply' && e.dir === 'in' && e.id === primesId) {
+    $('primes-note').textContent = e.kind === 'retry' ? 'The server is busy with other runs: retrying…' : '';
+  }
+});
 $('primes-btn').addEventListener('click', async () => {
   const btn = $('primes-btn');
   btn.disabled = true;
   let parts = 0;
   $('bar').style.width = '0%';
+  const asked = Number($('limit').value) || 200000;
+  const limit = Math.min(Math.max(Math.floor(asked), PRIMES.min), PRIMES.max);
+  $('primes-note').textContent = '';
+  if (limit !== asked) {
+    $('limit').value = String(limit);
+    $('primes-note').textContent = `Clamped to ${limit.toLocaleString()}: the server sieves from ${PRIMES.min} to ${PRIMES.max.toLocaleString()}.`;
+  }
   try {
-    for await (const p of api.primes([Number($('limit').value) || 200000])) {
+    for await (const p of api.primes([limit], { retries: PRIMES.retries })) {
+      if (parts === 0 && limit === asked) $('primes-note').textContent = '';
       parts++;
       $('bar').style.width = `${((p.done / p.total) * 100).toFixed(1)}%`;
       $('found').textContent = p.found.toLocaleString();
@@ -111,7 +145,7 @@ $('primes-btn').addEventListener('click', async () => {
       $('parts').textContent = String(parts);
     }
   } catch (err) {
-    $('last').textContent = err.message;
+    $('primes-note').textContent = `Failed: ${err.message}`;
   } finally {
     btn.disabled = false;
   }
@@ -147,7 +181,7 @@ $('chat-form').addEventListener('submit', (e) => {
   const text = $('chat-text').value.trim();
   if (!text) return;
   $('chat-text').value = '';
-  api.chat({ text }).catch((err) => addMessage(`⚠ not sent: ${escape(err.message)}`, 'notice'));
+  hello.promise.then(() => api.chat({ text })).catch((err) => addMessage(`⚠ not sent: ${escape(err.message)}`, 'notice'));
 });
 
 // ---- heartbeats: loads of every peer ----

@@ -7,6 +7,7 @@ import {
   type Transport,
 } from '@gotalk/peer';
 import { resolveEndpoint } from './endpoint-url.ts';
+import { probeRefusal, type FetchLike } from './refusal-probe.ts';
 import { WebSocketTransport, type WebSocketConstructor, type WebSocketLike } from './websocket-transport.ts';
 
 /** Where a client connects: a URL, or a function that gives one afresh for every attempt (a new token in the query, say). */
@@ -18,6 +19,13 @@ export interface ClientOptions extends ReconnectingOptions {
   readonly WebSocket?: WebSocketConstructor;
   /** Bytes the WebSocket may buffer before writers wait (an integer, default 1 MiB). */
   readonly highWaterMark?: number;
+  /**
+   * After an attempt fails before it opens, the client GETs the endpoint's URL over HTTP to learn
+   * whether the server refuses this page (`ORIGIN_NOT_ALLOWED`, `HOST_NOT_ALLOWED`): then it
+   * gives up with that error rather than retrying forever. This is the `fetch` it uses (default:
+   * the global one); `null` turns the probe off.
+   */
+  readonly fetch?: FetchLike | null;
 }
 
 /** The browser's network watcher: `navigator.onLine` and the `online` event, where there are such. */
@@ -54,13 +62,14 @@ export class Client extends ReconnectingClient {
 
   /** Throws BrowserError `BAD_URL` for a URL given as such, and RangeError naming a bad option. */
   constructor(endpoint: EndpointSource, options: ClientOptions = {}) {
-    const { WebSocket: ws, highWaterMark, ...rest } = options;
+    const { WebSocket: ws, highWaterMark, fetch: fetchOption, ...rest } = options;
     const ctor: WebSocketConstructor | undefined = ws ?? (typeof WebSocket === 'function' ? WebSocket : undefined);
     if (!ctor) throw new TypeError('no WebSocket: pass the WebSocket option (the ws package in Node)');
     const latest = { url: typeof endpoint === 'function' ? '' : resolveEndpoint(endpoint) };
     const hwm = countOption(highWaterMark, DEFAULTS.highWaterMark, 'highWaterMark');
     const maxHeld = rest.limits?.maxBacklog;
-    super((signal) => openWebSocket(signal, endpoint, latest, ctor, hwm, maxHeld), rest, browserOnline());
+    const probe = fetchOption !== undefined ? fetchOption : typeof fetch === 'function' ? (fetch as FetchLike) : null;
+    super((signal) => openWebSocket(signal, endpoint, latest, { ctor, hwm, maxHeld, probe }), rest, browserOnline());
     this.#latest = latest;
   }
 
@@ -71,16 +80,28 @@ export class Client extends ReconnectingClient {
 }
 
 /** One attempt: the endpoint (afresh, if it comes from a function), a WebSocket, its transport once open. */
-async function openWebSocket(
-  signal: AbortSignal,
-  endpoint: EndpointSource,
-  latest: { url: string },
-  ctor: WebSocketConstructor,
-  hwm: number,
-  maxHeld: number | undefined,
-): Promise<Transport> {
+async function openWebSocket(signal: AbortSignal, endpoint: EndpointSource, latest: { url: string }, how: SocketSettings): Promise<Transport> {
   const url = typeof endpoint === 'function' ? resolveEndpoint(await endpoint()) : latest.url;
   latest.url = url;
+  try {
+    return await openSocket(signal, url, how);
+  } catch (failed) {
+    // Closed before it opened (1006): a refused upgrade looks like that too. Ask the server why.
+    const refusal = how.probe && !signal.aborted && (failed as { closeCode?: number }).closeCode === 1006 ? await probeRefusal(url, signal, how.probe) : null;
+    throw refusal ?? failed;
+  }
+}
+
+/** How each attempt's WebSocket is made. */
+interface SocketSettings {
+  readonly ctor: WebSocketConstructor;
+  readonly hwm: number;
+  readonly maxHeld: number | undefined;
+  readonly probe: FetchLike | null;
+}
+
+/** A WebSocket to `url`, its transport once open; rejects with its close code and reason when it closes first. */
+function openSocket(signal: AbortSignal, url: string, { ctor, hwm, maxHeld }: SocketSettings): Promise<Transport> {
   return new Promise((resolve, reject) => {
     let socket: WebSocketLike;
     try {

@@ -289,6 +289,12 @@ describe('the demo app', () => {
     await page.fill('#limit', '300000');
     await page.click('#primes-btn');
     await page.waitForFunction(`document.getElementById('found').textContent === '25,997'`, undefined, { timeout: 15_000 });
+    // A limit past what the server sieves is clamped, and the page says so.
+    await page.fill('#limit', '9000000');
+    await page.click('#primes-btn');
+    await page.waitForFunction(`document.getElementById('primes-note').textContent.startsWith('Clamped to 5,000,000')`, undefined, { timeout: 5000 });
+    await page.waitForFunction(`document.getElementById('found').textContent === '348,513'`, undefined, { timeout: 30_000 });
+    expect(await page.inputValue('#limit')).toBe('5000000');
     await page.waitForSelector('#peers li');
     const artifacts = join(root, '.artifacts');
     mkdirSync(artifacts, { recursive: true });

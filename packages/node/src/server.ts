@@ -5,14 +5,25 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions, TLSSocket } from 'node:tls';
 import {
+  Audience,
+  broadcastSettings,
   checkPeerOptions,
   ClosedError,
   countOption,
+  DEFAULTS,
+  Groups,
   Handlers,
+  inGroups,
   MemoryBudget,
+  msOption,
   Peer,
+  resolveLimits,
   type ActivityEvent,
+  type AudienceHost,
+  type BroadcastOptions,
   type CloseInfo,
+  type Connection,
+  type GroupsOptions,
   type Middleware,
   type PeerOptions,
   type Transport,
@@ -86,6 +97,14 @@ export interface ServerOptions<D = unknown> extends Omit<PeerOptions<D>, 'handle
   readonly unixMode?: number;
   /** WebSocket listeners: host and origin policies, `onRefused`, bundle, and `splitMessages` for gotalk.js 1.2 clients. */
   readonly ws?: Omit<WebSocketEndpointOptions, 'path'> & { readonly splitMessages?: boolean };
+  /**
+   * What `to()` and `everyone()` do about a connection that does not read: past `maxUnsent`
+   * bytes unsent (default 1 MiB; 0 while the memory budget is spent) it is left out, and closed
+   * with `MEMBER_BEHIND` (`behind: 'close'`, the default) or only passed over (`'skip'`).
+   */
+  readonly broadcast?: BroadcastOptions;
+  /** `server.groups`: `maxGroupsPerMember`, the groups one connection may be in at once (default 64). */
+  readonly groups?: GroupsOptions;
 }
 
 /** The defaults of the budgets a server adds to its peers' own limits. */
@@ -100,7 +119,11 @@ export const DEFAULT_SERVER_BUDGETS = {
 interface ServerEvents<D> {
   connection: [peer: Peer<D>];
   disconnect: [peer: Peer<D>, info: CloseInfo];
-  /** A connection refused before any Gotalk byte: over `maxConnections` or `maxConnectionsPerAddress`. */
+  /**
+   * A connection refused before any Gotalk byte: over `maxConnections` or `maxConnectionsPerAddress`
+   * (`CONNECTION_LIMIT`, `ADDRESS_LIMIT`), or a WebSocket upgrade from a page refused for its
+   * `Host` or `Origin` (`HOST_NOT_ALLOWED`, `ORIGIN_NOT_ALLOWED`). `remote` is its address.
+   */
   refused: [error: NodeError, remote: string];
   activity: [peer: Peer<D>, event: ActivityEvent];
   error: [error: Error];
@@ -147,12 +170,19 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
   readonly budget: MemoryBudget;
   private readonly connections: ConnectionLimits;
   private readonly peerOptions: PeerOptions<D>;
+  /**
+   * Named groups of connections (socket.io's rooms): `server.groups.join(ctx.peer, 'lobby')`
+   * in a handler, `server.to('lobby')` to reach them. A connection leaves its groups when it closes.
+   */
+  readonly groups: Groups<Connection>;
+  private readonly audienceHost: AudienceHost<Connection>;
 
   constructor(private readonly options: ServerOptions<D> = {}) {
     super();
-    const { handlers, memoryBudget, maxConnections, maxConnectionsPerAddress, accept, tls, allowHalfOpen, unixMode, ws, ...peer } = options;
+    const { handlers, memoryBudget, maxConnections, maxConnectionsPerAddress, accept, tls, allowHalfOpen, unixMode, ws, broadcast, groups, ...peer } = options;
     this.peerOptions = { silenceTimeout: DEFAULT_SERVER_BUDGETS.silenceTimeout, ...peer };
     checkPeerOptions(this.peerOptions as PeerOptions); // a bad option fails here, not at the first connection
+    this.groups = new Groups(groups);
     const budget = options.memoryBudget ?? DEFAULT_SERVER_BUDGETS.memoryBudget;
     this.budget = budget instanceof MemoryBudget ? budget : new MemoryBudget(countOption(budget, 0, 'memoryBudget'));
     this.connections = new ConnectionLimits(
@@ -160,6 +190,14 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
       countOption(options.maxConnectionsPerAddress, DEFAULT_SERVER_BUDGETS.maxConnectionsPerAddress, 'maxConnectionsPerAddress'),
     );
     this.handlers = options.handlers ?? new Handlers<D>();
+    this.audienceHost = {
+      connectionOf: (c) => c,
+      limits: resolveLimits(this.peerOptions as PeerOptions),
+      requestTimeout: msOption(peer.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
+      ...broadcastSettings(broadcast),
+      budget: this.budget,
+      groups: this.groups,
+    };
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'activity') for (const peer of this.peers) this.watch(peer);
     });
@@ -241,6 +279,21 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
   }
 
   /**
+   * The members of any of `groups` (each once), to notify or gather from: see {@link Audience}.
+   * `server.to('lobby').except(ctx.peer).notify('said', line)`. Throws `INVALID_GROUP` for a bad name.
+   */
+  to(...groups: string[]): Audience<Connection> {
+    return new Audience(this.audienceHost, inGroups(this.groups, groups));
+  }
+
+  /** Every connection of the server, to notify or gather from: see {@link Audience}. */
+  everyone(): Audience<Connection> {
+    return new Audience(this.audienceHost, (visit) => {
+      for (const peer of this.peers) visit(peer);
+    });
+  }
+
+  /**
    * Stops accepting, lets each connection's in-flight requests finish (each peer's
    * `closeTimeout`), then ends the rest and removes Unix socket files.
    */
@@ -311,6 +364,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
     this.emit('connection', peer);
     void peer.closed.then((info) => {
       this.peers.delete(peer);
+      this.groups.leave(peer); // before `disconnect`: its listeners see it in no group
       this.emit('disconnect', peer, info);
     });
     if (this.closing) void peer.close();
@@ -353,8 +407,15 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
   private async endpoint(path: string | undefined): Promise<WebSocketEndpoint> {
     const ws = this.options.ws ?? {};
     const bundle = ws.bundle !== undefined ? ws.bundle : await loadBrowserBundle();
+    const onRefused = (error: NodeError, request: IncomingMessage) => {
+      try {
+        ws.onRefused?.(error, request);
+      } finally {
+        if (this.listenerCount('refused') > 0) this.emit('refused', error, wsInfo(request).remote!);
+      }
+    };
     return new WebSocketEndpoint(
-      { ...ws, bundle, maxMessage: messageLimit(this.options.limits?.maxPayload ?? DEFAULT_MAX_PAYLOAD), ...(path ? { path } : {}) },
+      { ...ws, bundle, onRefused, maxMessage: messageLimit(this.options.limits?.maxPayload ?? DEFAULT_MAX_PAYLOAD), ...(path ? { path } : {}) },
       (request) => {
         const info = wsInfo(request);
         if (!this.counted(request.socket, info.remote!)) return Promise.resolve(TOO_MANY);

@@ -124,10 +124,16 @@ export class WebSocketEndpoint {
 
   /**
    * Serves `<path>gotalk.js` to GET and HEAD (ETag and `If-None-Match` → 304, gzip when accepted;
-   * other methods get 405). Returns false for requests it does not own.
+   * other methods get 405), and answers a GET or HEAD of `<path>` itself with whether a page of
+   * the request's origin may upgrade (see `answerProbe`). Returns false for requests it does not own.
    */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    if (requestPath(req) !== `${this.path}gotalk.js`) return false;
+    const path = requestPath(req);
+    if ((path === this.path || path === this.path.slice(0, -1)) && (req.method === 'GET' || req.method === 'HEAD')) {
+      this.answerProbe(req, res);
+      return true;
+    }
+    if (path !== `${this.path}gotalk.js`) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
       res.end(`${req.method} is not allowed here: gotalk.js is read with GET\n`);
@@ -166,22 +172,10 @@ export class WebSocketEndpoint {
     const path = requestPath(req);
     const bare = this.path.slice(0, -1);
     if (path !== this.path && path !== bare) return false;
-    const badHost = hostRefusal(this.options.allowedHosts, req);
-    if (badHost) {
-      refuse(socket, 403, 'Forbidden host', `${badHost.message}\n`);
-      this.refused(badHost, req);
-      return true;
-    }
-    if (!originAllowed(this.options.origins, req)) {
-      refuse(socket, 403, 'Forbidden origin');
-      const origin = req.headers.origin;
-      this.refused(
-        new NodeError(
-          'ORIGIN_NOT_ALLOWED',
-          `refused a WebSocket upgrade from the origin ${origin === undefined ? '(none)' : JSON.stringify(origin)}: not allowed by the origins option`,
-        ),
-        req,
-      );
+    const refusal = this.refusal(req);
+    if (refusal) {
+      refuse(socket, 403, refusal.code === 'HOST_NOT_ALLOWED' ? 'Forbidden host' : 'Forbidden origin', `${refusal.message}\n`);
+      this.refused(refusal, req);
       return true;
     }
     this.admit(req).then(
@@ -193,6 +187,43 @@ export class WebSocketEndpoint {
       () => refuse(socket, 500, 'Accept hook failed'),
     );
     return true;
+  }
+
+  /** Why an upgrade like `request` is refused for its `Host` or its `Origin`, or null when it would pass both. */
+  private refusal(request: IncomingMessage): NodeError | null {
+    const badHost = hostRefusal(this.options.allowedHosts, request);
+    if (badHost) return badHost;
+    if (originAllowed(this.options.origins, request)) return null;
+    const origin = request.headers.origin;
+    return new NodeError(
+      'ORIGIN_NOT_ALLOWED',
+      `refused a WebSocket upgrade from the origin ${origin === undefined ? '(none)' : JSON.stringify(origin)}: not allowed by the origins option (ws.origins; gotalk serve --origin)`,
+    );
+  }
+
+  /**
+   * Answers a plain GET or HEAD of the endpoint's own path, which browsers' clients send after a
+   * failed upgrade because a page cannot read why a WebSocket failed: 403 with
+   * `{"gotalk":"refused","code":"ORIGIN_NOT_ALLOWED"|"HOST_NOT_ALLOWED","message":…}` when an
+   * upgrade from this request's `Origin` and `Host` would be refused, else 426 (use a WebSocket)
+   * with `{"gotalk":"endpoint"}`. Readable from any origin (`Access-Control-Allow-Origin: *`): it
+   * says only what the asking page's own upgrade would get. Nothing is told to `onRefused`.
+   */
+  private answerProbe(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = this.refusal(req);
+    const body = JSON.stringify(
+      refusal
+        ? { gotalk: 'refused', code: refusal.code, message: refusal.message }
+        : { gotalk: 'endpoint', message: 'a Gotalk WebSocket endpoint: connect to it with a WebSocket' },
+    );
+    res.writeHead(refusal ? 403 : 426, {
+      'content-type': 'application/json; charset=utf-8',
+      'access-control-allow-origin': '*',
+      'cache-control': 'no-store',
+      'content-length': String(Buffer.byteLength(body)),
+      ...(refusal ? {} : { upgrade: 'websocket', connection: 'Upgrade' }),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   /** Tells `onRefused`; a hook that throws must not take the process down from inside an `upgrade` listener. */

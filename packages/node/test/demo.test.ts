@@ -3,7 +3,8 @@
 // and the cost of strangers: idle connections, pages that stop reading, floods.
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, listen, RetryExhaustedError, utf8, type Peer, type Server } from '@gotalk/node';
-import { demoPeerOptions, installDemoHandlers, type DemoOptions } from '../../../examples/demo/handlers.ts';
+import { PRIMES } from '../../../examples/demo/contract.ts';
+import { demoPeerOptions, installDemoHandlers, PRIMES_RETRY_WAIT, type DemoOptions } from '../../../examples/demo/handlers.ts';
 import { QuietLog } from '../../../examples/demo/quiet-log.ts';
 import { helloFrames, stopAfterHello, upgrade, wsFrame } from '../../../examples/demo/raw-ws.ts';
 import { Cleanup, deferred, delay, waitFor } from '@gotalk/test-kit';
@@ -116,6 +117,36 @@ describe('the demo handlers', () => {
     const parts = await collectParts(patient.peer, '1000');
     expect(JSON.parse(parts.at(-1)!)).toMatchObject({ done: 1000, total: 1000, found: 168, last: 997 });
   }, 30_000);
+
+  it("a fifth run while four hold the sieves gets its turn within the page's retry budget", async () => {
+    const { tcp } = await demoServer();
+    const runners = await Promise.all(Array.from({ length: 4 }, () => member(tcp, 0)));
+    const running = runners.map((r) => r.peer.stream('primes', [utf8(String(PRIMES.max))])[Symbol.asyncIterator]());
+    await Promise.all(running.map((r) => r.next())); // all four are sieving
+    // The page's budget: PRIMES.retries retries, each after the server's PRIMES_RETRY_WAIT.
+    const fifth = await member(tcp, PRIMES.retries);
+    let retried = 0;
+    fifth.peer.onActivity((e) => void (e.type === 'reply' && e.kind === 'retry' && retried++));
+    const parts = await collectParts(fifth.peer, '1000');
+    expect(JSON.parse(parts.at(-1)!)).toMatchObject({ done: 1000, found: 168 });
+    expect(retried, 'it was asked to wait at least once').toBeGreaterThan(0);
+    expect(PRIMES.retries * PRIMES_RETRY_WAIT, 'the budget outlasts two full runs ahead of it').toBeGreaterThan(2 * 2000);
+    await Promise.all(
+      running.map(async (r) => {
+        while (!(await r.next()).done);
+      }),
+    );
+  }, 60_000);
+
+  it('a terminal that never says hello (gotalk listen) gets the chat too', async () => {
+    const { ws, tcp } = await demoServer();
+    const page = await member(ws);
+    await page.peer.request('hello', { name: 'page' });
+    const terminal = await member(tcp);
+    await page.peer.request('chat', { text: 'hello terminals' });
+    await waitFor(() => terminal.chats.length === 1, 'the chat at the terminal');
+    expect(terminal.chats[0]).toMatchObject({ from: 'page', text: 'hello terminals', via: 'ws' });
+  });
 });
 
 describe('the demo facing strangers', () => {

@@ -154,7 +154,8 @@ it('finds the code blocks of the docs; the few not run each say why', () => {
   expect(blocks.filter((b) => b.skip === null).length).toBeGreaterThan(25);
   for (const doc of ['peer.md', 'node.md']) expect(blocks.some((b) => b.doc === doc && b.expected.length > 0)).toBe(true);
   const notRun = blocks.filter((b) => b.skip !== null);
-  expect(notRun.length).toBeLessThanOrEqual(8);
+  // Page code that needs a browser, mostly (browser.md); the real-browser tests run what they show.
+  expect(notRun.length).toBeLessThanOrEqual(9);
   for (const b of notRun) expect(b.skip!.trim().length, `docs/${b.doc}:${b.line}: a not-run marker needs a reason`).toBeGreaterThan(10);
 });
 

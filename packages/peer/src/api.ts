@@ -94,6 +94,8 @@ export interface Connection<D = unknown> extends Caller {
   readonly remoteHeartbeat: RemoteHeartbeat | undefined;
   /** Requests being served plus requests awaiting replies. */
   readonly inFlight: number;
+  /** Bytes sent and not yet gone (queued, or held by the transport), when the connection can tell; see `Peer.unsent`. */
+  readonly unsent?: number;
   /** Closes gracefully, letting what is in flight finish; resolves with the close info. */
   close(): Promise<CloseInfo>;
   /** Ends the connection at once. */

@@ -15,7 +15,9 @@ import type { Transport } from './transport.ts';
  * handshake, which the client does), or rejects. Called for every attempt, so it may compute
  * its parameters afresh each time (a new token, an address from service discovery). Aborting
  * `signal` (the connect timeout, or `close()`) must abandon the attempt. A rejection may carry
- * a WebSocket close code and reason as `closeCode` and `closeReason`.
+ * a WebSocket close code and reason as `closeCode` and `closeReason`. A rejection whose error
+ * has `final: true` says that trying again cannot help (the server refuses this client: a page
+ * of an origin it does not allow): the client gives up (see {@link ClientEvents.failed}).
  */
 export type Dial = (signal: AbortSignal) => Promise<Transport>;
 
@@ -83,6 +85,12 @@ export interface ClientEvents {
   reconnecting: { readonly attempt: number; readonly delay: number };
   /** The runtime is offline: waiting for it to come back online. */
   offline: undefined;
+  /**
+   * The client gave up for good, after the `close` event of an attempt whose error said that
+   * retrying cannot help (a `final` dial error, such as the browser client's
+   * `ORIGIN_NOT_ALLOWED`). It is closed: waiting and later requests fail with this error.
+   */
+  failed: Error;
 }
 
 /**
@@ -138,6 +146,8 @@ export class Client extends CallerBase {
   /** Resolves once `close()` has closed everything. */
   #stopped: Promise<void> | null = null;
   #resolveStopped: () => void = () => {};
+  /** The final error the client gave up with, if it did. */
+  #failure: Error | null = null;
 
   /**
    * Starts connecting at once through `dial`. Throws RangeError naming a bad option (the
@@ -181,6 +191,11 @@ export class Client extends CallerBase {
   /** Where the client is now (see {@link ClientState}). */
   get state(): ClientState {
     return this.#state;
+  }
+
+  /** The error the client gave up with (see {@link ClientEvents.failed}); null while it has not. */
+  get error(): Error | null {
+    return this.#failure;
   }
 
   // ----- the peer API, on whichever connection is current -----
@@ -244,7 +259,7 @@ export class Client extends CallerBase {
     this.#state = 'closed';
     clearTimeout(this.#timer);
     this.#stopWaitingOnline?.();
-    this.#queue.fail();
+    this.#queue.fail(this.#failure ?? undefined);
     if (this.#current) void this.#current.close();
     else if (this.#attempt) this.#attempt.abort();
     else this.#resolveStopped();
@@ -270,7 +285,7 @@ export class Client extends CallerBase {
 
   /** Why a request made now, while disconnected, cannot wait; null when it can. */
   #refusal(): Error | null {
-    if (this.#state === 'closed') return new ClosedError('the client is closed');
+    if (this.#state === 'closed') return this.#failure ?? new ClosedError('the client is closed');
     if (this.#failOffline) return new ClientError('OFFLINE', 'not connected');
     return this.#queue.refusal();
   }
@@ -346,6 +361,12 @@ export class Client extends CallerBase {
     this.#current = null;
     this.#events.emit('close', end);
     if (this.#state === 'closed') return this.#resolveStopped();
+    if ((end.error as { final?: unknown } | undefined)?.final === true) {
+      this.#failure = end.error!;
+      void this.close();
+      this.#events.emit('failed', end.error!);
+      return;
+    }
     if (!this.#policy) {
       void this.close();
       return;

@@ -18,6 +18,11 @@ import { MAX_NAME_BYTES, utf8Length } from '@gotalk/protocol';
  * - `JSON_TOO_DEEP`: JSON nested deeper than `limits.maxJsonDepth`, refused before parsing.
  * - `OVER_BUDGET`: a payload did not fit in the memory budget shared by the server's connections;
  *   a request refused so is answered with a retry result.
+ * - `MEMBER_BEHIND`: a broadcast or a gather left out a member whose unsent bytes were past the
+ *   audience's `maxUnsent` (it does not read what it is sent); with `behind: 'close'` it is also
+ *   the error its connection was closed with.
+ * - `GROUP_LIMIT`: a connection asked to join more groups than `maxGroupsPerMember`.
+ * - `INVALID_GROUP`: a group name that is not a string of 1..256 characters.
  */
 export type GotalkErrorCode =
   | 'REMOTE_ERROR'
@@ -33,7 +38,10 @@ export type GotalkErrorCode =
   | 'INVALID_JSON'
   | 'JSON_TOO_LARGE'
   | 'JSON_TOO_DEEP'
-  | 'OVER_BUDGET';
+  | 'OVER_BUDGET'
+  | 'MEMBER_BEHIND'
+  | 'GROUP_LIMIT'
+  | 'INVALID_GROUP';
 
 /**
  * The one root of every Gotalk error: each layer's errors extend it with that layer's codes

@@ -39,6 +39,18 @@ export { Client, type ClientEvents, type ClientOptions, type ClientState, type C
 export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
 export { CANCEL_NOTIFICATION } from './cancel.ts';
 export { Emitter } from './emitter.ts';
+export { gatherEach, type GatherOptions, type Gathered } from './gather.ts';
+export { Groups, invalidGroup, MAX_GROUP_NAME, type GroupsOptions, type GroupView } from './groups.ts';
+export {
+  Audience,
+  broadcastSettings,
+  DEFAULT_BROADCAST,
+  inGroups,
+  type AudienceHost,
+  type BroadcastOptions,
+  type BroadcastReport,
+  type Selection,
+} from './audience.ts';
 export { CallerBase, jsonResult, type Caller, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
 export { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
 export { checkPeerOptions, countOption, msOption, resolveLimits, type PeerOptions } from './options.ts';

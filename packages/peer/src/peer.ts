@@ -160,6 +160,15 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     return this.#responder.busy + this.#outgoing.size;
   }
 
+  /**
+   * Bytes sent and not yet gone: frames queued for the next write plus what the transport still
+   * holds (`bufferedAmount`; transports that do not tell count 0). A broadcast reads it to leave
+   * out a member that does not read.
+   */
+  get unsent(): number {
+    return this.#outbox.pending + (this.#transport.bufferedAmount ?? 0);
+  }
+
   // ----- requests -----
 
   /** Sends a request with a raw payload and resolves with the raw result. */

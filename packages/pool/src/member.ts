@@ -14,6 +14,8 @@ export interface MemberOptions {
   readonly name?: string;
   /** Jobs in flight to it at once, an integer ≥ 1 (default: the pool's `concurrency`). */
   readonly concurrency?: number;
+  /** The groups it joins at once (see `Pool.join`). */
+  readonly groups?: readonly string[];
 }
 
 /** One member's figures (see {@link PoolMember.figures}). */

@@ -1,4 +1,13 @@
-import { countOption, DEFAULT_LIMITS, DEFAULTS, msOption, type RequestOptions } from '@gotalk/peer';
+import {
+  broadcastSettings,
+  countOption,
+  DEFAULT_LIMITS,
+  DEFAULTS,
+  msOption,
+  type BroadcastOptions,
+  type GroupsOptions,
+  type RequestOptions,
+} from '@gotalk/peer';
 
 /** Bounds on what the pool itself reads of results. */
 export interface PoolLimits {
@@ -33,6 +42,15 @@ export interface PoolOptions {
   /** How long `close()` waits for outstanding jobs by default, in ms (default 5 000). */
   readonly closeTimeout?: number;
   readonly limits?: Partial<PoolLimits>;
+  /**
+   * What `to()`, `everyone()`, `notify()` and `gather()` do about a member that does not read:
+   * past `maxUnsent` bytes unsent (default 1 MiB) it is left out, and its connection closed with
+   * `MEMBER_BEHIND` (`behind: 'close'`, the default: a worker the pool started is started again)
+   * or only passed over (`'skip'`).
+   */
+  readonly broadcast?: BroadcastOptions;
+  /** `maxGroupsPerMember`: the groups one member may be in at once (default 64). */
+  readonly groups?: GroupsOptions;
   /** The random source of the power-of-two choice (default Math.random), for tests. */
   readonly random?: () => number;
 }
@@ -56,6 +74,8 @@ export interface PoolSettings {
   readonly staleLoad: number;
   readonly closeTimeout: number;
   readonly limits: PoolLimits;
+  readonly broadcast: Required<BroadcastOptions>;
+  readonly groups: GroupsOptions;
   readonly random: () => number;
 }
 
@@ -85,6 +105,8 @@ export function resolvePoolOptions(options: PoolOptions): PoolSettings {
       maxJsonBytes: countOption(l.maxJsonBytes, DEFAULT_LIMITS.maxJsonBytes, 'limits.maxJsonBytes'),
       maxJsonDepth: countOption(l.maxJsonDepth, DEFAULT_LIMITS.maxJsonDepth, 'limits.maxJsonDepth'),
     },
+    broadcast: broadcastSettings(options.broadcast),
+    groups: options.groups ?? {},
     random: options.random ?? Math.random,
   };
 }

@@ -1,9 +1,13 @@
 import {
+  Audience,
   CallerBase,
   Emitter,
-  invalidName,
+  Groups,
+  inGroups,
   msOption,
   type ActivityListener,
+  type AudienceHost,
+  type GroupView,
   type CloseInfo,
   type Connection,
   type InputOf,
@@ -19,7 +23,7 @@ import { PoolError } from './errors.ts';
 import type { JobCounts, JobInfo, PoolEvents } from './events.ts';
 import type { ConnectionSource, FeedOptions } from './feed.ts';
 import type { PoolFigures } from './figures/pool-figures.ts';
-import { gather, type GatherOptions, type GatherResult } from './gather.ts';
+import { byWorker, lostOrAsIs, type GatherOptions, type GatherResult } from './gather.ts';
 import { RequestJob } from './job.ts';
 import { Member, type MemberOptions, type PoolMember } from './member.ts';
 import { concurrencyOption, resolvePoolOptions, type PoolLimits, type PoolOptions, type PoolRequestOptions, type PoolSettings } from './options.ts';
@@ -62,11 +66,22 @@ export class Pool extends CallerBase {
   #load: number | undefined;
   readonly #restarters = new Set<Restarter>();
   readonly #feeds = new Set<() => void>();
+  readonly #groups: Groups<PoolMember>;
+  readonly #audience: AudienceHost<PoolMember>;
 
   /** Throws RangeError naming a bad option. */
   constructor(options: PoolOptions = {}) {
     super();
     this.#settings = resolvePoolOptions(options);
+    this.#groups = new Groups(this.#settings.groups);
+    this.#audience = {
+      connectionOf: (m) => m.connection,
+      limits: this.#settings.limits,
+      requestTimeout: this.#settings.requestTimeout,
+      ...this.#settings.broadcast,
+      groups: this.#groups,
+      failed: (error, m) => lostOrAsIs(error, m.name),
+    };
     this.#dispatcher = new Dispatcher(
       this.#settings,
       this.#members,
@@ -184,6 +199,43 @@ export class Pool extends CallerBase {
     return stop;
   }
 
+  // ----- groups -----
+
+  /** Who is in which group (join and leave with {@link join} and {@link leave}); a member that leaves the pool leaves its groups. */
+  get groups(): GroupView<PoolMember> {
+    return this.#groups;
+  }
+
+  /**
+   * Puts a present member in each of `groups`. Throws `INVALID_GROUP` for a bad name,
+   * `GROUP_LIMIT` past `maxGroupsPerMember`, and RangeError for a member not in the pool.
+   */
+  join(member: PoolMember, ...groups: string[]): void {
+    if (!this.#members.includes(member as Member)) throw new RangeError(`"${member.name}" is not a member of this pool`);
+    this.#groups.join(member, ...groups);
+  }
+
+  /** Takes `member` out of each of `groups`, or out of all of them when none is named. */
+  leave(member: PoolMember, ...groups: string[]): void {
+    this.#groups.leave(member, ...groups);
+  }
+
+  /**
+   * The members of any of `groups`, to notify or gather from (see `Audience` of `@gotalk/peer`):
+   * `pool.to('gpu').gather('status')`. A gather's entries carry the member (`entry.member.name`)
+   * and a lost worker's error is `WORKER_LOST`. Throws `INVALID_GROUP` for a bad name.
+   */
+  to(...groups: string[]): Audience<PoolMember> {
+    return new Audience(this.#audience, inGroups(this.#groups, groups));
+  }
+
+  /** Every member connected now, to notify or gather from: see {@link to}. */
+  everyone(): Audience<PoolMember> {
+    return new Audience(this.#audience, (visit) => {
+      for (const m of this.#members) visit(m);
+    });
+  }
+
   // ----- the calling surface -----
 
   /** Sends a request with a raw payload as a job; resolves with the raw result of the worker that ran it. */
@@ -231,20 +283,12 @@ export class Pool extends CallerBase {
   }
 
   /**
-   * Sends a notification to every member connected now (a member closing meanwhile is skipped).
-   * Throws `INVALID_NAME` or `PAYLOAD_TOO_LARGE` as a peer would.
+   * Sends a notification to every member connected now (a member closing meanwhile is skipped,
+   * one behind is left out: see `PoolOptions.broadcast`). Throws `INVALID_NAME` or
+   * `PAYLOAD_TOO_LARGE` as a peer would.
    */
   notifyBytes(name: string, payload: Uint8Array): void {
-    const bad = invalidName(name, 'notification');
-    if (bad) throw bad;
-    for (const m of this.#members) {
-      if (!m.connection.open) continue;
-      try {
-        m.connection.notifyBytes(name, payload);
-      } catch (err) {
-        if ((err as PoolError).code !== 'CLOSED') throw err;
-      }
-    }
+    this.everyone().notifyBytes(name, payload);
   }
 
   /**
@@ -260,13 +304,18 @@ export class Pool extends CallerBase {
     options?: GatherOptions,
   ): Promise<GatherResult<OutputOf<O>>[]>;
   gather(op: string | Operation, value?: unknown, options: GatherOptions = {}): Promise<GatherResult<unknown>[]> {
-    if (typeof op === 'string') return this.#gather(options, (c, o) => c.request(op, value, o));
-    return this.#gather(options, (c, o) => c.call(op, value as never, o));
+    if (this.#state === 'closed') return Promise.reject(this.#dispatcher.closedError());
+    const everyone = this.everyone();
+    const asked = typeof op === 'string' ? everyone.gather(op, value, options) : everyone.gather(op, value as never, options);
+    return asked.then((entries) => entries.map(byWorker));
   }
 
   /** {@link gather} with raw payloads. */
   gatherBytes(op: string, payload: Uint8Array, options: GatherOptions = {}): Promise<GatherResult<Uint8Array>[]> {
-    return this.#gather(options, (c, o) => c.requestBytes(op, payload, o));
+    if (this.#state === 'closed') return Promise.reject(this.#dispatcher.closedError());
+    return this.everyone()
+      .gatherBytes(op, payload, options)
+      .then((entries) => entries.map(byWorker));
   }
 
   /** Subscribes to the activity events of every member, present and future; returns the unsubscribe function. */
@@ -383,6 +432,7 @@ export class Pool extends CallerBase {
     if (existing) return existing;
     const concurrency = concurrencyOption(options.concurrency, this.#settings.concurrency);
     const m = new Member(this.#uniqueName(options.name), connection, concurrency, this.#settings.staleLoad, owned);
+    if (options.groups?.length) this.#groups.join(m, ...options.groups); // a bad group throws before it joins the pool
     this.#members.push(m);
     if (left) this.#leftHooks.set(m, left);
     if (this.#load !== undefined) connection.setLoad(this.#load);
@@ -438,6 +488,7 @@ export class Pool extends CallerBase {
     this.#goneLife += m.lifetime(now);
     this.#unwatch.get(m)?.();
     this.#unwatch.delete(m);
+    this.#groups.leave(m);
     if (info === null && m.owned) void m.connection.close();
     if (this.#watching > 0) this.#events.emit('leave', { member: m, info });
     const hook = this.#leftHooks.get(m);
@@ -446,15 +497,5 @@ export class Pool extends CallerBase {
     const removal = this.#removals.get(m);
     this.#removals.delete(m);
     removal?.();
-  }
-
-  #gather<T>(options: GatherOptions, ask: (c: Connection, o: { timeout: number; signal?: AbortSignal }) => Promise<T>): Promise<GatherResult<T>[]> {
-    if (this.#state === 'closed') return Promise.reject(this.#dispatcher.closedError());
-    const timeout = msOption(options.timeout, this.#settings.requestTimeout, 'timeout');
-    const o = options.signal ? { timeout, signal: options.signal } : { timeout };
-    return gather(
-      this.#members.filter((m) => m.connection.open),
-      (c) => ask(c, o),
-    );
   }
 }

@@ -53,7 +53,7 @@ describe('fuzzing the decoder', () => {
     const failure = report.failures.find((f) => f.kind === 'decoder threw something other than a CodecError');
     expect(failure, describeFailures(report)).toBeDefined();
     expect(failure!.detail).toContain('TypeError: boom');
-    expect(failure!.replay).toBe(`pnpm fuzz --seed 0x00000007 --case ${failure!.caseIndex}`);
+    expect(failure!.replay).toBe(`npx --yes pnpm@10 fuzz --seed 0x00000007 --case ${failure!.caseIndex}`);
     // Shrunk to a heartbeat (13 bytes), perhaps behind the version.
     expect(failure!.input.length).toBeLessThanOrEqual(15);
     expect(new TextDecoder().decode(failure!.input)).toMatch(/h/);
