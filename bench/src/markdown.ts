@@ -11,6 +11,7 @@ export function performanceDoc(r: Report, chartPath: string): string {
   const busy =
     others > 0.2 || r.busy.loadStart > m.cores / 2
       ? `
+
 This run shared the machine with other work (${busyLine(r)}): the absolute figures
 are low and move from pass to pass, and the ranges are wide; the ratios, measured pass by pass,
 hold up better, but rerun \`npx --yes pnpm@10 bench\` on an idle machine before reading much into a
@@ -66,7 +67,7 @@ acknowledgement). "× raw" divides by the raw echo of the same pass; "× best pe
 peer with the highest median req/s on that transport (the JSON also has both ratios for MB/s and
 for p50/p99 latency, where above 1 means slower). The stream case sends 64 KiB parts through
 one \`stream()\` call that the server echoes part by part (\`handleStream\`), against raw 64 KiB
-writes through a plain byte echo (\`pipe\`) and a gRPC bidirectional stream whose server pipes
+writes through a plain byte echo (\`pipe\`) and a gRPC bidirectional stream whose server writes
 each message back, counting bytes read back; each pass opens a new connection. The connect case
 opens a connection (for Gotalk: until the version handshake is done) and closes it, one at a
 time, for ${s.connectMs} ms per pass. The idle case, measured once, takes the server's
@@ -105,7 +106,25 @@ ${markdownTable(OTHER_HEADERS, otherRows(r))}
   views of the read buffer.)
 - **Small requests with many in flight over TCP.** The client's writes are batched (64 requests
   per write); what is left is about 2.3 µs of JavaScript per request on the client (promise,
-  request object, id, frame), against a raw client that does almost nothing per message.
+  request object, id, frame), against a raw client that does almost nothing per message. A CPU
+  profile of both processes (\`npx --yes pnpm@10 bench:ab -- --base=. --passes=1 --cases="tcp bytes 32 64" --prof=/tmp/prof\`)
+  has each about half idle (waiting for the other), the socket writes (\`writeBuffer\`) at 7–9%
+  and garbage collection at 3–7%, and no JavaScript function of Gotalk above about 1.5%: the
+  per-request cost is spread thin, with no one thing to remove.
+- **JSON requests.** In profiles of both processes of a JSON echo of 64 KiB, the largest items
+  are \`JSON.stringify\` and \`JSON.parse\` themselves (on Node 20, stringify costs about 4–5 µs
+  per KiB and parse about 1), which every peer library pays alike for the same object. Gotalk's
+  own work on top of them was the depth check (\`limits.maxJsonDepth\`) and the UTF-8 encoding:
+  the check now runs on the decoded text, which the parse needs anyway, and leaves the rest of
+  each long string to the engine's string search; long text is encoded with \`encodeInto\` into a
+  buffer of its length. Against the build before (\`bench:ab\`, alternating processes, TCP, 64 in
+  flight) that made JSON 1.13× (1.07–1.23) faster at 64 KiB and left 1 KiB where it was: at
+  1 KiB the rest is the per-request work shared with the bytes path.
+- **gRPC.** \`@grpc/grpc-js\` spends about 1 ms of CPU per unary call on this machine (client and
+  server in one process, measured apart from the benchmark): HTTP/2 headers, a call object and
+  metadata on each side of every call, with no single hot spot in its profile; its streams are
+  HTTP/2 streams with their own flow control. So it trails both the raw echo and Gotalk by far
+  at 32 B and comes closest at 64 KiB, where copying the bytes is a larger share of the work.
 - **Connect + close.** Gotalk's connection is ready after the version handshake, one more
   round trip between the two processes than the raw connect measured here.
 ${pool ? `\n${pool}` : ''}`;

@@ -1,6 +1,6 @@
 // One A/B sample: a Gotalk echo server (a child process, echo-server.ts) and its client (this
 // process), both from the @gotalk/node build given; prints `{"reqPerSec":…}` on stdout.
-// node --import tsx echo-pair.ts <dist/index.js> <tcp|unix> <json|bytes> <size> <inflight> <warmupMs> <timeMs> [cpu-prof dir]
+// node --import tsx echo-pair.ts <dist/index.js> <tcp|unix|ws> <json|bytes> <size> <inflight> <warmupMs> <timeMs> [cpu-prof dir]
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -14,10 +14,13 @@ const args = process.argv.slice(2).filter((a) => a !== '--');
 const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const mine = resolve(here, '../../../packages/node/dist/index.js');
+// Paths on the command line are the caller's: pnpm runs this script in bench/ and says where it was started in INIT_CWD.
+const cwd = process.env['INIT_CWD'] ?? process.cwd();
 const baseDir = arg('base');
 const passes = Number(arg('passes') ?? 7);
 const timeMs = Number(arg('time') ?? 1000);
-const prof = arg('prof');
+const profArg = arg('prof');
+const prof = profArg === undefined ? undefined : resolve(cwd, profArg);
 const cases = (arg('cases') ?? 'tcp json 1024 64,tcp json 65536 64,tcp bytes 1024 64,tcp bytes 65536 64').split(',').map((c) => c.trim().split(/\s+/));
 
 function sample(entry: string, c: string[], profDir?: string): number | null {
@@ -50,7 +53,7 @@ function sample(entry: string, c: string[], profDir?: string): number | null {
 
 function main(): void {
   if (!baseDir) return void process.stdout.write('usage: bench:ab -- --base=DIR (a checkout with a build of packages/node)\n');
-  const base = resolve(baseDir, 'packages/node/dist/index.js');
+  const base = resolve(cwd, baseDir, 'packages/node/dist/index.js');
   if (!existsSync(base) || !existsSync(mine)) return void process.stdout.write(`no build at ${existsSync(base) ? mine : base}\n`);
   process.stdout.write(`A = ${base}\nB = ${mine}\n${passes} passes of ${timeMs} ms per case and side, alternating A B, B A…\n`);
   for (const c of cases) {
