@@ -94,8 +94,9 @@ async function* encodeParts<T>(values: Iterable<T> | AsyncIterable<T>, fn: (v: T
  * handlers see as `ctx.data` (a server's accept hook's result).
  */
 export class Handlers<D = unknown> {
-  readonly #ops = new Map<string, OpEntry>();
-  readonly #notifications = new Map<string, NotificationHandler>();
+  // Made on first use: every connection has a registry of its own, and most never fill theirs.
+  #ops: Map<string, OpEntry> | null = null;
+  #notifications: Map<string, NotificationHandler> | null = null;
   readonly #hooks: Middleware[] = [];
   #fallbackFn: FallbackHandler | undefined;
   #notificationFallbackFn: NotificationHandler | undefined;
@@ -115,7 +116,7 @@ export class Handlers<D = unknown> {
 
   /** Handles `op` with raw bytes in and out. */
   handleBytes(op: string, fn: BytesHandler<D>): this {
-    this.#ops.set(op, { kind: 'single', fn: fn as BytesHandler, hooks: this.#hooks });
+    (this.#ops ??= new Map()).set(op, { kind: 'single', fn: fn as BytesHandler, hooks: this.#hooks });
     return this;
   }
 
@@ -126,7 +127,7 @@ export class Handlers<D = unknown> {
 
   /** Handles `op` as a stream of byte parts; see {@link StreamResult} for what it may answer. */
   handleStream(op: string, fn: StreamHandler<D>): this {
-    this.#ops.set(op, { kind: 'stream', fn: fn as StreamHandler, hooks: this.#hooks });
+    (this.#ops ??= new Map()).set(op, { kind: 'stream', fn: fn as StreamHandler, hooks: this.#hooks });
     return this;
   }
 
@@ -193,7 +194,7 @@ export class Handlers<D = unknown> {
 
   /** Handles a notification with its raw payload. */
   onNotificationBytes(name: string, fn: NotificationHandler<D>): this {
-    this.#notifications.set(name, fn as NotificationHandler);
+    (this.#notifications ??= new Map()).set(name, fn as NotificationHandler);
     return this;
   }
 
@@ -215,12 +216,12 @@ export class Handlers<D = unknown> {
 
   /** Removes `op`'s handler from this registry (not from a parent). */
   remove(op: string): boolean {
-    return this.#ops.delete(op);
+    return this.#ops?.delete(op) ?? false;
   }
 
   /** Removes a notification handler from this registry. */
   removeNotification(name: string): boolean {
-    return this.#notifications.delete(name);
+    return this.#notifications?.delete(name) ?? false;
   }
 
   /** The handler for `op`: this registry's, a parent's, or a fallback (nearest first), with the middleware of the registry holding it. */
@@ -239,7 +240,7 @@ export class Handlers<D = unknown> {
   }
 
   private lookupOwnNotification(name: string): NotificationEntry | undefined {
-    const fn = this.#notifications.get(name);
+    const fn = this.#notifications?.get(name);
     return fn ? { fn, hooks: this.#hooks } : this.parent?.lookupOwnNotification(name);
   }
 
@@ -249,7 +250,7 @@ export class Handlers<D = unknown> {
   }
 
   private lookupOwn(op: string): OpEntry | undefined {
-    return this.#ops.get(op) ?? this.parent?.lookupOwn(op);
+    return this.#ops?.get(op) ?? this.parent?.lookupOwn(op);
   }
 
   private findFallback(): OpEntry | undefined {
