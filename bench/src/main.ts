@@ -1,14 +1,15 @@
-// `pnpm bench [--quick] [--time=ms] [--no-build]`: Gotalk against raw socket echoes and peer
-// libraries, each side in its own process, over loopback. Measures and prints; never fails a build.
+// `npx --yes pnpm@10 bench [--quick] [--time=MS] [--passes=N] [--only=REGEX] [--no-build]`: Gotalk against raw
+// socket echoes, gRPC and peer libraries, each side in its own process, over loopback, in interleaved
+// passes (the median of pass-by-pass ratios). Measures and prints; never fails a build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { textTable } from './format.ts';
 import { machine } from './machine.ts';
 import { performanceDoc } from './markdown.ts';
-import { killAll } from './procs.ts';
-import { buildReport, type Report, ECHO_HEADERS, echoRows, OTHER_HEADERS, otherRows, TARGET_HEADERS, targetRows } from './report.ts';
+import { watchMachine } from './busy.ts';
+import { childCpuSeconds, killAll } from './procs.ts';
+import { buildReport, busyLine, type Report, ECHO_HEADERS, echoRows, OTHER_HEADERS, otherRows, TARGET_HEADERS, targetRows } from './report.ts';
 import { runAll } from './runner.ts';
 import { parseSettings } from './settings.ts';
 import { chart } from './svg.ts';
@@ -39,11 +40,13 @@ async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
   if (settings.build) build();
   const started = performance.now();
-  const load = loadavg()[0]!;
-  if (load > 0.5) process.stdout.write(`note: the 1-minute load average is ${load.toFixed(2)} before starting; other work on this machine skews the figures\n`);
-  process.stdout.write(`${settings.quick ? 'quick' : 'full'} run: ${settings.timeMs} ms per case after ${settings.warmupMs} ms of warm-up\n`);
+  const watch = watchMachine();
+  process.stdout.write(
+    `${settings.quick ? 'quick' : 'full'} run: ${settings.passes} interleaved passes, ${settings.timeMs} ms per case and pass after ${settings.warmupMs} ms of warm-up\n`,
+  );
   const measurements = await runAll(settings);
-  const report = buildReport(measurements, settings, machine(), new Date(), load);
+  const busy = watch.stop(childCpuSeconds());
+  const report = buildReport(measurements, settings, machine(), new Date(), busy, (performance.now() - started) / 1000);
   const svg = chart(report);
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(`${RESULTS}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
@@ -57,7 +60,10 @@ async function main(): Promise<void> {
   const m = report.machine;
   const out = [
     '',
-    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; ${report.date}; load average ${report.loadAverage.start} at the start, ${report.loadAverage.end} at the end`,
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; ${report.date}`,
+    `${busyLine(report)}`,
+    'ratios: the median of the pass-by-pass ratios (each pass runs the implementations of a case back to back), with the range of the passes;',
+    'a verdict is "too noisy" when the bound lies inside the middle half of the passes',
     '',
     'ECHO',
     textTable(ECHO_HEADERS, echoRows(report)),
@@ -68,7 +74,7 @@ async function main(): Promise<void> {
     'TARGETS',
     textTable(TARGET_HEADERS, targetRows(report)),
     '',
-    `wrote bench/results/latest.json and latest.svg${complete ? ', full.json, full.svg and docs/performance.md' : ''} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    `wrote bench/results/latest.json and latest.svg${complete ? ', full.json, full.svg and docs/performance.md' : ''} (${report.seconds} s)`,
     '',
   ];
   process.stdout.write(out.join('\n'));

@@ -1,26 +1,27 @@
 import { IMPLS, type Impl, type Transport } from './clients/index.ts';
-import { pending, type Measurements } from './results.ts';
+import type { Measurements, StreamImpl } from './results.ts';
 import type { Settings } from './settings.ts';
 
 const KINDS = ['raw', 'gotalk'] as const;
+const STREAMS: readonly StreamImpl[] = ['raw', 'gotalk', 'grpc'];
 
 /** Every case of a run, not yet measured; with \`--only=REGEX\`, those whose id matches. */
 export function plan(s: Settings): Measurements {
   const m: Measurements = { echo: [], stream: [], connect: [], idle: [] };
   for (const transport of ['tcp', 'unix', 'ws'] as Transport[]) {
     for (const impl of Object.keys(IMPLS) as Impl[]) {
-      if (transport !== 'ws' && IMPLS[impl].server === null) continue;
+      if ((transport === 'ws' ? IMPLS[impl].wsServer : IMPLS[impl].server) === null) continue;
       for (const size of s.sizes) {
         for (const inflight of s.inflight) {
-          m.echo.push({ id: `${transport} ${impl} ${size} B x${inflight}`, transport, impl, size, inflight, samples: [], outcome: pending() });
+          m.echo.push({ id: `${transport} ${impl} ${size} B x${inflight}`, transport, impl, size, inflight, passes: [] });
         }
       }
     }
   }
   for (const transport of s.streamTransports)
-    for (const impl of KINDS) m.stream.push({ id: `${transport} ${impl} stream 64 KiB parts`, transport, impl, samples: [], outcome: pending() });
-  for (const impl of KINDS) m.connect.push({ id: `tcp ${impl} connect+close`, impl, samples: [], outcome: pending() });
-  for (const impl of KINDS) m.idle.push({ id: `tcp ${impl} ${s.idleConnections} idle`, impl, samples: [], outcome: pending() });
+    for (const impl of STREAMS) m.stream.push({ id: `${transport} ${impl} stream 64 KiB parts`, transport, impl, passes: [] });
+  for (const impl of KINDS) m.connect.push({ id: `tcp ${impl} connect+close`, impl, passes: [] });
+  for (const impl of KINDS) m.idle.push({ id: `tcp ${impl} ${s.idleConnections} idle`, impl, passes: [] });
   const only = s.only;
   if (!only) return m;
   const keep = <T extends { id: string }>(rows: T[]) => rows.filter((r) => only.test(r.id));

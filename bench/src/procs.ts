@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { processCpuSeconds } from './busy.ts';
 
 /** Every message between the runner and its children is a plain object with a `type`. */
 export interface Message {
@@ -8,6 +9,10 @@ export interface Message {
 }
 
 const live = new Set<Child>();
+let childCpu = 0;
+
+/** CPU seconds used by the children killed so far (read just before each is killed). */
+export const childCpuSeconds = (): number => childCpu;
 const TSX = import.meta.resolve('tsx');
 
 /**
@@ -20,6 +25,7 @@ export class Child {
   private readonly inbox: Message[] = [];
   private waiter: ((m: Message | null) => void) | null = null;
   private exited = false;
+  private counted = false;
   readonly exit: Promise<number | null>;
 
   constructor(script: string, args: readonly string[] = []) {
@@ -82,6 +88,8 @@ export class Child {
   /** Kills the child (SIGKILL after a grace period) and waits for it to be gone. */
   async kill(): Promise<void> {
     if (this.exited) return;
+    if (!this.counted) childCpu += processCpuSeconds(this.proc.pid);
+    this.counted = true;
     this.proc.kill('SIGTERM');
     const hard = setTimeout(() => this.proc.kill('SIGKILL'), 1000);
     await this.exit;

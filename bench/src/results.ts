@@ -6,35 +6,30 @@ import type { Impl, Transport } from './clients/index.ts';
 /** A measured figure, or why there is none. */
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
-export interface EchoRow {
+/** One case: its outcome in each pass (index 0 is pass 1), so that cases of the same pass pair up. */
+export interface Row<T> {
   /** The case's name in progress lines and in `--only`. */
   readonly id: string;
-  /** The headline figure of each round that succeeded (req/s, MB/s, connections/s, bytes). */
-  readonly samples: number[];
+  readonly passes: Outcome<T>[];
+}
+
+export interface EchoRow extends Row<EchoResult> {
   readonly transport: Transport;
   readonly impl: Impl;
   readonly size: number;
   readonly inflight: number;
-  outcome: Outcome<EchoResult>;
 }
 
-export interface StreamRow {
-  /** The case's name in progress lines and in `--only`. */
-  readonly id: string;
-  /** The headline figure of each round that succeeded (req/s, MB/s, connections/s, bytes). */
-  readonly samples: number[];
+/** What the stream case compares: a raw byte echo, Gotalk's `stream()`, a gRPC bidirectional stream. */
+export type StreamImpl = 'raw' | 'gotalk' | 'grpc';
+
+export interface StreamRow extends Row<StreamResult> {
   readonly transport: 'tcp' | 'unix';
-  readonly impl: 'raw' | 'gotalk';
-  outcome: Outcome<StreamResult>;
+  readonly impl: StreamImpl;
 }
 
-export interface ConnectRow {
-  /** The case's name in progress lines and in `--only`. */
-  readonly id: string;
-  /** The headline figure of each round that succeeded (req/s, MB/s, connections/s, bytes). */
-  readonly samples: number[];
+export interface ConnectRow extends Row<ConnectResult> {
   readonly impl: 'raw' | 'gotalk';
-  outcome: Outcome<ConnectResult>;
 }
 
 export interface IdleResult {
@@ -47,13 +42,8 @@ export interface IdleResult {
   readonly heapAfter: number;
 }
 
-export interface IdleRow {
-  /** The case's name in progress lines and in `--only`. */
-  readonly id: string;
-  /** The headline figure of each round that succeeded (req/s, MB/s, connections/s, bytes). */
-  readonly samples: number[];
+export interface IdleRow extends Row<IdleResult> {
   readonly impl: 'raw' | 'gotalk';
-  outcome: Outcome<IdleResult>;
 }
 
 export interface Measurements {
@@ -63,5 +53,10 @@ export interface Measurements {
   readonly idle: IdleRow[];
 }
 
-export const pending = <T>(): Outcome<T> => ({ ok: false, reason: 'not run' });
 export const failed = <T>(reason: string): Outcome<T> => ({ ok: false, reason });
+
+/** The values of the passes that succeeded. */
+export const okValues = <T>(row: Row<T>): T[] => row.passes.flatMap((o) => (o.ok ? [o.value] : []));
+
+/** Why a row has no figure: the first failure's reason, or `not run`. */
+export const whyNot = <T>(row: Row<T>): string => row.passes.find((o): o is { ok: false; reason: string } => !o.ok)?.reason ?? 'not run';

@@ -1,32 +1,34 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Impl, Transport } from './clients/index.ts';
-import { int, mb, ms } from './format.ts';
-import type { Job } from './jobs.ts';
+import type { EchoResult } from './cases/echo.ts';
+import { IMPLS, type Impl, type Transport } from './clients/index.ts';
+import { int, mb } from './format.ts';
+import type { Command } from './jobs.ts';
 import { plan } from './plan.ts';
 import { Child, killAll } from './procs.ts';
-import { failed, type Measurements, type Outcome } from './results.ts';
+import { failed, type Measurements, type Outcome, type Row, type StreamImpl } from './results.ts';
 import type { Settings } from './settings.ts';
 import { sleep } from './stats.ts';
+import { reasonOf, Worker } from './worker.ts';
 
 const START_TIMEOUT = 30_000;
-/** Slack on top of a case's own time: process start, connecting, warming up, draining. */
+/** Slack on top of a command's own time: connecting, draining, a busy machine. */
 const SLACK = 25_000;
 
-/** The servers, each in its own process, and what is measured against each. */
-const FAMILIES: readonly { script: string; name: string; kind: 'raw' | 'gotalk' | null; impls: Impl[]; transports: Transport[] }[] = [
-  { script: 'servers/raw-net.ts', name: 'raw net', kind: 'raw', impls: ['raw'], transports: ['tcp', 'unix'] },
-  { script: 'servers/gotalk.ts', name: 'gotalk', kind: 'gotalk', impls: ['gotalk bytes', 'gotalk json'], transports: ['tcp', 'unix', 'ws'] },
-  { script: 'servers/raw-ws.ts', name: 'raw ws', kind: null, impls: ['raw'], transports: ['ws'] },
-  { script: 'servers/birpc.ts', name: 'birpc', kind: null, impls: ['birpc'], transports: ['ws'] },
-  { script: 'servers/json-rpc.ts', name: 'json-rpc-2.0', kind: null, impls: ['json-rpc-2.0'], transports: ['ws'] },
-  { script: 'servers/socket-io.ts', name: 'socket.io', kind: null, impls: ['socket.io'], transports: ['ws'] },
-];
-
-function reasonOf(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 120);
-}
+/** The server scripts, each run in its own process. */
+const SERVERS: Record<string, string> = {
+  'servers/raw-net.ts': 'raw net',
+  'servers/gotalk.ts': 'gotalk',
+  'servers/grpc.ts': 'gRPC',
+  'servers/raw-ws.ts': 'raw ws',
+  'servers/birpc.ts': 'birpc',
+  'servers/json-rpc.ts': 'json-rpc-2.0',
+  'servers/socket-io.ts': 'socket.io',
+};
+const STREAM_SERVER: Record<StreamImpl, string> = { raw: 'servers/raw-net.ts', gotalk: 'servers/gotalk.ts', grpc: 'servers/grpc.ts' };
+const CONNECT_SERVER = { raw: 'servers/raw-net.ts', gotalk: 'servers/gotalk.ts' } as const;
+const echoServer = (impl: Impl, t: Transport): string => (t === 'ws' ? IMPLS[impl].wsServer : IMPLS[impl].server)!;
 
 /** A running server process and the addresses it listens on. */
 interface Running {
@@ -50,119 +52,68 @@ async function startServer(script: string, parent: string): Promise<Running> {
   }
 }
 
-/**
- * Runs a client job; `onResult` gets each `result`/`failed` message. Each message must come
- * within `budgetMs` of the previous one, or the client is killed and the job fails.
- */
-async function runClient(job: Job, budgetMs: number, onResult: (id: string, outcome: Outcome<unknown>) => void): Promise<void> {
-  const child = new Child('client.ts', [JSON.stringify(job)]);
-  try {
-    for (;;) {
-      const m = await child.next(budgetMs, 'a result');
-      if (m.type === 'done') return;
-      if (m.type === 'error') throw new Error(String(m['message']));
-      if (m.type === 'result') onResult(String(m['id']), { ok: true, value: m['result'] });
-      else if (m.type === 'failed') onResult(String(m['id']), failed(String(m['message'])));
-    }
-  } finally {
-    await child.kill();
-  }
+/** The servers a run needs, started; a server that cannot start is an error string its cases report. */
+type Servers = Map<string, Running | string>;
+
+/** The order of a case's implementations in pass `pass` (1-based): forward, then backward, and so on. */
+const inOrder = <T>(items: readonly T[], pass: number): T[] => (pass % 2 === 1 ? [...items] : [...items].reverse());
+
+/** Records `outcome` as pass `pass` of `row`; a row that failed in every earlier pass is not tried again. */
+async function measure<T>(row: Row<T>, pass: number, run: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
+  const earlier = row.passes.slice(0, pass - 1);
+  const outcome = pass > 1 && earlier.length > 0 && earlier.every((o) => !o.ok) ? earlier[0]! : await run();
+  row.passes[pass - 1] = outcome;
+  return outcome;
 }
 
-interface Row {
-  readonly id: string;
-  readonly samples: number[];
-  outcome: Outcome<unknown>;
-}
-
-/** Keeps a row's best round (by `score`, higher is better) and every round's score. */
-function record<T>(row: Row, outcome: Outcome<T>, score: (v: T) => number, show: (v: T) => string, round: string): void {
-  if (outcome.ok) {
-    const v = score(outcome.value);
-    row.samples.push(v);
-    if (!row.outcome.ok || v > score(row.outcome.value as T)) row.outcome = outcome;
-  } else if (!row.outcome.ok) {
-    row.outcome = outcome;
-  }
-  process.stdout.write(`  ${round}${row.id.padEnd(34)} ${outcome.ok ? show(outcome.value) : `n/a (${outcome.reason})`}\n`);
-}
-
-const tried = (r: Row) => !r.outcome.ok && r.outcome.reason !== 'not run';
-
-interface EchoFigures {
-  reqPerSec: number;
-  p50Ms: number;
-}
-const echoShow = (v: EchoFigures) => `${int(v.reqPerSec)} req/s, p50 ${ms(v.p50Ms)} ms`;
+const ratioTo = (v: number, base: number | undefined) => (base && base > 0 ? ` (${(v / base).toFixed(2)}×)` : '');
 
 /**
- * Runs every case of the plan: all servers up at once, each in its own process, then `rounds`
- * passes over the cases (a client process per implementation and transport), so that each
- * case's rounds are spread over the run and it can report its least disturbed one. Then the
- * idle-connection measurements, each with a fresh server. Kills every process at the end.
+ * Runs every case of the plan. All servers stay up, each in its own process. For each transport,
+ * one client process per implementation opens its connection and warms up; then `passes`
+ * passes over the cases, and within a pass the implementations of one case (same size and
+ * in-flight count) run back to back in alternating order (A B C, then C B A…), so that each
+ * pass yields ratios measured under the same conditions. The stream and connect cases alternate
+ * the same way. Then the idle-connection measurements, each with a fresh server. Kills every
+ * process at the end.
  */
 export async function runAll(s: Settings): Promise<Measurements> {
   const dir = mkdtempSync(join(tmpdir(), 'gotalk-bench-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', removeDir);
   const m = plan(s);
-  const servers = new Map<string, Running>();
-  const rowsOf = (f: (typeof FAMILIES)[number]): Row[] => [
-    ...m.echo.filter((r) => f.impls.includes(r.impl) && f.transports.includes(r.transport)),
-    ...(f.kind ? [...m.stream.filter((r) => r.impl === f.kind), ...m.connect.filter((r) => r.impl === f.kind)] : []),
-  ];
+  const servers: Servers = new Map();
+  const needed = new Set([
+    ...m.echo.map((r) => echoServer(r.impl, r.transport)),
+    ...m.stream.map((r) => STREAM_SERVER[r.impl]),
+    ...m.connect.map((r) => CONNECT_SERVER[r.impl]),
+  ]);
   try {
-    for (const f of FAMILIES) {
-      const rows = rowsOf(f);
-      if (rows.length === 0) continue;
+    for (const script of Object.keys(SERVERS).filter((x) => needed.has(x))) {
       try {
-        servers.set(f.script, await startServer(f.script, dir));
+        servers.set(script, await startServer(script, dir));
       } catch (err) {
-        const reason = `${f.name} server: ${reasonOf(err)}`;
-        for (const r of rows) r.outcome = failed(reason);
-        process.stdout.write(`  ${f.name}: n/a (${reason})\n`);
+        const reason = `${SERVERS[script]} server: ${reasonOf(err)}`;
+        servers.set(script, reason);
+        process.stdout.write(`  ${SERVERS[script]}: n/a (${reason})\n`);
       }
     }
-    for (let round = 1; round <= s.rounds; round++) {
-      const tag = s.rounds > 1 ? `[${round}/${s.rounds}] ` : '';
-      // Transport by transport, so that the raw baseline and the others it is compared with run close together.
-      for (const transport of ['tcp', 'unix', 'ws'] as const) {
-        for (const f of FAMILIES) {
-          const server = servers.get(f.script);
-          if (server && f.transports.includes(transport)) for (const impl of f.impls) await echoJob(s, m, server, impl, transport, tag);
-        }
-      }
-      for (const f of FAMILIES) {
-        const server = servers.get(f.script);
-        if (server && f.kind) await otherJobs(s, m, server, f.kind, tag);
-      }
-    }
-    for (const server of servers.values()) await server.child.kill();
+    for (const transport of ['tcp', 'unix', 'ws'] as const) await echoPasses(s, m, servers, transport);
+    await otherPasses(s, m, servers);
+    for (const server of servers.values()) if (typeof server !== 'string') await server.child.kill();
     if (m.idle.length > 0) process.stdout.write('idle connections\n');
     for (const row of m.idle) {
-      const script = row.impl === 'raw' ? 'servers/raw-net.ts' : 'servers/gotalk.ts';
       let server: Running | undefined;
       try {
-        server = await startServer(script, dir);
-        const value = await measureIdle(server, row.impl, s.idleConnections);
-        record(
-          row,
-          { ok: true, value },
-          (v) => v.heapPerConnection,
-          (v) => `${int(v.heapPerConnection)} B heap per connection`,
-          '',
-        );
+        server = await startServer(CONNECT_SERVER[row.impl], dir);
+        row.passes[0] = { ok: true, value: await measureIdle(server, row.impl, s.idleConnections) };
       } catch (err) {
-        record(
-          row,
-          failed(reasonOf(err)),
-          () => 0,
-          () => '',
-          '',
-        );
+        row.passes[0] = failed(reasonOf(err));
       } finally {
         await server?.child.kill();
       }
+      const o = row.passes[0]!;
+      process.stdout.write(`  ${row.id.padEnd(34)} ${o.ok ? `${int(o.value.heapPerConnection)} B heap per connection` : `n/a (${o.reason})`}\n`);
     }
   } finally {
     await killAll();
@@ -171,90 +122,121 @@ export async function runAll(s: Settings): Promise<Measurements> {
   return m;
 }
 
-/** One client process running every echo case of one implementation over one transport. */
-async function echoJob(s: Settings, m: Measurements, server: Running, impl: Impl, transport: Transport, tag: string): Promise<void> {
-  // A case that failed in an earlier round and never succeeded is not tried again.
-  const rows = m.echo.filter((r) => r.impl === impl && r.transport === transport && !tried(r));
-  if (rows.length === 0) return;
+/** Opens a warmed-up echo connection of `impl` in a client process of its own, or says why not. */
+async function echoWorker(s: Settings, servers: Servers, impl: Impl, transport: Transport): Promise<Worker | string> {
+  const server = servers.get(echoServer(impl, transport));
+  if (server === undefined || typeof server === 'string') return server ?? 'no server';
   const address = server.addresses[transport];
-  if (!address) {
-    for (const r of rows)
-      record(
-        r,
-        failed(`no ${transport} address`),
-        () => 0,
-        () => '',
-        tag,
-      );
-    return;
-  }
-  const job: Job = {
-    kind: 'echo',
-    impl,
-    transport,
-    address,
-    cases: rows.map((r) => ({ id: r.id, size: r.size, inflight: r.inflight })),
-    warmupMs: s.warmupMs,
-    timeMs: s.timeMs,
-  };
-  const seen = new Set<string>();
+  if (!address) return `no ${transport} address`;
+  let worker: Worker;
   try {
-    await runClient(job, s.warmupMs * 2 + s.timeMs + SLACK, (id, outcome) => {
-      const row = rows.find((r) => r.id === id);
-      if (!row) return;
-      seen.add(id);
-      record(row, outcome as Outcome<EchoFigures>, (v) => v.reqPerSec, echoShow, tag);
-    });
+    worker = await Worker.start();
   } catch (err) {
-    for (const r of rows)
-      if (!seen.has(r.id))
-        record(
-          r,
-          failed(reasonOf(err)),
-          () => 0,
-          () => '',
-          tag,
-        );
+    return `client process: ${reasonOf(err)}`;
+  }
+  const opened = await worker.run({ type: 'open', impl, transport, address, warmupMs: s.openWarmupMs }, s.openWarmupMs + SLACK);
+  if (opened.ok) return worker;
+  await worker.stop();
+  return `cannot connect: ${opened.reason}`;
+}
+
+/** The echo cases of one transport, pass by pass, the implementations of each case back to back. */
+async function echoPasses(s: Settings, m: Measurements, servers: Servers, transport: Transport): Promise<void> {
+  const rows = m.echo.filter((r) => r.transport === transport);
+  if (rows.length === 0) return;
+  const impls = [...new Set(rows.map((r) => r.impl))];
+  const workers = new Map<Impl, Worker | string>();
+  for (const impl of impls) workers.set(impl, await echoWorker(s, servers, impl, transport));
+  const cases = [...new Set(rows.map((r) => `${r.size} B x${r.inflight}`))];
+  try {
+    for (let pass = 1; pass <= s.passes; pass++) {
+      for (const name of cases) {
+        const group = rows.filter((r) => `${r.size} B x${r.inflight}` === name);
+        const line: string[] = [];
+        const got = new Map<Impl, EchoResult>();
+        for (const row of inOrder(group, pass)) {
+          const w = workers.get(row.impl)!;
+          const command: Command = { type: 'echo', size: row.size, inflight: row.inflight, warmupMs: s.warmupMs, timeMs: s.timeMs };
+          const o = await measure(row, pass, () =>
+            typeof w === 'string' ? Promise.resolve(failed<EchoResult>(w)) : w.run<EchoResult>(command, s.warmupMs + s.timeMs + SLACK),
+          );
+          if (o.ok) got.set(row.impl, o.value);
+        }
+        for (const row of group) {
+          const v = got.get(row.impl);
+          line.push(`${row.impl} ${v ? `${int(v.reqPerSec)}${row.impl === 'raw' ? '' : ratioTo(v.reqPerSec, got.get('raw')?.reqPerSec)}` : 'n/a'}`);
+        }
+        process.stdout.write(`  [${pass}/${s.passes}] ${transport} ${name} req/s: ${line.join(' · ')}\n`);
+      }
+    }
+  } finally {
+    for (const w of workers.values()) if (typeof w !== 'string') await w.stop();
   }
 }
 
-/** The stream and connect cases against a raw or Gotalk server. */
-async function otherJobs(s: Settings, m: Measurements, server: Running, kind: 'raw' | 'gotalk', tag: string): Promise<void> {
-  const one = async <T>(job: Job, budget: number, row: Row, score: (v: T) => number, show: (v: T) => string) => {
-    let outcome: Outcome<T> = failed('no result');
-    try {
-      await runClient(job, budget, (_, o) => (outcome = o as Outcome<T>));
-    } catch (err) {
-      outcome = failed(reasonOf(err));
-    }
-    record(row, outcome, score, show, tag);
+/** The stream and connect cases, pass by pass, raw and the others back to back; each first runs once unrecorded (warm-up). */
+async function otherPasses(s: Settings, m: Measurements, servers: Servers): Promise<void> {
+  const workers = new Map<string, Worker | string>();
+  const workerFor = async (impl: string) => {
+    if (!workers.has(impl)) workers.set(impl, await Worker.start().catch((err: unknown) => `client process: ${reasonOf(err)}`));
+    return workers.get(impl)!;
   };
-  for (const row of m.stream.filter((r) => r.impl === kind)) {
-    const address = server.addresses[kind === 'raw' ? `${row.transport}Pipe` : row.transport]!;
-    const job: Job = { kind: 'stream', id: row.id, impl: kind, address, warmupMs: s.warmupMs, timeMs: s.timeMs };
-    await one(
-      job,
-      s.warmupMs + s.timeMs + SLACK,
-      row,
-      (v: { mbPerSec: number }) => v.mbPerSec,
-      (v) => `${mb(v.mbPerSec)} MB/s`,
-    );
-  }
-  for (const row of m.connect.filter((r) => r.impl === kind)) {
-    const job: Job = { kind: 'connect', id: row.id, impl: kind, address: server.addresses['tcp']!, warmupMs: 100, timeMs: s.connectMs, max: s.connectMax };
-    await one(
-      job,
-      s.connectMs + SLACK,
-      row,
-      (v: { perSec: number }) => v.perSec,
-      (v) => `${int(v.perSec)} connections/s`,
-    );
+  const addressOf = (script: string, key: string): string | { error: string } => {
+    const server = servers.get(script);
+    if (server === undefined || typeof server === 'string') return { error: server ?? 'no server' };
+    return server.addresses[key] ?? { error: `no ${key} address` };
+  };
+  const runOne = async <T>(impl: string, command: Command | { error: string }, budget: number): Promise<Outcome<T>> => {
+    if ('error' in command) return failed(command.error);
+    const w = await workerFor(impl);
+    return typeof w === 'string' ? failed(w) : w.run<T>(command, budget);
+  };
+  const streamCommand = (impl: StreamImpl, t: 'tcp' | 'unix', warmupMs: number, timeMs: number): Command | { error: string } => {
+    const address = addressOf(STREAM_SERVER[impl], impl === 'raw' ? `${t}Pipe` : t);
+    return typeof address === 'string' ? { type: 'stream', impl, address, warmupMs, timeMs } : address;
+  };
+  const connectCommand = (impl: 'raw' | 'gotalk', timeMs: number): Command | { error: string } => {
+    const address = addressOf(CONNECT_SERVER[impl], 'tcp');
+    return typeof address === 'string' ? { type: 'connect', impl, address, warmupMs: 50, timeMs, max: s.connectMax } : address;
+  };
+  try {
+    for (const t of s.streamTransports) {
+      const rows = m.stream.filter((r) => r.transport === t);
+      for (const row of rows) await runOne(row.impl, streamCommand(row.impl, t, 50, 100), SLACK);
+      for (let pass = 1; pass <= s.passes; pass++) {
+        const got = new Map<string, number>();
+        for (const row of inOrder(rows, pass)) {
+          const o = await measure(row, pass, () =>
+            runOne<{ mbPerSec: number }>(row.impl, streamCommand(row.impl, t, s.warmupMs, s.timeMs), s.warmupMs + s.timeMs + SLACK),
+          );
+          if (o.ok) got.set(row.impl, o.value.mbPerSec);
+        }
+        const line = rows.map(
+          (r) => `${r.impl} ${got.has(r.impl) ? `${mb(got.get(r.impl)!)}${r.impl === 'raw' ? '' : ratioTo(got.get(r.impl)!, got.get('raw'))}` : 'n/a'}`,
+        );
+        process.stdout.write(`  [${pass}/${s.passes}] ${t} stream of 64 KiB parts MB/s: ${line.join(' · ')}\n`);
+      }
+    }
+    for (const row of m.connect) await runOne(row.impl, connectCommand(row.impl, 100), SLACK);
+    for (let pass = 1; pass <= s.passes && m.connect.length > 0; pass++) {
+      const got = new Map<string, number>();
+      for (const row of inOrder(m.connect, pass)) {
+        const o = await measure(row, pass, () => runOne<{ perSec: number }>(row.impl, connectCommand(row.impl, s.connectMs), s.connectMs + SLACK));
+        if (o.ok) got.set(row.impl, o.value.perSec);
+      }
+      const line = m.connect.map(
+        (r) => `${r.impl} ${got.has(r.impl) ? `${int(got.get(r.impl)!)}${r.impl === 'raw' ? '' : ratioTo(got.get(r.impl)!, got.get('raw'))}` : 'n/a'}`,
+      );
+      process.stdout.write(`  [${pass}/${s.passes}] tcp connect+close /s: ${line.join(' · ')}\n`);
+    }
+  } finally {
+    for (const w of workers.values()) if (typeof w !== 'string') await w.stop();
   }
 }
 
 /** Server heap after GC before and after `count` clients (another process) connect and sit idle. */
 async function measureIdle(server: Running, impl: 'raw' | 'gotalk', count: number) {
-  const job: Job = { kind: 'idle', impl, address: server.addresses['tcp']!, count, warm: 20 };
+  const job = { kind: 'idle', impl, address: server.addresses['tcp']!, count, warm: 20 };
   const client = new Child('client.ts', [JSON.stringify(job)]);
   try {
     await client.expect('warmed', START_TIMEOUT);

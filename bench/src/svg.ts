@@ -9,6 +9,7 @@ const COLORS: Record<Impl, string> = {
   birpc: '#e37400',
   'json-rpc-2.0': '#188038',
   'socket.io': '#a142f4',
+  grpc: '#d93025',
 };
 const TRANSPORTS: [Transport, string][] = [
   ['tcp', 'TCP'],

@@ -43,22 +43,49 @@ export async function gotalkStream(address: string, warmupMs: number, timeMs: nu
   return result;
 }
 
-/** 64 KiB chunks written to a plain echo socket as fast as it drains; bytes read back counted. */
-export async function rawStream(address: string, warmupMs: number, timeMs: number): Promise<StreamResult> {
-  const socket = await openSocket(address);
-  socket.on('error', () => {});
+/** A byte stream both ways: a socket, or a gRPC bidirectional call. */
+interface Duplex {
+  write(chunk: Buffer): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+}
+
+/** Writes 64 KiB chunks to `d` as fast as it drains and counts the bytes it reads back, for `warmupMs` + `timeMs`. */
+async function echoThrough(d: Duplex, warmupMs: number, timeMs: number): Promise<StreamResult> {
   const chunk = bytesOf(PART);
   let received = 0;
   let stop = false;
-  socket.on('data', (c: Buffer) => (received += c.length));
+  d.on('data', (c) => (received += c.length));
   const pump = () => {
     while (!stop) {
-      if (!socket.write(chunk)) return void socket.once('drain', pump);
+      if (!d.write(chunk)) return void d.once('drain', pump);
     }
   };
   pump();
   const result = await sample(() => received, warmupMs, timeMs);
   stop = true;
+  return result;
+}
+
+/** 64 KiB chunks written to a plain echo socket as fast as it drains; bytes read back counted. */
+export async function rawStream(address: string, warmupMs: number, timeMs: number): Promise<StreamResult> {
+  const socket = await openSocket(address);
+  socket.on('error', () => {});
+  const result = await echoThrough(socket, warmupMs, timeMs);
   socket.destroy();
+  return result;
+}
+
+/** One gRPC bidirectional `Stream` call sending 64 KiB messages (as fast as it drains) that the server echoes. */
+export async function grpcStream(address: string, warmupMs: number, timeMs: number): Promise<StreamResult> {
+  const { openGrpc } = await import('../clients/grpc.ts');
+  const { ECHO_SERVICE } = await import('../servers/grpc-service.ts');
+  const client = await openGrpc(address);
+  const same = (b: Buffer) => b;
+  const call = client.makeBidiStreamRequest(ECHO_SERVICE.stream.path, same, same);
+  call.on('error', () => {});
+  const result = await echoThrough(call, warmupMs, timeMs);
+  call.cancel();
+  client.close();
   return result;
 }

@@ -1,10 +1,14 @@
 import type { EchoClient } from './client.ts';
 
-/** The implementations compared, each with the server script it talks to. */
+/**
+ * The implementations compared, each with the server script it talks to over TCP and Unix
+ * sockets (`server`) and over WebSocket (`wsServer`), null where it does not run there.
+ */
 export const IMPLS = {
   raw: { server: 'servers/raw-net.ts', wsServer: 'servers/raw-ws.ts', kind: 'raw' },
   'gotalk bytes': { server: 'servers/gotalk.ts', wsServer: 'servers/gotalk.ts', kind: 'gotalk' },
   'gotalk json': { server: 'servers/gotalk.ts', wsServer: 'servers/gotalk.ts', kind: 'gotalk' },
+  grpc: { server: 'servers/grpc.ts', wsServer: null, kind: 'peer' },
   birpc: { server: null, wsServer: 'servers/birpc.ts', kind: 'peer' },
   'json-rpc-2.0': { server: null, wsServer: 'servers/json-rpc.ts', kind: 'peer' },
   'socket.io': { server: null, wsServer: 'servers/socket-io.ts', kind: 'peer' },
@@ -22,6 +26,8 @@ export async function openClient(impl: Impl, transport: Transport, address: stri
       return (await import('./gotalk.ts')).gotalkClient(address, 'bytes');
     case 'gotalk json':
       return (await import('./gotalk.ts')).gotalkClient(address, 'json');
+    case 'grpc':
+      return (await import('./grpc.ts')).grpcClient(address);
     case 'birpc':
       return (await import('./birpc.ts')).birpcClient(address);
     case 'json-rpc-2.0':

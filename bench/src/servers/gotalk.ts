@@ -5,7 +5,12 @@ import { listen } from '@gotalk/node';
 import { serve } from './serve.ts';
 
 serve(async (dir) => {
-  const server = await listen(['tcp://127.0.0.1:0', `unix:${join(dir, 'gotalk.sock')}`, 'ws://127.0.0.1:0/gotalk/'], { ws: { bundle: null } });
+  const server = await listen(['tcp://127.0.0.1:0', `unix:${join(dir, 'gotalk.sock')}`, 'ws://127.0.0.1:0/gotalk/'], {
+    ws: { bundle: null },
+    // The idle case holds thousands of connections from 127.0.0.1.
+    maxConnections: 10_000,
+    maxConnectionsPerAddress: 10_000,
+  });
   server.on('error', () => {});
   server.handlers
     .handleBytes('echo', (payload) => payload)

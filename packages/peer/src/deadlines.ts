@@ -27,23 +27,26 @@ const IDLE_QUEUES = 8;
  * and are dropped, so timeouts of many different lengths cost nothing once their requests settled.
  */
 export class Deadlines {
-  readonly #queues = new Map<number, DeadlineQueue>();
+  /** Made with the first deadline: a connection that never makes a request with a timeout holds none. */
+  #queues: Map<number, DeadlineQueue> | null = null;
   #closed = false;
   /** Whether an idle queue may stay; one that may not is removed here. */
   readonly #keep = (queue: DeadlineQueue): boolean => {
-    if (this.#queues.get(queue.timeout) !== queue) return false;
-    if (this.#queues.size <= IDLE_QUEUES) return true;
-    this.#queues.delete(queue.timeout);
+    const queues = this.#queues;
+    if (queues?.get(queue.timeout) !== queue) return false;
+    if (queues.size <= IDLE_QUEUES) return true;
+    queues.delete(queue.timeout);
     return false;
   };
 
   /** Expires `item` after `timeout` ms (> 0) unless it is finished by then; nothing after `close()`. */
   add(item: Expiring, timeout: number): Deadline {
     if (this.#closed) return NO_DEADLINE;
-    let queue = this.#queues.get(timeout);
+    const queues = (this.#queues ??= new Map());
+    let queue = queues.get(timeout);
     if (!queue) {
       queue = new DeadlineQueue(timeout, this.#keep);
-      this.#queues.set(timeout, queue);
+      queues.set(timeout, queue);
     }
     queue.add(item);
     return queue;
@@ -51,21 +54,21 @@ export class Deadlines {
 
   /** Timeout values that have a queue. */
   get queues(): number {
-    return this.#queues.size;
+    return this.#queues?.size ?? 0;
   }
 
   /** Entries kept, finished ones not yet dropped included (a bound on this structure's memory). */
   get size(): number {
     let n = 0;
-    for (const queue of this.#queues.values()) n += queue.size;
+    for (const queue of this.#queues?.values() ?? []) n += queue.size;
     return n;
   }
 
   /** Stops every timer for good; nothing queued or added later will expire. */
   close(): void {
     this.#closed = true;
-    for (const queue of this.#queues.values()) queue.clear();
-    this.#queues.clear();
+    for (const queue of this.#queues?.values() ?? []) queue.clear();
+    this.#queues = null;
   }
 }
 

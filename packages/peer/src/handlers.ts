@@ -112,13 +112,14 @@ async function* encodeParts<T>(values: Iterable<T> | AsyncIterable<T>, fn: (v: T
  * handlers see as `ctx.data` (a server's accept hook's result).
  */
 export class Handlers<D = unknown> {
-  readonly #ops = new Map<string, OpEntry>();
-  readonly #notifications = new Map<string, NotificationHandler>();
+  // Made on first use: every connection has a registry of its own, and most never fill theirs.
+  #ops: Map<string, OpEntry> | null = null;
+  #notifications: Map<string, NotificationHandler> | null = null;
   readonly #hooks: Middleware[] = [];
   #fallbackFn: FallbackHandler | undefined;
   #notificationFallbackFn: NotificationHandler | undefined;
   /** What registrations said about themselves, by `op:` or `notification:` name. */
-  readonly #info = new Map<string, HandlerInfo>();
+  #info: Map<string, HandlerInfo> | null = null; // made on the first description (most registries have none)
 
   /** `parent` is consulted for names this registry does not have. */
   constructor(readonly parent?: Handlers<D>) {}
@@ -135,7 +136,7 @@ export class Handlers<D = unknown> {
 
   /** Handles `op` with raw bytes in and out. `info` describes it for discovery. */
   handleBytes(op: string, fn: BytesHandler<D>, info?: string | HandlerInfo): this {
-    this.#ops.set(op, { kind: 'single', fn: fn as BytesHandler, hooks: this.#hooks });
+    (this.#ops ??= new Map()).set(op, { kind: 'single', fn: fn as BytesHandler, hooks: this.#hooks });
     this.#setInfo(`op:${op}`, info);
     return this;
   }
@@ -147,14 +148,14 @@ export class Handlers<D = unknown> {
 
   /** Handles `op` as a stream of byte parts; see {@link StreamResult} for what it may answer. */
   handleStream(op: string, fn: StreamHandler<D>, info?: string | HandlerInfo): this {
-    this.#ops.set(op, { kind: 'stream', fn: fn as StreamHandler, hooks: this.#hooks });
+    (this.#ops ??= new Map()).set(op, { kind: 'stream', fn: fn as StreamHandler, hooks: this.#hooks });
     this.#setInfo(`op:${op}`, info);
     return this;
   }
 
   #setInfo(key: string, info: string | HandlerInfo | undefined): void {
-    if (info) this.#info.set(key, typeof info === 'string' ? { description: info } : info);
-    else this.#info.delete(key);
+    if (info) (this.#info ??= new Map()).set(key, typeof info === 'string' ? { description: info } : info);
+    else this.#info?.delete(key);
   }
 
   /**
@@ -169,9 +170,9 @@ export class Handlers<D = unknown> {
   }
 
   #collect(found: Map<string, HandlerEntry>): void {
-    const add = (key: string, name: string, kind: HandlerEntry['kind']) => found.has(key) || found.set(key, { name, kind, ...this.#info.get(key) });
-    for (const [name, entry] of this.#ops) add(`op:${name}`, name, entry.kind);
-    for (const name of this.#notifications.keys()) add(`notification:${name}`, name, 'notification');
+    const add = (key: string, name: string, kind: HandlerEntry['kind']) => found.has(key) || found.set(key, { name, kind, ...this.#info?.get(key) });
+    for (const [name, entry] of this.#ops ?? []) add(`op:${name}`, name, entry.kind);
+    for (const name of this.#notifications?.keys() ?? []) add(`notification:${name}`, name, 'notification');
     if (this.parent) this.parent.#collect(found);
   }
 
@@ -260,7 +261,7 @@ export class Handlers<D = unknown> {
 
   /** Handles a notification with its raw payload; `info` describes it for discovery. */
   onNotificationBytes(name: string, fn: NotificationHandler<D>, info?: string | HandlerInfo): this {
-    this.#notifications.set(name, fn as NotificationHandler);
+    (this.#notifications ??= new Map()).set(name, fn as NotificationHandler);
     this.#setInfo(`notification:${name}`, info);
     return this;
   }
@@ -283,14 +284,14 @@ export class Handlers<D = unknown> {
 
   /** Removes `op`'s handler from this registry (not from a parent). */
   remove(op: string): boolean {
-    this.#info.delete(`op:${op}`);
-    return this.#ops.delete(op);
+    this.#info?.delete(`op:${op}`);
+    return this.#ops?.delete(op) ?? false;
   }
 
   /** Removes a notification handler from this registry. */
   removeNotification(name: string): boolean {
-    this.#info.delete(`notification:${name}`);
-    return this.#notifications.delete(name);
+    this.#info?.delete(`notification:${name}`);
+    return this.#notifications?.delete(name) ?? false;
   }
 
   /** The handler for `op`: this registry's, a parent's, or a fallback (nearest first), with the middleware of the registry holding it. */
@@ -309,7 +310,7 @@ export class Handlers<D = unknown> {
   }
 
   private lookupOwnNotification(name: string): NotificationEntry | undefined {
-    const fn = this.#notifications.get(name);
+    const fn = this.#notifications?.get(name);
     return fn ? { fn, hooks: this.#hooks } : this.parent?.lookupOwnNotification(name);
   }
 
@@ -319,7 +320,7 @@ export class Handlers<D = unknown> {
   }
 
   private lookupOwn(op: string): OpEntry | undefined {
-    return this.#ops.get(op) ?? this.parent?.lookupOwn(op);
+    return this.#ops?.get(op) ?? this.parent?.lookupOwn(op);
   }
 
   private findFallback(): OpEntry | undefined {

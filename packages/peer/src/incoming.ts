@@ -85,7 +85,8 @@ export class Responder {
   #singles = 0;
   #streams = 0;
   /** Requests whose handler asked for `ctx.signal`: fired when the connection goes. */
-  readonly #signalled = new Set<RequestContext>();
+  /** Made on first use (most connections never watch a signal). */
+  #signalled: Set<RequestContext> | null = null;
   readonly #host: ResponderHost;
   /** What the contexts need of this responder. */
   readonly #contextHost: ContextHost;
@@ -100,9 +101,9 @@ export class Responder {
       watch: (ctx) => {
         // Asked for after the connection went: it has already fired.
         if (!host.open) ctx.abort(host.closedError());
-        else this.#signalled.add(ctx);
+        else (this.#signalled ??= new Set()).add(ctx);
       },
-      unwatch: (ctx) => void this.#signalled.delete(ctx),
+      unwatch: (ctx) => void this.#signalled?.delete(ctx),
     };
   }
 
@@ -225,8 +226,8 @@ export class Responder {
 
   /** The connection is gone: every request's signal fires with `reason`. */
   abortAll(reason: Error): void {
-    const contexts = [...this.#signalled];
-    this.#signalled.clear();
+    const contexts = this.#signalled ? [...this.#signalled] : [];
+    this.#signalled = null;
     for (const ctx of contexts) ctx.abort(reason);
   }
 

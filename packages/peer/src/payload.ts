@@ -9,13 +9,15 @@ export const EMPTY = new Uint8Array(0);
 
 /**
  * UTF-8 bytes of `text`. Short ASCII text (most JSON payloads and error texts) is copied by a
- * plain loop, several times faster than a TextEncoder call at these sizes; anything else goes
- * to the TextEncoder.
+ * plain loop, several times faster than a TextEncoder call at these sizes; longer text is
+ * encoded by `encodeInto` into a buffer of its length (exact for ASCII, the common case, and
+ * cheaper than `encode`, which sizes its output first), continuing into a larger one from the
+ * first character that did not fit.
  */
 export function utf8(text: string): Uint8Array {
   const n = text.length;
   if (n === 0) return EMPTY;
-  if (n > 512) return encoder.encode(text);
+  if (n > 512) return encodeLong(text);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -23,6 +25,18 @@ export function utf8(text: string): Uint8Array {
     out[i] = c;
   }
   return out;
+}
+
+function encodeLong(text: string): Uint8Array {
+  const n = text.length;
+  const out = new Uint8Array(n);
+  const { read, written } = encoder.encodeInto(text, out);
+  if (read === n) return out;
+  // Each UTF-16 code unit left takes at most 3 bytes (a surrogate pair: 4 bytes for 2 units).
+  const rest = text.slice(read);
+  const more = new Uint8Array(written + rest.length * 3);
+  more.set(out.subarray(0, written));
+  return more.subarray(0, written + encoder.encodeInto(rest, more.subarray(written)).written);
 }
 
 /** The text of UTF-8 `bytes` (invalid sequences become U+FFFD). */
@@ -49,35 +63,49 @@ export interface JsonLimits {
  */
 export function fromJson(bytes: Uint8Array, limits?: JsonLimits): unknown {
   if (bytes.length === 0) return undefined;
-  if (limits) checkJson(bytes, limits);
-  return JSON.parse(decoder.decode(bytes));
+  if (limits) checkSize(bytes.length, limits);
+  const json = decoder.decode(bytes);
+  if (limits && bytes.length > limits.maxJsonDepth) checkDepth(json, limits.maxJsonDepth);
+  return JSON.parse(json);
 }
 
 /**
  * Throws `JSON_TOO_LARGE` or `JSON_TOO_DEEP` for JSON bytes past `limits`. The depth is
- * counted in one pass over the bytes, skipping strings, and only when the payload is longer
+ * counted in one pass over the text, skipping strings, and only when the payload is longer
  * than the depth allowed (a shorter one cannot nest deeper): a bracket bomb costs its length
  * in a loop, never the parser's time and memory.
  */
 export function checkJson(bytes: Uint8Array, limits: JsonLimits): void {
-  const n = bytes.length;
+  checkSize(bytes.length, limits);
+  if (bytes.length > limits.maxJsonDepth) checkDepth(decoder.decode(bytes), limits.maxJsonDepth);
+}
+
+function checkSize(n: number, limits: JsonLimits): void {
   if (n > limits.maxJsonBytes)
     throw new GotalkError('JSON_TOO_LARGE', `JSON of ${n} bytes exceeds the limit of ${limits.maxJsonBytes} bytes (limits.maxJsonBytes)`);
-  const max = limits.maxJsonDepth;
-  if (n <= max) return;
+}
+
+/**
+ * Throws `JSON_TOO_DEEP` when arrays and objects in `json` nest deeper than `max`. Counted on
+ * the decoded text (brackets, quotes and backslashes are ASCII, which UTF-8 never hides inside
+ * another character), so that the rest of a long string is left to the engine's string search
+ * for its closing quote, several times faster than any loop over bytes.
+ */
+function checkDepth(json: string, max: number): void {
+  const n = json.length;
   let depth = 0;
   for (let i = 0; i < n; i++) {
-    const c = bytes[i]!;
+    const c = json.charCodeAt(i);
     if (c === 0x22) {
       // A string: walk to its closing quote past escaped characters; the rest of a long one
       // is left to the engine's own search.
       const open = i;
       for (i++; i < n; i++) {
-        const d = bytes[i]!;
+        const d = json.charCodeAt(i);
         if (d === 0x22) break;
         if (d === 0x5c) i++;
         else if (i - open > 32) {
-          i = closingQuote(bytes, i);
+          i = closingQuote(json, i);
           break;
         }
       }
@@ -91,15 +119,15 @@ export function checkJson(bytes: Uint8Array, limits: JsonLimits): void {
 
 /**
  * The index of the first unescaped quote at or after `from`, inside a string (the length of
- * `bytes` when there is none): a quote counts when an even run of backslashes precedes it.
+ * `json` when there is none): a quote counts when an even run of backslashes precedes it.
  */
-function closingQuote(bytes: Uint8Array, from: number): number {
-  for (let at = bytes.indexOf(0x22, from); at !== -1; at = bytes.indexOf(0x22, at + 1)) {
+function closingQuote(json: string, from: number): number {
+  for (let at = json.indexOf('"', from); at !== -1; at = json.indexOf('"', at + 1)) {
     let slashes = 0;
-    while (bytes[at - 1 - slashes] === 0x5c) slashes++;
+    while (json.charCodeAt(at - 1 - slashes) === 0x5c) slashes++;
     if ((slashes & 1) === 0) return at;
   }
-  return bytes.length;
+  return json.length;
 }
 
 /** The bytes of `parts` back to back. */
