@@ -91,7 +91,7 @@ export {
   type RemoteErrorDetails,
   type ValidationIssue,
 } from './errors.ts';
-export { checkJson, fromJson, text, toJson, utf8, type JsonLimits } from './payload.ts';
+export { checkJson, concat, fromJson, text, toJson, utf8, type JsonLimits } from './payload.ts';
 
 import { memoryPair, type MemoryPairOptions } from './memory-transport.ts';
 import type { PeerOptions } from './options.ts';

@@ -1,4 +1,4 @@
-import { AbortedError, PayloadTooLargeError, type PartSource, type ResultStream } from '@gotalk/peer';
+import { AbortedError, concat, PayloadTooLargeError, type PartSource, type ResultStream } from '@gotalk/peer';
 import { attemptOptions, Job, JobState, type JobHost, type JobTerms } from './job.ts';
 import type { Member } from './member.ts';
 
@@ -78,13 +78,7 @@ export class StreamJob extends Job implements ResultStream {
       if (total > this.#maxPayload) throw new PayloadTooLargeError(total, this.#maxPayload); // the loop's exit cancels the job
       parts.push(part);
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concat(parts, total);
   }
 
   /** The next part of the current attempt; an attempt that fails hands over to the pool, which may start another. */
