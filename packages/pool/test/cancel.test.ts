@@ -1,17 +1,12 @@
 // Cancellation: aborting a pooled request fails it with ABORTED wherever it is. Queued or waiting
 // out a retry, it never reaches a worker; running, its worker's handler sees its signal fire (the
 // cancel extension), as it does for a timeout and for a stream result the caller stops reading.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { Pool, type PoolOptions } from '@gotalk/pool';
 import { waitFor } from '@gotalk/test-kit';
-import { addWorker, errorOf, Gate, startsOf, type TestWorker } from './support.ts';
+import { addWorker, errorOf, Gate, startsOf, type TestWorker, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 50 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-});
+const { pools, workers } = usePools();
 
 async function setup(options: PoolOptions = {}): Promise<{ p: Pool; w: TestWorker; gate: Gate }> {
   const p = new Pool({ concurrency: 1, ...options });

@@ -1,18 +1,13 @@
 // A contract proxy over a pool: the same createProxy as over a peer, its calls spread over the
 // members, each implementing the contract.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { z } from 'zod';
 import { createProxy, defineContract, notification, operation, streamOperation } from '@gotalk/peer';
 import { Pool } from '@gotalk/pool';
 import { waitFor } from '@gotalk/test-kit';
-import { addWorker, type TestWorker } from './support.ts';
+import { addWorker, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 100 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-});
+const { pools, workers } = usePools(100);
 
 const jobs = defineContract({
   square: operation({ input: z.number(), output: z.object({ by: z.string(), value: z.number() }) }),

@@ -1,28 +1,10 @@
 // Choosing a worker: by the jobs in flight to each against its cap, by the load it reports
 // (while fresh), never past its cap, and the better of two random members when there are many.
-import { afterEach, describe, expect, test } from 'vitest';
-import { Pool, type PoolOptions } from '@gotalk/pool';
+import { describe, expect, test } from 'vitest';
 import { waitFor } from '@gotalk/test-kit';
-import { addWorker, Gate, record, startsOf, type TestWorker } from './support.ts';
+import { Gate, record, startsOf, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 50 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-});
-
-function pool(options: PoolOptions = {}): Pool {
-  const p = new Pool(options);
-  pools.push(p);
-  return p;
-}
-
-async function worker(p: Pool, name: string, gate: Gate, options: Parameters<typeof addWorker>[3] = {}): Promise<TestWorker> {
-  const w = await addWorker(p, name, gate, options);
-  workers.push(w);
-  return w;
-}
+const { pool, worker } = usePools();
 
 describe('choosing by requests in flight', () => {
   test('each job goes to the member with the fewest jobs in flight for its cap', async () => {

@@ -1,29 +1,12 @@
 // Failover: a retry result sends the job to another worker after its wait; a worker lost with
 // jobs running sends the repeatable ones elsewhere and fails the others with WORKER_LOST naming
 // it; attempts are bounded; nothing is lost and nothing that is not repeatable runs twice.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Pool, type PoolOptions } from '@gotalk/pool';
 import { waitFor } from '@gotalk/test-kit';
-import { addWorker, errorOf, Gate, record, startsOf, type TestWorker } from './support.ts';
+import { errorOf, Gate, record, startsOf, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 50 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-});
-
-function pool(options: PoolOptions = {}): Pool {
-  const p = new Pool(options);
-  pools.push(p);
-  return p;
-}
-
-async function worker(p: Pool, name: string, gate = new Gate(), options: Parameters<typeof addWorker>[3] = {}): Promise<TestWorker> {
-  const w = await addWorker(p, name, gate, options);
-  workers.push(w);
-  return w;
-}
+const { pool, worker } = usePools();
 
 describe('retry results', () => {
   test('a retry result sends the job to another worker after the wait it asked for', async () => {

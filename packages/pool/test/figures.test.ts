@@ -1,16 +1,11 @@
 // Tracking and figures: the outstanding jobs listed with op, worker, attempts, age and state;
 // counts; utilization, queue length, wait and run time histograms (piscina's fields); events.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Histogram, Pool } from '@gotalk/pool';
 import { waitFor } from '@gotalk/test-kit';
-import { addWorker, Gate, record, type TestWorker } from './support.ts';
+import { addWorker, Gate, record, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 50 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-});
+const { pools, workers } = usePools();
 
 describe('tracking', () => {
   test('jobs() lists every outstanding job, oldest first: op, worker, attempts, age and state', async () => {

@@ -1,18 +1,13 @@
 // Gather: one request to every member at once, past caps and the queue; every answer or error
 // comes back by member, within the deadline, with a dead member named and a slow one timed out.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { z } from 'zod';
 import { defineOperation, toJson } from '@gotalk/peer';
 import { Pool } from '@gotalk/pool';
 import { waitFor } from '@gotalk/test-kit';
-import { addWorker, Gate, type TestWorker } from './support.ts';
+import { addWorker, Gate, type TestWorker, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 50 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-});
+const { pools, workers } = usePools();
 
 async function three(): Promise<{ p: Pool; fast: TestWorker; slow: TestWorker; dying: TestWorker; slowCancelled: () => boolean }> {
   const p = new Pool({ concurrency: 1 });

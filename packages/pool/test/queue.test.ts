@@ -1,23 +1,12 @@
 // The queue: bounded (a full queue refuses at once), first come first served, with its own
 // timeout; a job's own timeout covers its time in the queue; members that join take what waits.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { connectedPeers } from '@gotalk/peer';
 import { Pool, type PoolOptions } from '@gotalk/pool';
 import { waitFor } from '@gotalk/test-kit';
-import { addWorker, errorOf, Gate, record, startsOf, type TestWorker } from './support.ts';
+import { addWorker, errorOf, Gate, record, startsOf, type TestWorker, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 50 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-});
-
-function pool(options: PoolOptions = {}): Pool {
-  const p = new Pool(options);
-  pools.push(p);
-  return p;
-}
+const { workers, pool } = usePools();
 
 async function oneSlot(options: PoolOptions = {}): Promise<{ p: Pool; w: TestWorker; gate: Gate }> {
   const p = pool({ concurrency: 1, ...options });

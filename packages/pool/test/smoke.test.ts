@@ -1,18 +1,13 @@
 // The pool's calling surface end to end over in-memory workers: JSON, bytes, typed calls and
 // streams go to members and come back; notifications reach every member.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { z } from 'zod';
 import { defineOperation, defineStreamOperation, toJson } from '@gotalk/peer';
 import { Pool } from '@gotalk/pool';
 import { waitFor } from '@gotalk/test-kit';
-import { addWorker, type TestWorker } from './support.ts';
+import { addWorker, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 100 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-});
+const { pools, workers } = usePools(100);
 
 function pool(options: ConstructorParameters<typeof Pool>[0] = {}): Pool {
   const p = new Pool(options);

@@ -1,7 +1,8 @@
 // Helpers of the pool tests (the shared ones are @gotalk/test-kit's): workers over the in-memory
 // pair, handlers that hold until told, counters, events recorded.
+import { afterEach } from 'vitest';
 import { connectedPeers, type HandlerContext, type Peer, type PeerOptions } from '@gotalk/peer';
-import type { MemberOptions, Pool, PoolEvents, PoolMember } from '@gotalk/pool';
+import { Pool, type MemberOptions, type PoolEvents, type PoolMember, type PoolOptions } from '@gotalk/pool';
 import { errorOf as kitErrorOf, waitFor, type TestError } from '@gotalk/test-kit';
 
 /** An error of a pooled request as tests look at it: its code, and the pool's or the retry's details. */
@@ -133,4 +134,37 @@ export function record<K extends keyof PoolEvents>(pool: Pool, ...kinds: K[]): {
   const seen: { kind: K; value: PoolEvents[K] }[] = [];
   for (const kind of kinds) pool.on(kind, (value) => seen.push({ kind, value }));
   return seen;
+}
+
+/**
+ * The pools and workers of one test file, closed (within `closeTimeout` ms) and destroyed after
+ * each test: `pool()` makes a pool that is, `worker()` adds one to a pool; what a test makes
+ * itself goes into `pools` and `workers`. Call at the top of the file (it registers the afterEach).
+ */
+export function usePools(closeTimeout = 50): {
+  pools: Pool[];
+  workers: TestWorker[];
+  pool: (options?: PoolOptions) => Pool;
+  worker: (p: Pool, name: string, gate?: Gate, options?: WorkerOptions) => Promise<TestWorker>;
+} {
+  const pools: Pool[] = [];
+  const workers: TestWorker[] = [];
+  afterEach(async () => {
+    for (const p of pools.splice(0)) await p.close({ timeout: closeTimeout });
+    for (const w of workers.splice(0)) w.worker.destroy();
+  });
+  return {
+    pools,
+    workers,
+    pool: (options = {}) => {
+      const p = new Pool(options);
+      pools.push(p);
+      return p;
+    },
+    worker: async (p, name, gate = new Gate(), options = {}) => {
+      const w = await addWorker(p, name, gate, options);
+      workers.push(w);
+      return w;
+    },
+  };
 }
