@@ -1,5 +1,6 @@
 // Payload conversions shared by requests, handlers and notifications.
 import { GotalkError } from './errors.ts';
+import { jsonText } from './json-text.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8');
@@ -17,7 +18,7 @@ export const EMPTY = new Uint8Array(0);
 export function utf8(text: string): Uint8Array {
   const n = text.length;
   if (n === 0) return EMPTY;
-  if (n > 512) return encodeLong(text);
+  if (n > 256) return encodeLong(text);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -46,7 +47,7 @@ export function text(bytes: Uint8Array): string {
 
 /** JSON bytes of `value`; `undefined` encodes as `null` (what the Go peer sends for "no value"). */
 export function toJson(value: unknown): Uint8Array {
-  return utf8(value === undefined ? 'null' : JSON.stringify(value));
+  return utf8(value === undefined ? 'null' : (jsonText(value) as string));
 }
 
 /** Bounds on JSON to parse: its size and its nesting of arrays and objects. */
