@@ -1,5 +1,5 @@
 import { FrameDecoder, frameSize, isCleanClose, sendInChunks, type DecodedFrame } from '@gotalk/protocol';
-import { DEFAULTS, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
+import { concat, DEFAULTS, type Transport, type TransportEvents, type TransportInfo } from '@gotalk/peer';
 import type { RawData, WebSocket } from 'ws';
 
 /** Options of {@link WebSocketTransport}. */
@@ -16,6 +16,10 @@ export interface WebSocketTransportOptions {
    * server sends when it shuts down, so browser clients reconnect at once). See also {@link WebSocketTransport.goingAway}.
    */
   readonly closeCode?: 1000 | 1001;
+}
+
+function concatPieces(pieces: readonly Uint8Array[]): Uint8Array {
+  return concat(pieces, pieces.reduce((n, p) => n + p.length, 0));
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -85,6 +89,26 @@ export class WebSocketTransport implements Transport {
     if (socket.readyState !== socket.OPEN) return true;
     if (this.splitter) this.sendSplit(bytes);
     else sendInChunks(bytes, (piece) => socket.send(piece, { binary: true }));
+    return this.pressure();
+  }
+
+  /**
+   * Sends `pieces` (a batch whose large payloads the outbox left uncopied) as consecutive
+   * messages, each piece its own: the reader takes messages as one byte stream, so a payload
+   * may travel apart from its header, and `ws` frames it without a copy of its own on a server
+   * (a client copies once, to mask it). With `splitMessages` the batch is joined and split by frame.
+   */
+  writev(pieces: readonly Uint8Array[]): boolean {
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return true;
+    if (this.splitter) this.sendSplit(concatPieces(pieces));
+    else for (const p of pieces) sendInChunks(p, (piece) => socket.send(piece, { binary: true }));
+    return this.pressure();
+  }
+
+  /** False (and polling begun) when the socket is over its high-water mark. */
+  private pressure(): boolean {
+    const socket = this.socket;
     if (socket.bufferedAmount > this.highWaterMark) {
       if (!this.blocked) {
         this.blocked = true;
