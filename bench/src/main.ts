@@ -2,7 +2,7 @@
 // socket echoes, gRPC and peer libraries, each side in its own process, over loopback, in interleaved
 // passes (the median of pass-by-pass ratios). Measures and prints; never fails a build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { textTable } from './format.ts';
 import { machine } from './machine.ts';
@@ -27,11 +27,15 @@ function build(): void {
   }
 }
 
-/** `--render`: rewrites docs/performance.md and results/full.svg from results/full.json, measuring nothing. */
+const readReport = (file: string): Report | null =>
+  existsSync(`${RESULTS}${file}`) ? (JSON.parse(readFileSync(`${RESULTS}${file}`, 'utf8')) as Report) : null;
+
+/** `--render`: rewrites docs/performance.md and results/full.svg from results/full.json (and full-previous.json), measuring nothing. */
 function render(): void {
-  const report = JSON.parse(readFileSync(`${RESULTS}full.json`, 'utf8')) as Report;
+  const report = readReport('full.json');
+  if (!report) return void process.stdout.write('no bench/results/full.json yet: run npx --yes pnpm@10 bench first\n');
   writeFileSync(`${RESULTS}full.svg`, chart(report));
-  writeFileSync(DOC, performanceDoc(report, '../bench/results/full.svg'));
+  writeFileSync(DOC, performanceDoc(report, '../bench/results/full.svg', readReport('full-previous.json')));
   process.stdout.write('rewrote docs/performance.md and bench/results/full.svg from bench/results/full.json\n');
 }
 
@@ -53,9 +57,12 @@ async function main(): Promise<void> {
   writeFileSync(`${RESULTS}latest.svg`, svg);
   const complete = !settings.quick && settings.only === null;
   if (complete) {
+    // The run before this one stays beside it: the page shows both runs' verdicts.
+    const previous = readReport('full.json');
+    if (previous) renameSync(`${RESULTS}full.json`, `${RESULTS}full-previous.json`);
     writeFileSync(`${RESULTS}full.json`, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(`${RESULTS}full.svg`, svg);
-    writeFileSync(DOC, performanceDoc(report, '../bench/results/full.svg'));
+    writeFileSync(DOC, performanceDoc(report, '../bench/results/full.svg', previous));
   }
   const m = report.machine;
   const out = [

@@ -1,9 +1,10 @@
 import { markdownTable } from './format.ts';
+import { twoRunsSection } from './two-runs.ts';
 import { lastPoolSection } from '../pool/report.ts';
 import { busyLine, ECHO_HEADERS, echoRows, OTHER_HEADERS, otherRows, TARGET_HEADERS, targetRows, type Report } from './report.ts';
 
-/** docs/performance.md: the latest full run's tables and chart, the machine, and the method; then the last `npx --yes pnpm@10 bench:pool` run's section. */
-export function performanceDoc(r: Report, chartPath: string): string {
+/** docs/performance.md: the latest full run's tables and chart, the machine, and the method, the verdicts of the run before it (`previous`) beside its own; then the last `npx --yes pnpm@10 bench:pool` run's section. */
+export function performanceDoc(r: Report, chartPath: string, previous: Report | null = null): string {
   const m = r.machine;
   const s = r.settings;
   const pool = lastPoolSection();
@@ -80,6 +81,7 @@ information only: a benchmark measures and prints, and never fails a build.${bus
 
 ${markdownTable(TARGET_HEADERS, targetRows(r))}
 
+${twoRunsSection(previous, r)}
 ## Echo
 
 ${markdownTable(ECHO_HEADERS, echoRows(r))}
