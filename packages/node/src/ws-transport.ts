@@ -19,7 +19,10 @@ export interface WebSocketTransportOptions {
 }
 
 function concatPieces(pieces: readonly Uint8Array[]): Uint8Array {
-  return concat(pieces, pieces.reduce((n, p) => n + p.length, 0));
+  return concat(
+    pieces,
+    pieces.reduce((n, p) => n + p.length, 0),
+  );
 }
 
 function toBytes(data: RawData): Uint8Array {
