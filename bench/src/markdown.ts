@@ -1,3 +1,4 @@
+import { bundleSection } from './bundle-report.ts';
 import { markdownTable } from './format.ts';
 import { twoRunsSection } from './two-runs.ts';
 import { lastPoolSection } from '../pool/report.ts';
@@ -90,6 +91,7 @@ ${markdownTable(ECHO_HEADERS, echoRows(r))}
 
 ${markdownTable(OTHER_HEADERS, otherRows(r))}
 
+${bundleSection(r.bundles)}
 ## Where the remaining gaps come from
 
 - **Streams of 64 KiB parts, most visibly over Unix sockets.** Node reads a socket at most

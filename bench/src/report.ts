@@ -1,6 +1,8 @@
 import type { EchoResult } from './cases/echo.ts';
 import { IMPLS, type Impl, type Transport } from './clients/index.ts';
 import type { Busy } from './busy.ts';
+import { bundleTarget } from './bundle-report.ts';
+import type { BundleReport } from './bundles.ts';
 import { int, mb, ms, ratio, size } from './format.ts';
 import type { Machine } from './machine.ts';
 import { okValues, whyNot, type EchoRow, type IdleResult, type Measurements, type Outcome, type Row } from './results.ts';
@@ -58,6 +60,8 @@ export interface Report {
   readonly stream: (Figure & { mbPerSec: number | null; vsRaw: Spread | null })[];
   readonly connect: (Figure & { perSec: number | null; vsRaw: Spread | null })[];
   readonly idle: { transport: 'tcp'; impl: string; result: IdleResult | null; error: string | null; vsRaw: number | null }[];
+  /** The browser bundles side by side; null when the run left them out, absent in results from before they were measured. */
+  readonly bundles?: BundleReport | null;
   readonly targets: Target[];
 }
 
@@ -90,8 +94,8 @@ function echoRatios(a: (EchoResult | null)[], b: (EchoResult | null)[]): Ratios 
 
 const PEERS = (Object.keys(IMPLS) as Impl[]).filter((i) => IMPLS[i].kind === 'peer');
 
-/** The report of a run: the median of each figure and of each pass-by-pass ratio, the targets' verdicts. */
-export function buildReport(m: Measurements, settings: Settings, mach: Machine, date: Date, busy: Busy, seconds: number): Report {
+/** The report of a run: the median of each figure and of each pass-by-pass ratio, the bundles, the targets' verdicts. */
+export function buildReport(m: Measurements, bundles: BundleReport | null, settings: Settings, mach: Machine, date: Date, busy: Busy, seconds: number): Report {
   const n = settings.passes;
   const find = (t: Transport, impl: Impl, sz: number, inf: number): EchoRow | undefined =>
     m.echo.find((r) => r.transport === t && r.impl === impl && r.size === sz && r.inflight === inf);
@@ -177,7 +181,8 @@ export function buildReport(m: Measurements, settings: Settings, mach: Machine, 
     stream,
     connect,
     idle,
-    targets: targets({ echo, stream, idle }),
+    bundles,
+    targets: targets({ echo, stream, idle, bundles }),
   };
 }
 
@@ -195,7 +200,7 @@ export function judge(s: Spread | null | undefined, op: '≥' | '≤', bound: nu
   return (op === '≥' ? s.median >= bound : s.median <= bound) ? 'met' : 'missed';
 }
 
-function targets(r: Pick<Report, 'echo' | 'stream' | 'idle'>): Target[] {
+function targets(r: Pick<Report, 'echo' | 'stream' | 'idle' | 'bundles'>): Target[] {
   const fig = (t: Transport, impl: Impl, sz: number, inf: number) =>
     r.echo.find((e) => e.transport === t && e.impl === impl && e.size === sz && e.inflight === inf);
   const out: Target[] = [];
@@ -270,6 +275,7 @@ function targets(r: Pick<Report, 'echo' | 'stream' | 'idle'>): Target[] {
     verdict: heap ? (heap.median <= 16_000 ? 'met' : 'missed') : 'n/a',
     note: `${idle?.result?.connections ?? 0} idle TCP connections, one measurement`,
   });
+  out.push(bundleTarget(r.bundles));
   return out;
 }
 

@@ -47,6 +47,27 @@ export type ActivityEvent =
 /** Receives activity events. It must not throw; if it does, the error is swallowed. */
 export type ActivityListener = (event: ActivityEvent) => void;
 
+/** Adds `listener` to `listeners`; returns the function that removes it again. */
+export function subscribe(listeners: ActivityListener[], listener: ActivityListener): () => void {
+  listeners.push(listener);
+  return () => {
+    const i = listeners.indexOf(listener);
+    if (i >= 0) listeners.splice(i, 1);
+  };
+}
+
+/** Gives `event` to each of `listeners`; a listener's failure is swallowed (it is not the connection's). */
+export function deliver(listeners: readonly ActivityListener[], event: ActivityEvent): void {
+  // A copy: a listener may unsubscribe (itself or another) while the event is being delivered.
+  for (const l of [...listeners]) {
+    try {
+      l(event);
+    } catch {
+      // swallowed, as ActivityListener says
+    }
+  }
+}
+
 /** The `request` event of a request frame sent or received. */
 export function requestEvent(dir: 'in' | 'out', frame: RequestFrame | StreamRequestFrame): ActivityEvent {
   return { type: 'request', dir, id: frame.id, op: frame.op, stream: frame.type === 's', size: frame.payload.length };

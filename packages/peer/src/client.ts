@@ -1,5 +1,5 @@
 import { CallerBase, type PartSource, type RequestOptions, type ResultStream } from './api.ts';
-import type { ActivityEvent, ActivityListener, CloseInfo } from './activity.ts';
+import { deliver, subscribe, type ActivityEvent, type ActivityListener, type CloseInfo } from './activity.ts';
 import { DEFAULTS, type Limits } from './defaults.ts';
 import { Emitter } from './emitter.ts';
 import { ClientError, ClosedError } from './errors.ts';
@@ -236,11 +236,7 @@ export class Client extends CallerBase {
 
   /** Subscribes to the activity events of every connection; returns the unsubscribe function. */
   onActivity(listener: ActivityListener): () => void {
-    this.#activity.push(listener);
-    return () => {
-      const i = this.#activity.indexOf(listener);
-      if (i >= 0) this.#activity.splice(i, 1);
-    };
+    return subscribe(this.#activity, listener);
   }
 
   /** Sets the load sent in heartbeats on this and later connections; see {@link Peer.setLoad}. */
@@ -269,13 +265,7 @@ export class Client extends CallerBase {
   // ----- internals -----
 
   #report(event: ActivityEvent): void {
-    for (const l of [...this.#activity]) {
-      try {
-        l(event);
-      } catch {
-        // as on a peer: a listener's failure is not the connection's
-      }
-    }
+    deliver(this.#activity, event);
   }
 
   #via<T>(options: RequestOptions, use: (peer: Peer) => Promise<T>): Promise<T> {

@@ -97,11 +97,8 @@ function parseJson(payload: Uint8Array, limits: Limits): unknown {
   }
 }
 
-async function* mapParts<T>(parts: AsyncIterable<Uint8Array>, fn: (p: Uint8Array) => MaybePromise<T>): AsyncIterable<T> {
-  for await (const p of parts) yield await fn(p);
-}
-
-async function* encodeParts<T>(values: Iterable<T> | AsyncIterable<T>, fn: (v: T) => MaybePromise<Uint8Array>): AsyncIterable<Uint8Array> {
+/** The values of `values` through `fn`, in order (both awaited): stream parts decoded, or outputs encoded. */
+async function* mapEach<T, U>(values: Iterable<T> | AsyncIterable<T>, fn: (v: T) => MaybePromise<U>): AsyncIterable<U> {
   for await (const v of values) yield await fn(v);
 }
 
@@ -216,8 +213,8 @@ export class Handlers<D = unknown> {
     return this.handleStream(
       operation.name,
       (parts, ctx) => {
-        const inputs = mapParts(parts, (p) => validate(input, parseJson(p, ctx.limits), 'input'));
-        return encodeParts(call(inputs, ctx), outputPart);
+        const inputs = mapEach(parts, (p) => validate(input, parseJson(p, ctx.limits), 'input'));
+        return mapEach(call(inputs, ctx), outputPart);
       },
       info,
     );

@@ -10,7 +10,7 @@ import {
   type PayloadFrame,
   type RequestId,
 } from '@gotalk/protocol';
-import { replyEvent, type ActivityEvent, type ActivityListener, type CloseInfo, type CloseReason } from './activity.ts';
+import { deliver, replyEvent, subscribe, type ActivityEvent, type ActivityListener, type CloseInfo, type CloseReason } from './activity.ts';
 import { CallerBase, type Connection, type PartSource, type RemoteHeartbeat, type RequestOptions, type ResultStream } from './api.ts';
 import type { BudgetAccount } from './budget.ts';
 import { CANCEL_NOTIFICATION, cancelledId, cancelPayload } from './cancel.ts';
@@ -219,11 +219,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
 
   /** Subscribes to activity events; returns the unsubscribe function. */
   onActivity(listener: ActivityListener): () => void {
-    this.#listeners.push(listener);
-    return () => {
-      const i = this.#listeners.indexOf(listener);
-      if (i >= 0) this.#listeners.splice(i, 1);
-    };
+    return subscribe(this.#listeners, listener);
   }
 
   // ----- closing -----
@@ -250,15 +246,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   // ----- internals -----
 
   #activity(event: ActivityEvent): void {
-    if (this.#listeners.length === 0) return;
-    // A copy: a listener may unsubscribe (itself or another) while the event is being delivered.
-    for (const l of [...this.#listeners]) {
-      try {
-        l(event);
-      } catch {
-        // a listener's failure is not the connection's
-      }
-    }
+    if (this.#listeners.length > 0) deliver(this.#listeners, event);
   }
 
   /**
