@@ -82,8 +82,7 @@ information only: a benchmark measures and prints, and never fails a build.${bus
 
 ${markdownTable(TARGET_HEADERS, targetRows(r))}
 
-${twoRunsSection(previous, r)}
-## Echo
+${twoRunsSection(previous, r)}## Echo
 
 ${markdownTable(ECHO_HEADERS, echoRows(r))}
 

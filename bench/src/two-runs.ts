@@ -42,5 +42,6 @@ in \`bench/results/full-previous.json\`) ran ${when}: run 1 on ${previous.date.s
 both runs.** Each cell is the verdict and the median (min–max) of that run; the tables above are run 2's.
 
 ${table}
+
 `;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import type { Report, Target, Verdict } from '../../bench/src/report.ts';
-import { agreement, twoRunsSection } from '../../bench/src/two-runs.ts';
+import type { Report, Target, Verdict } from '../bench/src/report.ts';
+import { agreement, twoRunsSection } from '../bench/src/two-runs.ts';
 
 const target = (name: string, verdict: Verdict, shown = '1.00× (0.90–1.10)'): Target => ({ name, rule: '≥ 1.0×', measured: null, shown, verdict, note: '' });
 
