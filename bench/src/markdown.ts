@@ -68,9 +68,13 @@ peer with the highest median req/s on that transport (the JSON also has both rat
 for p50/p99 latency, where above 1 means slower). The stream case sends 64 KiB parts through
 one \`stream()\` call that the server echoes part by part (\`handleStream\`), against raw 64 KiB
 writes through a plain byte echo (\`pipe\`) and a gRPC bidirectional stream whose server writes
-each message back, counting bytes read back; each pass opens a new connection. The connect case
-opens a connection (for Gotalk: until the version handshake is done) and closes it, one at a
-time, for ${s.connectMs} ms per pass. The idle case, measured once, takes the server's
+each message back, counting bytes read back; each pass opens a new connection. The connect cases
+open TCP connections one at a time, for ${s.connectMs} ms per pass and implementation: "connect +
+close" opens one (for Gotalk: \`connect()\`, until the version handshake is done) and closes it;
+"connect + one request + close" also sends one 32-byte message and waits for its echo (raw: a
+length-prefixed message to the raw echo server; Gotalk: one \`requestBytes('echo')\`), as a
+short-lived client does, Gotalk both with \`handshake: 'pipeline'\` (the request leaves with the
+version) and with the default, waiting for the handshake. The idle case, measured once, takes the server's
 \`heapUsed\` after forced garbage collection (\`--expose-gc\`) before and after
 ${s.idleConnections} idle TCP clients (another process) connect, and reports the difference per
 connection; external memory (buffers outside the JS heap) is shown beside it. The targets are
@@ -133,7 +137,18 @@ ${markdownTable(OTHER_HEADERS, otherRows(r))}
   idle connection never uses are now made on first use (its own handler registry, the request
   signals, the deadline queues), which took the figure from about 10.9 kB to 10.2 kB; going
   further needs the per-connection parts made lazily, or timers shared between connections.
-- **Connect + close.** Gotalk's connection is ready after the version handshake, one more
-  round trip between the two processes than the raw connect measured here.
+- **Connect + close, and one request.** Gotalk's \`connect()\` resolves after the version
+  handshake, one round trip between the two processes more than the raw connect, which does not
+  even wait for the server process to accept. With \`handshake: 'pipeline'\` the first request
+  leaves with the version, in one write, so "connect + one request + close" takes the round
+  trips of the raw client: TCP's, then the request's. Over loopback a round trip between two processes costs tens of
+  microseconds, while each Gotalk connection costs its client about half a millisecond of CPU on
+  this machine (the peer and its parts, the timers, the socket's set-up, the heartbeat sent at
+  the handshake) and the raw client almost none, so pipelining hardly moves this figure: the gap
+  is that per-connection work, spread thin in a profile with no one thing to remove. Where a
+  round trip costs more than the work, pipelining is the difference: through a proxy that held
+  every chunk 5 ms each way (measured apart from the benchmark, client and server in two
+  processes), raw did 77 connections + one request + close a second, Gotalk pipelined 68
+  (0.91×), Gotalk waiting for the handshake 49 (0.63×).
 ${pool ? `\n${pool}` : ''}`;
 }

@@ -1,3 +1,4 @@
+import type { ConnectCase } from './cases/connect.ts';
 import type { EchoResult } from './cases/echo.ts';
 import { IMPLS, type Impl, type Transport } from './clients/index.ts';
 import type { Busy } from './busy.ts';
@@ -56,7 +57,8 @@ export interface Report {
   readonly seconds: number;
   readonly echo: EchoFigure[];
   readonly stream: (Figure & { mbPerSec: number | null; vsRaw: Spread | null })[];
-  readonly connect: (Figure & { perSec: number | null; vsRaw: Spread | null })[];
+  /** Connections per second of each connect case; `vsRaw` divides by the raw socket's of the same case and pass. */
+  readonly connect: (Figure & { case: ConnectCase; perSec: number | null; vsRaw: Spread | null })[];
   readonly idle: { transport: 'tcp'; impl: string; result: IdleResult | null; error: string | null; vsRaw: number | null }[];
   readonly targets: Target[];
 }
@@ -147,11 +149,12 @@ export function buildReport(m: Measurements, settings: Settings, mach: Machine, 
       vsRaw: r.impl === 'raw' ? null : spreadOf(pairedRatios(mine, byPass(raw, n), (v) => v.mbPerSec)),
     };
   });
-  const rawConnect = m.connect.find((x) => x.impl === 'raw');
   const connect = m.connect.map((r) => {
     const mine = byPass(r, n);
+    const rawConnect = m.connect.find((x) => x.case === r.case && x.impl === 'raw');
     return {
       transport: 'tcp' as const,
+      case: r.case,
       impl: r.impl,
       perSec: median(okValues(r).map((v) => v.perSec)),
       samples: mine.map((v) => (v ? round2(v.perSec) : null)),
@@ -177,7 +180,7 @@ export function buildReport(m: Measurements, settings: Settings, mach: Machine, 
     stream,
     connect,
     idle,
-    targets: targets({ echo, stream, idle }),
+    targets: targets({ echo, stream, connect, idle }),
   };
 }
 
@@ -195,7 +198,7 @@ export function judge(s: Spread | null | undefined, op: '≥' | '≤', bound: nu
   return (op === '≥' ? s.median >= bound : s.median <= bound) ? 'met' : 'missed';
 }
 
-function targets(r: Pick<Report, 'echo' | 'stream' | 'idle'>): Target[] {
+function targets(r: Pick<Report, 'echo' | 'stream' | 'connect' | 'idle'>): Target[] {
   const fig = (t: Transport, impl: Impl, sz: number, inf: number) =>
     r.echo.find((e) => e.transport === t && e.impl === impl && e.size === sz && e.inflight === inf);
   const out: Target[] = [];
@@ -260,6 +263,15 @@ function targets(r: Pick<Report, 'echo' | 'stream' | 'idle'>): Target[] {
   for (const s of r.stream.filter((x) => x.impl === 'gotalk')) {
     add(`${names[s.transport as Transport]} stream of 64 KiB parts: MB/s vs raw`, '≥', 0.7, s.vsRaw, 'stream() echo vs raw byte echo');
   }
+  const oneRequest = (impl: string) => r.connect.find((c) => c.case === 'request' && c.impl === impl)?.vsRaw;
+  const waiting = oneRequest('gotalk');
+  add(
+    'TCP connect + one 32 B request + close: connections/s vs raw',
+    '≥',
+    0.3,
+    oneRequest('gotalk pipeline'),
+    `handshake: 'pipeline'; waiting for the handshake: ${waiting ? spreadText(waiting) : 'n/a'}`,
+  );
   const idle = r.idle.find((x) => x.impl === 'gotalk');
   const heap = idle?.result ? spreadOf([idle.result.heapPerConnection]) : null;
   out.push({
@@ -310,7 +322,13 @@ export function otherRows(r: Report): string[][] {
   const na = (e: string | null) => `n/a (${e ?? '?'})`;
   return [
     ...r.stream.map((s) => ['stream, 64 KiB parts', s.transport, s.impl, s.mbPerSec === null ? na(s.error) : `${mb(s.mbPerSec)} MB/s`, spreadText(s.vsRaw)]),
-    ...r.connect.map((c) => ['connect + close', c.transport, c.impl, c.perSec === null ? na(c.error) : `${int(c.perSec)} /s`, spreadText(c.vsRaw)]),
+    ...r.connect.map((c) => [
+      c.case === 'request' ? 'connect + one request + close' : 'connect + close',
+      c.transport,
+      c.impl,
+      c.perSec === null ? na(c.error) : `${int(c.perSec)} /s`,
+      spreadText(c.vsRaw),
+    ]),
     ...r.idle.map((i) => [
       `heap per idle connection (${i.result?.connections ?? '?'})`,
       i.transport,
