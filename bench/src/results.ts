@@ -1,4 +1,4 @@
-import type { ConnectCase, ConnectImpl, ConnectResult } from './cases/connect.ts';
+import type { ConnectCase, ConnectImpl, ConnectLink, ConnectResult } from './cases/connect.ts';
 import type { EchoResult } from './cases/echo.ts';
 import type { StreamResult } from './cases/stream.ts';
 import type { Impl, Transport } from './clients/index.ts';
@@ -31,6 +31,7 @@ export interface StreamRow extends Row<StreamResult> {
 export interface ConnectRow extends Row<ConnectResult> {
   /** Connect and close, or connect, one request and close. */
   readonly case: ConnectCase;
+  readonly link: ConnectLink;
   readonly impl: ConnectImpl;
 }
 

@@ -1,14 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConnectCase, ConnectImpl } from './cases/connect.ts';
+import type { ConnectImpl } from './cases/connect.ts';
 import type { EchoResult } from './cases/echo.ts';
 import { IMPLS, type Impl, type Transport } from './clients/index.ts';
 import { int, mb } from './format.ts';
 import type { Command } from './jobs.ts';
 import { CONNECT_CASES, plan } from './plan.ts';
 import { Child, killAll } from './procs.ts';
-import { failed, type Measurements, type Outcome, type Row, type StreamImpl } from './results.ts';
+import { failed, type ConnectRow, type Measurements, type Outcome, type Row, type StreamImpl } from './results.ts';
 import type { Settings } from './settings.ts';
 import { sleep } from './stats.ts';
 import { reasonOf, Worker } from './worker.ts';
@@ -197,9 +197,9 @@ async function otherPasses(s: Settings, m: Measurements, servers: Servers): Prom
     const address = addressOf(STREAM_SERVER[impl], impl === 'raw' ? `${t}Pipe` : t);
     return typeof address === 'string' ? { type: 'stream', impl, address, warmupMs, timeMs } : address;
   };
-  const connectCommand = (what: ConnectCase, impl: ConnectImpl, timeMs: number): Command | { error: string } => {
-    const address = addressOf(CONNECT_SERVER[impl], 'tcp');
-    return typeof address === 'string' ? { type: 'connect', case: what, impl, address, warmupMs: 50, timeMs, max: s.connectMax } : address;
+  const connectCommand = (row: ConnectRow, timeMs: number): Command | { error: string } => {
+    const address = addressOf(CONNECT_SERVER[row.impl], row.link === 'delayed' ? 'tcpDelayed' : 'tcp');
+    return typeof address === 'string' ? { type: 'connect', case: row.case, impl: row.impl, address, warmupMs: 50, timeMs, max: s.connectMax } : address;
   };
   try {
     for (const t of s.streamTransports) {
@@ -220,15 +220,17 @@ async function otherPasses(s: Settings, m: Measurements, servers: Servers): Prom
         process.stdout.write(`  [${pass}/${s.passes}] ${t} stream of 64 KiB parts MB/s: ${line.join(' · ')}\n`);
       }
     }
-    for (const row of m.connect) await runOne(row.impl, connectCommand(row.case, row.impl, 100), SLACK);
+    // Both Gotalk variants in one client process: the same process and code, warmed alike.
+    const connectWorker = (row: ConnectRow) => (row.impl === 'raw' ? 'raw' : 'gotalk');
+    for (const row of m.connect) await runOne(connectWorker(row), connectCommand(row, 100), SLACK);
     for (let pass = 1; pass <= s.passes && m.connect.length > 0; pass++) {
       for (const c of CONNECT_CASES) {
-        const rows = m.connect.filter((r) => r.case === c.case);
+        const rows = m.connect.filter((r) => r.case === c.case && r.link === c.link);
         if (rows.length === 0) continue;
         const got = new Map<string, number>();
         for (const row of inOrder(rows, pass)) {
-          const command = connectCommand(row.case, row.impl, s.connectMs);
-          const o = await measure(row, pass, () => runOne<{ perSec: number }>(row.impl, command, s.connectMs + SLACK));
+          const command = connectCommand(row, s.connectMs);
+          const o = await measure(row, pass, () => runOne<{ perSec: number }>(connectWorker(row), command, s.connectMs + SLACK));
           if (o.ok) got.set(row.impl, o.value.perSec);
         }
         const line = rows.map(

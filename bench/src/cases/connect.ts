@@ -14,6 +14,9 @@ export type ConnectCase = 'close' | 'request';
 /** Who connects: a raw socket, Gotalk with `connect()`'s defaults (it waits for the handshake), or Gotalk with `handshake: 'pipeline'`. */
 export type ConnectImpl = 'raw' | 'gotalk' | 'gotalk pipeline';
 
+/** Where the connect case connects: to the server itself, or through a link that holds every chunk a few ms each way. */
+export type ConnectLink = 'loopback' | 'delayed';
+
 /** The payload of the one request of the `request` case, bytes. */
 export const REQUEST_SIZE = 32;
 
