@@ -1,5 +1,5 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { checkPeerOptions, type ClosedError, DEFAULTS, msOption, Peer, TimeoutError, type PeerOptions } from '@gotalk/peer';
+import { checkPeerOptions, type ClosedError, type CloseReason, DEFAULTS, type GotalkError, msOption, Peer, TimeoutError, type PeerOptions } from '@gotalk/peer';
 import { parseAddress } from './address.ts';
 import { dial } from './dial.ts';
 import { NodeError } from './errors.ts';
@@ -41,13 +41,15 @@ function pipelines(handshake: unknown): boolean {
 }
 
 /**
- * The NodeError a failed handshake with `address` is reported with, from the `CLOSED` error of
- * the peer: `CONNECT_TIMEOUT` for the deadline (the error itself) or the peer's
- * `handshakeTimeout`, else `CONNECT_FAILED`.
+ * The error a failed handshake with `address` is reported with, from the `CLOSED` error of the
+ * peer and the close reason: `CONNECT_TIMEOUT` for the deadline (the error itself) or the peer's
+ * `handshakeTimeout`; the `CLOSED` error itself when the program closed or destroyed the peer;
+ * else `CONNECT_FAILED`.
  */
-function handshakeFailure(address: string, closed: ClosedError): NodeError {
+function handshakeFailure(address: string, closed: ClosedError, reason: CloseReason): GotalkError {
   const why = closed.cause;
   if (why instanceof NodeError) return why;
+  if (reason === 'closed' || reason === 'destroyed') return closed;
   const timedOut = why instanceof TimeoutError;
   const message = timedOut ? `${address} did not complete the handshake in time` : `${address} closed during the handshake: ${closed.message}`;
   return new NodeError(timedOut ? 'CONNECT_TIMEOUT' : 'CONNECT_FAILED', message, { cause: closed });
@@ -97,7 +99,7 @@ export async function connect(address: string, options: ConnectOptions = {}): Pr
   try {
     const transport = await Promise.race([pending, deadline]);
     try {
-      peer = new Peer(transport, { ...options, handshakeError: (closed) => handshakeFailure(address, closed) });
+      peer = new Peer(transport, { ...options, handshakeError: (closed, reason) => handshakeFailure(address, closed, reason) });
     } catch (err) {
       transport.destroy();
       throw err;

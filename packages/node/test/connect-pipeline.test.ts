@@ -138,6 +138,15 @@ describe.each(TRANSPORTS)('connect() over %s', (_name, socketPath) => {
     await expect(peer.ready).rejects.toBe(err);
   });
 
+  it('the program destroys the peer before the handshake: the early request rejects with CLOSED, not a connect error', async () => {
+    const server = await lateServer('silent', await socketPath());
+    const peer = await connect(server.address, PIPELINE);
+    const early = errorOf(peer.request('echo', 'dropped'));
+    peer.destroy();
+    expect((await early).code).toBe('CLOSED');
+    expect((await errorOf(peer.ready)).code).toBe('CLOSED');
+  });
+
   it('the other side never sends its version: the early request rejects with CONNECT_TIMEOUT at connectTimeout, and the connection is closed', async () => {
     const server = await lateServer('silent', await socketPath());
     const t0 = Date.now();

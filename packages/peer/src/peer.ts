@@ -78,7 +78,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   #congestedQueues = 0;
   #handshakeTimer: unknown = null;
   #closeTimer: unknown = null;
-  readonly #handshakeError: ((closed: ClosedError) => GotalkError) | undefined;
+  readonly #handshakeError: ((closed: ClosedError, reason: CloseReason) => GotalkError) | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (e: Error) => void;
   #resolveClosed!: (info: CloseInfo) => void;
@@ -508,10 +508,10 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   }
 
   /** What `ready` and this side's pending requests fail with: before the handshake, the option `handshakeError` makes it. */
-  #unanswered(closed: ClosedError): GotalkError {
+  #unanswered(closed: ClosedError, reason: CloseReason): GotalkError {
     if (this.#isReady || !this.#handshakeError) return closed;
     try {
-      return this.#handshakeError(closed);
+      return this.#handshakeError(closed, reason);
     } catch {
       return closed; // a faulty hook must not stop the connection from ending
     }
@@ -532,7 +532,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     let failure: ClosedError | undefined;
     const closedError = () => (failure ??= this.#closedError(true));
     let early: GotalkError | undefined;
-    const unanswered = () => (early ??= this.#unanswered(closedError()));
+    const unanswered = () => (early ??= this.#unanswered(closedError(), reason));
     if (this.#outgoing.size > 0) {
       for (const request of [...this.#outgoing.values()]) request.fail(unanswered());
       this.#outgoing.clear();

@@ -160,10 +160,11 @@ describe('broken input', () => {
 });
 
 describe('the handshakeError option', () => {
-  const mapped = (closed: ClosedError) => new GotalkError('MAPPED', `mapped: ${closed.message}`, { cause: closed });
+  type Hook = NonNullable<PeerOptions['handshakeError']>;
+  const mapped: Hook = (closed) => new GotalkError('MAPPED', `mapped: ${closed.message}`, { cause: closed });
 
   test('before the handshake, ready and every pending request reject with what it makes of the CLOSED error', async () => {
-    const hook = vi.fn(mapped);
+    const hook = vi.fn<Hook>(mapped);
     const { peer, t } = setup({ handshakeError: hook });
     const early = [peer.request('echo', 1), peer.stream('sjoin', [utf8('a')]).collect()];
     t.feed('09');
@@ -174,9 +175,10 @@ describe('the handshakeError option', () => {
     expect(err?.code).toBe('MAPPED');
     for (const p of early) await expect(p).rejects.toBe(err);
     expect(hook).toHaveBeenCalledOnce();
-    const closed = hook.mock.calls[0]![0];
+    const [closed, reason] = hook.mock.calls[0]!;
     expect(closed).toBeInstanceOf(ClosedError);
     expect(closed.cause).toBeInstanceOf(ProtocolError);
+    expect(reason).toBe('protocol');
     // The close info still says why the connection ended.
     const info = await peer.closed;
     expect(info.reason).toBe('protocol');
@@ -186,7 +188,7 @@ describe('the handshakeError option', () => {
   });
 
   test('after the handshake it is not used: what is pending when the connection ends fails with CLOSED', async () => {
-    const hook = vi.fn(mapped);
+    const hook = vi.fn<Hook>(mapped);
     const { peer, t } = reference({ handshakeError: hook });
     t.handshake();
     await peer.ready;
