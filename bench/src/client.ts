@@ -1,7 +1,7 @@
 // A client process: runs the runner's commands (echo, stream, connect) one at a time and answers
 // each over IPC, or holds idle connections for the heap measurement.
 import { IdleConnections } from './cases/idle.ts';
-import { gotalkConnects, rawConnects } from './cases/connect.ts';
+import { connects } from './cases/connect.ts';
 import { runEcho } from './cases/echo.ts';
 import { gotalkStream, grpcStream, rawStream } from './cases/stream.ts';
 import type { EchoClient } from './clients/client.ts';
@@ -28,7 +28,7 @@ async function execute(c: Command, echo: { client: EchoClient | null }): Promise
     case 'stream':
       return STREAMS[c.impl](c.address, c.warmupMs, c.timeMs);
     case 'connect':
-      return (c.impl === 'gotalk' ? gotalkConnects : rawConnects)(c.address, c.warmupMs, c.timeMs, c.max);
+      return connects(c.case, c.impl, c.address, c.warmupMs, c.timeMs, c.max);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ConnectCase, ConnectImpl } from './cases/connect.ts';
 import type { Impl, Transport } from './clients/index.ts';
 import type { StreamImpl } from './results.ts';
 
@@ -18,7 +19,8 @@ export type Command =
   | { readonly type: 'stream'; readonly impl: StreamImpl; readonly address: string; readonly warmupMs: number; readonly timeMs: number }
   | {
       readonly type: 'connect';
-      readonly impl: 'gotalk' | 'raw';
+      readonly case: ConnectCase;
+      readonly impl: ConnectImpl;
       readonly address: string;
       readonly warmupMs: number;
       readonly timeMs: number;

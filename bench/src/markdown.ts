@@ -1,5 +1,6 @@
 import { bundleSection } from './bundle-report.ts';
 import { markdownTable } from './format.ts';
+import { LINK_DELAY_MS } from './servers/delayed-link.ts';
 import { twoRunsSection } from './two-runs.ts';
 import { lastPoolSection } from '../pool/report.ts';
 import { busyLine, ECHO_HEADERS, echoRows, OTHER_HEADERS, otherRows, TARGET_HEADERS, targetRows, type Report } from './report.ts';
@@ -70,12 +71,18 @@ peer with the highest median req/s on that transport (the JSON also has both rat
 for p50/p99 latency, where above 1 means slower). The stream case sends 64 KiB parts through
 one \`stream()\` call that the server echoes part by part (\`handleStream\`), against raw 64 KiB
 writes through a plain byte echo (\`pipe\`) and a gRPC bidirectional stream whose server writes
-each message back, counting bytes read back; each pass opens a new connection. The connect case
-opens a connection (for Gotalk: until the version handshake is done) and closes it, one at a
-time, for ${s.connectMs} ms per pass. The idle case, measured once, takes the server's
-\`heapUsed\` after forced garbage collection (\`--expose-gc\`) before and after
-${s.idleConnections} idle TCP clients (another process) connect, and reports the difference per
-connection; external memory (buffers outside the JS heap) is shown beside it. The targets are
+each message back, counting bytes read back; each pass opens a new connection. The connect cases
+open TCP connections one at a time, for ${s.connectMs} ms per pass and implementation: "connect +
+close" opens one (for Gotalk: \`connect()\`, until the version handshake is done) and closes it;
+"connect + one request + close" also sends one 32-byte message and waits for its echo before it
+closes, as a short-lived client does (raw: a length-prefixed message to the raw echo server;
+Gotalk: one \`requestBytes('echo')\`, both with \`handshake: 'pipeline'\`, where the request
+leaves with the version, and with the default, which waits for the handshake). It runs twice:
+straight to the server, and through a proxy in the server's process that holds every chunk
+${LINK_DELAY_MS} ms in each direction (a 10 ms round trip for the bytes; connecting to the proxy
+is not delayed). The idle case, measured once, takes the server's \`heapUsed\` after forced
+garbage collection (\`--expose-gc\`) before and after ${s.idleConnections} idle TCP clients
+(another process) connect, and reports the difference per connection; external memory (buffers outside the JS heap) is shown beside it. The targets are
 information only: a benchmark measures and prints, and never fails a build.${busy}
 
 ## Targets
@@ -136,7 +143,18 @@ ${bundleSection(r.bundles)}
   idle connection never uses are now made on first use (its own handler registry, the request
   signals, the deadline queues), which took the figure from about 10.9 kB to 10.2 kB; going
   further needs the per-connection parts made lazily, or timers shared between connections.
-- **Connect + close.** Gotalk's connection is ready after the version handshake, one more
-  round trip between the two processes than the raw connect measured here.
+- **Connect + close, and one request.** Gotalk's \`connect()\` resolves after the version
+  handshake, one round trip between the two processes more than the raw connect, which does not
+  even wait for the server process to accept. With \`handshake: 'pipeline'\` the first request
+  leaves with the version, in one write, and "connect + one request + close" costs the round
+  trips of the raw client and no more: through the delayed link, where a round trip (10 ms)
+  outweighs the work, it comes within a few percent of raw, while waiting for the handshake pays
+  the extra round trip (2 round trips against 1 for the bytes; with the TCP connection delayed
+  too it would be 3 against 2). Over loopback a round trip costs tens of microseconds, and the
+  figure is the work per connection: each Gotalk connection costs its client about twice the
+  CPU of a raw one (about 0.5 against 0.25 ms here, the kernel's connect included: the peer and
+  its parts, timers, the socket's options and addresses, the heartbeat sent at the handshake)
+  and its server a peer of its own, spread thin in a profile with no one thing to remove, so
+  pipelining moves the loopback figure by a few percent only.
 ${pool ? `\n${pool}` : ''}`;
 }

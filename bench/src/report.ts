@@ -1,3 +1,5 @@
+import type { ConnectCase, ConnectLink } from './cases/connect.ts';
+import { LINK_DELAY_MS } from './servers/delayed-link.ts';
 import type { EchoResult } from './cases/echo.ts';
 import { IMPLS, type Impl, type Transport } from './clients/index.ts';
 import type { Busy } from './busy.ts';
@@ -58,7 +60,8 @@ export interface Report {
   readonly seconds: number;
   readonly echo: EchoFigure[];
   readonly stream: (Figure & { mbPerSec: number | null; vsRaw: Spread | null })[];
-  readonly connect: (Figure & { perSec: number | null; vsRaw: Spread | null })[];
+  /** Connections per second of each connect case; `vsRaw` divides by the raw socket's of the same case and pass. */
+  readonly connect: (Figure & { case: ConnectCase; link: ConnectLink; perSec: number | null; vsRaw: Spread | null })[];
   readonly idle: { transport: 'tcp'; impl: string; result: IdleResult | null; error: string | null; vsRaw: number | null }[];
   /** The browser bundles side by side; null when the run left them out, absent in results from before they were measured. */
   readonly bundles?: BundleReport | null;
@@ -151,11 +154,13 @@ export function buildReport(m: Measurements, bundles: BundleReport | null, setti
       vsRaw: r.impl === 'raw' ? null : spreadOf(pairedRatios(mine, byPass(raw, n), (v) => v.mbPerSec)),
     };
   });
-  const rawConnect = m.connect.find((x) => x.impl === 'raw');
   const connect = m.connect.map((r) => {
     const mine = byPass(r, n);
+    const rawConnect = m.connect.find((x) => x.case === r.case && x.link === r.link && x.impl === 'raw');
     return {
       transport: 'tcp' as const,
+      case: r.case,
+      link: r.link,
       impl: r.impl,
       perSec: median(okValues(r).map((v) => v.perSec)),
       samples: mine.map((v) => (v ? round2(v.perSec) : null)),
@@ -182,7 +187,7 @@ export function buildReport(m: Measurements, bundles: BundleReport | null, setti
     connect,
     idle,
     bundles,
-    targets: targets({ echo, stream, idle, bundles }),
+    targets: targets({ echo, stream, connect, idle, bundles }),
   };
 }
 
@@ -200,7 +205,7 @@ export function judge(s: Spread | null | undefined, op: '≥' | '≤', bound: nu
   return (op === '≥' ? s.median >= bound : s.median <= bound) ? 'met' : 'missed';
 }
 
-function targets(r: Pick<Report, 'echo' | 'stream' | 'idle' | 'bundles'>): Target[] {
+function targets(r: Pick<Report, 'echo' | 'stream' | 'connect' | 'idle' | 'bundles'>): Target[] {
   const fig = (t: Transport, impl: Impl, sz: number, inf: number) =>
     r.echo.find((e) => e.transport === t && e.impl === impl && e.size === sz && e.inflight === inf);
   const out: Target[] = [];
@@ -265,6 +270,23 @@ function targets(r: Pick<Report, 'echo' | 'stream' | 'idle' | 'bundles'>): Targe
   for (const s of r.stream.filter((x) => x.impl === 'gotalk')) {
     add(`${names[s.transport as Transport]} stream of 64 KiB parts: MB/s vs raw`, '≥', 0.7, s.vsRaw, 'stream() echo vs raw byte echo');
   }
+  const links: [ConnectLink, string, number][] = [
+    // Over loopback the round trip saved is tiny: the per-connection work of two peers sets the figure.
+    ['loopback', '', 0.4],
+    // A round trip (10 ms) dominates: one more than raw's would take it to about 0.67.
+    ['delayed', ` (${LINK_DELAY_MS} ms each way)`, 0.8],
+  ];
+  for (const [link, where, min] of links) {
+    const oneRequest = (impl: string) => r.connect.find((c) => c.case === 'request' && c.link === link && c.impl === impl)?.vsRaw;
+    const waiting = oneRequest('gotalk');
+    add(
+      `TCP${where} connect + one 32 B request + close: connections/s vs raw`,
+      '≥',
+      min,
+      oneRequest('gotalk pipeline'),
+      `handshake: 'pipeline'; waiting for the handshake: ${waiting ? spreadText(waiting) : 'n/a'}`,
+    );
+  }
   const idle = r.idle.find((x) => x.impl === 'gotalk');
   const heap = idle?.result ? spreadOf([idle.result.heapPerConnection]) : null;
   out.push({
@@ -316,7 +338,13 @@ export function otherRows(r: Report): string[][] {
   const na = (e: string | null) => `n/a (${e ?? '?'})`;
   return [
     ...r.stream.map((s) => ['stream, 64 KiB parts', s.transport, s.impl, s.mbPerSec === null ? na(s.error) : `${mb(s.mbPerSec)} MB/s`, spreadText(s.vsRaw)]),
-    ...r.connect.map((c) => ['connect + close', c.transport, c.impl, c.perSec === null ? na(c.error) : `${int(c.perSec)} /s`, spreadText(c.vsRaw)]),
+    ...r.connect.map((c) => [
+      c.case === 'request' ? `connect + one request + close${c.link === 'delayed' ? `, ${LINK_DELAY_MS} ms each way` : ''}` : 'connect + close',
+      c.transport,
+      c.impl,
+      c.perSec === null ? na(c.error) : `${int(c.perSec)} /s`,
+      spreadText(c.vsRaw),
+    ]),
     ...r.idle.map((i) => [
       `heap per idle connection (${i.result?.connections ?? '?'})`,
       i.transport,

@@ -1,4 +1,4 @@
-import type { ConnectResult } from './cases/connect.ts';
+import type { ConnectCase, ConnectImpl, ConnectLink, ConnectResult } from './cases/connect.ts';
 import type { EchoResult } from './cases/echo.ts';
 import type { StreamResult } from './cases/stream.ts';
 import type { Impl, Transport } from './clients/index.ts';
@@ -29,7 +29,10 @@ export interface StreamRow extends Row<StreamResult> {
 }
 
 export interface ConnectRow extends Row<ConnectResult> {
-  readonly impl: 'raw' | 'gotalk';
+  /** Connect and close, or connect, one request and close. */
+  readonly case: ConnectCase;
+  readonly link: ConnectLink;
+  readonly impl: ConnectImpl;
 }
 
 export interface IdleResult {

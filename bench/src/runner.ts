@@ -1,13 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConnectImpl } from './cases/connect.ts';
 import type { EchoResult } from './cases/echo.ts';
 import { IMPLS, type Impl, type Transport } from './clients/index.ts';
 import { int, mb } from './format.ts';
 import type { Command } from './jobs.ts';
-import { plan } from './plan.ts';
+import { CONNECT_CASES, plan } from './plan.ts';
 import { Child, killAll } from './procs.ts';
-import { failed, type Measurements, type Outcome, type Row, type StreamImpl } from './results.ts';
+import { failed, type ConnectRow, type Measurements, type Outcome, type Row, type StreamImpl } from './results.ts';
 import type { Settings } from './settings.ts';
 import { sleep } from './stats.ts';
 import { reasonOf, Worker } from './worker.ts';
@@ -27,7 +28,8 @@ const SERVERS: Record<string, string> = {
   'servers/socket-io.ts': 'socket.io',
 };
 const STREAM_SERVER: Record<StreamImpl, string> = { raw: 'servers/raw-net.ts', gotalk: 'servers/gotalk.ts', grpc: 'servers/grpc.ts' };
-const CONNECT_SERVER = { raw: 'servers/raw-net.ts', gotalk: 'servers/gotalk.ts' } as const;
+const CONNECT_SERVER: Record<ConnectImpl, string> = { raw: 'servers/raw-net.ts', gotalk: 'servers/gotalk.ts', 'gotalk pipeline': 'servers/gotalk.ts' };
+const IDLE_SERVER = { raw: 'servers/raw-net.ts', gotalk: 'servers/gotalk.ts' } as const;
 const echoServer = (impl: Impl, t: Transport): string => (t === 'ws' ? IMPLS[impl].wsServer : IMPLS[impl].server)!;
 
 /** A running server process and the addresses it listens on. */
@@ -105,7 +107,7 @@ export async function runAll(s: Settings): Promise<Measurements> {
     for (const row of m.idle) {
       let server: Running | undefined;
       try {
-        server = await startServer(CONNECT_SERVER[row.impl], dir);
+        server = await startServer(IDLE_SERVER[row.impl], dir);
         row.passes[0] = { ok: true, value: await measureIdle(server, row.impl, s.idleConnections) };
       } catch (err) {
         row.passes[0] = failed(reasonOf(err));
@@ -195,13 +197,14 @@ async function otherPasses(s: Settings, m: Measurements, servers: Servers): Prom
     const address = addressOf(STREAM_SERVER[impl], impl === 'raw' ? `${t}Pipe` : t);
     return typeof address === 'string' ? { type: 'stream', impl, address, warmupMs, timeMs } : address;
   };
-  const connectCommand = (impl: 'raw' | 'gotalk', timeMs: number): Command | { error: string } => {
-    const address = addressOf(CONNECT_SERVER[impl], 'tcp');
-    return typeof address === 'string' ? { type: 'connect', impl, address, warmupMs: 50, timeMs, max: s.connectMax } : address;
+  const connectCommand = (row: ConnectRow, timeMs: number): Command | { error: string } => {
+    const address = addressOf(CONNECT_SERVER[row.impl], row.link === 'delayed' ? 'tcpDelayed' : 'tcp');
+    return typeof address === 'string' ? { type: 'connect', case: row.case, impl: row.impl, address, warmupMs: 50, timeMs, max: s.connectMax } : address;
   };
   try {
     for (const t of s.streamTransports) {
       const rows = m.stream.filter((r) => r.transport === t);
+      if (rows.length === 0) continue;
       for (const row of rows) await runOne(row.impl, streamCommand(row.impl, t, 50, 100), SLACK);
       for (let pass = 1; pass <= s.passes; pass++) {
         const got = new Map<string, number>();
@@ -217,17 +220,24 @@ async function otherPasses(s: Settings, m: Measurements, servers: Servers): Prom
         process.stdout.write(`  [${pass}/${s.passes}] ${t} stream of 64 KiB parts MB/s: ${line.join(' · ')}\n`);
       }
     }
-    for (const row of m.connect) await runOne(row.impl, connectCommand(row.impl, 100), SLACK);
+    // Both Gotalk variants in one client process: the same process and code, warmed alike.
+    const connectWorker = (row: ConnectRow) => (row.impl === 'raw' ? 'raw' : 'gotalk');
+    for (const row of m.connect) await runOne(connectWorker(row), connectCommand(row, 100), SLACK);
     for (let pass = 1; pass <= s.passes && m.connect.length > 0; pass++) {
-      const got = new Map<string, number>();
-      for (const row of inOrder(m.connect, pass)) {
-        const o = await measure(row, pass, () => runOne<{ perSec: number }>(row.impl, connectCommand(row.impl, s.connectMs), s.connectMs + SLACK));
-        if (o.ok) got.set(row.impl, o.value.perSec);
+      for (const c of CONNECT_CASES) {
+        const rows = m.connect.filter((r) => r.case === c.case && r.link === c.link);
+        if (rows.length === 0) continue;
+        const got = new Map<string, number>();
+        for (const row of inOrder(rows, pass)) {
+          const command = connectCommand(row, s.connectMs);
+          const o = await measure(row, pass, () => runOne<{ perSec: number }>(connectWorker(row), command, s.connectMs + SLACK));
+          if (o.ok) got.set(row.impl, o.value.perSec);
+        }
+        const line = rows.map(
+          (r) => `${r.impl} ${got.has(r.impl) ? `${int(got.get(r.impl)!)}${r.impl === 'raw' ? '' : ratioTo(got.get(r.impl)!, got.get('raw'))}` : 'n/a'}`,
+        );
+        process.stdout.write(`  [${pass}/${s.passes}] tcp ${c.name} /s: ${line.join(' · ')}\n`);
       }
-      const line = m.connect.map(
-        (r) => `${r.impl} ${got.has(r.impl) ? `${int(got.get(r.impl)!)}${r.impl === 'raw' ? '' : ratioTo(got.get(r.impl)!, got.get('raw'))}` : 'n/a'}`,
-      );
-      process.stdout.write(`  [${pass}/${s.passes}] tcp connect+close /s: ${line.join(' · ')}\n`);
     }
   } finally {
     for (const w of workers.values()) if (typeof w !== 'string') await w.stop();

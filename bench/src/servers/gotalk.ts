@@ -1,7 +1,9 @@
-// Gotalk: one server (shared handlers) on TCP, a Unix socket and WebSocket.
-// echo: bytes in, same bytes out; echo.json: JSON in, same value out; stream: each part echoed.
+// Gotalk: one server (shared handlers) on TCP, a Unix socket and WebSocket, and its TCP behind a
+// delayed link (tcpDelayed). echo: bytes in, same bytes out; echo.json: JSON in, same value out;
+// stream: each part echoed.
 import { join } from 'node:path';
 import { listen } from '@gotalk/node';
+import { delayedLink } from './delayed-link.ts';
 import { serve } from './serve.ts';
 
 serve(async (dir) => {
@@ -17,5 +19,5 @@ serve(async (dir) => {
     .handle('echo.json', (value) => value)
     .handleStream('stream', (parts) => parts);
   const [tcp, unix, ws] = server.addresses as [string, string, string];
-  return { addresses: { tcp, unix, ws }, connections: () => server.peers.size };
+  return { addresses: { tcp, unix, ws, tcpDelayed: await delayedLink(tcp) }, connections: () => server.peers.size };
 });

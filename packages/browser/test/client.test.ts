@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { Peer, WebSocketTransport as NodeWebSocketTransport } from '@gotalk/node';
+import { encodeFrame, encodeVersion, FrameDecoder } from '@gotalk/protocol';
 import {
   BrowserError,
   ClientError,
@@ -143,6 +144,29 @@ describe('requests, streams and notifications both ways', () => {
     expect(await c.request('flaky')).toBe('done');
     expect(calls).toBe(2);
     expect(await errorOf(c.request('busy', null, { retries: 1 }))).toMatchObject({ code: 'RETRY_EXHAUSTED' });
+  });
+
+  it("sends the requests that waited for the connection without waiting for the server's version", async () => {
+    // A server that sends its version only once a request has arrived, then answers it.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (socket) => {
+      const decoder = new FrameDecoder({ expectVersion: true });
+      let versionSent = false;
+      socket.on('message', (data: Buffer) =>
+        decoder.push(new Uint8Array(data), (f) => {
+          if (f.type !== 'r') return;
+          if (!versionSent) socket.send(encodeVersion());
+          versionSent = true;
+          socket.send(encodeFrame({ type: 'R', id: f.id, payload: f.payload }));
+        }),
+      );
+    });
+    cleanup.add(() => new Promise((resolve) => wss.close(resolve)));
+    cleanup.add(() => wss.clients.forEach((s) => s.terminate()));
+    const c = client(cleanup, `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, { reconnect: false });
+    expect(await c.request('echo', 'before the version')).toBe('before the version');
+    expect(c.connected).toBe(true);
   });
 
   it('reads a server that sends each header and payload as its own message (gotalk.js 1.2 style)', async () => {

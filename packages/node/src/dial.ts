@@ -36,6 +36,17 @@ function inheritedTransport(address: Extract<Address, { kind: 'fd' }>, options: 
   return Promise.resolve(new SocketTransport(socket, { kind: 'fd', remote: where, local: where }));
 }
 
+/**
+ * Holds what is written to a socket just connected until the end of this turn of the event loop,
+ * then sends it in one write: the peer's version and the requests made before its handshake
+ * completes (a pipelined `connect()`'s first requests, a reconnecting client's queue), which are
+ * all made in the turn the connection is made in. `end()` and `destroy()` need no uncork.
+ */
+function holdFirstTurn(socket: Socket): void {
+  socket.cork();
+  setImmediate(() => socket.uncork());
+}
+
 function socketTransport(address: Extract<Address, { kind: 'tcp' | 'tls' | 'unix' }>, options: DialOptions, signal: AbortSignal): Promise<Transport> {
   return new Promise((resolve, reject) => {
     let socket: Socket;
@@ -60,6 +71,7 @@ function socketTransport(address: Extract<Address, { kind: 'tcp' | 'tls' | 'unix
       const local = address.kind === 'unix' ? where : `${address.kind}://${hostPort(socket.localAddress ?? '?', socket.localPort ?? 0)}`;
       const info: Record<string, unknown> = { kind: address.kind, remote: where, local };
       if (address.kind === 'tls') info['certificate'] = (socket as TLSSocket).getPeerCertificate();
+      holdFirstTurn(socket);
       resolve(new SocketTransport(socket, { kind: address.kind, ...info }));
     });
   });

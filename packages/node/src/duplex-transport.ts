@@ -70,7 +70,8 @@ export class DuplexTransport implements Transport {
     if (this.#pair) w.on('error', failed);
     // The other side finished sending. Where the stream allows a half-open connection, this
     // side may still answer what it serves; the peer closes when done.
-    r.on('end', () => (events.end && this.#halfOpen ? events.end() : w.end()));
+    // (Ended already when this side closed first: a second end() only makes an error.)
+    r.on('end', () => (events.end && this.#halfOpen ? events.end() : w.writableEnded || w.end()));
     let open = this.#pair ? 2 : 1;
     const closed = () => {
       if (--open > 0 || this.#closed) return;

@@ -1,12 +1,12 @@
 // connect(): what a client sees when the other side is missing, silent, or refuses.
 import { createServer as createHttpServer } from 'node:http';
-import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, NodeError, type ConnectOptions, type Server, type ServerOptions } from '@gotalk/node';
 import { Cleanup, waitFor } from '@gotalk/test-kit';
 import { freePort, serve, tempDir } from '@gotalk/test-kit/node';
-import { certs, clientTls, serverTls } from './support.ts';
+import { certs, clientTls, rawServer as rawServerIn, serverTls } from './support.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -24,24 +24,8 @@ async function connectError(address: string, options: ConnectOptions = {}): Prom
   return err as NodeError;
 }
 
-/** A raw TCP server; `onSocket` decides what to do with each connection. Tracks open sockets. */
-async function rawServer(onSocket: (socket: Socket) => void = () => {}): Promise<{ port: number; sockets: Set<Socket>; received: Buffer[] }> {
-  const sockets = new Set<Socket>();
-  const received: Buffer[] = [];
-  const server: NetServer = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.on('data', (d: Buffer) => received.push(d));
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.add(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { port: (server.address() as AddressInfo).port, sockets, received };
-}
+/** A raw TCP server (stopped by cleanup); `onSocket` decides what to do with each connection. */
+const rawServer = (onSocket?: (socket: Socket) => void) => rawServerIn(cleanup, onSocket);
 
 /** A server on `address` (stopped by cleanup) with an `echo` operation. */
 async function echoServer(address: string, options: ServerOptions = {}): Promise<Server> {
@@ -141,6 +125,14 @@ describe('connect()', () => {
     expect(Buffer.concat(other.received).toString('latin1')).toBe('01f00000001');
   });
 
+  it("the peer's handshakeTimeout, shorter than connectTimeout: CONNECT_TIMEOUT too, after telling the server with f00000003", async () => {
+    const silent = await rawServer();
+    const err = await connectError(`tcp://127.0.0.1:${silent.port}`, { handshakeTimeout: 100, connectTimeout: 10_000 });
+    expect(err.code).toBe('CONNECT_TIMEOUT');
+    expect(err.message).toContain('did not complete the handshake');
+    await waitFor(() => Buffer.concat(silent.received).toString('latin1') === '01f00000003', 'our version and the timeout error');
+  });
+
   it('a server that hangs up at once: CONNECT_FAILED', async () => {
     const rude = await rawServer((s) => s.destroy());
     const err = await connectError(`tcp://127.0.0.1:${rude.port}`);
@@ -210,6 +202,7 @@ describe('connect()', () => {
 
   it('invalid peer options: a RangeError naming the option, before dialling (no socket left open)', async () => {
     await expectRejectedBeforeDialling([
+      [{ handshake: 'eager' as 'wait' }, 'handshake'],
       [{ heartbeatInterval: -5 }, 'heartbeatInterval'],
       [{ limits: { maxRequests: 1.5 } }, 'limits.maxRequests'],
     ]);

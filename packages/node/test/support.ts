@@ -3,7 +3,7 @@
 // @gotalk/test-kit (and @gotalk/test-kit/node).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
 import { delay, waitFor, within, type Cleanup } from '@gotalk/test-kit';
 
@@ -204,4 +204,40 @@ export function rawWebSocket(url: string, options: ClientOptions = {}): Promise<
 export function hostPort(address: string): { host: string; port: number } {
   const url = new URL(address);
   return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) };
+}
+
+/** A plain server for tests, with what it holds; see {@link rawServer}. */
+export interface RawServer {
+  /** `tcp://127.0.0.1:<port>`, or `unix:<path>`. */
+  readonly address: string;
+  /** The TCP port (0 on a Unix socket). */
+  readonly port: number;
+  /** The connections open now. */
+  readonly sockets: Set<Socket>;
+  /** Every chunk read, of every connection, in order. */
+  readonly received: Buffer[];
+}
+
+/**
+ * A plain (not Gotalk) server on 127.0.0.1, or on the Unix socket `path`, stopped by `cleanup`
+ * (its connections destroyed); `onSocket` decides what to do with each connection. Records what
+ * arrives and which connections are open.
+ */
+export async function rawServer(cleanup: Cleanup, onSocket: (socket: Socket) => void = () => {}, path?: string): Promise<RawServer> {
+  const sockets = new Set<Socket>();
+  const received: Buffer[] = [];
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => (path === undefined ? server.listen(0, '127.0.0.1', resolve) : server.listen(path, resolve)));
+  cleanup.add(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const port = path === undefined ? (server.address() as AddressInfo).port : 0;
+  return { address: path === undefined ? `tcp://127.0.0.1:${port}` : `unix:${path}`, port, sockets, received };
 }

@@ -1,6 +1,7 @@
 import { MAX_WIRE_PAYLOAD } from '@gotalk/protocol';
-import type { ActivityListener } from './activity.ts';
+import type { ActivityListener, CloseReason } from './activity.ts';
 import type { MemoryBudget } from './budget.ts';
+import type { ClosedError, GotalkError } from './errors.ts';
 import type { Handlers } from './handlers.ts';
 import type { Middleware } from './middleware.ts';
 import { DEFAULT_LIMITS, DEFAULTS, type Limits } from './defaults.ts';
@@ -31,6 +32,15 @@ export interface PeerOptions<D = unknown> {
   readonly silenceTimeout?: number;
   /** Close when the other side's version has not arrived after this many ms (default 10 000; 0 never). */
   readonly handshakeTimeout?: number;
+  /**
+   * What `ready` and the requests made before the handshake reject with when the connection ends
+   * before the other side's version arrived, made from the `CLOSED` error they reject with
+   * otherwise (its `cause` says why: `PROTOCOL_ERROR` for another version, `TIMEOUT` for
+   * `handshakeTimeout`, the error given to `destroy()`, none when the other side hung up) and
+   * the close reason. `connect()` of `@gotalk/node` gives one, so that they reject with its
+   * `CONNECT_FAILED` or `CONNECT_TIMEOUT`. If it throws, they reject with the `CLOSED` error.
+   */
+  readonly handshakeError?: (closed: ClosedError, reason: CloseReason) => GotalkError;
   /** How long `close()` lets in-flight requests finish, in ms (default 5 000). */
   readonly closeTimeout?: number;
   /** Default timeout of single requests, in ms (default 30 000; 0 none). Streams have none unless given per call. */

@@ -78,6 +78,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   #congestedQueues = 0;
   #handshakeTimer: unknown = null;
   #closeTimer: unknown = null;
+  readonly #handshakeError: ((closed: ClosedError, reason: CloseReason) => GotalkError) | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (e: Error) => void;
   #resolveClosed!: (info: CloseInfo) => void;
@@ -88,6 +89,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     this.#transport = transport;
     this.data = options.data as D;
     this.#hooks = [...((options.use ?? []) as Middleware[])];
+    this.#handshakeError = options.handshakeError;
     this.handlers = new Handlers<D>(options.handlers);
     if (options.onActivity) this.#listeners.push(options.onActivity);
     this.ready = new Promise((resolve, reject) => {
@@ -493,6 +495,16 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     else this.#finish('remote', null, true);
   }
 
+  /** What `ready` and this side's pending requests fail with: before the handshake, the option `handshakeError` makes it. */
+  #unanswered(closed: ClosedError, reason: CloseReason): GotalkError {
+    if (this.#isReady || !this.#handshakeError) return closed;
+    try {
+      return this.#handshakeError(closed, reason);
+    } catch {
+      return closed; // a faulty hook must not stop the connection from ending
+    }
+  }
+
   /** Ends everything once: timers, pending requests, running handlers, the transport. */
   #finish(reason: CloseReason, error: GotalkError | null, abrupt = false): void {
     if (this.#state === 'closed') return;
@@ -507,8 +519,10 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     // One error for everything still pending, made only if something is (a stack trace costs).
     let failure: ClosedError | undefined;
     const closedError = () => (failure ??= this.#closedError(true));
+    let early: GotalkError | undefined;
+    const unanswered = () => (early ??= this.#unanswered(closedError(), reason));
     if (this.#outgoing.size > 0) {
-      for (const request of [...this.#outgoing.values()]) request.fail(closedError());
+      for (const request of [...this.#outgoing.values()]) request.fail(unanswered());
       this.#outgoing.clear();
     }
     if (this.#responder.busy > 0) {
@@ -516,7 +530,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
       this.#responder.abortAll(closedError());
     }
     this.#account?.close();
-    if (!this.#isReady) this.#rejectReady(closedError());
+    if (!this.#isReady) this.#rejectReady(unanswered());
     if (reason === 'destroyed' || reason === 'transport') this.#transport.destroy(error ?? undefined);
     else if (reason !== 'remote' || this.#inputDone) this.#transport.close(); // after a half-close, end this side too
     const info: CloseInfo = { reason, error };

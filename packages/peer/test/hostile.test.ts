@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { encodeFrame } from '@gotalk/protocol';
 import {
   ClosedError,
+  GotalkError,
   PayloadTooLargeError,
   ProtocolError,
   RemoteError,
@@ -154,6 +155,60 @@ describe('broken input', () => {
     await t.nextFrame('r');
     t.hangUp();
     await expect(pending).rejects.toBeInstanceOf(ClosedError);
+    expect((await peer.closed).reason).toBe('remote');
+  });
+});
+
+describe('the handshakeError option', () => {
+  type Hook = NonNullable<PeerOptions['handshakeError']>;
+  const mapped: Hook = (closed) => new GotalkError('MAPPED', `mapped: ${closed.message}`, { cause: closed });
+
+  test('before the handshake, ready and every pending request reject with what it makes of the CLOSED error', async () => {
+    const hook = vi.fn<Hook>(mapped);
+    const { peer, t } = setup({ handshakeError: hook });
+    const early = [peer.request('echo', 1), peer.stream('sjoin', [utf8('a')]).collect()];
+    t.feed('09');
+    const err = await peer.ready.then(
+      () => null,
+      (e: unknown) => e as GotalkError,
+    );
+    expect(err?.code).toBe('MAPPED');
+    for (const p of early) await expect(p).rejects.toBe(err);
+    expect(hook).toHaveBeenCalledOnce();
+    const [closed, reason] = hook.mock.calls[0]!;
+    expect(closed).toBeInstanceOf(ClosedError);
+    expect(closed.cause).toBeInstanceOf(ProtocolError);
+    expect(reason).toBe('protocol');
+    // The close info still says why the connection ended.
+    const info = await peer.closed;
+    expect(info.reason).toBe('protocol');
+    expect(info.error).toBeInstanceOf(ProtocolError);
+    // Later requests fail as on any closed peer.
+    await expect(peer.request('echo', 2)).rejects.toBeInstanceOf(ClosedError);
+  });
+
+  test('after the handshake it is not used: what is pending when the connection ends fails with CLOSED', async () => {
+    const hook = vi.fn<Hook>(mapped);
+    const { peer, t } = reference({ handshakeError: hook });
+    t.handshake();
+    await peer.ready;
+    const pending = peer.request('echo', 1);
+    await t.nextFrame('r');
+    t.hangUp();
+    await expect(pending).rejects.toBeInstanceOf(ClosedError);
+    expect(hook).not.toHaveBeenCalled();
+  });
+
+  test('one that throws: CLOSED instead, and the connection still ends', async () => {
+    const { peer, t } = setup({
+      handshakeError: () => {
+        throw new Error('a faulty hook');
+      },
+    });
+    const early = peer.request('echo', 1);
+    t.hangUp();
+    await expect(early).rejects.toBeInstanceOf(ClosedError);
+    await expect(peer.ready).rejects.toBeInstanceOf(ClosedError);
     expect((await peer.closed).reason).toBe('remote');
   });
 });
