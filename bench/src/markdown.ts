@@ -113,7 +113,18 @@ ${bundleSection(r.bundles)}
   the socket high-water mark (64 KiB to 4 MiB) nor \`limits.streamBuffer\` (256 KiB to
   16 MiB) changed the figure. (Of parts of P bytes, about P / 64 KiB are split across two
   reads and copied; small parts mostly arrive whole and reach the application uncopied, as
-  views of the read buffer.)
+  views of the read buffer.) Reading into larger buffers of our own, so that fewer parts are
+  split, is open to one side only: Node 20 offers \`onread\` (a buffer the socket reads into)
+  for the sockets it connects, not for the ones a \`net.Server\` accepts, so the server of an
+  echo would still split every part. And the figure has fallen since it was first measured: the
+  same Unix stream echo outside the benchmark (one server and one client process, quiet machine,
+  three runs each) moves about 680 MB/s with the build of a2e6381 and about 445 MB/s now. V8's
+  \`--trace-gc\` says where it went: full (mark-compact) collections per GB streamed rose from
+  about 2 to about 50, nearly all in the server process, while the young-generation ones stayed
+  at about 160. Part buffers now outlive two young collections, are promoted, and only a full
+  collection frees them. A peer served over a plain \`net\` server (no \`Server\`) has about
+  23 per GB and about 30% more throughput; the memory budget is not the cause (the same with it
+  and without it). What holds the parts longer is not found yet: it is the next thing to look at.
 - **Small requests with many in flight over TCP.** The client's writes are batched (64 requests
   per write); what is left is about 2.3 µs of JavaScript per request on the client (promise,
   request object, id, frame), against a raw client that does almost nothing per message. A CPU
@@ -122,14 +133,22 @@ ${bundleSection(r.bundles)}
   and garbage collection at 3–7%, and no JavaScript function of Gotalk above about 1.5%: the
   per-request cost is spread thin, with no one thing to remove.
 - **JSON requests.** In profiles of both processes of a JSON echo of 64 KiB, the largest items
-  are \`JSON.stringify\` and \`JSON.parse\` themselves (on Node 20, stringify costs about 4–5 µs
-  per KiB and parse about 1), which every peer library pays alike for the same object. Gotalk's
-  own work on top of them was the depth check (\`limits.maxJsonDepth\`) and the UTF-8 encoding:
-  the check now runs on the decoded text, which the parse needs anyway, and leaves the rest of
-  each long string to the engine's string search; long text is encoded with \`encodeInto\` into a
-  buffer of its length. Against the build before (\`bench:ab\`, alternating processes, TCP, 64 in
-  flight) that made JSON 1.13× (1.07–1.23) faster at 64 KiB and left 1 KiB where it was: at
-  1 KiB the rest is the per-request work shared with the bytes path.
+  were \`JSON.stringify\` and \`JSON.parse\` themselves, which every peer library pays alike for
+  the same object, and, over WebSocket, \`ws\`'s masking of what a client sends (a loop over every
+  byte without the optional \`bufferutil\`, the same for every client here). Node 20's engine
+  escapes a string for JSON character by character, about 3 ns each (a 64 KiB string: about
+  210 µs). Gotalk now writes the JSON text of a value that is, or holds at its top level, a string
+  of 256 characters or more by a walk of plain data that quotes each long string as it is once
+  the engine's own single-character search (memchr speed) finds nothing JSON escapes in it (no
+  quote, backslash, control character or lone surrogate); anything else goes to
+  \`JSON.stringify\`, and the text is the same (a property test compares them). \`toJson\` of
+  \`{"data": <64 KiB>}\` went from about 238 to 80 µs. Over WebSocket, payloads of 16 KiB and
+  more now leave as messages of their own instead of being copied into the batch (the reader
+  takes messages as one byte stream), as they already did over sockets (\`writev\`). In one
+  profiled pass of the 64 KiB echo (1 in flight) against the build before, that was 1.37× the
+  requests per second. Earlier, the depth check (\`limits.maxJsonDepth\`) moved to the decoded text
+  and long text to \`encodeInto\` (1.13×, 1.07–1.23, at 64 KiB over TCP). What is left at 1 KiB and
+  below is the per-request work shared with the bytes path.
 - **gRPC.** \`@grpc/grpc-js\` spends about 1 ms of CPU per unary call on this machine (client and
   server in one process, measured apart from the benchmark): HTTP/2 headers, a call object and
   metadata on each side of every call, with no single hot spot in its profile; its streams are

@@ -30,14 +30,14 @@ export function twoRunsSection(previous: Report | null, current: Report): string
   const gapMin = Math.round((Date.parse(current.date) - Date.parse(previous.date)) / 60_000 - current.seconds / 60);
   const when = gapMin <= 5 ? 'back to back' : `${gapMin} minutes apart`;
   const table = markdownTable(
-    ['target', `run 1 (${previous.date.slice(11, 16)} UTC)`, `run 2 (${current.date.slice(11, 16)} UTC)`, 'same verdict'],
+    ['target', `run 1 (ended ${previous.date.slice(11, 16)} UTC)`, `run 2 (ended ${current.date.slice(11, 16)} UTC)`, 'same verdict'],
     a.rows.map((r) => [r.name, r.before, r.now, r.same ? 'yes' : '**no**']),
   );
   return `## Two full runs
 
 The last two full runs (\`npx --yes pnpm@10 bench\`, each rewrites this page and keeps the run before it
-in \`bench/results/full-previous.json\`) ran ${when}: run 1 on ${previous.date.slice(0, 16).replace('T', ' ')} UTC
-(${previous.seconds} s; ${busyLine(previous)}), run 2 on ${current.date.slice(0, 16).replace('T', ' ')} UTC
+in \`bench/results/full-previous.json\`) ran ${when}: run 1 ended at ${previous.date.slice(0, 16).replace('T', ' ')} UTC
+(${previous.seconds} s; ${busyLine(previous)}), run 2 at ${current.date.slice(0, 16).replace('T', ' ')} UTC
 (${current.seconds} s; ${busyLine(current)}). **${a.same} of ${a.total} targets have the same verdict in
 both runs.** Each cell is the verdict and the median (min–max) of that run; the tables above are run 2's.
 
