@@ -21,7 +21,10 @@ type WellFormed = { isWellFormed?: () => boolean };
  * more, the value is written by a walk of plain data (plain objects, arrays, strings, finite
  * numbers, booleans, null) that quotes each long string with the engine's own search for the
  * characters JSON escapes: several times faster for a 64 KiB string. Anything else (a class
- * instance, `toJSON`, a bigint, deep nesting) goes to JSON.stringify unchanged.
+ * instance, `toJSON`, a bigint, deep nesting) goes to JSON.stringify unchanged. One difference
+ * shows only with getters that have side effects: an own getter among the first entries of the
+ * top level is read twice (once to look for a long string, once to write), where JSON.stringify
+ * reads it once.
  */
 export function jsonText(value: unknown): string | undefined {
   if (hasLongString(value)) {
@@ -34,11 +37,11 @@ export function jsonText(value: unknown): string | undefined {
 function hasLongString(value: unknown): boolean {
   if (typeof value === 'string') return value.length >= LONG_STRING;
   if (typeof value !== 'object' || value === null) return false;
-  let seen = 0;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length && i < LOOK; i++) if (isLong(value[i])) return true;
     return false;
   }
+  let seen = 0;
   for (const k in value) {
     if (isLong((value as Record<string, unknown>)[k])) return true;
     if (++seen === LOOK) return false;
