@@ -73,26 +73,7 @@ await opening(
 await opening('--tcp', values.tcp, () => gotalk.listen(`tcp://${values.tcp}`));
 await opening('--unix', values.unix, () => gotalk.listen(`unix:${values.unix}`));
 
-const find = (scheme: string) => gotalk.addresses.find((a) => a.startsWith(scheme))!;
-const [websocket, tcp, unix] = [find('ws:'), find('tcp:'), find('unix:')];
-console.log(`Gotalk demo running
-  page       ${websocket.replace(/^ws:/, 'http:').replace(/gotalk\/$/, '')}
-  websocket  ${websocket}
-  tcp        ${tcp}
-  unix       ${unix}
-
-Try from another terminal:
-  npx --yes pnpm@10 gotalk ops ${tcp}
-  npx --yes pnpm@10 gotalk call ${tcp} greet '{"name":"terminal"}'
-  npx --yes pnpm@10 gotalk notify ${unix} chat '{"from":"terminal","text":"hello pages"}'
-  npx --yes pnpm@10 gotalk call ${tcp} ask-pages '"What are you working on?"'
-Ctrl-C stops it.`);
-
-// Connections coming and going, without letting a flood of them flood the terminal.
-const log = new QuietLog(console.log, () => ` (${gotalk.peers.size} connections open)`);
-gotalk.on('connection', (peer: Peer) => log.line(`+ ${peer.info?.kind} ${peer.info?.remote ?? ''}`));
-gotalk.on('disconnect', (peer: Peer, info) => log.line(`- ${peer.info?.kind} ${peer.info?.remote ?? ''} (${info.reason})`));
-
+// Set before the banner says Ctrl-C stops it, so that a Ctrl-C right after the banner finds it.
 // Ctrl-C reaches the demo twice when it runs under pnpm (the terminal signals the whole process
 // group, and pnpm passes the signal on): a signal while stopping is that echo, not a second
 // request. A stop that hangs is cut short after STOP_GRACE_MS, with exit 1.
@@ -112,6 +93,26 @@ async function stop() {
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+
+const find = (scheme: string) => gotalk.addresses.find((a) => a.startsWith(scheme))!;
+const [websocket, tcp, unix] = [find('ws:'), find('tcp:'), find('unix:')];
+console.log(`Gotalk demo running
+  page       ${websocket.replace(/^ws:/, 'http:').replace(/gotalk\/$/, '')}
+  websocket  ${websocket}
+  tcp        ${tcp}
+  unix       ${unix}
+
+Try from another terminal:
+  npx --yes pnpm@10 gotalk ops ${tcp}
+  npx --yes pnpm@10 gotalk call ${tcp} greet '{"name":"terminal"}'
+  npx --yes pnpm@10 gotalk notify ${unix} chat '{"from":"terminal","text":"hello pages"}'
+  npx --yes pnpm@10 gotalk call ${tcp} ask-pages '"What are you working on?"'
+Ctrl-C stops it.`);
+
+// Connections coming and going, without letting a flood of them flood the terminal.
+const log = new QuietLog(console.log, () => ` (${gotalk.peers.size} connections open)`);
+gotalk.on('connection', (peer: Peer) => log.line(`+ ${peer.info?.kind} ${peer.info?.remote ?? ''}`));
+gotalk.on('disconnect', (peer: Peer, info) => log.line(`- ${peer.info?.kind} ${peer.info?.remote ?? ''} (${info.reason})`));
 
 /**
  * Runs `open` (listening on `address`, the value of `option`); when it fails, says which address
