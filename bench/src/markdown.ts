@@ -122,9 +122,13 @@ ${bundleSection(r.bundles)}
   \`--trace-gc\` says where it went: full (mark-compact) collections per GB streamed rose from
   about 2 to about 50, nearly all in the server process, while the young-generation ones stayed
   at about 160. Part buffers now outlive two young collections, are promoted, and only a full
-  collection frees them. A peer served over a plain \`net\` server (no \`Server\`) has about
-  23 per GB and about 30% more throughput; the memory budget is not the cause (the same with it
-  and without it). What holds the parts longer is not found yet: it is the next thing to look at.
+  collection frees them. The count did not jump at one commit: it grew with each large merge
+  (2, then 7 with the worker transports, 11 with contracts, 21 with groups and the admin socket,
+  in one run of both processes). And it follows what a process loads: a server that imports only
+  \`@gotalk/peer\` and the socket transport, not \`@gotalk/node\`'s whole index, has 1 in the same
+  run, as at a2e6381, while its client, which imports the index, has 7. The memory budget and the
+  silence timeout are not the cause (the same with them and without). Why a larger loaded library
+  turns the part buffers' collections into full ones is the next thing to find out.
 - **Small requests with many in flight over TCP.** The client's writes are batched (64 requests
   per write); what is left is about 2.3 µs of JavaScript per request on the client (promise,
   request object, id, frame), against a raw client that does almost nothing per message. A CPU
