@@ -124,11 +124,16 @@ ${bundleSection(r.bundles)}
   at about 160. Part buffers now outlive two young collections, are promoted, and only a full
   collection frees them. The count did not jump at one commit: it grew with each large merge
   (2, then 7 with the worker transports, 11 with contracts, 21 with groups and the admin socket,
-  in one run of both processes). And it follows what a process loads: a server that imports only
-  \`@gotalk/peer\` and the socket transport, not \`@gotalk/node\`'s whole index, has 1 in the same
-  run, as at a2e6381, while its client, which imports the index, has 7. The memory budget and the
-  silence timeout are not the cause (the same with them and without). Why a larger loaded library
-  turns the part buffers' collections into full ones is the next thing to find out.
+  in one run of both processes). It follows the size of the heap, not the per-part path: a
+  server that imports only \`@gotalk/peer\` and the socket transport has 1 in the same run, as at
+  a2e6381, and so does one that imports any one of the admin socket's modules, but one that
+  imports all of them has 6. Plain ballast does the same to the small server: about 3 MB of
+  objects kept alive (a heap of about 11 MB) gives 27 full collections, while 6 MB or 12 MB give
+  1 or 2. So the tiny benchmark server sits at a heap size where V8 (Node 20) answers the part
+  buffers' external memory with full collections; with 6 or 12 MB more it did not, so an
+  application that holds more than this server (most do) is likely past it. It is not a cost of
+  the per-part work, and the raw echo, which allocates nothing per chunk in JavaScript, never
+  meets it. The stream's gap to raw is what is left once that is set aside.
 - **Small requests with many in flight over TCP.** The client's writes are batched (64 requests
   per write); what is left is about 2.3 µs of JavaScript per request on the client (promise,
   request object, id, frame), against a raw client that does almost nothing per message. A CPU
