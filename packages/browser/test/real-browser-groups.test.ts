@@ -2,27 +2,14 @@
 // the server's handler, receive what is broadcast to it and answer a group gather; a page served
 // from another port of the same host, which the server's origin policy refuses, gives up at once
 // with ORIGIN_NOT_ALLOWED instead of retrying forever, and the server reports the refusal.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { NodeError, Server } from '@gotalk/node';
-import { Cleanup, delay, waitFor } from '@gotalk/test-kit';
+import { delay, waitFor } from '@gotalk/test-kit';
 import { serve } from '@gotalk/test-kit/node';
-import { launchChromium } from './chromium.ts';
+import { useChromium } from './chromium.ts';
 
-let browser: Browser;
-const cleanup = new Cleanup();
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  for (const page of pages.splice(0)) await page.close();
-  await cleanup.run();
-});
+const { cleanup, newPage } = useChromium();
 
 /** A server with the built bundle whose `join` puts the calling page in a group. */
 async function groupServer(): Promise<Server> {
@@ -38,8 +25,7 @@ async function groupServer(): Promise<Server> {
  */
 async function openPage(origin: string, server: Server, answer: string | null): Promise<Page> {
   const endpoint = server.addresses[0]!;
-  const page = await browser.newPage();
-  pages.push(page);
+  const page = await newPage();
   await page.goto(origin);
   await page.setContent(`<!doctype html><title>t</title><script src="${endpoint.replace(/^ws/, 'http')}gotalk.js"></script>`);
   await page.waitForFunction('window.gotalk !== undefined');

@@ -3,27 +3,12 @@
 // from http://evil.example:<port>/ talks to the local server with its own name in Host and
 // Origin. The server's host check refuses it; loopback names, IP addresses and configured
 // names work.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NodeErrorCode, ServerOptions } from '@gotalk/node';
-import { Cleanup } from '@gotalk/test-kit';
 import { serve } from '@gotalk/test-kit/node';
-import { launchChromium } from './chromium.ts';
+import { useChromium } from './chromium.ts';
 
-let browser: Browser;
-const cleanup = new Cleanup();
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium(['--host-resolver-rules=MAP evil.example 127.0.0.1, MAP app.example 127.0.0.1']);
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  for (const page of pages.splice(0)) await page.close();
-  await cleanup.run();
-});
+const { cleanup, newPage } = useChromium(['--host-resolver-rules=MAP evil.example 127.0.0.1, MAP app.example 127.0.0.1']);
 
 /** A server with the built gotalk.js and an `echo`; `refusals` collects the codes of refused upgrades. */
 async function echoServer(options: ServerOptions['ws'] = {}): Promise<{ port: string; refusals: NodeErrorCode[] }> {
@@ -38,8 +23,7 @@ async function echoServer(options: ServerOptions['ws'] = {}): Promise<{ port: st
  * connects with no URL (so to the page's host) and echoes; resolves with the echo or the error code.
  */
 async function echoFrom(host: string, port: string): Promise<unknown> {
-  const page = await browser.newPage();
-  pages.push(page);
+  const page = await newPage();
   await page.goto(`http://${host}:${port}/`);
   await page.setContent('<!doctype html><title>t</title><script src="/gotalk/gotalk.js"></script>');
   await page.waitForFunction('window.gotalk !== undefined');

@@ -6,29 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createProxy, defineContract, notification, operation, RemoteError, RetryLater, streamOperation, type Peer, type Server } from '@gotalk/node';
 import { z } from 'zod';
-import { Cleanup, waitFor } from '@gotalk/test-kit';
+import { waitFor } from '@gotalk/test-kit';
 import { restartableAddress, serve, startGroup, type ProcessGroup } from '@gotalk/test-kit/node';
-import { launchChromium } from './chromium.ts';
+import { useChromium } from './chromium.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-let browser: Browser;
-const cleanup = new Cleanup();
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  for (const page of pages.splice(0)) await page.close();
-  await cleanup.run();
-});
+const { cleanup, newPage } = useChromium();
 
 /** A Gotalk WebSocket server serving the real built bundle (found by @gotalk/node itself), stopped after the test. */
 async function serveApp(address = 'ws://127.0.0.1:0/gotalk/'): Promise<Server> {
@@ -46,8 +33,7 @@ async function serveApp(address = 'ws://127.0.0.1:0/gotalk/'): Promise<Server> {
 /** A page on the server's origin with gotalk.js loaded by a plain <script src>, and a client `c`. */
 async function openPage(server: Server, clientOptions = '{ heartbeatInterval: 200, reconnect: { minDelay: 50, maxDelay: 300 } }'): Promise<Page> {
   const base = server.addresses[0]!.replace(/^ws/, 'http');
-  const page = await browser.newPage();
-  pages.push(page);
+  const page = await newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(base);
@@ -272,8 +258,7 @@ describe('the demo app', () => {
     // A request target that is no URL path (Node's parser takes it, `new URL` does not) is a 404,
     // and the demo goes on serving.
     expect(await rawRequestStatus(url, 'GET // HTTP/1.1')).toBe(404);
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    pages.push(page);
+    const page = await newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
