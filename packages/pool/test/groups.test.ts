@@ -1,26 +1,12 @@
 // Groups of a pool's members: joined with the member's options or pool.join, left when the member
 // leaves; to(group) notifies and gathers only them (a lost worker's entry is WORKER_LOST naming it),
 // and a worker the pool starts again joins its groups again.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { connectedPeers, RemoteError, type Peer } from '@gotalk/peer';
-import { Pool } from '@gotalk/pool';
 import { thrownBy, waitFor } from '@gotalk/test-kit';
-import { addWorker, Gate, type TestWorker } from './support.ts';
+import { addWorker, Gate, type TestWorker, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-const peers: Peer[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 50 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-  for (const peer of peers.splice(0)) peer.destroy();
-});
-
-function pool(...args: ConstructorParameters<typeof Pool>): Pool {
-  const p = new Pool(...args);
-  pools.push(p);
-  return p;
-}
+const { workers, peers, pool } = usePools();
 
 test('members join groups (options or pool.join) and leave them when they leave the pool; to() reaches a group only', async () => {
   const p = pool();

@@ -1,26 +1,13 @@
 // Members: added and removed at any time, leaving by themselves when they close, fed by a source
 // of connections, started (and started again after a crash) by the pool itself.
 import { EventEmitter } from 'node:events';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { connectedPeers, type Connection, type Peer } from '@gotalk/peer';
-import { Pool, type PoolEvents } from '@gotalk/pool';
+import type { PoolEvents } from '@gotalk/pool';
 import { waitFor } from '@gotalk/test-kit';
-import { addWorker, errorOf, Gate, record, startsOf, type TestWorker } from './support.ts';
+import { addWorker, errorOf, Gate, record, startsOf, usePools } from './support.ts';
 
-const pools: Pool[] = [];
-const workers: TestWorker[] = [];
-const peers: Peer[] = [];
-afterEach(async () => {
-  for (const p of pools.splice(0)) await p.close({ timeout: 50 });
-  for (const w of workers.splice(0)) w.worker.destroy();
-  for (const p of peers.splice(0)) p.destroy();
-});
-
-function pool(options: ConstructorParameters<typeof Pool>[0] = {}): Pool {
-  const p = new Pool(options);
-  pools.push(p);
-  return p;
-}
+const { workers, peers, pool } = usePools();
 
 /** A factory of in-memory workers serving `echo` and `whoami`; counts the workers it made. */
 function factory() {

@@ -137,25 +137,29 @@ export function record<K extends keyof PoolEvents>(pool: Pool, ...kinds: K[]): {
 }
 
 /**
- * The pools and workers of one test file, closed (within `closeTimeout` ms) and destroyed after
- * each test: `pool()` makes a pool that is, `worker()` adds one to a pool; what a test makes
- * itself goes into `pools` and `workers`. Call at the top of the file (it registers the afterEach).
+ * The pools, workers and peers of one test file, closed (within `closeTimeout` ms) and destroyed
+ * after each test: `pool()` makes a pool that is, `worker()` adds one to a pool; what a test makes
+ * itself goes into `pools`, `workers` and `peers`. Call at the top of the file (it registers the afterEach).
  */
 export function usePools(closeTimeout = 50): {
   pools: Pool[];
   workers: TestWorker[];
+  peers: Peer[];
   pool: (options?: PoolOptions) => Pool;
   worker: (p: Pool, name: string, gate?: Gate, options?: WorkerOptions) => Promise<TestWorker>;
 } {
   const pools: Pool[] = [];
   const workers: TestWorker[] = [];
+  const peers: Peer[] = [];
   afterEach(async () => {
     for (const p of pools.splice(0)) await p.close({ timeout: closeTimeout });
     for (const w of workers.splice(0)) w.worker.destroy();
+    for (const peer of peers.splice(0)) peer.destroy();
   });
   return {
     pools,
     workers,
+    peers,
     pool: (options = {}) => {
       const p = new Pool(options);
       pools.push(p);
