@@ -54,26 +54,19 @@ export interface OperationSchemas<I extends StandardSchemaV1, O extends Standard
 export function operation<I, O>(): Operation<Typed<I>, Typed<O>>;
 export function operation<I extends StandardSchemaV1, O extends StandardSchemaV1>(schemas: OperationSchemas<I, O>): Operation<I, O>;
 export function operation(schemas?: OperationSchemas<StandardSchemaV1, StandardSchemaV1>): Operation {
-  return {
-    kind: 'operation',
-    name: schemas?.name ?? '',
-    input: schemas?.input ?? passThrough,
-    output: schemas?.output ?? passThrough,
-    description: schemas?.description,
-  };
+  return { kind: 'operation', ...entry(schemas) };
+}
+
+/** What an operation and a stream operation take from their schemas, absent ones passing anything through. */
+function entry(schemas?: OperationSchemas<StandardSchemaV1, StandardSchemaV1>) {
+  return { name: schemas?.name ?? '', input: schemas?.input ?? passThrough, output: schemas?.output ?? passThrough, description: schemas?.description };
 }
 
 /** A stream operation of a contract: `input` and `output` describe one part each; or `streamOperation<In, Out>()` typed only. */
 export function streamOperation<I, O>(): StreamOperation<Typed<I>, Typed<O>>;
 export function streamOperation<I extends StandardSchemaV1, O extends StandardSchemaV1>(schemas: OperationSchemas<I, O>): StreamOperation<I, O>;
 export function streamOperation(schemas?: OperationSchemas<StandardSchemaV1, StandardSchemaV1>): StreamOperation {
-  return {
-    kind: 'stream',
-    name: schemas?.name ?? '',
-    input: schemas?.input ?? passThrough,
-    output: schemas?.output ?? passThrough,
-    description: schemas?.description,
-  };
+  return { kind: 'stream', ...entry(schemas) };
 }
 
 /**
