@@ -1,4 +1,4 @@
-import { frameSize, writeFrame, writeHeader, type Frame } from '@gotalk/protocol';
+import { allocBytes, frameSize, writeFrame, writeHeader, type Frame } from '@gotalk/protocol';
 import type { Transport } from './transport.ts';
 
 /** Options of an {@link Outbox}. */
@@ -89,7 +89,7 @@ export class Outbox {
     const prefix = this.#prefix;
     if (frames.length === 0 && !prefix) return;
     const zeroCopy = this.#zeroCopy;
-    const bytes = new Uint8Array((prefix?.length ?? 0) + this.#size - zeroCopy);
+    const bytes = allocBytes((prefix?.length ?? 0) + this.#size - zeroCopy);
     let at = 0;
     if (prefix) {
       bytes.set(prefix);

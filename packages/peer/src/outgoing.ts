@@ -180,21 +180,32 @@ export abstract class RequestBase implements Outgoing {
  * bounded by the payload limit), which the spec allows.
  */
 export class SingleRequest extends RequestBase {
-  readonly promise: Promise<Uint8Array>;
-  #resolve!: (payload: Uint8Array) => void;
-  #reject!: (error: Error) => void;
+  // Dropped once settled: a finished request may stay in its timeout queue for a while, and
+  // through these it would hold its promise and the result the promise carries.
+  #resolve: ((payload: Uint8Array) => void) | null;
+  #reject: ((error: Error) => void) | null;
   #result: Uint8Array | null = null;
   #parts: Uint8Array[] | null = null;
   #total = 0;
   #payload: Uint8Array;
 
-  constructor(host: RequestHost, op: string, payload: Uint8Array, options: RequestOptions) {
+  /** Sends request `op` with `payload`: the promise of its result's payload. */
+  static send(host: RequestHost, op: string, payload: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => void new SingleRequest(host, op, payload, options, resolve, reject));
+  }
+
+  private constructor(
+    host: RequestHost,
+    op: string,
+    payload: Uint8Array,
+    options: RequestOptions,
+    resolve: (payload: Uint8Array) => void,
+    reject: (error: Error) => void,
+  ) {
     super(host, op, options, host.settings.requestTimeout);
     this.#payload = payload;
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    this.#resolve = resolve;
+    this.#reject = reject;
     const max = host.settings.limits.maxPayload;
     if (payload.length > max) this.finish(new PayloadTooLargeError(payload.length, max));
     else this.begin(false);
@@ -231,9 +242,10 @@ export class SingleRequest extends RequestBase {
   }
 
   protected settle(error: Error | null): void {
-    if (error) this.#reject(error);
-    else this.#resolve(this.#result!);
+    if (error) this.#reject!(error);
+    else this.#resolve!(this.#result!);
     // Settled: keep nothing alive that the caller no longer needs.
+    this.#resolve = this.#reject = null;
     this.#parts = null;
     this.#result = null;
     this.#payload = EMPTY;

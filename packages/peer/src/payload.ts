@@ -1,4 +1,5 @@
 // Payload conversions shared by requests, handlers and notifications.
+import { allocBytes } from '@gotalk/protocol';
 import { GotalkError } from './errors.ts';
 import { jsonText } from './json-text.ts';
 
@@ -13,13 +14,14 @@ export const EMPTY = new Uint8Array(0);
  * plain loop, several times faster than a TextEncoder call at these sizes; longer text is
  * encoded by `encodeInto` into a buffer of its length (exact for ASCII, the common case, and
  * cheaper than `encode`, which sizes its output first), continuing into a larger one from the
- * first character that did not fit.
+ * first character that did not fit. Text of 65 bytes to 4 KiB may share its buffer with other
+ * short-lived bytes (see `allocBytes`): to keep the bytes for long, keep a copy (`slice()`).
  */
 export function utf8(text: string): Uint8Array {
   const n = text.length;
   if (n === 0) return EMPTY;
   if (n > 256) return encodeLong(text);
-  const out = new Uint8Array(n);
+  const out = allocBytes(n);
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c > 0x7f) return encoder.encode(text);
@@ -30,7 +32,7 @@ export function utf8(text: string): Uint8Array {
 
 function encodeLong(text: string): Uint8Array {
   const n = text.length;
-  const out = new Uint8Array(n);
+  const out = allocBytes(n);
   const { read, written } = encoder.encodeInto(text, out);
   if (read === n) return out;
   // Each UTF-16 code unit left takes at most 3 bytes (a surrogate pair: 4 bytes for 2 units).
@@ -45,7 +47,10 @@ export function text(bytes: Uint8Array): string {
   return bytes.length === 0 ? '' : decoder.decode(bytes);
 }
 
-/** JSON bytes of `value`; `undefined` encodes as `null` (what the Go peer sends for "no value"). */
+/**
+ * JSON bytes of `value`; `undefined` encodes as `null` (what the Go peer sends for "no value").
+ * Like {@link utf8}'s, bytes to keep for long are best copied.
+ */
 export function toJson(value: unknown): Uint8Array {
   return utf8(value === undefined ? 'null' : (jsonText(value) as string));
 }

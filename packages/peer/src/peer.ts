@@ -175,7 +175,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
 
   /** Sends a request with a raw payload and resolves with the raw result. */
   requestBytes(op: string, payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
-    return new SingleRequest(this.#host, op, payload, options).promise;
+    return SingleRequest.send(this.#host, op, payload, options);
   }
 
   /**

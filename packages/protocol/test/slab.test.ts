@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { allocBytes, SLAB_BYTES, SLAB_MAX } from '../src/index.ts';
+
+describe('allocBytes', () => {
+  it('returns arrays of the length asked for, zero-filled, at every size class', () => {
+    for (const n of [0, 1, 64, 65, 1000, SLAB_MAX, SLAB_MAX + 1, SLAB_BYTES * 2]) {
+      const a = allocBytes(n);
+      expect(a).toBeInstanceOf(Uint8Array);
+      expect(a.length).toBe(n);
+      expect(a.every((b) => b === 0)).toBe(true);
+    }
+  });
+
+  it('never hands out the same byte twice: writing one array leaves every other as it was', () => {
+    const sizes = Array.from({ length: 400 }, (_, i) => 65 + ((i * 977) % (SLAB_MAX - 64)));
+    const arrays = sizes.map((n, i) => allocBytes(n).fill((i % 255) + 1));
+    arrays.forEach((a, i) => expect(a.every((b) => b === (i % 255) + 1)).toBe(true));
+  });
+
+  it('cuts small arrays from a shared slab and gives larger ones a buffer of their own', () => {
+    const small = allocBytes(100);
+    expect(small.buffer.byteLength).toBe(SLAB_BYTES);
+    expect(allocBytes(64).buffer.byteLength).toBe(64);
+    expect(allocBytes(SLAB_MAX + 1).buffer.byteLength).toBe(SLAB_MAX + 1);
+  });
+
+  it('starts each slab array at an 8-byte boundary', () => {
+    for (const n of [65, 67, 99, 130]) expect(allocBytes(n).byteOffset % 8).toBe(0);
+  });
+
+  it('moves to a fresh slab when the current one cannot hold the next array', () => {
+    const first = allocBytes(SLAB_MAX);
+    const seen = new Set([first.buffer]);
+    for (let i = 0; i < 8; i++) seen.add(allocBytes(SLAB_MAX).buffer);
+    // 9 arrays of a quarter slab each need at least 3 slabs.
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    for (const b of seen) expect(b.byteLength).toBe(SLAB_BYTES);
+  });
+});
