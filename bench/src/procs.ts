@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { processCpuSeconds } from './busy.ts';
+import { compiled } from './compile.ts';
 
 /** Every message between the runner and its children is a plain object with a `type`. */
 export interface Message {
@@ -13,10 +13,9 @@ let childCpu = 0;
 
 /** CPU seconds used by the children killed so far (read just before each is killed). */
 export const childCpuSeconds = (): number => childCpu;
-const TSX = import.meta.resolve('tsx');
 
 /**
- * A child process (a server or a client) running one of this package's scripts through tsx,
+ * A child process (a server or a client) running one of this package's scripts, compiled (see {@link compiled}),
  * spoken to over IPC. Every child is killed when the runner exits, however it exits.
  */
 export class Child {
@@ -29,9 +28,8 @@ export class Child {
   readonly exit: Promise<number | null>;
 
   constructor(script: string, args: readonly string[] = []) {
-    const path = fileURLToPath(new URL(script, import.meta.url));
-    this.proc = fork(path, [...args], {
-      execArgv: ['--import', TSX, '--expose-gc'],
+    this.proc = fork(compiled(script), [...args], {
+      execArgv: ['--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     live.add(this);
