@@ -129,7 +129,15 @@ export abstract class CallerBase implements Caller {
   abstract setLoad(load: number | undefined): void;
 
   request(op: string, value?: unknown, options: RequestOptions = {}): Promise<unknown> {
-    return this.requestBytes(op, toJson(value), options).then((result) => jsonResult(result, op, this.jsonLimits));
+    return this.requestDecoded(op, toJson(value), options, (result) => jsonResult(result, op, this.jsonLimits));
+  }
+
+  /**
+   * `requestBytes` whose promise settles with `decode(result)` (rejects with what `decode`
+   * throws). A subclass that makes the request itself may decode without a second promise.
+   */
+  protected requestDecoded(op: string, payload: Uint8Array, options: RequestOptions, decode: (result: Uint8Array) => unknown): Promise<unknown> {
+    return this.requestBytes(op, payload, options).then(decode);
   }
 
   async call<I extends StandardSchemaV1, O extends StandardSchemaV1>(

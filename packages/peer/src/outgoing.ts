@@ -182,16 +182,27 @@ export abstract class RequestBase implements Outgoing {
 export class SingleRequest extends RequestBase {
   // Dropped once settled: a finished request may stay in its timeout queue for a while, and
   // through these it would hold its promise and the result the promise carries.
-  #resolve: ((payload: Uint8Array) => void) | null;
+  #resolve: ((value: unknown) => void) | null;
   #reject: ((error: Error) => void) | null;
+  /** Turns the result's payload into what the promise resolves with (JSON's parse), or null for the bytes. */
+  readonly #decode: ((payload: Uint8Array) => unknown) | null;
   #result: Uint8Array | null = null;
   #parts: Uint8Array[] | null = null;
   #total = 0;
   #payload: Uint8Array;
 
-  /** Sends request `op` with `payload`: the promise of its result's payload. */
-  static send(host: RequestHost, op: string, payload: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => void new SingleRequest(host, op, payload, options, resolve, reject));
+  /**
+   * Sends request `op` with `payload`: the promise of its result's payload, or of
+   * `decode(payload)` when given (one promise either way; it rejects with what `decode` throws).
+   */
+  static send(
+    host: RequestHost,
+    op: string,
+    payload: Uint8Array,
+    options: RequestOptions,
+    decode: ((payload: Uint8Array) => unknown) | null,
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => void new SingleRequest(host, op, payload, options, decode, resolve, reject));
   }
 
   private constructor(
@@ -199,11 +210,13 @@ export class SingleRequest extends RequestBase {
     op: string,
     payload: Uint8Array,
     options: RequestOptions,
-    resolve: (payload: Uint8Array) => void,
+    decode: ((payload: Uint8Array) => unknown) | null,
+    resolve: (value: unknown) => void,
     reject: (error: Error) => void,
   ) {
     super(host, op, options, host.settings.requestTimeout);
     this.#payload = payload;
+    this.#decode = decode;
     this.#resolve = resolve;
     this.#reject = reject;
     const max = host.settings.limits.maxPayload;
@@ -243,7 +256,14 @@ export class SingleRequest extends RequestBase {
 
   protected settle(error: Error | null): void {
     if (error) this.#reject!(error);
-    else this.#resolve!(this.#result!);
+    else if (!this.#decode) this.#resolve!(this.#result!);
+    else {
+      try {
+        this.#resolve!(this.#decode(this.#result!));
+      } catch (err) {
+        this.#reject!(err as Error);
+      }
+    }
     // Settled: keep nothing alive that the caller no longer needs.
     this.#resolve = this.#reject = null;
     this.#parts = null;

@@ -175,7 +175,11 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
 
   /** Sends a request with a raw payload and resolves with the raw result. */
   requestBytes(op: string, payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
-    return SingleRequest.send(this.#host, op, payload, options);
+    return SingleRequest.send(this.#host, op, payload, options, null) as Promise<Uint8Array>;
+  }
+
+  protected override requestDecoded(op: string, payload: Uint8Array, options: RequestOptions, decode: (result: Uint8Array) => unknown): Promise<unknown> {
+    return SingleRequest.send(this.#host, op, payload, options, decode);
   }
 
   /**
