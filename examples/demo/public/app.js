@@ -117,10 +117,12 @@ function showAnswers(value) {
 // and tries again (up to PRIMES.retries times), and the page says so meanwhile.
 const { PRIMES } = demoContracts;
 let primesId = null;
+// What the note says for the run under way while no retry is pending (a clamped limit, or nothing).
+let primesNote = '';
 client.onActivity((e) => {
   if (e.type === 'request' && e.dir === 'out' && e.op === 'primes') primesId = e.id;
   else if (e.type === 'reply' && e.dir === 'in' && e.id === primesId) {
-    $('primes-note').textContent = e.kind === 'retry' ? 'The server is busy with other runs: retrying…' : '';
+    $('primes-note').textContent = e.kind === 'retry' ? 'The server is busy with other runs: retrying…' : primesNote;
   }
 });
 $('primes-btn').addEventListener('click', async () => {
@@ -130,14 +132,11 @@ $('primes-btn').addEventListener('click', async () => {
   $('bar').style.width = '0%';
   const asked = Number($('limit').value) || 200000;
   const limit = Math.min(Math.max(Math.floor(asked), PRIMES.min), PRIMES.max);
-  $('primes-note').textContent = '';
-  if (limit !== asked) {
-    $('limit').value = String(limit);
-    $('primes-note').textContent = `Clamped to ${limit.toLocaleString()}: the server sieves from ${PRIMES.min} to ${PRIMES.max.toLocaleString()}.`;
-  }
+  primesNote = limit === asked ? '' : `Clamped to ${limit.toLocaleString()}: the server sieves from ${PRIMES.min} to ${PRIMES.max.toLocaleString()}.`;
+  if (limit !== asked) $('limit').value = String(limit);
+  $('primes-note').textContent = primesNote;
   try {
     for await (const p of api.primes([limit], { retries: PRIMES.retries })) {
-      if (parts === 0 && limit === asked) $('primes-note').textContent = '';
       parts++;
       $('bar').style.width = `${((p.done / p.total) * 100).toFixed(1)}%`;
       $('found').textContent = p.found.toLocaleString();
