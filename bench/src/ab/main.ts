@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hottest } from './profile.ts';
 import { spreadOf } from '../spread.ts';
+import { compiled } from '../compile.ts';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -21,22 +22,15 @@ const passes = Number(arg('passes') ?? 7);
 const timeMs = Number(arg('time') ?? 1000);
 const profArg = arg('prof');
 const prof = profArg === undefined ? undefined : resolve(cwd, profArg);
+// Both processes of a sample run compiled JavaScript, as the benchmark's do (see compile.ts).
+compiled('ab/echo-server.ts');
+const pair = compiled('ab/echo-pair.ts');
 const cases = (arg('cases') ?? 'tcp json 1024 64,tcp json 65536 64,tcp bytes 1024 64,tcp bytes 65536 64').split(',').map((c) => c.trim().split(/\s+/));
 
 function sample(entry: string, c: string[], profDir?: string): number | null {
   const r = spawnSync(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, 'client')}`] : []),
-      join(here, 'echo-pair.ts'),
-      entry,
-      ...c,
-      '300',
-      String(timeMs),
-      ...(profDir ? [profDir] : []),
-    ],
+    [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, 'client')}`] : []), pair, entry, ...c, '300', String(timeMs), ...(profDir ? [profDir] : [])],
     {
       encoding: 'utf8',
       timeout: 60_000,
