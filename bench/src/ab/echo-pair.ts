@@ -1,6 +1,6 @@
 // One A/B sample: a Gotalk echo server (a child process, echo-server.ts) and its client (this
 // process), both from the @gotalk/node build given; prints `{"reqPerSec":…}` on stdout.
-// node dist/ab/echo-pair.mjs (or node --import tsx echo-pair.ts) <dist/index.js> <tcp|unix|ws> <json|bytes> <size> <inflight> <warmupMs> <timeMs> [cpu-prof dir]
+// node dist/ab/echo-pair.mjs <dist/index.js> <tcp|unix|ws> <json|bytes> <size> <inflight> <warmupMs> <timeMs> [cpu-prof dir]
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,10 +20,9 @@ const [entry, transport, kind, size, inflight, warmupMs, timeMs, prof] = process
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'gotalk-ab-'));
-// Compiled (bench:ab runs dist/ab/echo-pair.mjs), the server is the compiled file beside this one; run as TypeScript, through tsx.
-const compiledRun = import.meta.url.endsWith('.mjs');
-const execArgv = [...(compiledRun ? [] : ['--import', 'tsx']), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, 'server')}`] : [])];
-const child = fork(fileURLToPath(new URL(compiledRun ? 'echo-server.mjs' : 'echo-server.ts', import.meta.url)), [entry, transport, dir], {
+// bench:ab compiles this file and the server beside it (dist/ab/*.mjs, see compile.ts): both run as plain JavaScript.
+const execArgv = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, 'server')}`] : [];
+const child = fork(fileURLToPath(new URL('echo-server.mjs', import.meta.url)), [entry, transport, dir], {
   execArgv,
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });

@@ -29,5 +29,5 @@ export { encodeFrame, encodeFrames, encodeVersion, frameSize, writeFrame, writeH
 export { decodeAll, FrameDecoder, MAX_HEADER_BYTES, type DecoderOptions, type FrameSink } from './decode.ts';
 export { describeFrame, formatId } from './describe.ts';
 export { isValidName, quoteName, utf8Length } from './names.ts';
-export { allocBytes, SLAB_BYTES, SLAB_MAX } from './slab.ts';
+export { allocBytes } from './slab.ts';
 export { isCleanClose, MESSAGE_CHUNK, messageLimit, sendInChunks } from './messages.ts';

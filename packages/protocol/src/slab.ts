@@ -15,8 +15,8 @@ let used = 0;
 /**
  * A new, zero-filled `Uint8Array` of `n` bytes. The engine pays about half a microsecond for
  * every ArrayBuffer past 64 bytes (in allocation and in collection), which is most of the cost
- * of a 1 KiB JSON payload; so arrays of 65 bytes to {@link SLAB_MAX} are views into a shared
- * slab of {@link SLAB_BYTES} that is filled front to back and never reused, as Node's Buffer
+ * of a 1 KiB JSON payload; so arrays of 65 bytes to 4 KiB (`SLAB_MAX`) are views into a shared
+ * slab of 16 KiB (`SLAB_BYTES`) that is filled front to back and never reused, as Node's Buffer
  * pool does. No two arrays share a byte, and each starts zeroed. The price: a view keeps its
  * whole slab alive, so this is for bytes that live briefly (outgoing frames and payloads),
  * never for bytes handed to a caller to keep.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allocBytes, SLAB_BYTES, SLAB_MAX } from '../src/index.ts';
+import { allocBytes } from '../src/index.ts';
+import { SLAB_BYTES, SLAB_MAX } from '../src/slab.ts';
 
 describe('allocBytes', () => {
   it('returns arrays of the length asked for, zero-filled, at every size class', () => {
