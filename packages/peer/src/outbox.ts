@@ -13,10 +13,19 @@ export interface OutboxOptions {
 
 /** Payloads at least this large are not copied into the batch buffer when the transport has `writev`. */
 const ZERO_COPY_MIN = 16 * 1024;
+/**
+ * A batch is written as soon as it holds this many frames or bytes, without waiting for the
+ * microtask: the other side starts on the first frames while this side makes the rest, so that
+ * two processes work at once instead of taking turns over one large batch.
+ */
+export const BATCH_FRAMES = 16;
+/** See {@link BATCH_FRAMES}. */
+export const BATCH_BYTES = 16 * 1024;
 
 /**
- * Coalesces outgoing frames: every frame sent in the same tick goes out in one transport write
- * (one buffer, headers and payloads together), flushed from a microtask. When the batch holds
+ * Coalesces outgoing frames: the frames sent in the same tick go out in one transport write
+ * (one buffer, headers and payloads together), flushed from a microtask, or at once when the
+ * batch reaches {@link BATCH_FRAMES} frames or {@link BATCH_BYTES} bytes. When the batch holds
  * large payloads and the transport has `writev`, those payloads go out as their own pieces of
  * that one write, uncopied. Tracks the transport's write pressure so producers of many frames
  * (stream parts) can wait for `drain`.
@@ -55,7 +64,8 @@ export class Outbox {
     this.#size += frameSize(frame);
     this.#frames.push(frame);
     if (this.#transport.writev && 'payload' in frame && frame.payload.length >= ZERO_COPY_MIN) this.#zeroCopy += frame.payload.length;
-    if (!this.#scheduled) this.#schedule();
+    if (this.#frames.length >= BATCH_FRAMES || this.#size >= BATCH_BYTES) this.flush();
+    else if (!this.#scheduled) this.#schedule();
   }
 
   /** Bytes of frames queued for the next flush. */
