@@ -143,13 +143,22 @@ ${bundleSection(r.bundles)}
   the loader and 7 as plain JavaScript, and moved about 7,200 against 10,500 requests per second;
   so the benchmark's processes now run compiled (above). The stream's gap to raw is what is left
   once that is set aside.
-- **Small requests with many in flight over TCP.** The client's writes are batched (64 requests
-  per write); what is left is about 2.3 µs of JavaScript per request on the client (promise,
-  request object, id, frame), against a raw client that does almost nothing per message. A CPU
-  profile of both processes (\`npx --yes pnpm@10 bench:ab -- --base=. --passes=1 --cases="tcp bytes 32 64" --prof=/tmp/prof\`)
-  has each about half idle (waiting for the other), the socket writes (\`writeBuffer\`) at 7–9%
-  and garbage collection at 3–7%, and no JavaScript function of Gotalk above about 1.5%: the
-  per-request cost is spread thin, with no one thing to remove.
+- **Many requests in flight: two processes taking turns.** A CPU profile of both processes
+  (\`npx --yes pnpm@10 bench:ab -- --base=. --passes=1 --cases="tcp bytes 32 64" --prof=/tmp/prof\`)
+  had each about half idle, and the CPU time per request said why: with 64 requests of 1 KiB in
+  flight over WebSocket the client was 62% busy and the server 56%, where birpc's were 91% each.
+  Every frame of a tick went out in one write, so the 64 requests left as one batch, the server
+  answered them as one batch, and each process waited while the other worked through the whole
+  of it. A batch is now written as soon as it holds 16 frames or 16 KiB, so the other side starts
+  on the first frames while this side makes the rest. Measured outside the benchmark (one client
+  and one server process, 1.5 s each): 1 KiB × 64 over WebSocket went from 46k to 88–106k
+  requests per second with JSON and from 65k to 158–162k with bytes (8, 16 and 32 frames per
+  batch were tried; 16 was best at both sizes), 32 B × 64 from 184k to 247–264k (JSON) and 363k
+  to 487–525k (bytes); in interleaved A/B against the build before (5 passes), TCP JSON 32 B × 64
+  1.32× (1.01–1.61), Unix bytes 32 B × 64 1.44× (1.05–1.79), Unix JSON 1 KiB × 64 1.41×
+  (0.79–2.16), and the 64 KiB cases unchanged (0.98–1.14×). What is left per request is spread
+  thin: the socket writes and garbage collection lead, and no JavaScript function of Gotalk
+  takes more than about 1.5%.
 - **JSON requests.** In profiles of both processes of a JSON echo of 64 KiB, the largest items
   were \`JSON.stringify\` and \`JSON.parse\` themselves, which every peer library pays alike for
   the same object, and, over WebSocket, \`ws\`'s masking of what a client sends (a loop over every
@@ -172,14 +181,15 @@ ${bundleSection(r.bundles)}
   a 1 KiB object from about 1.5 to 0.8 µs (\`JSON.stringify\` alone takes 1.1 µs) and the 1 KiB
   JSON echo over WebSocket to 1.07–1.13× the build before (interleaved A/B, 6 passes). A JSON
   result is also parsed by the request itself as it settles, one promise fewer than
-  \`requestBytes().then(parse)\`. Where it stands: ahead of every peer at 64 KiB and with many
-  small requests in flight, and at parity, not ahead, with one request of 1 KiB or less in
-  flight, where every implementation waits on the same WebSocket round trip (a p50 of about
-  0.1 ms for all) and the passes' ratios spread by a third either way; there Gotalk's JSON path
-  pays about 10% over its bytes path (the four conversions of a round trip, about 1.5 µs each
-  side, and their garbage), while the peer libraries' whole per-message work is one
-  \`JSON.stringify\` and one \`JSON.parse\`. What is left at 1 KiB and below is the per-request
-  work shared with the bytes path.
+  \`requestBytes().then(parse)\`. Where it stands: ahead of every peer at 64 KiB and, since batches are split (above), far
+  ahead with many small requests in flight (about 3× birpc at 32 B × 64), but not yet ahead with
+  one request of 32 B in flight, where it trails birpc by a few per cent (the tables above).
+  There each round trip is about 30–45 µs on a quiet machine, and CPU time per request measured
+  in both processes (1.5 s, one in flight) was Gotalk JSON 23–25 µs on each side against birpc's
+  26–27 µs (client) and 24–25 µs (server), and Gotalk bytes 22–24 µs: the JSON path pays about
+  1.5 µs each side over the bytes path (the four conversions of a round trip and their garbage),
+  while birpc's whole per-message work is one \`JSON.stringify\` and one \`JSON.parse\`. What is
+  left at 1 KiB and below is the per-request work shared with the bytes path.
 - **What a finished request kept.** A request that has settled stays in its timeout queue until
   the queue steps past it (up to about a thousand entries), and through its promise it held its
   result: 1,024 results of 64 KiB were 64 MB kept alive for nothing. It now lets go of its
