@@ -181,9 +181,10 @@ ${bundleSection(r.bundles)}
   a 1 KiB object from about 1.5 to 0.8 µs (\`JSON.stringify\` alone takes 1.1 µs) and the 1 KiB
   JSON echo over WebSocket to 1.07–1.13× the build before (interleaved A/B, 6 passes). A JSON
   result is also parsed by the request itself as it settles, one promise fewer than
-  \`requestBytes().then(parse)\`. Where it stands: ahead of every peer at 64 KiB and, since batches are split (above), far
-  ahead with many small requests in flight (about 3× birpc at 32 B × 64), but not yet ahead with
-  one request of 32 B in flight, where it trails birpc by a few per cent (the tables above).
+  \`requestBytes().then(parse)\`. Where it stands: ahead of every peer at 64 KiB and, since
+  batches are cut (above), far ahead with many small requests in flight (about 3× birpc at
+  32 B × 64), but not yet with one request of 1 KiB or less in flight, where it trails birpc by
+  a few per cent (the tables above).
   There each round trip is about 30–45 µs on a quiet machine, and CPU time per request measured
   in both processes (1.5 s, one in flight) was Gotalk JSON 23–25 µs on each side against birpc's
   26–27 µs (client) and 24–25 µs (server), and Gotalk bytes 22–24 µs: the JSON path pays about
