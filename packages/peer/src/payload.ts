@@ -14,7 +14,7 @@ export const EMPTY = new Uint8Array(0);
  * plain loop, several times faster than a TextEncoder call at these sizes; longer text is
  * encoded by `encodeInto` into a buffer of its length (exact for ASCII, the common case, and
  * cheaper than `encode`, which sizes its output first), continuing into a larger one from the
- * first character that did not fit. Text of 65 bytes to 4 KiB may share its buffer with other
+ * first character that did not fit. Text of up to 4 KiB may share its buffer with other
  * short-lived bytes (see `allocBytes`): to keep the bytes for long, keep a copy (`slice()`).
  */
 export function utf8(text: string): Uint8Array {

@@ -13,20 +13,20 @@ describe('allocBytes', () => {
   });
 
   it('never hands out the same byte twice: writing one array leaves every other as it was', () => {
-    const sizes = Array.from({ length: 400 }, (_, i) => 65 + ((i * 977) % (SLAB_MAX - 64)));
+    const sizes = Array.from({ length: 400 }, (_, i) => (i % 4 === 0 ? 1 + (i % 64) : 65 + ((i * 977) % (SLAB_MAX - 64))));
     const arrays = sizes.map((n, i) => allocBytes(n).fill((i % 255) + 1));
     arrays.forEach((a, i) => expect(a.every((b) => b === (i % 255) + 1)).toBe(true));
   });
 
-  it('cuts small arrays from a shared slab and gives larger ones a buffer of their own', () => {
-    const small = allocBytes(100);
-    expect(small.buffer.byteLength).toBe(SLAB_BYTES);
-    expect(allocBytes(64).buffer.byteLength).toBe(64);
+  it('cuts small arrays from a shared slab, the smallest too, and gives larger ones a buffer of their own', () => {
+    expect(allocBytes(100).buffer.byteLength).toBe(SLAB_BYTES);
+    // Never the engine's on-heap arrays, which cost a move off the heap when written to a socket.
+    for (const n of [1, 45, 64]) expect(allocBytes(n).buffer.byteLength).toBe(SLAB_BYTES);
     expect(allocBytes(SLAB_MAX + 1).buffer.byteLength).toBe(SLAB_MAX + 1);
   });
 
   it('starts each slab array at an 8-byte boundary', () => {
-    for (const n of [65, 67, 99, 130]) expect(allocBytes(n).byteOffset % 8).toBe(0);
+    for (const n of [1, 13, 64, 65, 67, 99, 130]) expect(allocBytes(n).byteOffset % 8).toBe(0);
   });
 
   it('moves to a fresh slab when the current one cannot hold the next array', () => {
