@@ -183,14 +183,33 @@ ${bundleSection(r.bundles)}
   result is also parsed by the request itself as it settles, one promise fewer than
   \`requestBytes().then(parse)\`. Where it stands: ahead of every peer at 64 KiB and, since
   batches are cut (above), far ahead with many small requests in flight (about 3× birpc at
-  32 B × 64), but not yet with one request of 1 KiB or less in flight, where it trails birpc by
-  a few per cent (the tables above).
-  There each round trip is about 30–45 µs on a quiet machine, and CPU time per request measured
-  in both processes (1.5 s, one in flight) was Gotalk JSON 23–25 µs on each side against birpc's
-  26–27 µs (client) and 24–25 µs (server), and Gotalk bytes 22–24 µs: the JSON path pays about
-  1.5 µs each side over the bytes path (the four conversions of a round trip and their garbage),
-  while birpc's whole per-message work is one \`JSON.stringify\` and one \`JSON.parse\`. What is
-  left at 1 KiB and below is the per-request work shared with the bytes path.
+  32 B × 64), and level with the fastest peer, within the spread of the passes, with one request
+  of 1 KiB or less in flight (next item). The JSON path costs about 2 µs a side over the bytes
+  path there, and that is \`JSON.stringify\` and \`JSON.parse\` themselves: the same echo with the
+  conversions written by hand (\`Buffer.from(JSON.stringify(v))\` out, \`JSON.parse(b.toString())\`
+  in) took 23.2 µs a round trip against 22.5 µs through \`request()\` on the client, and
+  22.8 against 22.9 µs through \`handle()\` on the server (both processes on one CPU, 10 passes).
+- **One request in flight.** On the machine of the two runs above a round trip of one 32 B
+  request over WebSocket took about 150–170 µs (30–45 µs on the machine of earlier runs), and
+  \`process.cpuUsage\` in both processes said where it went: about 30–40 µs of user time and
+  30 µs of system time per request on each side, for the same system calls in Gotalk and birpc
+  (\`strace\`: one read, one write and about two \`epoll_pwait\` per request). With both processes
+  pinned to one CPU (\`taskset -c 0\`) the same round trip took 21–29 µs, with 7–11 µs of user
+  and 3–4 µs of system time a side; under the CPU profiler, whose sampling thread keeps the
+  CPUs awake, 43 µs. Most of the round trip is waking a virtual CPU that went idle between
+  messages, which every implementation pays alike, and of the rest the larger part is shared
+  too: in a profile of both processes (pinned) the socket writes took about 31% of each
+  process's busy time, Node's streams about 20%, \`ws\` 5%, JSON's own work about 8%, and
+  Gotalk's JavaScript (peer, codec, transport) about 20%. So there the ratios sit near 1.0 and
+  move with the machine's state from pass to pass (0.88–1.18× the fastest peer for JSON in the runs above);
+  shorter passes (40 of 60 ms, 120 of 20 ms) did not narrow the spread. One cost was Gotalk's
+  alone: a batch of 64 bytes or less (one small request or reply) was an array V8 keeps on its
+  own heap, and Node's streams and \`ws\` ask a written array for its \`buffer\`, which moves it
+  off the heap first: 0.83 µs for a 52-byte frame, against 0.07 µs for a view into a slab.
+  Every array up to 4 KiB now comes from a slab. In interleaved A/B against the build before
+  (both processes on one CPU, 9 passes), one 32 B request in flight went 1.10× (0.93–1.29) over
+  WebSocket with JSON, 1.06× (0.84–1.33) with bytes, 1.08× (0.79–1.51) over TCP with bytes and
+  1.03× (0.85–1.26) with JSON; 64 in flight stayed where it was (0.95–1.01×).
 - **What a finished request kept.** A request that has settled stays in its timeout queue until
   the queue steps past it (up to about a thousand entries), and through its promise it held its
   result: 1,024 results of 64 KiB were 64 MB kept alive for nothing. It now lets go of its
