@@ -56,14 +56,14 @@ export class MemoryBudget {
     let payloads = 0;
     let backlog = 0;
     let open = true;
-    // Arrow functions: they reach this budget's private state through `this`.
-    const account: BudgetAccount = {
-      get held() {
-        return payloads + backlog;
-      },
+    // Arrow functions: they reach this budget's private state through `this`. `held` is a field
+    // kept up to date, not a getter: V8 keeps an object literal that has a getter in dictionary mode.
+    const account: BudgetAccount & { held: number } = {
+      held: 0,
       take: (n) => {
         if (!open || !this.#fits(n)) return false;
         payloads += n;
+        account.held = payloads + backlog;
         this.#used += n;
         return true;
       },
@@ -71,12 +71,14 @@ export class MemoryBudget {
         if (!open) return;
         const k = Math.min(n, payloads);
         payloads -= k;
+        account.held = payloads + backlog;
         this.#used -= k;
       },
       backlog: (n) => {
         if (!open) return;
         this.#used += n - backlog;
         backlog = n;
+        account.held = payloads + backlog;
       },
       admit: (type, id, size, serving) => {
         if (type === 'p') return serving(id) && account.take(size);
@@ -87,6 +89,7 @@ export class MemoryBudget {
         if (!open) return;
         this.#used -= payloads + backlog;
         payloads = backlog = 0;
+        account.held = 0;
         open = false;
         this.#refreshers.delete(refresh);
       },

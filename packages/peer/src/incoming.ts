@@ -95,9 +95,8 @@ export class Responder {
     this.#host = host;
     this.#contextHost = {
       peer: host.peer,
-      get limits() {
-        return host.settings.limits;
-      },
+      // No getters here: V8 keeps an object literal that has one in dictionary mode.
+      settings: host.settings,
       watch: (ctx) => {
         // Asked for after the connection went: it has already fired.
         if (!host.open) ctx.abort(host.closedError());

@@ -8,7 +8,8 @@ import type { PartQueue } from './part-queue.ts';
 /** What a request being served needs from the responder serving it. */
 export interface ContextHost {
   readonly peer: Connection;
-  readonly limits: Limits;
+  /** The peer's settings, whose limits the handler sees. */
+  readonly settings: { readonly limits: Limits };
   /** A handler asked for its signal: fire it when the connection goes (or at once, if it has). */
   watch(ctx: RequestContext): void;
   /** The request is over: its signal need no longer be fired. */
@@ -48,7 +49,7 @@ export class RequestContext implements HandlerContext {
   }
 
   get limits(): Limits {
-    return this.#host.limits;
+    return this.#host.settings.limits;
   }
 
   /** Made when a handler first asks: most requests never need one. */
