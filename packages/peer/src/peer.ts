@@ -290,18 +290,9 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
       declare readonly deadlines: Deadlines;
       declare readonly handlers: Handlers;
       declare readonly hooks: readonly Middleware[];
-      /** The peer itself (its private state read by the getters below). */
+      /** The peer itself (its private state read by the methods below). */
       declare readonly peer: Peer;
       declare readonly account: BudgetAccount | null;
-      declare readonly closedError: () => ClosedError;
-      declare readonly send: (frame: Frame) => void;
-      declare readonly writable: () => Promise<void>;
-      declare readonly congestion: (on: boolean) => void;
-      declare readonly activity: (event: ActivityEvent) => void;
-      declare readonly idle: () => void;
-      declare readonly register: (request: Outgoing, stream: boolean) => RequestId;
-      declare readonly cancel: (id: RequestId) => void;
-      declare readonly unregister: (id: RequestId) => void;
 
       constructor(peer: Peer) {
         this.settings = peer.#settings;
@@ -310,18 +301,44 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
         this.hooks = peer.#hooks;
         this.peer = peer;
         this.account = peer.#account;
-        this.closedError = () => peer.#closedError();
-        this.send = (frame) => peer.#send(frame);
-        this.writable = () => peer.#outbox.writable();
-        this.congestion = (on) => peer.#congestion(on);
-        this.activity = (e) => peer.#activity(e);
-        this.idle = () => peer.#maybeFinishClose();
-        this.register = (request, stream) => peer.#register(request, stream);
-        this.cancel = (id) => peer.#send({ type: 'n', name: CANCEL_NOTIFICATION, payload: cancelPayload(id) });
-        this.unregister = (id) => {
-          peer.#outgoing.delete(id);
-          peer.#maybeFinishClose();
-        };
+      }
+
+      // Methods on the prototype, not a closure each per connection: no caller detaches them.
+      closedError(): ClosedError {
+        return this.peer.#closedError();
+      }
+
+      send(frame: Frame): void {
+        this.peer.#send(frame);
+      }
+
+      writable(): Promise<void> {
+        return this.peer.#outbox.writable();
+      }
+
+      congestion(on: boolean): void {
+        this.peer.#congestion(on);
+      }
+
+      activity(event: ActivityEvent): void {
+        this.peer.#activity(event);
+      }
+
+      idle(): void {
+        this.peer.#maybeFinishClose();
+      }
+
+      register(request: Outgoing, stream: boolean): RequestId {
+        return this.peer.#register(request, stream);
+      }
+
+      cancel(id: RequestId): void {
+        this.peer.#send({ type: 'n', name: CANCEL_NOTIFICATION, payload: cancelPayload(id) });
+      }
+
+      unregister(id: RequestId): void {
+        this.peer.#outgoing.delete(id);
+        this.peer.#maybeFinishClose();
       }
 
       get congested(): boolean {
