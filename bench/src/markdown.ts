@@ -218,7 +218,10 @@ ${bundleSection(r.bundles)}
   Every array up to 4 KiB now comes from a slab. In interleaved A/B against the build before
   (both processes on one CPU, 9 passes), one 32 B request in flight went 1.10× (0.93–1.29) over
   WebSocket with JSON, 1.06× (0.84–1.33) with bytes, 1.08× (0.79–1.51) over TCP with bytes and
-  1.03× (0.85–1.26) with JSON; 64 in flight stayed where it was (0.95–1.01×).
+  1.03× (0.85–1.26) with JSON; 64 in flight stayed where it was (0.95–1.01×). Making the peer's
+  view of itself a class instead of an object literal with getters (V8 kept it in dictionary
+  mode, so every read of it was a hash lookup; see the memory item below) took one 32 B JSON request in flight
+  over WebSocket to 1.23× (1.00–1.49) the build before, in the same pinned A/B.
 - **What a finished request kept.** A request that has settled stays in its timeout queue until
   the queue steps past it (up to about a thousand entries), and through its promise it held its
   result: 1,024 results of 64 KiB were 64 MB kept alive for nothing. It now lets go of its
@@ -234,8 +237,16 @@ ${bundleSection(r.bundles)}
   tie a peer's parts together), two timers (heartbeats and the silence timeout), the socket and
   its stream state, and the peer's parts (decoder, outbox, heartbeats, responder). The Maps an
   idle connection never uses are now made on first use (its own handler registry, the request
-  signals, the deadline queues), which took the figure from about 10.9 kB to 10.2 kB; going
-  further needs the per-connection parts made lazily, or timers shared between connections.
+  signals, the deadline queues), which took the figure from about 10.9 kB to 10.2 kB. The
+  snapshot then showed three objects per connection in V8's dictionary mode (a hash table
+  instead of a shape): the peer's view of itself that its requests and responder use, the
+  responder's context, and the memory budget's account, all object literals with getters. As a
+  class (its operations on the prototype) and plain fields they take the snapshot's figure from
+  10.6 kB to 8.0 kB and the benchmark's to about 7.5 kB (a test checks, with V8's
+  \`%HasFastProperties\`, that they stay fast). What is left is about 13 closures and 14
+  contexts (1.4 kB), two timers, the socket and its stream state and the peer's parts; reaching
+  4 kB needs the per-connection parts made lazily or shared between connections (timers), a
+  restructuring this has not taken on.
 - **Connect + close, and one request.** Gotalk's \`connect()\` resolves after the version
   handshake, one round trip between the two processes more than the raw connect, which does not
   even wait for the server process to accept. With \`handshake: 'pipeline'\` the first request
