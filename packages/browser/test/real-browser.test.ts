@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProxy, defineContract, notification, operation, RemoteError, RetryLater, streamOperation, type Peer, type Server } from '@gotalk/node';
 import { z } from 'zod';
-import { waitFor } from '@gotalk/test-kit';
+import { waitFor, within } from '@gotalk/test-kit';
 import { restartableAddress, serve, startGroup, type ProcessGroup } from '@gotalk/test-kit/node';
 import { useChromium } from './chromium.ts';
 
@@ -133,27 +133,30 @@ describe('the browser client in Chromium', () => {
   });
 
   it('reconnects after the server restarts: handlers stay registered, queued requests go out, fail mode rejects at once', async () => {
+    // Each step has a bound of its own (within the test's), so a failure names the step.
+    const step = <T>(what: string, p: Promise<T>) => within(p, 8000, what);
     const server = await serveApp(await restartableAddress());
     const address = server.addresses[0]!;
     const page = await openPage(server);
     await page.evaluate(`c.handlers.handle('page.name', () => 'still here')`);
     await page.evaluate(`window.failer = gotalk.connect(undefined, { offline: 'fail', reconnect: { minDelay: 50, maxDelay: 300 } });
       window.failerOpen = new Promise((r) => failer.on('open', r))`);
-    await page.evaluate('failerOpen');
+    await step('the second client opening', page.evaluate('failerOpen'));
 
     // The server goes away (it closes with 1001, going away), and comes back on the same port.
-    await server.close();
-    await page.waitForFunction('!c.connected');
+    await step('the server closing', server.close());
+    // Polled on an interval: the default polls on animation frames, which a busy or hidden page may not run.
+    await step('the page seeing the connection end', page.waitForFunction('!c.connected', undefined, { polling: 50, timeout: 8000 }));
     const queued = page.evaluate(`c.request('echo', 'sent while the server was down')`);
-    const failed = await page.evaluate(`failer.request('echo', 1).then(() => 'resolved', (e) => e.code)`);
+    const failed = await step('the fail-mode request', page.evaluate(`failer.request('echo', 1).then(() => 'resolved', (e) => e.code)`));
     expect(failed).toBe('OFFLINE');
     await page.evaluate('failer.close()');
 
-    const again = await serveApp(address);
+    const again = await step('the server starting again', serveApp(address));
     const connected = nextConnection(again);
-    expect(await queued).toBe('sent while the server was down');
-    const peer = await connected;
-    expect(await peer.request('page.name')).toBe('still here');
+    expect(await step('the queued request', queued)).toBe('sent while the server was down');
+    const peer = await step('the reconnection', connected);
+    expect(await step('the call to the page', peer.request('page.name'))).toBe('still here');
     expect(await page.evaluate(`events.filter((e) => e === 'open').length`)).toBeGreaterThanOrEqual(2);
   }, 30_000);
 });
