@@ -134,7 +134,7 @@ describe('the browser client in Chromium', () => {
 
   it('reconnects after the server restarts: handlers stay registered, queued requests go out, fail mode rejects at once', async () => {
     // Each step has a bound of its own (within the test's), so a failure names the step.
-    const step = <T>(what: string, p: Promise<T>) => within(p, 8000, what);
+    const step = <T>(what: string, p: Promise<T>) => within(p, 15_000, what);
     const server = await serveApp(await restartableAddress());
     const address = server.addresses[0]!;
     const page = await openPage(server);
@@ -146,7 +146,7 @@ describe('the browser client in Chromium', () => {
     // The server goes away (it closes with 1001, going away), and comes back on the same port.
     await step('the server closing', server.close());
     // Polled on an interval: the default polls on animation frames, which a busy or hidden page may not run.
-    await step('the page seeing the connection end', page.waitForFunction('!c.connected', undefined, { polling: 50, timeout: 8000 }));
+    await step('the page seeing the connection end', page.waitForFunction('!c.connected', undefined, { polling: 50, timeout: 15_000 }));
     const queued = page.evaluate(`c.request('echo', 'sent while the server was down')`);
     const failed = await step('the fail-mode request', page.evaluate(`failer.request('echo', 1).then(() => 'resolved', (e) => e.code)`));
     expect(failed).toBe('OFFLINE');
@@ -158,7 +158,7 @@ describe('the browser client in Chromium', () => {
     const peer = await step('the reconnection', connected);
     expect(await step('the call to the page', peer.request('page.name'))).toBe('still here');
     expect(await page.evaluate(`events.filter((e) => e === 'open').length`)).toBeGreaterThanOrEqual(2);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('contracts and middleware in Chromium', () => {

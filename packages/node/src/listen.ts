@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, Server as TlsServer, type TlsOptions } from 'node:tls';
+import { DEFAULTS } from '@gotalk/peer';
 import { formatAddress, type Address } from './address.ts';
 import { NodeError } from './errors.ts';
 import { listenUnix } from './unix-socket.ts';
@@ -130,7 +131,7 @@ export async function listenSockets(
 /**
  * Listens a new HTTP server (HTTPS for `wss://`, with `options.tls`) on the host and port of a
  * WebSocket address. `setup` attaches its request and upgrade handlers before it listens.
- * `close()` stops it and ends its idle connections.
+ * `close()` stops it and ends its connections (see `closeHttp` in listen.ts).
  */
 export async function listenHttp(
   a: Extract<Address, { kind: 'ws' | 'wss' }>,
@@ -142,10 +143,28 @@ export async function listenHttp(
   const port = await listenPort(http, a, options.onError);
   return {
     address: formatAddress({ ...a, port }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeIdleConnections();
-      }),
+    close: () => closeHttp(http),
   };
+}
+
+/** How often a closing HTTP server ends the connections that have gone idle since (ms). */
+const IDLE_SWEEP = 100;
+
+/**
+ * Stops `http` and ends its connections: the idle ones at once, each busy one as soon as its
+ * response is done, and whatever is left (a client that never finishes its request) after
+ * `DEFAULTS.closeGrace`. Without this a half-sent request held the close until the server's
+ * headers timeout (a minute). Upgraded connections (WebSockets) are the peers', closed by them.
+ */
+export function closeHttp(http: HttpServer): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const sweep = setInterval(() => http.closeIdleConnections(), IDLE_SWEEP);
+    const last = setTimeout(() => http.closeAllConnections(), DEFAULTS.closeGrace);
+    http.close(() => {
+      clearInterval(sweep);
+      clearTimeout(last);
+      resolve();
+    });
+    http.closeIdleConnections();
+  });
 }
