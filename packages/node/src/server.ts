@@ -130,6 +130,9 @@ interface ServerEvents<D> {
 }
 
 /** `wss` for a WebSocket upgraded over TLS (a wss:// listener, or an attached HTTPS server), else `ws`. */
+/** A listener that does nothing: one function for every socket's 'error' (the socket's close reports it). */
+const ignore = (): void => {};
+
 function wsKind(request: IncomingMessage): 'ws' | 'wss' {
   return (request.socket as TLSSocket).encrypted ? 'wss' : 'ws';
 }
@@ -382,7 +385,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
    */
   private onSocket(a: Extract<Address, { kind: 'tcp' | 'tls' | 'unix' }> | null): (socket: Socket) => void {
     return (socket: Socket) => {
-      socket.on('error', () => {});
+      socket.on('error', ignore);
       const kind = a?.kind ?? ((socket as TLSSocket).encrypted ? 'tls' : socket.remoteAddress === undefined ? 'unix' : 'tcp');
       const unix = kind === 'unix';
       const remote = unix ? 'unix' : endpointName(kind, socket.remoteAddress, socket.remotePort);

@@ -22,6 +22,95 @@ export interface BudgetAccount {
   close(): void;
 }
 
+/** What an account reads its connection's unsent bytes from: a function, or an object with an `unsent` count (a Peer). */
+export type UnsentSource = (() => number) | { readonly unsent: number };
+
+const NOTHING_UNSENT = (): number => 0;
+
+/** The state accounts share: the budget's total and the accounts to refresh. Not exported: a budget's own. */
+class Ledger {
+  used = 0;
+  lastRefresh = -Infinity;
+  readonly accounts = new Set<Account>();
+
+  constructor(readonly limit: number) {}
+
+  fits(n: number): boolean {
+    if (this.used + n <= this.limit) return true;
+    // Backlogs drain without telling (a socket emits `drain` only after a refused write): read
+    // them again before refusing, but not on every refusal of a flood.
+    const now = performance.now();
+    if (now - this.lastRefresh < REFRESH_EVERY) return false;
+    this.lastRefresh = now;
+    for (const account of this.accounts) account.refresh();
+    return this.used + n <= this.limit;
+  }
+}
+
+/**
+ * One connection's account. A class with its operations on the prototype: an object of
+ * closures cost about 0.45 kB per connection, and `held` is a field kept up to date (V8 keeps
+ * an object literal with a getter in dictionary mode).
+ */
+class Account implements BudgetAccount {
+  held = 0;
+  #payloads = 0;
+  #backlog = 0;
+  #open = true;
+  readonly #ledger: Ledger;
+  readonly #unsent: UnsentSource;
+
+  constructor(ledger: Ledger, unsent: UnsentSource) {
+    this.#ledger = ledger;
+    this.#unsent = unsent;
+    ledger.accounts.add(this);
+  }
+
+  take(n: number): boolean {
+    if (!this.#open || !this.#ledger.fits(n)) return false;
+    this.#payloads += n;
+    this.held = this.#payloads + this.#backlog;
+    this.#ledger.used += n;
+    return true;
+  }
+
+  free(n: number): void {
+    if (!this.#open) return;
+    const k = Math.min(n, this.#payloads);
+    this.#payloads -= k;
+    this.held = this.#payloads + this.#backlog;
+    this.#ledger.used -= k;
+  }
+
+  backlog(n: number): void {
+    if (!this.#open) return;
+    this.#ledger.used += n - this.#backlog;
+    this.#backlog = n;
+    this.held = this.#payloads + this.#backlog;
+  }
+
+  admit(type: string, id: number, size: number, serving: (id: number) => boolean): boolean {
+    if (type === 'p') return serving(id) && this.take(size);
+    if (type === 'r' || type === 's') this.refresh();
+    return this.take(size);
+  }
+
+  close(): void {
+    if (!this.#open) return;
+    this.#ledger.used -= this.#payloads + this.#backlog;
+    this.#payloads = this.#backlog = 0;
+    this.held = 0;
+    this.#open = false;
+    this.#ledger.accounts.delete(this);
+  }
+
+  /** Reads the connection's unsent bytes afresh. */
+  refresh(): void {
+    const u = this.#unsent;
+    this.backlog(typeof u === 'function' ? u() : u.unsent);
+  }
+}
+
 /**
  * A byte budget shared by many connections (a server's): the payloads they hold for handlers
  * (joined requests, buffered stream parts, payloads being gathered) and the replies their
@@ -32,81 +121,29 @@ export interface BudgetAccount {
 export class MemoryBudget {
   /** The most bytes all connections together may hold. */
   readonly limit: number;
-  #used = 0;
-  #lastRefresh = -Infinity;
-  readonly #refreshers = new Set<() => void>();
+  readonly #ledger: Ledger;
 
   constructor(limit: number) {
     if (!(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`a memory budget must be a whole number of bytes, got ${limit}`);
     this.limit = limit;
+    this.#ledger = new Ledger(limit);
   }
 
   /** Bytes held now, across every connection. */
   get used(): number {
-    return this.#used;
+    return this.#ledger.used;
   }
 
   /** True when nothing more fits. */
   get exhausted(): boolean {
-    return this.#used >= this.limit;
+    return this.#ledger.used >= this.limit;
   }
 
-  /** Opens an account for one connection. `unsent` reads its unsent bytes afresh (queued and in its transport). */
-  account(unsent: () => number = () => 0): BudgetAccount {
-    let payloads = 0;
-    let backlog = 0;
-    let open = true;
-    // Arrow functions: they reach this budget's private state through `this`. `held` is a field
-    // kept up to date, not a getter: V8 keeps an object literal that has a getter in dictionary mode.
-    const account: BudgetAccount & { held: number } = {
-      held: 0,
-      take: (n) => {
-        if (!open || !this.#fits(n)) return false;
-        payloads += n;
-        account.held = payloads + backlog;
-        this.#used += n;
-        return true;
-      },
-      free: (n) => {
-        if (!open) return;
-        const k = Math.min(n, payloads);
-        payloads -= k;
-        account.held = payloads + backlog;
-        this.#used -= k;
-      },
-      backlog: (n) => {
-        if (!open) return;
-        this.#used += n - backlog;
-        backlog = n;
-        account.held = payloads + backlog;
-      },
-      admit: (type, id, size, serving) => {
-        if (type === 'p') return serving(id) && account.take(size);
-        if (type === 'r' || type === 's') refresh();
-        return account.take(size);
-      },
-      close: () => {
-        if (!open) return;
-        this.#used -= payloads + backlog;
-        payloads = backlog = 0;
-        account.held = 0;
-        open = false;
-        this.#refreshers.delete(refresh);
-      },
-    };
-    const refresh = () => account.backlog(unsent());
-    this.#refreshers.add(refresh);
-    return account;
-  }
-
-  #fits(n: number): boolean {
-    if (this.#used + n <= this.limit) return true;
-    // Backlogs drain without telling (a socket emits `drain` only after a refused write): read
-    // them again before refusing, but not on every refusal of a flood.
-    const now = performance.now();
-    if (now - this.#lastRefresh < REFRESH_EVERY) return false;
-    this.#lastRefresh = now;
-    for (const refresh of this.#refreshers) refresh();
-    return this.#used + n <= this.limit;
+  /**
+   * Opens an account for one connection. `unsent` says its unsent bytes afresh (queued and in
+   * its transport): a function, or an object whose `unsent` is that count (a Peer).
+   */
+  account(unsent: UnsentSource = NOTHING_UNSENT): BudgetAccount {
+    return new Account(this.#ledger, unsent);
   }
 }

@@ -30,14 +30,8 @@ export class Deadlines {
   /** Made with the first deadline: a connection that never makes a request with a timeout holds none. */
   #queues: Map<number, DeadlineQueue> | null = null;
   #closed = false;
-  /** Whether an idle queue may stay; one that may not is removed here. */
-  readonly #keep = (queue: DeadlineQueue): boolean => {
-    const queues = this.#queues;
-    if (queues?.get(queue.timeout) !== queue) return false;
-    if (queues.size <= IDLE_QUEUES) return true;
-    queues.delete(queue.timeout);
-    return false;
-  };
+  /** Whether an idle queue may stay; one that may not is removed here. Made with the first queue. */
+  #keep: ((queue: DeadlineQueue) => boolean) | null = null;
 
   /** Expires `item` after `timeout` ms (> 0) unless it is finished by then; nothing after `close()`. */
   add(item: Expiring, timeout: number): Deadline {
@@ -45,11 +39,19 @@ export class Deadlines {
     const queues = (this.#queues ??= new Map());
     let queue = queues.get(timeout);
     if (!queue) {
-      queue = new DeadlineQueue(timeout, this.#keep);
+      queue = new DeadlineQueue(timeout, (this.#keep ??= (q) => this.#mayStay(q)));
       queues.set(timeout, queue);
     }
     queue.add(item);
     return queue;
+  }
+
+  #mayStay(queue: DeadlineQueue): boolean {
+    const queues = this.#queues;
+    if (queues?.get(queue.timeout) !== queue) return false;
+    if (queues.size <= IDLE_QUEUES) return true;
+    queues.delete(queue.timeout);
+    return false;
   }
 
   /** Timeout values that have a queue. */

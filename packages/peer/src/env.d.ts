@@ -4,6 +4,8 @@
 declare function setTimeout(callback: () => void, ms: number): unknown;
 declare function clearTimeout(handle: unknown): void;
 declare function setInterval(callback: () => void, ms: number): unknown;
+/** With an argument for the callback (every runtime above passes extra arguments on). */
+declare function setInterval<A>(callback: (arg: A) => void, ms: number, arg: A): unknown;
 declare function clearInterval(handle: unknown): void;
 declare function queueMicrotask(callback: () => void): void;
 

@@ -3,8 +3,11 @@ import type { ActivityEvent } from './activity.ts';
 import type { RemoteHeartbeat } from './api.ts';
 import type { Settings } from './options.ts';
 
-interface HeartbeatHooks {
+/** What heartbeats call back, as methods of one object (a peer's host). */
+export interface HeartbeatHooks {
   send(frame: Frame): void;
+  /** This side's load for the next heartbeat, 0..65535. */
+  load(): number;
   /** Nothing arrived in time: `silent` when the other side never sent a heartbeat (`silenceTimeout`). */
   timedOut(silent: boolean): void;
   activity(event: ActivityEvent): void;
@@ -33,12 +36,19 @@ export class Heartbeats {
   #beating = false;
 
   readonly #settings: Settings;
-  readonly #load: () => number;
   readonly #hooks: HeartbeatHooks;
 
-  constructor(settings: Settings, load: () => number, hooks: HeartbeatHooks) {
+  // The timers' callbacks, shared by every connection's timers (each timer passes its own Heartbeats), not a closure each.
+  static #beatOf(h: Heartbeats): void {
+    h.#beat();
+  }
+
+  static #checkOf(h: Heartbeats): void {
+    h.#check();
+  }
+
+  constructor(settings: Settings, hooks: HeartbeatHooks) {
     this.#settings = settings;
-    this.#load = load;
     this.#hooks = hooks;
   }
 
@@ -48,7 +58,7 @@ export class Heartbeats {
     if (silence > 0 && this.remote === undefined && this.#watcher === null) this.#watch(silence);
     if (this.#settings.heartbeatInterval <= 0 || this.#sender !== null) return;
     // The timer first: the first beat's activity event may stop() us (a listener closing the peer).
-    this.#sender = setInterval(() => this.#beat(), this.#settings.heartbeatInterval);
+    this.#sender = setInterval(Heartbeats.#beatOf, this.#settings.heartbeatInterval, this);
     this.#beat();
   }
 
@@ -100,7 +110,7 @@ export class Heartbeats {
   }
 
   #beat(): void {
-    const raw = this.#fixedLoad ?? this.#load();
+    const raw = this.#fixedLoad ?? this.#hooks.load();
     const load = Math.max(0, Math.min(0xffff, Math.round(raw) || 0));
     const time = Math.floor(Date.now() / 1000) >>> 0;
     this.#hooks.send({ type: 'h', load, time });
@@ -108,7 +118,7 @@ export class Heartbeats {
   }
 
   #watch(timeout: number): void {
-    this.#watcher = setInterval(() => this.#check(), Math.max(10, Math.min(timeout / 4, 5000)));
+    this.#watcher = setInterval(Heartbeats.#checkOf, Math.max(10, Math.min(timeout / 4, 5000)), this);
   }
 
   #check(): void {

@@ -78,7 +78,7 @@ function asBytes(value: unknown, max: number): Uint8Array {
  * results, stream parts, error results or retry results. Never lets a handler's failure reach
  * the connection: every outcome becomes a reply frame.
  */
-export class Responder {
+export class Responder implements ContextHost {
   /** The requests being served that may still be answered, by id (a cancelled one leaves at once). */
   readonly #serving = new Map<RequestId, RequestContext>();
   /** Handlers running, single and stream (a cancelled one counts until it returns). */
@@ -88,22 +88,25 @@ export class Responder {
   /** Made on first use (most connections never watch a signal). */
   #signalled: Set<RequestContext> | null = null;
   readonly #host: ResponderHost;
-  /** What the contexts need of this responder. */
-  readonly #contextHost: ContextHost;
+  // The contexts' host (ContextHost) is this responder itself: fields and methods, no closures.
+  readonly peer: Connection;
+  readonly settings: Settings;
 
   constructor(host: ResponderHost) {
     this.#host = host;
-    this.#contextHost = {
-      peer: host.peer,
-      // No getters here: V8 keeps an object literal that has one in dictionary mode.
-      settings: host.settings,
-      watch: (ctx) => {
-        // Asked for after the connection went: it has already fired.
-        if (!host.open) ctx.abort(host.closedError());
-        else (this.#signalled ??= new Set()).add(ctx);
-      },
-      unwatch: (ctx) => void this.#signalled?.delete(ctx),
-    };
+    this.peer = host.peer;
+    this.settings = host.settings;
+  }
+
+  /** A handler asked for its signal (ContextHost): fired when the connection goes, or at once if it has. */
+  watch(ctx: RequestContext): void {
+    if (!this.#host.open) ctx.abort(this.#host.closedError());
+    else (this.#signalled ??= new Set()).add(ctx);
+  }
+
+  /** The request is over (ContextHost): its signal need no longer be fired. */
+  unwatch(ctx: RequestContext): void {
+    this.#signalled?.delete(ctx);
   }
 
   /** Handlers running (a cancelled request's too, until its handler returns). */
@@ -231,7 +234,7 @@ export class Responder {
   }
 
   #begin(id: RequestId, op: string, stream: boolean, parts: PartQueue | null): RequestContext {
-    const ctx = new RequestContext(this.#contextHost, op, id, stream, parts);
+    const ctx = new RequestContext(this, op, id, stream, parts);
     this.#serving.set(id, ctx);
     return ctx;
   }

@@ -111,14 +111,41 @@ const COUNT_LIMITS = ['maxRequests', 'maxStreams', 'maxPayload', 'streamBuffer',
 /** The options that are durations in ms. */
 const DURATIONS = ['heartbeatInterval', 'idleTimeout', 'silenceTimeout', 'handshakeTimeout', 'closeTimeout', 'requestTimeout'] as const;
 
-/** Fills in defaults and checks ranges; throws RangeError naming a bad option. */
+/** The values the last settings were resolved from, and those settings (see {@link resolveSettings}). */
+let lastInputs: readonly unknown[] = [];
+let lastSettings: Settings | null = null;
+
+/**
+ * Fills in defaults and checks ranges; throws RangeError naming a bad option. Options that give
+ * the same values as the last call give the same (read-only) Settings object: a server's
+ * connections, made from one set of options, share one instead of holding a copy each.
+ */
 export function resolveSettings(options: PeerOptions): Settings {
   const l = options.limits ?? {};
+  const wait = l.retryWait;
+  // Every value read, as read: equal values validate alike (a retryWait that is not an array never is cached).
+  const inputs = [
+    options.retries,
+    wait === undefined ? 0 : Array.isArray(wait) ? 1 : 2,
+    wait?.[0],
+    wait?.[1],
+    ...DURATIONS.map((k) => options[k]),
+    ...COUNT_LIMITS.map((k) => l[k]),
+  ];
+  if (lastSettings !== null && inputs.every((v, i) => v === lastInputs[i])) return lastSettings;
+  const settings = resolveAfresh(options);
+  lastInputs = inputs;
+  lastSettings = settings;
+  return settings;
+}
+
+function resolveAfresh(options: PeerOptions): Settings {
+  const l = options.limits ?? {};
   const retryWait = l.retryWait ?? DEFAULT_LIMITS.retryWait;
+  const bad = (got: string) => new RangeError(`limits.retryWait must be integers [min, max] with 0 <= min <= max, got ${got}`);
+  if (!Array.isArray(retryWait)) throw bad(String(retryWait));
   const [lo, hi] = retryWait;
-  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 0 && hi >= lo && hi <= 0xffffffff)) {
-    throw new RangeError(`limits.retryWait must be integers [min, max] with 0 <= min <= max, got [${lo}, ${hi}]`);
-  }
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 0 && hi >= lo && hi <= 0xffffffff)) throw bad(`[${lo}, ${hi}]`);
   const limits: Record<string, unknown> = { retryWait: [lo, hi] };
   for (const k of COUNT_LIMITS) limits[k] = countOption(l[k], DEFAULT_LIMITS[k], `limits.${k}`, k === 'maxPayload' ? MAX_WIRE_PAYLOAD : undefined);
   const settings: Record<string, unknown> = { limits, retries: countOption(options.retries, DEFAULTS.retries, 'retries') };

@@ -1,14 +1,14 @@
 import { allocBytes, frameSize, writeFrame, writeHeader, type Frame } from '@gotalk/protocol';
 import type { Transport } from './transport.ts';
 
-/** Options of an {@link Outbox}. */
+/** Options of an {@link Outbox}; `overflow` and `written` are called as methods of this object (a peer's host). */
 export interface OutboxOptions {
   /** Unsent bytes past which `overflow` is called after a write (default: no limit). */
   readonly maxBacklog?: number;
   /** Called with the transport's unsent bytes when they pass `maxBacklog` after a write. */
-  readonly overflow?: (backlog: number) => void;
+  overflow?(backlog: number): void;
   /** Called after every write and every drain (a memory budget reads the backlog then). */
-  readonly written?: () => void;
+  written?(): void;
 }
 
 /** Payloads at least this large are not copied into the batch buffer when the transport has `writev`. */
@@ -43,14 +43,12 @@ export class Outbox {
   readonly #transport: Transport;
 
   readonly #maxBacklog: number;
-  readonly #overflow: (backlog: number) => void;
-  readonly #written: (() => void) | null;
+  readonly #options: OutboxOptions;
 
   constructor(transport: Transport, prefix: Uint8Array | null, options: OutboxOptions = {}) {
     this.#transport = transport;
     this.#maxBacklog = options.maxBacklog ?? Infinity;
-    this.#overflow = options.overflow ?? (() => {});
-    this.#written = options.written ?? null;
+    this.#options = options;
     this.#prefix = prefix;
     if (prefix) this.#schedule();
   }
@@ -87,7 +85,7 @@ export class Outbox {
   /** The transport drained: wake the waiting producers. */
   drained(): void {
     this.#blocked = false;
-    this.#written?.();
+    this.#options.written?.();
     this.#wake();
   }
 
@@ -117,13 +115,13 @@ export class Outbox {
       // The batch is ours alone and never touched again: a transport may take it as it is.
       ok = this.#transport.writeOwned?.(bytes) ?? this.#transport.write(bytes);
     }
-    this.#written?.();
+    this.#options.written?.();
     if (!ok) {
       this.#blocked = true;
       // Only past the high-water mark is the backlog worth a look; a reader that never reads
       // would otherwise have us hold its replies without bound.
       const backlog = this.#transport.bufferedAmount ?? 0;
-      if (backlog > this.#maxBacklog) this.#overflow(backlog);
+      if (backlog > this.#maxBacklog) this.#options.overflow?.(backlog);
     }
   }
 

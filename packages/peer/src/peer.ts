@@ -18,11 +18,11 @@ import { ClosedError, GotalkError, PayloadTooLargeError, ProtocolError, TimeoutE
 import { Deadlines } from './deadlines.ts';
 import { Handlers, type NotificationContext } from './handlers.ts';
 import { notificationWithHooks, type Middleware } from './middleware.ts';
-import { Heartbeats } from './heartbeats.ts';
+import { Heartbeats, type HeartbeatHooks } from './heartbeats.ts';
 import { overBudget, Responder, type ResponderHost } from './incoming.ts';
 import type { Limits } from './defaults.ts';
 import { resolveSettings, type PeerOptions, type Settings } from './options.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox, type OutboxOptions } from './outbox.ts';
 import { SingleRequest, type Outgoing, type RequestHost } from './outgoing.ts';
 import { errorText } from './payload.ts';
 import { StreamCall } from './stream-call.ts';
@@ -33,7 +33,12 @@ type State = 'handshake' | 'open' | 'closing' | 'closed';
 const FIRST_STREAM_ID = 0x80000000;
 
 /** Makes a peer's {@link RequestHost} and {@link ResponderHost} (set by Peer's static block, where its private state is in reach). */
-let makeHost: (peer: Peer) => RequestHost & ResponderHost;
+let makeHost: (peer: Peer) => PeerHost;
+
+/** Everything a peer's parts call back, implemented by one object per peer. */
+type PeerHost = RequestHost & ResponderHost & HeartbeatHooks & OutboxOptions;
+
+const ignore = (): void => {};
 
 /** True for the replies to this side's requests. */
 function isReply(f: PayloadFrame): f is PayloadFrame & { type: 'R' | 'S' | 'E' | 'e' } {
@@ -61,7 +66,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   readonly #outbox: Outbox;
   readonly #outgoing = new Map<RequestId, Outgoing>();
   readonly #responder: Responder;
-  readonly #host: RequestHost & ResponderHost;
+  readonly #host: PeerHost;
   readonly #heartbeats: Heartbeats;
   /** This connection's part of a shared memory budget, when it has one. */
   readonly #account: BudgetAccount | null;
@@ -81,6 +86,8 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   #congestedQueues = 0;
   #handshakeTimer: unknown = null;
   #closeTimer: unknown = null;
+  /** The options' `load`, read for each heartbeat (the load derived from busy handlers when unset). */
+  readonly #load: (() => number) | undefined;
   readonly #handshakeError: ((closed: ClosedError, reason: CloseReason) => GotalkError) | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (e: Error) => void;
@@ -99,40 +106,30 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
     });
-    this.ready.catch(() => {});
+    this.ready.catch(ignore);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    // Unsent: what waits in the outbox and what the transport has not sent yet.
-    this.#account = options.budget?.account(() => this.#outbox.pending + (transport.bufferedAmount ?? 0)) ?? null;
+    this.#load = options.load;
+    // The account reads this peer's `unsent`: what waits in the outbox and what the transport has not sent yet.
+    this.#account = options.budget?.account(this) ?? null;
+    // The host is also what the outbox and the heartbeats call back: methods of one object, not a
+    // closure each per connection.
+    const host = makeHost(this);
+    this.#host = host;
     this.#decoder = new FrameDecoder({
       maxPayload: this.#settings.limits.maxPayload,
       expectVersion: true,
       ...(this.#account ? { admit: (type: string, id: number, size: number) => this.#account!.admit(type, id, size, this.#serving) } : {}),
     });
-    this.#outbox = new Outbox(transport, encodeVersion(), {
-      maxBacklog: this.#settings.limits.maxBacklog,
-      overflow: (backlog) => this.#notReading(`${backlog} bytes unsent (limits.maxBacklog)`),
-      ...(this.#account ? { written: () => this.#account!.backlog(transport.bufferedAmount ?? 0) } : {}),
-    });
-    this.#host = makeHost(this);
-    this.#responder = new Responder(this.#host);
-    this.#heartbeats = new Heartbeats(this.#settings, options.load ?? (() => this.#derivedLoad()), {
-      send: (frame) => this.#send(frame),
-      timedOut: (silent) =>
-        this.#fail(
-          'idle',
-          new TimeoutError(
-            silent ? 'nothing arrived, and never a heartbeat, within the silence timeout' : 'no data from the other side within the idle timeout',
-          ),
-          ProtocolErrorCode.timeout,
-        ),
-      activity: (e) => this.#activity(e),
-    });
+    this.#outbox = new Outbox(transport, encodeVersion(), host);
+    this.#responder = new Responder(host);
+    this.#heartbeats = new Heartbeats(this.#settings, host);
     if (this.#settings.handshakeTimeout > 0) {
       this.#handshakeTimer = setTimeout(
         () => this.#fail('handshake', new TimeoutError('the other side did not complete the handshake in time'), ProtocolErrorCode.timeout),
         this.#settings.handshakeTimeout,
       );
     }
+    // A plain object of closures, not the host: a transport may wrap it (`{ ...events, data }`).
     transport.start({
       data: (chunk) => this.#receive(chunk),
       drain: () => this.#outbox.drained(),
@@ -285,7 +282,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
      * of it on the request path was a hash lookup, and its properties took about 0.8 kB per
      * connection. Declared here, inside Peer, to reach the peer's private state.
      */
-    class Host implements RequestHost, ResponderHost {
+    class Host implements PeerHost {
       declare readonly settings: Settings;
       declare readonly deadlines: Deadlines;
       declare readonly handlers: Handlers;
@@ -343,6 +340,35 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
 
       get congested(): boolean {
         return this.peer.#outbox.congested;
+      }
+
+      // The heartbeats' hooks (send and activity are above).
+      timedOut(silent: boolean): void {
+        this.peer.#fail(
+          'idle',
+          new TimeoutError(
+            silent ? 'nothing arrived, and never a heartbeat, within the silence timeout' : 'no data from the other side within the idle timeout',
+          ),
+          ProtocolErrorCode.timeout,
+        );
+      }
+
+      load(): number {
+        const load = this.peer.#load;
+        return load ? load() : this.peer.#derivedLoad();
+      }
+
+      // The outbox's options.
+      get maxBacklog(): number {
+        return this.settings.limits.maxBacklog;
+      }
+
+      overflow(backlog: number): void {
+        this.peer.#notReading(`${backlog} bytes unsent (limits.maxBacklog)`);
+      }
+
+      written(): void {
+        this.account?.backlog(this.peer.#transport.bufferedAmount ?? 0);
       }
 
       get open(): boolean {

@@ -53,6 +53,18 @@ describe('MemoryBudget', () => {
     expect(budget.used).toBe(50);
   });
 
+  test("an account may read the unsent bytes of an object's `unsent` (a Peer's), afresh each time", () => {
+    const budget = new MemoryBudget(100);
+    const conn = { unsent: 90 };
+    const a = budget.account(conn);
+    a.backlog(90);
+    conn.unsent = 10; // drained: the next refusal reads it again and finds room
+    const b = budget.account();
+    expect(b.take(80)).toBe(true);
+    expect(a.held).toBe(10);
+    expect(budget.used).toBe(90);
+  });
+
   test('rejects a limit that is not a whole number of bytes', () => {
     expect(() => new MemoryBudget(-1)).toThrow(RangeError);
     expect(() => new MemoryBudget(1.5)).toThrow(RangeError);

@@ -47,3 +47,14 @@ test("a memory budget's account is a fast object, and `held` still follows what 
   account.close();
   expect(account.held).toBe(0);
 });
+
+test("the parts a request reaches through its host (settings, deadlines, the budget's account) are fast objects", () => {
+  const peer = new Peer(new ScriptedTransport(), { heartbeatInterval: 0, budget: new MemoryBudget(1000) });
+  peers.push(peer);
+  // Reached through the host a request holds, whose fields name the parts it works with.
+  const host = (peer.stream('op', new Uint8Array(0)) as unknown as { host: Record<string, unknown> }).host;
+  for (const part of [host, host['settings'], host['deadlines'], host['account']]) {
+    expect(part).toBeTypeOf('object');
+    expect(hasFastProperties(part as object)).toBe(true);
+  }
+});
