@@ -73,14 +73,20 @@ function asBytes(value: unknown, max: number): Uint8Array {
   return value;
 }
 
+/** What every responder that has served nothing holds as its requests: empty, and never written (reads, delete and clear are safe on it). */
+const NOT_SERVING: Map<RequestId, RequestContext> = new Map();
+
 /**
  * Serves the requests this peer receives: enforces the limits, runs handlers, and answers with
  * results, stream parts, error results or retry results. Never lets a handler's failure reach
  * the connection: every outcome becomes a reply frame.
  */
 export class Responder implements ContextHost {
-  /** The requests being served that may still be answered, by id (a cancelled one leaves at once). */
-  readonly #serving = new Map<RequestId, RequestContext>();
+  /**
+   * The requests being served that may still be answered, by id (a cancelled one leaves at once).
+   * The shared empty map until the first (an idle connection holds none); written only by #begin.
+   */
+  #serving: Map<RequestId, RequestContext> = NOT_SERVING;
   /** Handlers running, single and stream (a cancelled one counts until it returns). */
   #singles = 0;
   #streams = 0;
@@ -235,6 +241,7 @@ export class Responder implements ContextHost {
 
   #begin(id: RequestId, op: string, stream: boolean, parts: PartQueue | null): RequestContext {
     const ctx = new RequestContext(this, op, id, stream, parts);
+    if (this.#serving === NOT_SERVING) this.#serving = new Map();
     this.#serving.set(id, ctx);
     return ctx;
   }

@@ -37,7 +37,8 @@ export class Outbox {
   #zeroCopy = 0;
   #scheduled = false;
   #blocked = false;
-  #waiters: (() => void)[] = [];
+  /** Who waits for `writable()`; made when the first waits (most connections never do). */
+  #waiters: (() => void)[] | null = null;
   #closed = false;
   #prefix: Uint8Array | null;
   readonly #transport: Transport;
@@ -79,7 +80,7 @@ export class Outbox {
   /** Resolves when the transport can take more (at once when it can). */
   writable(): Promise<void> {
     if (!this.#blocked || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
   /** The transport drained: wake the waiting producers. */
@@ -158,7 +159,8 @@ export class Outbox {
 
   #wake(): void {
     const waiters = this.#waiters;
-    this.#waiters = [];
+    if (waiters === null) return;
+    this.#waiters = null;
     for (const w of waiters) w();
   }
 }

@@ -40,6 +40,9 @@ type PeerHost = RequestHost & ResponderHost & HeartbeatHooks & OutboxOptions;
 
 const ignore = (): void => {};
 
+/** The outgoing requests of every peer that has made none: empty, and never written (reads, delete and clear are safe on it). */
+const NO_OUTGOING: Map<RequestId, Outgoing> = new Map();
+
 /** True for the replies to this side's requests. */
 function isReply(f: PayloadFrame): f is PayloadFrame & { type: 'R' | 'S' | 'E' | 'e' } {
   return f.type === 'R' || f.type === 'S' || f.type === 'E' || f.type === 'e';
@@ -64,7 +67,8 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   readonly #transport: Transport;
   readonly #decoder: FrameDecoder;
   readonly #outbox: Outbox;
-  readonly #outgoing = new Map<RequestId, Outgoing>();
+  /** Requests awaiting replies. The shared empty map until the first (an idle connection holds none); written only by #register. */
+  #outgoing: Map<RequestId, Outgoing> = NO_OUTGOING;
   readonly #responder: Responder;
   readonly #host: PeerHost;
   readonly #heartbeats: Heartbeats;
@@ -398,6 +402,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
         this.nextSingle = (this.nextSingle + 1) % FIRST_STREAM_ID;
       } while (this.#outgoing.has(id));
     }
+    if (this.#outgoing === NO_OUTGOING) this.#outgoing = new Map();
     this.#outgoing.set(id, request);
     return id;
   }

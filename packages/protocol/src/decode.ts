@@ -23,6 +23,8 @@ export interface DecoderOptions {
 export const MAX_HEADER_BYTES = 16 + MAX_NAME_BYTES;
 
 const EMPTY = new Uint8Array(0);
+/** The size a header buffer starts at when a header is first split across chunks. */
+const HEADER_START = 32;
 
 const enum Stage {
   Version,
@@ -53,11 +55,12 @@ export class FrameDecoder {
   readonly maxPayload: number;
   #stage: Stage;
   /**
-   * Where a header split across chunks is gathered. Small at first (every fixed-size header, and
-   * names up to 16 bytes, fit) and grown only for a longer name, up to MAX_HEADER_BYTES: an idle
-   * connection should not hold 4 KiB for the rare long op name.
+   * Where a header (or the version) split across chunks is gathered. Made the first time one is
+   * split, small (every fixed-size header, and names up to 16 bytes, fit), and grown only for a
+   * longer name, up to MAX_HEADER_BYTES: an idle connection should hold none, and never 4 KiB
+   * for the rare long op name.
    */
-  #header = new Uint8Array(32);
+  #header: Uint8Array = EMPTY;
   #headerFill = 0;
   /** Stream offset of the first byte of `chunk` in the current push. */
   #base = 0;
@@ -144,19 +147,29 @@ export class FrameDecoder {
   }
 
   #readVersion(chunk: Uint8Array, pos: number, sink: FrameSink): number {
-    const take = Math.min(2 - this.#headerFill, chunk.length - pos);
-    this.#header.set(chunk.subarray(pos, pos + take), this.#headerFill);
-    this.#headerFill += take;
-    if (this.#headerFill < 2) return pos + take;
-    this.#headerFill = 0;
-    const version = readHex(this.#header, 0, 2);
+    let bytes = chunk;
+    let at = pos;
+    let next = pos + 2;
+    if (this.#headerFill > 0 || chunk.length - pos < 2) {
+      // Split across chunks: gathered.
+      if (this.#header.length === 0) this.#header = new Uint8Array(HEADER_START);
+      const take = Math.min(2 - this.#headerFill, chunk.length - pos);
+      this.#header.set(chunk.subarray(pos, pos + take), this.#headerFill);
+      this.#headerFill += take;
+      if (this.#headerFill < 2) return pos + take;
+      this.#headerFill = 0;
+      bytes = this.#header;
+      at = 0;
+      next = pos + take;
+    }
+    const version = readHex(bytes, at, 2);
     if (version < 0) throw this.#error('INVALID_MESSAGE', 'version handshake is not two hex digits', 0);
     if (version !== PROTOCOL_VERSION) {
       throw this.#error('UNSUPPORTED_VERSION', `unsupported protocol version ${version}`, 0);
     }
     this.#stage = Stage.Header;
     sink({ type: 'version', version });
-    return pos + take;
+    return next;
   }
 
   /**
@@ -177,7 +190,7 @@ export class FrameDecoder {
       const want = known > 0 ? known : -known;
       const take = Math.min(want - this.#headerFill, chunk.length - pos);
       if (want > this.#header.length) {
-        const grown = new Uint8Array(want);
+        const grown = new Uint8Array(Math.max(want, HEADER_START));
         grown.set(this.#header.subarray(0, this.#headerFill));
         this.#header = grown;
       }
