@@ -210,7 +210,7 @@ ${bundleSection(r.bundles)}
   too: in a profile of both processes (pinned) the socket writes took about 31% of each
   process's busy time, Node's streams about 20%, \`ws\` 5%, JSON's own work about 8%, and
   Gotalk's JavaScript (peer, codec, transport) about 20%. So there the ratios sit near 1.0 and
-  move with the machine's state from pass to pass (0.88–1.18× the fastest peer for JSON in the runs above);
+  move with the machine's state from pass to pass (for JSON of 1 KiB or less, medians of 0.97–1.16× the fastest peer in the runs above, single passes 0.77–1.38×);
   shorter passes (40 of 60 ms, 120 of 20 ms) did not narrow the spread. One cost was Gotalk's
   alone: a batch of 64 bytes or less (one small request or reply) was an array V8 keeps on its
   own heap, and Node's streams and \`ws\` ask a written array for its \`buffer\`, which moves it
@@ -243,10 +243,26 @@ ${bundleSection(r.bundles)}
   responder's context, and the memory budget's account, all object literals with getters. As a
   class (its operations on the prototype) and plain fields they take the snapshot's figure from
   10.6 kB to 8.0 kB and the benchmark's to about 7.5 kB (a test checks, with V8's
-  \`%HasFastProperties\`, that they stay fast). What is left is about 13 closures and 14
-  contexts (1.4 kB), two timers, the socket and its stream state and the peer's parts; reaching
-  4 kB needs the per-connection parts made lazily or shared between connections (timers), a
-  restructuring this has not taken on.
+  \`%HasFastProperties\`, that they stay fast). Then the closures: the snapshot (counting each
+  closure by its source position) had 33 per idle server connection, about 1.9 kB with their
+  contexts: the budget account's operations, the callbacks the peer handed its outbox and its
+  heartbeats, the heartbeat timers' callbacks, the responder's context, the deadline queues'
+  keep function. They are now methods (of the account, a class; of the peer's host; of the
+  responder), the timers pass their object as an argument to one shared function, and the keep
+  function is made with the first queue. Connections made from the same option values share one
+  resolved settings object (a copy each was about 0.3 kB), and the tables of requests made and
+  served are one shared empty Map until a connection's first request, with the outbox's waiters
+  and the decoder's header buffer made on first use (about 0.6 kB). The snapshot's figure went
+  from 8.6 to 6.2 kB (with about 0.7 kB of compiled code that 500 connections do not amortize)
+  and the benchmark's from about 7.5 to 5.2 kB, against 1.4 kB for a raw socket. What is left:
+  the socket and its stream state (what the raw socket holds), 17 closures and 7 contexts (about
+  1.3 kB: the transport's listeners on the socket, which Node's streams want as functions, and
+  the callbacks the peer gives its transport, kept a plain object of functions because a
+  transport may wrap it as \`{ ...events, data }\`), two timers (0.24 kB), the peer's parts (the
+  peer, decoder, heartbeats, outbox, responder, handlers, host and account: about 1.2 kB), and
+  the promises \`ready\` and \`closed\`. Reaching 4 kB would take the socket listeners shared
+  between connections (found from the socket, on every chunk) and the timers shared too, which
+  would beat every connection's heartbeat at the same moment; neither was done.
 - **Connect + close, and one request.** Gotalk's \`connect()\` resolves after the version
   handshake, one round trip between the two processes more than the raw connect, which does not
   even wait for the server process to accept. With \`handshake: 'pipeline'\` the first request
