@@ -252,17 +252,18 @@ ${bundleSection(r.bundles)}
   function is made with the first queue. Connections made from the same option values share one
   resolved settings object (a copy each was about 0.3 kB), and the tables of requests made and
   served are one shared empty Map until a connection's first request, with the outbox's waiters
-  and the decoder's header buffer made on first use (about 0.6 kB). The snapshot's figure went
-  from 8.6 to 6.2 kB (with about 0.7 kB of compiled code that 500 connections do not amortize)
-  and the benchmark's from about 7.5 to 5.2 kB, against 1.4 kB for a raw socket. What is left:
-  the socket and its stream state (what the raw socket holds), 17 closures and 7 contexts (about
-  1.3 kB: the transport's listeners on the socket, which Node's streams want as functions, and
-  the callbacks the peer gives its transport, kept a plain object of functions because a
-  transport may wrap it as \`{ ...events, data }\`), two timers (0.24 kB), the peer's parts (the
-  peer, decoder, heartbeats, outbox, responder, handlers, host and account: about 1.2 kB), and
-  the promises \`ready\` and \`closed\`. Reaching 4 kB would take the socket listeners shared
-  between connections (found from the socket, on every chunk) and the timers shared too, which
-  would beat every connection's heartbeat at the same moment; neither was done.
+  and the decoder's header buffer made on first use (about 0.6 kB). The socket transport's
+  listeners (data, drain, end, error, close), a closure each, are now functions shared by every
+  transport, which find their transport on the stream that emits (about 0.3 kB). The snapshot's
+  figure went from 8.6 to 5.9 kB (with about 0.7 kB of compiled code that 500 connections do not
+  amortize) and the benchmark's from about 7.5 to 4.9 kB, against 1.4 kB for a raw socket. What
+  is left: the socket and its stream state (what the raw socket holds), 9 closures and 6
+  contexts (about 0.8 kB: the callbacks the peer gives its transport, kept a plain object of
+  functions because a transport may wrap it as \`{ ...events, data }\`, the decoder's frame sink
+  and budget check, the server's bookkeeping of the connection), two timers (0.24 kB), the
+  peer's parts (the peer, decoder, heartbeats, outbox, responder, handlers, host and account:
+  about 1.2 kB), and the promises \`ready\` and \`closed\`. Sharing the timers between
+  connections would beat every connection's heartbeat at the same moment, and was not done.
 - **Connect + close, and one request.** Gotalk's \`connect()\` resolves after the version
   handshake, one round trip between the two processes more than the raw connect, which does not
   even wait for the server process to accept. With \`handshake: 'pipeline'\` the first request

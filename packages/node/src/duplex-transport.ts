@@ -18,6 +18,11 @@ export interface DuplexTransportOptions {
   readonly highWaterMark?: number;
 }
 
+/** Where a stream names the transport it is the readable side of, and the one it is the writable side of, for the listeners all transports share. */
+const READER = Symbol('gotalk.reader');
+const WRITER = Symbol('gotalk.writer');
+type Owned = { [READER]?: DuplexTransport; [WRITER]?: DuplexTransport };
+
 function isPair(stream: Duplex | StreamPair): stream is StreamPair {
   return 'readable' in stream && typeof stream.readable === 'object' && stream.readable !== null && 'writable' in stream && typeof stream.writable === 'object';
 }
@@ -43,6 +48,10 @@ export class DuplexTransport implements Transport {
   readonly #highWaterMark: number;
   #events: TransportEvents | null = null;
   #closed = false;
+  /** The first error either stream reported. */
+  #failure: Error | undefined;
+  /** Streams not closed yet (two for a pair). */
+  #open = 0;
 
   constructor(stream: Duplex | StreamPair, options: DuplexTransportOptions = {}) {
     this.#pair = isPair(stream);
@@ -56,37 +65,95 @@ export class DuplexTransport implements Transport {
 
   start(events: TransportEvents): void {
     this.#events = events;
-    const r = this.#readable;
-    const w = this.#writable;
-    let failure: Error | undefined;
-    const failed = (err: Error) => {
-      failure ??= err;
-      // One half failing ends the other too, so that both close.
-      if (this.#pair) this.#destroyBoth();
-    };
-    r.on('data', (chunk: Buffer | string) => events.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
-    w.on('drain', () => events.drain());
-    r.on('error', failed);
-    if (this.#pair) w.on('error', failed);
-    // The other side finished sending. Where the stream allows a half-open connection, this
-    // side may still answer what it serves; the peer closes when done.
-    // (Ended already when this side closed first: a second end() only makes an error.)
-    r.on('end', () => (events.end && this.#halfOpen ? events.end() : w.writableEnded || w.end()));
-    let open = this.#pair ? 2 : 1;
-    const closed = () => {
-      if (--open > 0 || this.#closed) return;
-      this.#closed = true;
-      events.close(failure);
-    };
-    r.on('close', closed);
-    if (this.#pair) w.on('close', closed);
+    const r = this.#readable as Readable & Owned;
+    const w = this.#writable as Writable & Owned;
+    // The listeners are shared by every transport (a closure each cost about 0.3 kB per
+    // connection): each finds its transport on the stream that emits, under the role the stream
+    // has for it (one stream may be one transport's readable side and another's writable side).
+    // A stream carries one transport per role: one started over it before is detached from it.
+    if (r[READER] !== undefined && r[READER] !== this) DuplexTransport.#detach(r, READER);
+    if (w[WRITER] !== undefined && w[WRITER] !== this) DuplexTransport.#detach(w, WRITER);
+    r[READER] = this;
+    w[WRITER] = this;
+    r.on('data', DuplexTransport.#onData);
+    r.on('end', DuplexTransport.#onEnd);
+    r.on('error', DuplexTransport.#onReadError);
+    r.on('close', DuplexTransport.#onReadClose);
+    w.on('drain', DuplexTransport.#onDrain);
+    if (this.#pair) {
+      w.on('error', DuplexTransport.#onWriteError);
+      w.on('close', DuplexTransport.#onWriteClose);
+    }
+    this.#open = this.#pair ? 2 : 1;
     if (r.destroyed || w.destroyed) {
       this.#closed = true;
       this.#destroyBoth();
-      queueMicrotask(() => events.close(failure ?? new Error('the stream closed before start')));
+      queueMicrotask(() => events.close(this.#failure ?? new Error('the stream closed before start')));
       return;
     }
     r.resume();
+  }
+
+  static #detach(stream: Readable | Writable, role: typeof READER | typeof WRITER): void {
+    if (role === READER) {
+      stream.off('data', DuplexTransport.#onData);
+      stream.off('end', DuplexTransport.#onEnd);
+      stream.off('error', DuplexTransport.#onReadError);
+      stream.off('close', DuplexTransport.#onReadClose);
+    } else {
+      stream.off('drain', DuplexTransport.#onDrain);
+      stream.off('error', DuplexTransport.#onWriteError);
+      stream.off('close', DuplexTransport.#onWriteClose);
+    }
+  }
+
+  // The streams' listeners, called with the emitting stream as `this`.
+  static #onData(this: Owned, chunk: Buffer | string): void {
+    this[READER]!.#events!.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  }
+
+  static #onDrain(this: Owned): void {
+    this[WRITER]!.#events!.drain();
+  }
+
+  static #onReadError(this: Owned, err: Error): void {
+    this[READER]!.#failed(err);
+  }
+
+  static #onWriteError(this: Owned, err: Error): void {
+    this[WRITER]!.#failed(err);
+  }
+
+  /**
+   * The other side finished sending. Where the stream allows a half-open connection, this side
+   * may still answer what it serves; the peer closes when done. (Ended already when this side
+   * closed first: a second end() only makes an error.)
+   */
+  static #onEnd(this: Owned): void {
+    const t = this[READER]!;
+    const events = t.#events!;
+    if (events.end && t.#halfOpen) events.end();
+    else if (!t.#writable.writableEnded) t.#writable.end();
+  }
+
+  static #onReadClose(this: Owned): void {
+    this[READER]!.#streamClosed();
+  }
+
+  static #onWriteClose(this: Owned): void {
+    this[WRITER]!.#streamClosed();
+  }
+
+  #failed(err: Error): void {
+    this.#failure ??= err;
+    // One half failing ends the other too, so that both close.
+    if (this.#pair) this.#destroyBoth();
+  }
+
+  #streamClosed(): void {
+    if (--this.#open > 0 || this.#closed) return;
+    this.#closed = true;
+    this.#events!.close(this.#failure);
   }
 
   get #halfOpen(): boolean {

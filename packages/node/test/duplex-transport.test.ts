@@ -156,3 +156,53 @@ describe('DuplexTransport', () => {
     expect((await within(served.closed, 5000, 'the served side to close')).reason).toBe('remote');
   });
 });
+
+describe('streams shared between transports', () => {
+  /** Events that record what a transport delivered. */
+  function recorder(): { events: TransportEvents; got: string[] } {
+    const got: string[] = [];
+    return {
+      got,
+      events: {
+        data: (chunk) => void got.push(Buffer.from(chunk).toString()),
+        drain: () => {},
+        close: (error) => void got.push(`close${error ? `: ${error.message}` : ''}`),
+      },
+    };
+  }
+
+  it('one stream may be one transport’s readable side and another’s writable side; each hears only its own', async () => {
+    const { a, b } = pipes();
+    const ra = recorder();
+    const rb = recorder();
+    const ta = new DuplexTransport(a);
+    const tb = new DuplexTransport(b);
+    ta.start(ra.events);
+    tb.start(rb.events);
+    ta.write(new TextEncoder().encode('to b'));
+    tb.write(new TextEncoder().encode('to a'));
+    await waitFor(() => ra.got.length > 0 && rb.got.length > 0, 'both deliveries');
+    expect(ra.got).toEqual(['to a']);
+    expect(rb.got).toEqual(['to b']);
+    ta.destroy();
+    tb.destroy();
+    await waitFor(() => ra.got.includes('close') && rb.got.includes('close'), 'both closes');
+  });
+
+  it('a second transport started over the same stream takes it over: the first hears nothing more', async () => {
+    const { a, b } = pipes();
+    const first = recorder();
+    const second = recorder();
+    new DuplexTransport(a).start(first.events);
+    b.writable.write('one');
+    await waitFor(() => first.got.length === 1, 'the first delivery');
+    new DuplexTransport(a).start(second.events);
+    b.writable.write('two');
+    await waitFor(() => second.got.length === 1, 'the second delivery');
+    await delay(20);
+    expect(first.got).toEqual(['one']);
+    expect(second.got).toEqual(['two']);
+    a.readable.destroy();
+    a.writable.destroy();
+  });
+});
