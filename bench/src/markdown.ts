@@ -210,7 +210,7 @@ ${bundleSection(r.bundles)}
   too: in a profile of both processes (pinned) the socket writes took about 31% of each
   process's busy time, Node's streams about 20%, \`ws\` 5%, JSON's own work about 8%, and
   Gotalk's JavaScript (peer, codec, transport) about 20%. So there the ratios sit near 1.0 and
-  move with the machine's state from pass to pass (for JSON of 1 KiB or less, medians of 0.97–1.16× the fastest peer in the runs above, single passes 0.77–1.38×);
+  move with the machine's state from pass to pass (for JSON of 1 KiB or less, medians of 0.96–1.04× the fastest peer in the runs above, single passes 0.85–1.44×);
   shorter passes (40 of 60 ms, 120 of 20 ms) did not narrow the spread. One cost was Gotalk's
   alone: a batch of 64 bytes or less (one small request or reply) was an array V8 keeps on its
   own heap, and Node's streams and \`ws\` ask a written array for its \`buffer\`, which moves it
