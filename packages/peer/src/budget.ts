@@ -119,14 +119,16 @@ class Account implements BudgetAccount {
  * connections there are; the peer then answers new work with retry results.
  */
 export class MemoryBudget {
-  /** The most bytes all connections together may hold. */
-  readonly limit: number;
   readonly #ledger: Ledger;
 
   constructor(limit: number) {
     if (!(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`a memory budget must be a whole number of bytes, got ${limit}`);
-    this.limit = limit;
     this.#ledger = new Ledger(limit);
+  }
+
+  /** The most bytes all connections together may hold. */
+  get limit(): number {
+    return this.#ledger.limit;
   }
 
   /** Bytes held now, across every connection. */
@@ -136,7 +138,7 @@ export class MemoryBudget {
 
   /** True when nothing more fits. */
   get exhausted(): boolean {
-    return this.#ledger.used >= this.limit;
+    return this.#ledger.used >= this.#ledger.limit;
   }
 
   /**

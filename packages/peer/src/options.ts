@@ -112,8 +112,7 @@ const COUNT_LIMITS = ['maxRequests', 'maxStreams', 'maxPayload', 'streamBuffer',
 const DURATIONS = ['heartbeatInterval', 'idleTimeout', 'silenceTimeout', 'handshakeTimeout', 'closeTimeout', 'requestTimeout'] as const;
 
 /** The values the last settings were resolved from, and those settings (see {@link resolveSettings}). */
-let lastInputs: readonly unknown[] = [];
-let lastSettings: Settings | null = null;
+let last: { readonly inputs: readonly unknown[]; readonly settings: Settings } | null = null;
 
 /**
  * Fills in defaults and checks ranges; throws RangeError naming a bad option. Options that give
@@ -132,11 +131,10 @@ export function resolveSettings(options: PeerOptions): Settings {
     ...DURATIONS.map((k) => options[k]),
     ...COUNT_LIMITS.map((k) => l[k]),
   ];
-  if (lastSettings !== null && inputs.every((v, i) => v === lastInputs[i])) return lastSettings;
-  const settings = resolveAfresh(options);
-  lastInputs = inputs;
-  lastSettings = settings;
-  return settings;
+  const prev = last;
+  if (prev !== null && inputs.every((v, i) => v === prev.inputs[i])) return prev.settings;
+  last = { inputs, settings: resolveAfresh(options) };
+  return last.settings;
 }
 
 function resolveAfresh(options: PeerOptions): Settings {
