@@ -57,7 +57,16 @@ time stolen by the hypervisor.
 Every server and client is a process of its own running plain JavaScript, as a deployed
 service runs its build: at the start of a run the benchmark's scripts are compiled with esbuild
 into \`bench/dist/\` (the packages stay imports of their builds), so no TypeScript loader runs
-beside the code measured.
+beside the code measured. The output is split at each dynamic import, so that a client process
+loads only the library it measures. Until 2026-12-03 it was one file per script, which put every
+library's import at its top: each client process, raw included, loaded gRPC, socket.io-client,
+birpc, json-rpc-2.0, \`ws\` and Gotalk (and esbuild), whatever it ran. That measured a heap
+shape rather than a library. The Gotalk client of 64 KiB echoes over Unix sockets (64 in flight,
+6 passes) had 137 full collections in the run, against 18 for the raw client; V8 began incremental
+marking over and over as the 64 KiB read and payload buffers, garbage waiting for the next young
+collection, counted against its old-generation limit. Split, the same client had 20, and the case
+went from 0.61× (0.51–0.85) to 1.07× (0.86–1.14) raw. An application whose heap sits where that
+client's did can meet the same collections (below).
 
 **What is compared.** The raw baselines are the limit: over TCP and Unix sockets a \`net\` echo
 of messages with a 4-byte length prefix (the server parses each message and writes it back;
@@ -153,8 +162,14 @@ ${bundleSection(r.bundles)}
   which holds about 1.8 MB more (8.0 against 6.2 MB after loading \`@gotalk/node\`'s index). A
   client of 64 KiB echoes over TCP with 64 in flight had 70 to 90 full collections in 3 s through
   the loader and 7 as plain JavaScript, and moved about 7,200 against 10,500 requests per second;
-  so the benchmark's processes now run compiled (above). The stream's gap to raw is what is left
-  once that is set aside.
+  so the benchmark's processes now run compiled (above), and since 2026-12-03 each loads only the
+  library it measures. The stream's gap to raw is what is left once that is set aside. In a run of
+  6 passes over Unix sockets, no process of the stream case had more than 2 full collections, and
+  it was still 0.44× (0.32–0.55). It is CPU time: the Gotalk server used 1.94 s of CPU and the raw
+  one 1.82 s while the raw echo moved more than twice the bytes. In profiles of both Gotalk
+  processes (outside the benchmark, sampled every 50 µs), gathering parts (\`#readPayload\`:
+  allocating and copying) took 20–24% of the busy time, and the \`writev\` system call 16–31%. The
+  raw echo is a \`pipe\`: it copies nothing and writes each read back as it came.
 - **Many requests in flight: two processes taking turns.** A CPU profile of both processes
   (\`npx --yes pnpm@10 bench:ab -- --base=. --passes=1 --cases="tcp bytes 32 64" --prof=/tmp/prof\`)
   had each about half idle, and the CPU time per request said why: with 64 requests of 1 KiB in

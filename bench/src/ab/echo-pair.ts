@@ -1,6 +1,6 @@
 // One A/B sample: a Gotalk echo server (a child process, echo-server.ts) and its client (this
 // process), both from the @gotalk/node build given; prints `{"reqPerSec":…}` on stdout.
-// node dist/ab/echo-pair.mjs <dist/index.js> <tcp|unix|ws> <json|bytes> <size> <inflight> <warmupMs> <timeMs> [cpu-prof dir]
+// node dist/ab/echo-pair/echo-pair.mjs <dist/index.js> <tcp|unix|ws> <json|bytes> <size> <inflight> <warmupMs> <timeMs> [cpu-prof dir]
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +20,9 @@ const [entry, transport, kind, size, inflight, warmupMs, timeMs, prof] = process
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'gotalk-ab-'));
-// bench:ab compiles this file and the server beside it (dist/ab/*.mjs, see compile.ts): both run as plain JavaScript.
+// bench:ab compiles this file and the server beside it (dist/ab/echo-pair/, dist/ab/echo-server/, see compile.ts): both run as plain JavaScript.
 const execArgv = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, 'server')}`] : [];
-const child = fork(fileURLToPath(new URL('echo-server.mjs', import.meta.url)), [entry, transport, dir], {
+const child = fork(fileURLToPath(new URL('../echo-server/echo-server.mjs', import.meta.url)), [entry, transport, dir], {
   execArgv,
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
