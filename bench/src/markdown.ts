@@ -32,8 +32,8 @@ holds the latest run of any kind). Each full run (\`npx --yes pnpm@10 bench\`) r
 
 ## Method
 
-Each server and each client runs in its own Node process (forked through tsx, so the two sides
-never share an event loop), over loopback only: TCP on 127.0.0.1, Unix sockets in a
+Each server and each client runs in its own Node process (forked, so the two sides never share
+an event loop), over loopback only: TCP on 127.0.0.1, Unix sockets in a
 temporary directory, and WebSocket on 127.0.0.1. An echo case keeps 1 or 64 requests in flight
 on one connection: each of that many loops sends a request as soon as its previous reply
 arrived; req/s is replies per second, MB/s is payload bytes echoed per second (one direction,
@@ -228,7 +228,8 @@ ${bundleSection(r.bundles)}
   too: in a profile of both processes (pinned) the socket writes took about 31% of each
   process's busy time, Node's streams about 20%, \`ws\` 5%, JSON's own work about 8%, and
   Gotalk's JavaScript (peer, codec, transport) about 20%. So there the ratios sit near 1.0 and
-  move with the machine's state from pass to pass (for JSON of 1 KiB or less, medians of 0.96–1.04× the fastest peer in the runs above, single passes 0.85–1.44×);
+  move with the machine's state from pass to pass (for JSON of 1 KiB or less, medians of 0.99–1.06× the fastest peer in the two runs above,
+  single passes 0.78–1.38×);
   shorter passes (40 of 60 ms, 120 of 20 ms) did not narrow the spread. One cost was Gotalk's
   alone: a batch of 64 bytes or less (one small request or reply) was an array V8 keeps on its
   own heap, and Node's streams and \`ws\` ask a written array for its \`buffer\`, which moves it
