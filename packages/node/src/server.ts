@@ -62,7 +62,7 @@ export type AcceptHook<D = unknown> = (info: ConnectionInfo) => D | false | Prom
  * timeouts, flat, as for `connect()` and the browser client; a server's peers default to
  * `silenceTimeout: 60 000`, see {@link DEFAULT_SERVER_BUDGETS}), plus the server's own.
  */
-export interface ServerOptions<D = unknown> extends Omit<PeerOptions<D>, 'handlers' | 'data' | 'onActivity' | 'budget' | 'use'> {
+export interface ServerOptions<D = unknown> extends Omit<PeerOptions<D>, 'handlers' | 'data' | 'onActivity' | 'onClose' | 'budget' | 'use'> {
   /** The routing table shared by every connection (default: a new one, `server.handlers`). */
   readonly handlers?: Handlers<D>;
   /**
@@ -168,7 +168,8 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
   private closing: Promise<void> | null = null;
   private readonly watched = new WeakSet<Peer<D>>();
   /** The WebSocket connections, told to close with 1001 (going away) when the server closes. */
-  private readonly webSockets = new Set<WebSocketTransport>();
+  /** The WebSocket connections being served, by peer (for `goingAway` when the server closes). */
+  private readonly webSockets = new Map<Connection, WebSocketTransport>();
   /** The bytes every connection's held payloads and unsent replies count against. */
   readonly budget: MemoryBudget;
   private readonly connections: ConnectionLimits;
@@ -303,7 +304,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       // Pages reconnect at once on 1001; a connection an application closes on its own sends 1000.
-      for (const transport of this.webSockets) transport.goingAway();
+      for (const transport of this.webSockets.values()) transport.goingAway();
       const stopped = Promise.all(this.bound.map((l) => l.close()));
       await Promise.all([...this.peers].map((p) => p.close()));
       await stopped;
@@ -361,18 +362,23 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
       handlers: this.handlers,
       budget: this.budget,
       data: data as D,
+      onClose: this.closedPeer,
     });
     this.peers.add(peer);
     if (this.listenerCount('activity') > 0) this.watch(peer);
     this.emit('connection', peer);
-    void peer.closed.then((info) => {
-      this.peers.delete(peer);
-      this.groups.leave(peer); // before `disconnect`: its listeners see it in no group
-      this.emit('disconnect', peer, info);
-    });
     if (this.closing) void peer.close();
     return peer;
   }
+
+  /** Every served connection's `onClose`: one function for all, not a closure each. */
+  private readonly closedPeer = (connection: Connection, info: CloseInfo): void => {
+    const peer = connection as Peer<D>;
+    this.peers.delete(peer);
+    this.webSockets.delete(peer);
+    this.groups.leave(peer); // before `disconnect`: its listeners see it in no group
+    this.emit('disconnect', peer, info);
+  };
 
   private listenSocket(a: Exclude<Address, { kind: 'ws' | 'wss' }>): Promise<Listener> {
     return listenSockets(a, { ...this.options, onError: (err) => this.report(err) }, this.onSocket(a.kind === 'fd' ? null : a));
@@ -428,8 +434,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
         if (this.closing) return socket.terminate();
         const info = wsInfo(request);
         const transport = new WebSocketTransport(socket, info, ws.splitMessages ? { splitMessages: true } : {});
-        this.webSockets.add(transport);
-        void this.serve(transport, data).closed.then(() => this.webSockets.delete(transport));
+        this.webSockets.set(this.serve(transport, data), transport);
       },
     );
   }

@@ -76,6 +76,27 @@ describe('listeners', () => {
 });
 
 describe('peers and events', () => {
+  it('a connection has left server.peers and its groups, and disconnect was emitted, when its closed resolves (TCP and WebSocket)', async () => {
+    const server = await serve(cleanup, ['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/']);
+    const gone: Peer[] = [];
+    server.on('disconnect', (p) => gone.push(p));
+    for (const address of server.addresses) {
+      const seen = new Promise<Peer>((resolve) => server.once('connection', resolve));
+      const client = await dial(address);
+      const peer = await seen;
+      server.groups.join(peer, 'room');
+      const state = peer.closed.then(() => ({ live: server.peers.has(peer), inRoom: server.groups.has(peer, 'room'), told: gone.includes(peer) }));
+      await client.close();
+      expect(await within(state, 5000, 'the served connection to close')).toEqual({ live: false, inRoom: false, told: true });
+    }
+    expect(server.peers.size).toBe(0);
+    // The server's closing still says goodbye to a WebSocket connection that is live.
+    const client = await dial(server.addresses[1]!);
+    await waitFor(() => server.peers.size === 1, 'the connection');
+    await server.close();
+    expect((await within(client.closed, 5000, 'the client to see the server go')).reason).toBe('remote');
+  });
+
   it('keeps server.peers live and emits connection and disconnect', async () => {
     const server = await serve(cleanup, 'tcp://127.0.0.1:0');
     const connected: Peer[] = [];

@@ -1,5 +1,6 @@
 import { MAX_WIRE_PAYLOAD } from '@gotalk/protocol';
-import type { ActivityListener, CloseReason } from './activity.ts';
+import type { ActivityListener, CloseInfo, CloseReason } from './activity.ts';
+import type { Connection } from './api.ts';
 import type { MemoryBudget } from './budget.ts';
 import type { ClosedError, GotalkError } from './errors.ts';
 import type { Handlers } from './handlers.ts';
@@ -51,6 +52,13 @@ export interface PeerOptions<D = unknown> {
   readonly load?: () => number;
   /** Receives activity events (see {@link ActivityEvent}). */
   readonly onActivity?: ActivityListener;
+  /**
+   * Called once when the connection is gone, with the connection and what `closed` resolves
+   * with, in a microtask of its own, before anything awaiting `closed` runs. One function can
+   * serve every connection of a server, where a `closed.then(…)` each would hold a promise and a
+   * closure per connection. Something it throws is uncaught, as in a microtask.
+   */
+  readonly onClose?: (connection: Connection<D>, info: CloseInfo) => void;
   /** Anything the application wants to keep with the connection (an accept hook's result, say). */
   readonly data?: D;
   /**

@@ -56,10 +56,6 @@ function isReply(f: PayloadFrame): f is PayloadFrame & { type: 'R' | 'S' | 'E' |
 export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   /** This peer's handlers; they take precedence over the shared registry given in the options. */
   readonly handlers: Handlers<D>;
-  /** Resolves when the other side's version arrived; rejects if the connection ends first. */
-  readonly ready: Promise<void>;
-  /** Resolves, never rejects, when the connection is gone, saying why. */
-  readonly closed: Promise<CloseInfo>;
   /** The application's data for this connection (from the options). */
   data: D;
 
@@ -93,9 +89,17 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   /** The options' `load`, read for each heartbeat (the load derived from busy handlers when unset). */
   readonly #load: (() => number) | undefined;
   readonly #handshakeError: ((closed: ClosedError, reason: CloseReason) => GotalkError) | undefined;
-  #resolveReady!: () => void;
-  #rejectReady!: (e: Error) => void;
-  #resolveClosed!: (info: CloseInfo) => void;
+  // `ready` and `closed` are made when first read: a server reads neither for most connections.
+  #ready: Promise<void> | null = null;
+  #resolveReady: (() => void) | null = null;
+  #rejectReady: ((e: Error) => void) | null = null;
+  /** Why `ready` rejects, once the connection ended before the handshake. */
+  #readyError: GotalkError | null = null;
+  #closed: Promise<CloseInfo> | null = null;
+  #resolveClosed: ((info: CloseInfo) => void) | null = null;
+  #closeInfo: CloseInfo | null = null;
+  /** Typed for any data, as `#hooks` are, so that a `Peer<D>` stays a `Peer<unknown>`. */
+  readonly #onClose: ((connection: Connection, info: CloseInfo) => void) | undefined;
 
   constructor(transport: Transport, options: PeerOptions<D> = {}) {
     super();
@@ -106,12 +110,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     this.#handshakeError = options.handshakeError;
     this.handlers = new Handlers<D>(options.handlers);
     if (options.onActivity) this.#listeners.push(options.onActivity);
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
-    });
-    this.ready.catch(ignore);
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#onClose = options.onClose as ((connection: Connection, info: CloseInfo) => void) | undefined;
     this.#load = options.load;
     // The account reads this peer's `unsent`: what waits in the outbox and what the transport has not sent yet.
     this.#account = options.budget?.account(this) ?? null;
@@ -149,6 +148,27 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
   /** What the transport knows about the other end (address, certificate, HTTP request…). */
   get info(): TransportInfo | undefined {
     return this.#transport.info;
+  }
+
+  /** Resolves when the other side's version arrived; rejects if the connection ends first. */
+  get ready(): Promise<void> {
+    if (this.#ready === null) {
+      this.#ready = this.#isReady
+        ? Promise.resolve()
+        : this.#readyError
+          ? Promise.reject(this.#readyError)
+          : new Promise((resolve, reject) => {
+              this.#resolveReady = resolve;
+              this.#rejectReady = reject;
+            });
+      this.#ready.catch(ignore);
+    }
+    return this.#ready;
+  }
+
+  /** Resolves, never rejects, when the connection is gone, saying why. */
+  get closed(): Promise<CloseInfo> {
+    return (this.#closed ??= this.#closeInfo ? Promise.resolve(this.#closeInfo) : new Promise((resolve) => (this.#resolveClosed = resolve)));
   }
 
   /** True until the connection is closing or closed. */
@@ -510,7 +530,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     if (this.#state === 'closed') return; // a listener ended the connection
     this.#heartbeats.start();
     this.#isReady = true;
-    this.#resolveReady();
+    this.#resolveReady?.();
   }
 
   #notification(name: string, payload: Uint8Array): void {
@@ -612,12 +632,18 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
       this.#responder.abortAll(closedError());
     }
     this.#account?.close();
-    if (!this.#isReady) this.#rejectReady(unanswered());
+    if (!this.#isReady) {
+      this.#readyError = unanswered(); // kept for a `ready` first read later
+      this.#rejectReady?.(this.#readyError);
+    }
     if (reason === 'destroyed' || reason === 'transport') this.#transport.destroy(error ?? undefined);
     else if (reason !== 'remote' || this.#inputDone) this.#transport.close(); // after a half-close, end this side too
     const info: CloseInfo = { reason, error };
     this.#activity({ type: 'close', info });
     this.#listeners.length = 0;
-    this.#resolveClosed(info);
+    this.#closeInfo = info;
+    // Queued before `closed` resolves, so that it runs before whatever awaits `closed`.
+    if (this.#onClose) queueMicrotask(() => this.#onClose!(this, info));
+    this.#resolveClosed?.(info);
   }
 }
