@@ -9,6 +9,17 @@ export const DEFAULT_CONNECTION_LIMITS = {
   maxConnectionsPerAddress: 256,
 } as const;
 
+/** Where a counted socket keeps the remote address it was counted under. */
+const ADDRESS = Symbol('gotalk.countedAddress');
+type Counted = Socket & { [ADDRESS]?: string };
+
+/** A 'close' listener for any counted socket: calls `release` with the address on the socket it is called on. */
+function onClose(release: (address: string | undefined) => void): (this: Counted) => void {
+  return function (this: Counted) {
+    release(this[ADDRESS]);
+  };
+}
+
 /**
  * Counts a server's open connections, overall and per remote address, and refuses one past
  * either cap before any Gotalk byte is read. A connection is counted from its acceptance until
@@ -17,11 +28,15 @@ export const DEFAULT_CONNECTION_LIMITS = {
 export class ConnectionLimits {
   #open = 0;
   readonly #perAddress = new Map<string, number>();
+  /** Every counted socket's 'close' listener: one function, which finds the address on the socket, not a closure each. */
+  readonly #closed: (this: Counted) => void;
 
   constructor(
     readonly maxConnections: number,
     readonly maxPerAddress: number,
-  ) {}
+  ) {
+    this.#closed = onClose((address) => this.#release(address));
+  }
 
   /** Connections counted now. */
   get open(): number {
@@ -41,8 +56,11 @@ export class ConnectionLimits {
       return new NodeError('ADDRESS_LIMIT', `refused a connection from ${address}: ${n} are open from there, the most allowed (maxConnectionsPerAddress)`);
     }
     this.#open++;
-    if (address !== undefined) this.#perAddress.set(address, n + 1);
-    socket.once('close', () => this.#release(address));
+    if (address !== undefined) {
+      this.#perAddress.set(address, n + 1);
+      (socket as Counted)[ADDRESS] = address;
+    }
+    socket.on('close', this.#closed); // a socket closes once
     return null;
   }
 

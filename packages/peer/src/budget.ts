@@ -13,13 +13,19 @@ export interface BudgetAccount {
   backlog(n: number): void;
   /**
    * Whether a frame's payload of `size` bytes may be taken in, and takes it if so (a decoder's
-   * `admit`): a part (`p`) only for a stream being served (`serving(id)`); new work (`r`, `s`)
+   * `admit`): a part (`p`) only for a stream being served (`streams.hasStream(id)`); new work (`r`, `s`)
    * once this connection's unsent replies are counted afresh, so a burst of requests in one
    * chunk sees the replies of those before it.
    */
-  admit(type: string, id: number, size: number, serving: (id: number) => boolean): boolean;
+  admit(type: string, id: number, size: number, streams: StreamsServed): boolean;
   /** The connection is gone: gives back everything it holds. */
   close(): void;
+}
+
+/** What knows which stream requests a connection is serving (its responder): a part is taken in only for one of them. */
+export interface StreamsServed {
+  /** True while the stream request `id` is being served. */
+  hasStream(id: number): boolean;
 }
 
 /** What an account reads its connection's unsent bytes from: a function, or an object with an `unsent` count (a Peer). */
@@ -89,8 +95,8 @@ class Account implements BudgetAccount {
     this.held = this.#payloads + this.#backlog;
   }
 
-  admit(type: string, id: number, size: number, serving: (id: number) => boolean): boolean {
-    if (type === 'p') return serving(id) && this.take(size);
+  admit(type: string, id: number, size: number, streams: StreamsServed): boolean {
+    if (type === 'p') return streams.hasStream(id) && this.take(size);
     if (type === 'r' || type === 's') this.refresh();
     return this.take(size);
   }

@@ -36,7 +36,7 @@ export {
 } from './contract.ts';
 export { createProxy, type OutgoingCall, type OutgoingHook, type ProxyOptions } from './proxy.ts';
 export type { IncomingCall, Middleware } from './middleware.ts';
-export { MemoryBudget, type BudgetAccount, type UnsentSource } from './budget.ts';
+export { MemoryBudget, type BudgetAccount, type StreamsServed, type UnsentSource } from './budget.ts';
 export { Client, type ClientEvents, type ClientOptions, type ClientState, type ConnectionEnd, type Dial, type OnlineWatcher } from './client.ts';
 export { DEFAULT_RECONNECT, reconnectDelay, type ReconnectOptions, type ReconnectPolicy } from './reconnect.ts';
 export { CANCEL_NOTIFICATION } from './cancel.ts';

@@ -5,6 +5,7 @@ import {
   isValidName,
   ProtocolErrorCode,
   quoteName,
+  type Admission,
   type DecodedFrame,
   type Frame,
   type PayloadFrame,
@@ -36,7 +37,7 @@ const FIRST_STREAM_ID = 0x80000000;
 let makeHost: (peer: Peer) => PeerHost;
 
 /** Everything a peer's parts call back, implemented by one object per peer. */
-type PeerHost = RequestHost & ResponderHost & HeartbeatHooks & OutboxOptions;
+type PeerHost = RequestHost & ResponderHost & HeartbeatHooks & OutboxOptions & Admission;
 
 const ignore = (): void => {};
 
@@ -121,7 +122,8 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     this.#decoder = new FrameDecoder({
       maxPayload: this.#settings.limits.maxPayload,
       expectVersion: true,
-      ...(this.#account ? { admit: (type: string, id: number, size: number) => this.#account!.admit(type, id, size, this.#serving) } : {}),
+      // The host's admit method, not a closure per connection.
+      ...(this.#account ? { admit: host } : {}),
     });
     this.#outbox = new Outbox(transport, encodeVersion(), host);
     this.#responder = new Responder(host);
@@ -406,6 +408,11 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
       get watched(): boolean {
         return this.peer.#listeners.length > 0;
       }
+
+      // The decoder's admission, when there is a memory budget.
+      admit(type: string, id: number, size: number): boolean {
+        return this.account!.admit(type, id, size, this.peer.#responder);
+      }
     }
     makeHost = (peer) => new Host(peer);
   }
@@ -467,7 +474,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
       case 'r':
       case 's':
         // New work with no payload: no admit call came, but the budget may still be spent.
-        if (this.#account !== null && frame.payload.length === 0 && !this.#account.admit(frame.type, frame.id, 0, this.#serving))
+        if (this.#account !== null && frame.payload.length === 0 && !this.#account.admit(frame.type, frame.id, 0, this.#responder))
           return this.#refused(frame, 0);
         return frame.type === 'r' ? this.#responder.request(frame) : this.#responder.streamRequest(frame);
       case 'p':
@@ -513,9 +520,6 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     else if (f.type === 'n') this.#activity({ type: 'error', error: overBudget(size) });
     else this.#responder.refused(f, size);
   }
-
-  /** For the memory budget: true while a stream request `id` is being served (its parts are wanted). */
-  readonly #serving = (id: number): boolean => this.#responder.hasStream(id);
 
   /** Closes a connection whose other side does not read what this side sends. */
   #notReading(why: string): void {

@@ -22,6 +22,21 @@ function budgeted(budget: MemoryBudget, options: PeerOptions = {}, highWaterMark
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 
 describe('MemoryBudget', () => {
+  test('an account admits a part only for a stream its connection serves, and new work while it fits', () => {
+    const budget = new MemoryBudget(100);
+    const account = budget.account();
+    const served = new Set([9]);
+    const streams = { hasStream: (id: number) => served.has(id) };
+    expect(account.admit('p', 8, 10, streams)).toBe(false); // no such stream: not taken
+    expect(account.held).toBe(0);
+    expect(account.admit('p', 9, 10, streams)).toBe(true);
+    expect(account.admit('r', 1, 80, streams)).toBe(true);
+    expect(account.admit('s', 2, 11, streams)).toBe(false); // 101 > 100
+    expect(account.held).toBe(90);
+    account.close();
+    expect(budget.used).toBe(0);
+  });
+
   test('takes what fits, refuses what does not, and an account gives back everything when closed', () => {
     const budget = new MemoryBudget(100);
     const a = budget.account();

@@ -14,9 +14,17 @@ export interface DecoderOptions {
    * Asked, once its header is read, whether a frame's payload (of `size` bytes, 1..`maxPayload`)
    * may be taken in: `type` is the frame's letter and `id` its request id (0 for `n`). Returning
    * false skips the payload bytes unbuffered and reports the frame as `{ type: 'refused' }`. For
-   * a memory budget: nothing is allocated for a payload the budget cannot hold.
+   * a memory budget: nothing is allocated for a payload the budget cannot hold. A function, or
+   * an object whose `admit` method is called (so that many decoders can share one method rather
+   * than hold a closure each).
    */
-  readonly admit?: (type: string, id: number, size: number) => boolean;
+  readonly admit?: ((type: string, id: number, size: number) => boolean) | Admission;
+}
+
+/** What decides, as a method, whether a frame's payload may be taken in: see {@link DecoderOptions.admit}. */
+export interface Admission {
+  /** True to take in the payload of `size` bytes of a frame of letter `type` and request id `id` (0 for `n`); false to skip it. */
+  admit(type: string, id: number, size: number): boolean;
 }
 
 /** The longest header: `r` + id(4) + len(3) + 4095 name bytes + size(8). */
@@ -75,7 +83,7 @@ export class FrameDecoder {
   #payloadFill = 0;
   #skip = 0;
   #failure: CodecError | null = null;
-  readonly #admit: ((type: string, id: number, size: number) => boolean) | null;
+  readonly #admission: Admission | null;
 
   constructor(options: DecoderOptions = {}) {
     const max = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
@@ -83,7 +91,8 @@ export class FrameDecoder {
       throw new CodecError('INVALID_FIELD', `maxPayload ${max} is not an integer in 0..${MAX_WIRE_PAYLOAD}`);
     }
     this.maxPayload = max;
-    this.#admit = options.admit ?? null;
+    const admit = options.admit;
+    this.#admission = typeof admit === 'function' ? { admit } : (admit ?? null);
     this.#stage = options.expectVersion ? Stage.Version : Stage.Header;
   }
 
@@ -281,7 +290,7 @@ export class FrameDecoder {
       sink({ type: 'oversize', frame: this.#frame(EMPTY), size: payloadSize });
     } else if (payloadSize === 0) {
       sink(this.#frame(EMPTY));
-    } else if (this.#admit !== null && !this.#admit(String.fromCharCode(type), type === 0x6e ? 0 : this.#id, payloadSize)) {
+    } else if (this.#admission !== null && !this.#admission.admit(String.fromCharCode(type), type === 0x6e ? 0 : this.#id, payloadSize)) {
       this.#skip = payloadSize;
       this.#stage = Stage.Skip;
       sink({ type: 'refused', frame: this.#frame(EMPTY), size: payloadSize });

@@ -26,7 +26,7 @@ export type {
 export { DEFAULT_MAX_PAYLOAD, MAX_NAME_BYTES, MAX_WIRE_PAYLOAD, PROTOCOL_VERSION, ProtocolErrorCode } from './frame.ts';
 export { CodecError, type CodecErrorCode } from './errors.ts';
 export { encodeFrame, encodeFrames, encodeVersion, frameSize, writeFrame, writeHeader } from './encode.ts';
-export { decodeAll, FrameDecoder, MAX_HEADER_BYTES, type DecoderOptions, type FrameSink } from './decode.ts';
+export { decodeAll, FrameDecoder, MAX_HEADER_BYTES, type Admission, type DecoderOptions, type FrameSink } from './decode.ts';
 export { describeFrame, formatId } from './describe.ts';
 export { isValidName, quoteName, utf8Length } from './names.ts';
 export { allocBytes } from './slab.ts';
