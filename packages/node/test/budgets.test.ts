@@ -59,12 +59,21 @@ describe('connection caps', () => {
     const refused: NodeError[] = [];
     server.on('refused', (err) => refused.push(err));
     const { port } = hostPort(server.addresses[0]!.replace('tcp:', 'http:'));
-    await Promise.all([silent(port), silent(port)]);
+    const kept = await Promise.all([silent(port), silent(port)]);
     const extra = await rawSocket({ host: '127.0.0.1', port });
     await extra.expectClosed();
     const ws = await rawWebSocket(server.addresses[1]!).catch((e: { status?: number }) => e);
     expect((ws as { status?: number }).status).toBe(503);
     expect(refused.map((e) => e.code)).toEqual(['ADDRESS_LIMIT', 'ADDRESS_LIMIT']);
+    // A closed socket gives its address's place back, once: one more fits, then the cap holds again.
+    await waitFor(() => server.peers.size === 2, 'two peers');
+    kept[0]!.destroy();
+    await waitFor(() => server.peers.size === 1, 'a place freed');
+    const peer = await dial(server.addresses[0]!);
+    expect(peer.open).toBe(true);
+    const again = await rawSocket({ host: '127.0.0.1', port });
+    await again.expectClosed();
+    expect(refused.map((e) => e.code)).toEqual(['ADDRESS_LIMIT', 'ADDRESS_LIMIT', 'ADDRESS_LIMIT']);
   });
 
   it('rejects caps that are not whole numbers', async () => {
