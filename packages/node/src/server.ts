@@ -356,7 +356,8 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
     return false;
   }
 
-  private serve(transport: Transport, data: unknown): Peer<D> {
+  /** Serves `transport` (a WebSocket's given as `ws` too, to be told when the server goes away). */
+  private serve(transport: Transport, data: unknown, ws?: WebSocketTransport): Peer<D> {
     const peer = new Peer<D>(transport, {
       ...this.peerOptions,
       handlers: this.handlers,
@@ -365,6 +366,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
       onClose: this.closedPeer,
     });
     this.peers.add(peer);
+    if (ws) this.webSockets.set(peer, ws); // before `connection`: a listener may close the server
     if (this.listenerCount('activity') > 0) this.watch(peer);
     this.emit('connection', peer);
     if (this.closing) void peer.close();
@@ -434,7 +436,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
         if (this.closing) return socket.terminate();
         const info = wsInfo(request);
         const transport = new WebSocketTransport(socket, info, ws.splitMessages ? { splitMessages: true } : {});
-        this.webSockets.set(this.serve(transport, data), transport);
+        this.serve(transport, data, transport);
       },
     );
   }

@@ -80,14 +80,20 @@ describe('peers and events', () => {
     const server = await serve(cleanup, ['tcp://127.0.0.1:0', 'ws://127.0.0.1:0/gotalk/']);
     const gone: Peer[] = [];
     server.on('disconnect', (p) => gone.push(p));
+    const stateOf = (peer: Peer) => ({ live: server.peers.has(peer), inRoom: server.groups.has(peer, 'room'), told: gone.includes(peer) });
     for (const address of server.addresses) {
-      const seen = new Promise<Peer>((resolve) => server.once('connection', resolve));
+      // Awaited from a 'connection' listener, and later: both see it gone.
+      const seen = new Promise<{ peer: Peer; early: Promise<ReturnType<typeof stateOf>> }>((resolve) =>
+        server.once('connection', (peer) => resolve({ peer, early: peer.closed.then(() => stateOf(peer)) })),
+      );
       const client = await dial(address);
-      const peer = await seen;
+      const { peer, early } = await seen;
       server.groups.join(peer, 'room');
-      const state = peer.closed.then(() => ({ live: server.peers.has(peer), inRoom: server.groups.has(peer, 'room'), told: gone.includes(peer) }));
+      const late = peer.closed.then(() => stateOf(peer));
       await client.close();
-      expect(await within(state, 5000, 'the served connection to close')).toEqual({ live: false, inRoom: false, told: true });
+      const ended = { live: false, inRoom: false, told: true };
+      expect(await within(early, 5000, 'the served connection to close')).toEqual(ended);
+      expect(await late).toEqual(ended);
     }
     expect(server.peers.size).toBe(0);
     // The server's closing still says goodbye to a WebSocket connection that is live.

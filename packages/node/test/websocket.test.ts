@@ -538,6 +538,27 @@ describe('close codes', () => {
     await server.close();
     expect(await second.code).toBe(1001);
   });
+
+  it("Server.close() called by a 'connection' listener still sends that connection 1001", async () => {
+    const server = await listen('ws://127.0.0.1:0/gotalk/', { ws: { bundle: null } });
+    server.once('connection', () => void server.close());
+    const client = closeCodeOf(server.addresses[0]!);
+    await client.opened;
+    expect(await client.code).toBe(1001);
+  });
+
+  it('forgets the WebSocket transports of connections that ended', async () => {
+    const server = await listen('ws://127.0.0.1:0/gotalk/', { ws: { bundle: null } });
+    cleanup.add(() => server.close());
+    // White-box: the table the server says goodbye from must not keep ended connections.
+    const table = (server as unknown as { webSockets: Map<unknown, unknown> }).webSockets;
+    for (let i = 0; i < 3; i++) {
+      const peer = await connect(server.addresses[0]!);
+      await waitFor(() => table.size === 1, 'the connection in the table');
+      await peer.close();
+      await waitFor(() => table.size === 0 && server.peers.size === 0, 'the table emptied');
+    }
+  });
 });
 
 describe('WebSocket close codes', () => {

@@ -535,6 +535,7 @@ export class Peer<D = unknown> extends CallerBase implements Connection<D> {
     this.#heartbeats.start();
     this.#isReady = true;
     this.#resolveReady?.();
+    this.#resolveReady = this.#rejectReady = null;
   }
 
   #notification(name: string, payload: Uint8Array): void {
