@@ -51,6 +51,12 @@ is the median of its passes; a ratio ("× raw", "× best peer") is the median of
 ratios, shown with their range (min–max). A target is judged on that median, and is "too noisy"
 instead of met or missed when its bound lies inside the middle half of the passes' ratios
 (between the first and third quartile): then the passes disagree about the side it falls on.
+A verdict can still differ between two runs when a figure sits at its bound. On 2026-12-03,
+once each client process loaded only the library it measures, three pairs of full runs back to
+back agreed on 19, 18 and 17 of their 19 verdicts (the last pair is below). What moved: the JSON
+target with one request in flight, where Gotalk is level with the fastest peer (too noisy in
+four runs, met in one, missed in one at 0.87×), and once the WebSocket p50 at one request in
+flight, whose third quartile reached its bound of 1.3×.
 How busy the machine was is measured over the run from \`/proc/stat\`: the share of all cores'
 CPU time in use, the share used by the benchmark's own processes, the rest (other work), and
 time stolen by the hypervisor.
@@ -228,8 +234,8 @@ ${bundleSection(r.bundles)}
   too: in a profile of both processes (pinned) the socket writes took about 31% of each
   process's busy time, Node's streams about 20%, \`ws\` 5%, JSON's own work about 8%, and
   Gotalk's JavaScript (peer, codec, transport) about 20%. So there the ratios sit near 1.0 and
-  move with the machine's state from pass to pass (for JSON of 1 KiB or less, medians of 0.99–1.17× the fastest peer in the two runs above,
-  single passes 0.84–1.34×; in the two runs before them 0.99–1.06×, single passes 0.78–1.38×),
+  move with the machine's state from pass to pass (for JSON of 1 KiB or less, medians of 0.87–1.17× the fastest peer in the six runs of
+  2026-12-03 named under Method, single passes 0.75–1.38×),
   so that target's verdict falls on either side of "too noisy" from run to run (Gotalk's client
   makes less garbage per request than birpc's: with V8's young generation held at 1 MB, one
   JSON echo of 1 KiB in flight over WebSocket ran a young collection every 105 requests against
@@ -291,7 +297,7 @@ ${bundleSection(r.bundles)}
   called (the account now asks the responder itself), and the connection caps' \`once('close')\`
   with its wrapper (one listener shared by every socket, which finds the address it counted on
   the socket): 5.3 to 5.0 kB in the snapshot and, in the benchmark, 4,347 to about 3,980 B per
-  idle connection (3,984 and 3,978 B in the two runs above), under the 4 kB aimed at. What is left: the socket and its stream state (what the
+  idle connection (3,980 and 3,983 B in the two runs above), under the 4 kB aimed at. What is left: the socket and its stream state (what the
   raw socket holds), 5 closures (the callbacks the peer gives its transport, kept a plain object
   of functions because a transport may wrap it as \`{ ...events, data }\`, and the decoder's frame
   sink), two timers (0.24 kB) and the peer's parts (the peer, decoder, heartbeats, outbox,
