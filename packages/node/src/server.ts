@@ -129,10 +129,10 @@ interface ServerEvents<D> {
   error: [error: Error];
 }
 
-/** `wss` for a WebSocket upgraded over TLS (a wss:// listener, or an attached HTTPS server), else `ws`. */
 /** A listener that does nothing: one function for every socket's 'error' (the socket's close reports it). */
 const ignore = (): void => {};
 
+/** `wss` for a WebSocket upgraded over TLS (a wss:// listener, or an attached HTTPS server), else `ws`. */
 function wsKind(request: IncomingMessage): 'ws' | 'wss' {
   return (request.socket as TLSSocket).encrypted ? 'wss' : 'ws';
 }
@@ -167,8 +167,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
   private readonly bound: Listener[] = [];
   private closing: Promise<void> | null = null;
   private readonly watched = new WeakSet<Peer<D>>();
-  /** The WebSocket connections, told to close with 1001 (going away) when the server closes. */
-  /** The WebSocket connections being served, by peer (for `goingAway` when the server closes). */
+  /** The WebSocket connections being served, by peer: told to close with 1001 (going away) when the server closes. */
   private readonly webSockets = new Map<Connection, WebSocketTransport>();
   /** The bytes every connection's held payloads and unsent replies count against. */
   readonly budget: MemoryBudget;
@@ -356,8 +355,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
     return false;
   }
 
-  /** Serves `transport` (a WebSocket's given as `ws` too, to be told when the server goes away). */
-  private serve(transport: Transport, data: unknown, ws?: WebSocketTransport): Peer<D> {
+  private serve(transport: Transport, data: unknown): Peer<D> {
     const peer = new Peer<D>(transport, {
       ...this.peerOptions,
       handlers: this.handlers,
@@ -366,7 +364,8 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
       onClose: this.closedPeer,
     });
     this.peers.add(peer);
-    if (ws) this.webSockets.set(peer, ws); // before `connection`: a listener may close the server
+    // Before `connection`: a listener may close the server, which says goodbye to every WebSocket.
+    if (transport instanceof WebSocketTransport) this.webSockets.set(peer, transport);
     if (this.listenerCount('activity') > 0) this.watch(peer);
     this.emit('connection', peer);
     if (this.closing) void peer.close();
@@ -436,7 +435,7 @@ export class Server<D = unknown> extends EventEmitter<ServerEvents<D>> {
         if (this.closing) return socket.terminate();
         const info = wsInfo(request);
         const transport = new WebSocketTransport(socket, info, ws.splitMessages ? { splitMessages: true } : {});
-        this.serve(transport, data, transport);
+        this.serve(transport, data);
       },
     );
   }

@@ -1,8 +1,25 @@
 // Helpers of the peer tests that are about peers: activity records, frames on the wire, a peer
 // driven by hand. What every package's tests share (waiting, errors, bytes) is @gotalk/test-kit.
 import { encodeFrame, encodeVersion, FrameDecoder, MAX_WIRE_PAYLOAD, type DecodedFrame, type Frame } from '@gotalk/protocol';
-import { memoryPair, Peer, type ActivityEvent, type MemoryPairOptions, type PeerOptions, type Transport } from '@gotalk/peer';
+import { afterEach } from 'vitest';
+import { connectedPeers, memoryPair, Peer, type ActivityEvent, type MemoryPairOptions, type PeerOptions, type Transport } from '@gotalk/peer';
 import { waitFor } from '@gotalk/test-kit';
+
+/**
+ * For a test file's top level: returns a maker of two peers connected in memory, without
+ * heartbeats unless the options say so, and registers an `afterEach` that destroys every pair made.
+ */
+export function pairsEndedAfterEach(): (a?: PeerOptions, b?: PeerOptions) => [Peer, Peer] {
+  const made: Peer[] = [];
+  afterEach(() => {
+    for (const p of made.splice(0)) p.destroy();
+  });
+  return (a = {}, b = {}) => {
+    const peers = connectedPeers({ heartbeatInterval: 0, ...a }, { heartbeatInterval: 0, ...b });
+    made.push(...peers);
+    return peers;
+  };
+}
 
 /** Records every activity event of `peer` (from now on) into the returned array. */
 export function recordActivity(peer: Peer): ActivityEvent[] {

@@ -1,19 +1,10 @@
 // What an idle connection shares with the others until it does something: the empty tables of
 // its outgoing requests and of the requests it serves, and its header buffer. Sharing must never
 // let one connection's requests show in another's.
-import { afterEach, expect, test } from 'vitest';
-import { connectedPeers, type Peer } from '@gotalk/peer';
+import { expect, test } from 'vitest';
+import { pairsEndedAfterEach } from './helpers.ts';
 
-const made: Peer[] = [];
-afterEach(() => {
-  for (const p of made.splice(0)) p.destroy();
-});
-
-function pair(): [Peer, Peer] {
-  const [a, b] = connectedPeers({ heartbeatInterval: 0 }, { heartbeatInterval: 0 });
-  made.push(a, b);
-  return [a, b];
-}
+const pair = pairsEndedAfterEach();
 
 test("one peer's requests in flight, made and served, never show in an idle peer's", async () => {
   const [a, b] = pair();

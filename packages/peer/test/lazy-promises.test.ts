@@ -1,18 +1,10 @@
 // A connection's `ready` and `closed` are made when first read, and `onClose` tells one function
 // about every connection that ends. Read early or late, they say the same thing.
-import { afterEach, expect, test } from 'vitest';
-import { ClosedError, connectedPeers, GotalkError, type CloseInfo, type Connection, type Peer, type PeerOptions } from '@gotalk/peer';
+import { expect, test } from 'vitest';
+import { ClosedError, GotalkError, type CloseInfo, type Connection } from '@gotalk/peer';
+import { pairsEndedAfterEach } from './helpers.ts';
 
-const made: Peer[] = [];
-afterEach(() => {
-  for (const p of made.splice(0)) p.destroy();
-});
-
-function pair(a: PeerOptions = {}, b: PeerOptions = {}): [Peer, Peer] {
-  const peers = connectedPeers({ heartbeatInterval: 0, ...a }, { heartbeatInterval: 0, ...b });
-  made.push(...peers);
-  return peers;
-}
+const pair = pairsEndedAfterEach();
 
 const tick = () => new Promise((r) => setTimeout(r, 10));
 
